@@ -1,0 +1,43 @@
+# Each target creates .venv itself on a fresh machine (Python 3.11+ with venv).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+
+.PHONY: demo test lint bench serve lock clean
+
+$(STAMP): pyproject.toml $(LOCK)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/hubbot console --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m pip check
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ack.py
+	$(BIN)/python benchmarks/startup.py
+
+serve: $(STAMP)
+	$(BIN)/hubbot serve --demo
+
+# Refresh the lock file after changing dependencies in pyproject.toml.
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/python -m pip install -q -e '.[test]'
+	.lockvenv/bin/python -m pip freeze --exclude-editable | grep -v '^hubbot' > $(LOCK)
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache hubbot-files hubbot.sqlite3*

@@ -1,0 +1,69 @@
+"""``/hub help [command]`` — generated from the command declarations."""
+
+from __future__ import annotations
+
+from hubbot.access import Permission, visible
+from hubbot.args import Arg, Signature
+from hubbot.chat import PREFIX, CommandSpec, Context, Reply
+from hubbot.errors import NotFound
+from hubbot.render import blocks as b
+
+_WHO = {
+    Permission.ANYONE: "anyone",
+    Permission.COMMUNITY_READ: "community members, leaders and engineers",
+    Permission.COMMUNITY_ADMIN: "community leaders and engineers",
+    Permission.ENGINEER: "hub engineers",
+}
+
+
+def _allowed(ctx: Context, spec: CommandSpec) -> bool:
+    if spec.permission is Permission.ANYONE or ctx.caller.engineer:
+        return True
+    if spec.permission is Permission.ENGINEER:
+        return False
+    return bool(visible(ctx.caller, spec.permission, ctx.fleet))
+
+
+async def help_handler(ctx: Context) -> Reply:
+    topic = ctx.args.text("command")
+    if topic:
+        return _one(ctx, topic)
+    lines = []
+    blocks = [b.header("hubbot commands")]
+    for spec in ctx.registry.commands:
+        mark = "" if _allowed(ctx, spec) else " _(not for your role)_"
+        lines.append(f"`{spec.usage}` — {spec.summary}{mark}")
+    blocks.append(b.section("\n".join(lines)))
+    blocks.append(b.context(f"`{PREFIX} help <command>` for details · you can also mention me or DM me"))
+    text = "hubbot commands:\n" + "\n".join(lines)
+    return Reply(text=text, blocks=blocks)
+
+
+def _one(ctx: Context, topic: str) -> Reply:
+    spec, _ = ctx.registry.match(topic.split())
+    if spec is None:
+        hints = ctx.registry.suggest(topic.split()[0])
+        mean = f" — did you mean {' or '.join(f'`{h}`' for h in hints)}?" if hints else ""
+        raise NotFound(f"no command `{b.escape(topic[:40])}`{mean}")
+    parts = [f"*Usage:* `{spec.usage}`", spec.summary]
+    if spec.help:
+        parts.append(spec.help)
+    params = [f"• `{a.name}` — {a.help}" for a in spec.signature.args]
+    params += [f"• `--{o.name}` — {o.help}" for o in spec.signature.opts]
+    if params:
+        parts.append("\n".join(params))
+    if spec.examples:
+        parts.append("*Examples:*\n" + "\n".join(f"`{e}`" for e in spec.examples))
+    parts.append(f"*Who can run it:* {_WHO[spec.permission]}")
+    text = "\n\n".join(parts)
+    return Reply(text=text, blocks=[b.header(f"{PREFIX} {spec.name}"), b.section(text)])
+
+
+HELP = CommandSpec(
+    name="help",
+    summary="list the commands, or explain one",
+    handler=help_handler,
+    permission=Permission.ANYONE,
+    signature=Signature(args=(Arg("command", "the command to explain", required=False, rest=True),)),
+    examples=(f"{PREFIX} help", f"{PREFIX} help hubs"),
+)

@@ -1,0 +1,43 @@
+"""``/hub hubs [community]`` — the hubs you can see, with cluster, provider, tier and URL."""
+
+from __future__ import annotations
+
+from hubbot.access import Permission
+from hubbot.args import Arg, Signature
+from hubbot.chat import PREFIX, CommandSpec, Context, Reply
+from hubbot.render import blocks as b
+
+
+async def hubs_handler(ctx: Context) -> Reply:
+    wanted = set(ctx.communities)
+    refs = [h for h in ctx.fleet.hubs if h.hub.community in wanted]
+    if not refs:
+        where = f"community '{ctx.community}'" if ctx.community else "the communities you can see"
+        return Reply(text=f"No hubs are configured for {where}.")
+    lines = []
+    rows = []
+    for ref in refs:
+        kind = "BinderHub" if ref.hub.binder else "JupyterHub"
+        lines.append(
+            f"{ref.qualified}  community={ref.hub.community}  provider={ref.provider}  "
+            f"tier={ref.hub.tier}  {kind}  {ref.hub.url}"
+        )
+        rows.append(
+            f"*<{ref.hub.url}|{ref.qualified}>* · {kind} · {ref.hub.tier} · "
+            f"community `{ref.hub.community}` · provider `{ref.provider}`"
+        )
+    title = f"Hubs of {ctx.fleet.community(ctx.community).title}" if ctx.community else "Hubs"
+    blocks = [b.header(f"{title} ({len(refs)})"), *[b.section(r) for r in rows]]
+    return Reply(text="\n".join(lines), blocks=b.limit(blocks))
+
+
+HUBS = CommandSpec(
+    name="hubs",
+    summary="list hubs with their cluster, provider, tier and URL",
+    handler=hubs_handler,
+    permission=Permission.COMMUNITY_READ,
+    signature=Signature(args=(Arg("community", "a community (default: this channel's, or all you can see)",
+                                  required=False),)),
+    scope="community",
+    examples=(f"{PREFIX} hubs", f"{PREFIX} hubs example"),
+)

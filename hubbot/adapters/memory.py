@@ -1,0 +1,61 @@
+"""In-memory twins of the ports, for command tests and the demo. Contract tests in
+``tests/test_contracts.py`` hold them to the same behaviour as the real adapters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hubbot.domain import AuditEntry
+
+
+class FrozenClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, at: datetime | None = None) -> None:
+        self._now = at or datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+class MemoryAuditLog:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    async def record(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+    async def flush(self) -> None:
+        return None
+
+    async def query(
+        self, *, communities: list[str] | None, hub: str | None, limit: int
+    ) -> list[AuditEntry]:
+        rows = [e for e in reversed(self.entries)
+                if (communities is None or e.community in communities) and (hub is None or e.hub == hub)]
+        return rows[:limit]
+
+
+class MemoryEventLedger:
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    async def first_time(self, key: str, *, at: datetime) -> bool:
+        key = key[:128]
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class StaticDirectory:
+    """User-group membership given up front: ``{"S123": {"U1", "U2"}}``."""
+
+    def __init__(self, groups: dict[str, set[str]] | None = None) -> None:
+        self._groups = groups or {}
+
+    async def groups_of(self, user_id: str) -> frozenset[str]:
+        return frozenset(g for g, users in self._groups.items() if user_id in users)

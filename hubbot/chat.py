@@ -1,0 +1,158 @@
+"""The chat-neutral contract between transports and commands.
+
+A transport turns whatever arrived (a slash command, a mention, a console line, a button
+click) into an :class:`Invocation`; a command handler gets a :class:`Context` and returns a
+:class:`Reply`; the transport renders the reply. Handlers never see Slack or a terminal.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hubbot.access import Caller, Permission
+from hubbot.args import ParsedArgs, Signature
+from hubbot.fleet import Fleet
+from hubbot.ports import Services
+
+Block = dict[str, Any]
+Trigger = Literal["command", "mention", "dm", "console", "action"]
+PREFIX = "/hub"
+ACTION_PREFIX = "hubbot"
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """Who asked, where, and what they typed (without the leading ``/hub``)."""
+
+    user_id: str
+    channel_id: str
+    text: str
+    transport: str = "console"
+    trigger: Trigger = "console"
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    name: str
+    content: bytes
+    mimetype: str = "application/octet-stream"
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a command answers. ``text`` is the plain fallback; ``blocks`` the rich form.
+
+    ``kind`` is ``ok`` or the class of failure (``usage``, ``not_found``, ``denied``,
+    ``upstream``, ``error``); ``public`` posts a slash-command answer to the whole channel;
+    ``replace`` replaces the message whose button was clicked.
+    """
+
+    text: str
+    blocks: Sequence[Block] = ()
+    files: Sequence[File] = ()
+    kind: str = "ok"
+    public: bool = False
+    replace: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "ok"
+
+
+Progress = Callable[[str], Awaitable[None]]
+
+
+async def no_progress(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a handler may use. ``communities`` is what the caller may act on here:
+    the one named (or implied by the channel), or, when none was, all the caller may see."""
+
+    invocation: Invocation
+    args: ParsedArgs
+    caller: Caller
+    fleet: Fleet
+    services: Services
+    registry: Registry
+    community: str | None
+    communities: list[str]
+    reference: str
+    progress: Progress = no_progress
+
+
+Handler = Callable[[Context], Awaitable[Reply]]
+ActionHandler = Callable[[Context, str], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """A button handler: ``hubbot:<command>:<name>``, run with the button's value."""
+
+    name: str
+    permission: Permission
+    handler: ActionHandler
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A ``/hub`` subcommand. ``scope`` names the argument that holds a community or hub;
+    ``slow`` commands are acknowledged at once and answer later with progress."""
+
+    name: str
+    summary: str
+    handler: Handler
+    permission: Permission
+    signature: Signature = field(default_factory=Signature)
+    help: str = ""
+    scope: str | None = None
+    slow: bool = False
+    examples: tuple[str, ...] = ()
+    actions: tuple[ActionSpec, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        return self.signature.usage(f"{PREFIX} {self.name}")
+
+    def action(self, name: str) -> ActionSpec | None:
+        return next((a for a in self.actions if a.name == name), None)
+
+
+def action_id(command: str, action: str) -> str:
+    return f"{ACTION_PREFIX}:{command}:{action}"
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The commands in the order given; names may have several words (``budget set``)."""
+
+    commands: tuple[CommandSpec, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.commands]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"commands declared twice: {sorted(dupes)}")
+
+    def get(self, name: str) -> CommandSpec | None:
+        return next((c for c in self.commands if c.name == name), None)
+
+    def match(self, words: list[str]) -> tuple[CommandSpec | None, int]:
+        """The command named by the longest prefix of ``words`` and how many words it took."""
+        for length in range(min(len(words), 3), 0, -1):
+            spec = self.get(" ".join(words[:length]).lower())
+            if spec is not None:
+                return spec, length
+        return None, 0
+
+    def suggest(self, word: str) -> list[str]:
+        names = [c.name for c in self.commands]
+        firsts = sorted({n.split()[0] for n in names})
+        return difflib.get_close_matches(word.lower(), sorted(set(names) | set(firsts)), n=2, cutoff=0.5)

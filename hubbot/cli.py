@@ -1,0 +1,200 @@
+"""The ``hubbot`` command line. Heavy modules load inside each command so ``--help`` stays fast."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from hubbot.main import Runtime
+
+app = typer.Typer(help="hubbot: Slack ChatOps for JupyterHub and BinderHub fleets.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, rich_markup_mode=None, add_completion=False)
+config_app = typer.Typer(help="Check the fleet config or print its JSON Schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Fleet YAML file (or HUBBOT_CONFIG).")]
+DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled demo fleet.")]
+AsOpt = Annotated[str | None, typer.Option("--as", help="Slack user ID to act as (demo default: an engineer).")]
+ChannelOpt = Annotated[str | None, typer.Option("--channel", help="Slack channel ID to act in.")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False) -> Runtime:
+    from hubbot.errors import HubbotError
+    from hubbot.main import build, configure_logging, load, redactor_for
+    from hubbot.settings import Settings
+
+    try:
+        settings = Settings()
+        configure_logging(settings, redactor_for(settings), json_lines=json_logs)
+        return build(settings, load(settings, config=config, demo=demo))
+    except HubbotError as exc:
+        _fail(str(exc), exc.exit_code)
+        raise  # unreachable; _fail exits
+
+
+def _who(runtime: Runtime, user: str | None, channel: str | None, demo: bool) -> tuple[str, str]:
+    from hubbot.main import DEMO_CHANNEL, DEMO_ENGINEER
+
+    if user is None:
+        if not demo:
+            _fail("say who you are with --as USER_ID (a Slack user ID such as U0123456789)")
+        user = DEMO_ENGINEER
+    return user, channel or (DEMO_CHANNEL if demo else "CCONSOLE")
+
+
+@app.command()
+def run(
+    command: Annotated[str, typer.Argument(help='The command, e.g. "/hub hubs".')],
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_user: AsOpt = None,
+    channel: ChannelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
+    files_dir: Annotated[Path, typer.Option("--files", help="Where to save files a reply carries.")] = Path(
+        "hubbot-files"),
+) -> None:
+    """Run one command and exit: 0 ok, 2 usage or not found, 3 not allowed, 4 outside system failed, 1 other."""
+    from hubbot.console import Console
+
+    runtime = _runtime(config, demo)
+    user, where = _who(runtime, as_user, channel, demo)
+
+    async def go() -> int:
+        try:
+            return await Console(runtime.dispatcher, user=user, channel=where, files_dir=files_dir,
+                                 out=sys.stdout).once(command, as_json=as_json)
+        finally:
+            await runtime.aclose()
+
+    raise typer.Exit(asyncio.run(go()))
+
+
+@app.command()
+def console(
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    as_user: AsOpt = None,
+    channel: ChannelOpt = None,
+    files_dir: Annotated[Path, typer.Option("--files", help="Where to save files replies carry.")] = Path(
+        "hubbot-files"),
+) -> None:
+    """An interactive console over the same pipeline as Slack, with history."""
+    from hubbot.console import Console
+
+    runtime = _runtime(config, demo)
+    user, where = _who(runtime, as_user, channel, demo)
+    history = Path.home() / ".hubbot_history"
+    try:
+        import readline
+
+        readline.set_history_length(1000)
+        if history.exists():
+            readline.read_history_file(history)
+    except (ImportError, OSError):
+        readline = None  # type: ignore[assignment]
+
+    async def go() -> None:
+        try:
+            await Console(runtime.dispatcher, user=user, channel=where, files_dir=files_dir,
+                          out=sys.stdout).repl(input)
+        finally:
+            await runtime.aclose()
+            if readline is not None:
+                with contextlib.suppress(OSError):
+                    readline.write_history_file(history)
+
+    asyncio.run(go())
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+) -> None:
+    """Serve Slack over HTTP: POST /slack/events, GET /healthz, GET /readyz."""
+    from hubbot.errors import HubbotError
+    from hubbot.main import serve as serve_http
+
+    runtime = _runtime(config, demo, json_logs=True)
+    try:
+        serve_http(runtime, host=host, port=port)
+    except HubbotError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+@app.command()
+def socket(config: ConfigOpt = None, demo: DemoOpt = False) -> None:
+    """Connect to Slack over Socket Mode (no public URL needed; needs HUBBOT_SLACK_APP_TOKEN)."""
+    from hubbot.errors import HubbotError
+    from hubbot.main import socket as run_socket
+
+    runtime = _runtime(config, demo, json_logs=True)
+    try:
+        run_socket(runtime)
+    except HubbotError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+@config_app.command("check")
+def config_check(path: Annotated[Path, typer.Argument(help="The fleet YAML file to check.")]) -> None:
+    """Print every problem in a fleet config, with its place in the file; exit 1 if there are any."""
+    from hubbot.errors import HubbotError
+    from hubbot.fleet import FleetError, load_fleet
+
+    try:
+        fleet = load_fleet(path)
+    except FleetError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem))
+        typer.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
+        raise typer.Exit(1) from None
+    except HubbotError as exc:
+        _fail(str(exc), 1)
+    typer.echo(f"{path}: ok — {len(fleet.communities)} communities, {len(fleet.hubs)} hubs")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the fleet config's JSON Schema (for editors and CI)."""
+    import json
+
+    from hubbot.fleet import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done on every start)."""
+    from hubbot.errors import HubbotError
+    from hubbot.settings import Settings
+    from hubbot.store import Database
+
+    try:
+        Database(Settings().database.url).upgrade()
+    except HubbotError as exc:
+        _fail(str(exc), exc.exit_code)
+    typer.echo("database is up to date")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

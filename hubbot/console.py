@@ -1,0 +1,107 @@
+"""The console transport: a REPL and one-shot runner over the same pipeline as Slack."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from hubbot.chat import Invocation, Reply
+from hubbot.dispatch import Dispatcher
+from hubbot.render.text import mrkdwn_to_text, render
+
+EXIT_CODES = {"ok": 0, "usage": 2, "not_found": 2, "denied": 3, "upstream": 4, "error": 1}
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def exit_code(reply: Reply) -> int:
+    return EXIT_CODES.get(reply.kind, 1)
+
+
+@dataclass
+class Console:
+    """Runs lines as ``user`` in ``channel``; files a reply carries are saved in ``files_dir``."""
+
+    dispatcher: Dispatcher
+    user: str
+    channel: str
+    files_dir: Path
+    out: TextIO
+    buttons: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def _invocation(self, text: str) -> Invocation:
+        return Invocation(user_id=self.user, channel_id=self.channel, text=text, transport="console",
+                          trigger="console")
+
+    async def _progress(self, text: str) -> None:
+        print(f"  … {mrkdwn_to_text(text)}", file=self.out, flush=True)
+
+    async def run(self, text: str) -> tuple[Reply, list[Path]]:
+        reply = await self.dispatcher.run(self._invocation(text), progress=self._progress)
+        return reply, self.save_files(reply)
+
+    async def click(self, number: int) -> tuple[Reply, list[Path]]:
+        if not 1 <= number <= len(self.buttons):
+            return Reply(text=f"there is no button {number} on the last reply", kind="usage"), []
+        _, action_id, value = self.buttons[number - 1]
+        reply = await self.dispatcher.run_action(self._invocation(""), action_id=action_id, value=value,
+                                                 progress=self._progress)
+        return reply, self.save_files(reply)
+
+    def save_files(self, reply: Reply) -> list[Path]:
+        saved = []
+        for f in reply.files:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / (_SAFE_NAME.sub("_", f.name).lstrip(".") or "file")
+            path.write_bytes(f.content)
+            saved.append(path)
+        return saved
+
+    def show(self, reply: Reply, files: list[Path]) -> None:
+        if reply.blocks and reply.ok:
+            text, self.buttons = render(reply.blocks)
+        else:
+            text, self.buttons = mrkdwn_to_text(reply.text), []
+        if not reply.ok:
+            text = f"[{reply.kind}] {text}"
+        print(text, file=self.out)
+        for path in files:
+            print(f"  saved {path}", file=self.out)
+        if self.buttons:
+            print("  (type :click N to press a button)", file=self.out)
+
+    async def once(self, text: str, *, as_json: bool) -> int:
+        reply, files = await self.run(text)
+        if as_json:
+            payload: dict[str, Any] = {
+                "ok": reply.ok, "kind": reply.kind, "text": reply.text, "blocks": list(reply.blocks),
+                "files": [str(p) for p in files],
+            }
+            print(json.dumps(payload, ensure_ascii=False), file=self.out)
+        else:
+            self.show(reply, files)
+        return exit_code(reply)
+
+    async def repl(self, read: Callable[[str], str]) -> None:
+        print("hubbot console — type `/hub help` (or just `help`), :click N for a button, Ctrl-D to leave.",
+              file=self.out)
+        print(f"You are {self.user} in channel {self.channel}; files go to {self.files_dir}/", file=self.out)
+        while True:
+            try:
+                line = read("hub> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                print(file=self.out)
+                return
+            if not line:
+                continue
+            if line in (":quit", ":exit", "quit", "exit"):
+                return
+            if line.startswith(":click"):
+                arg = line.removeprefix(":click").strip()
+                reply, files = await self.click(int(arg) if arg.isdigit() else 0)
+            else:
+                reply, files = await self.run(line)
+            self.show(reply, files)

@@ -1,0 +1,294 @@
+"""The fleet config: providers, clusters, hubs, communities and roles.
+
+Loaded from one YAML file and validated in two passes: pydantic checks shapes and types,
+then :func:`cross_check` checks references between sections. Both passes report problems
+with their path in the file (``clusters[0].hubs[1].community``) so ``hubbot config check``
+can print every one of them at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hubbot.errors import NotFound, UserError
+
+_NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_PRINCIPAL = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+
+Name = Annotated[str, Field(pattern=_NAME, description="lower-case letters, digits and dashes")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AwsProvider(_Model):
+    kind: Literal["aws"]
+    account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
+    region: str = "us-east-1"
+
+
+class GcpProvider(_Model):
+    kind: Literal["gcp"]
+    project: str
+    billing_account: str | None = None
+
+
+class OpenStackProvider(_Model):
+    kind: Literal["openstack"]
+    auth_url: str
+    project: str
+    region: str | None = None
+
+
+class CsvProvider(_Model):
+    kind: Literal["csv"]
+    path: str
+
+
+Provider = Annotated[
+    AwsProvider | GcpProvider | OpenStackProvider | CsvProvider, Field(discriminator="kind")
+]
+
+
+class HubConfig(_Model):
+    name: Name
+    community: str
+    domain: str
+    tier: Literal["staging", "prod"] = "staging"
+    binder: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.domain}/"
+
+
+class ClusterConfig(_Model):
+    name: Name
+    provider: str
+    hubs: list[HubConfig] = Field(default_factory=list)
+
+
+class CommunityConfig(_Model):
+    name: Name
+    display_name: str = ""
+    channel: str | None = None
+    leaders: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list)
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel ID (like C0123456789)")
+        return value
+
+    @field_validator("leaders", "members")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _PRINCIPAL.match(item):
+                raise ValueError(f"{item!r} is not a Slack user or user-group ID (like U0123456789)")
+        return value
+
+    @property
+    def title(self) -> str:
+        return self.display_name or self.name
+
+
+class RolesConfig(_Model):
+    engineers: list[str] = Field(default_factory=list)
+
+    @field_validator("engineers")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        return CommunityConfig._principals(value)
+
+
+class FleetConfig(_Model):
+    """The whole fleet. See ``examples/fleet.yaml`` for an annotated example."""
+
+    providers: dict[str, Provider] = Field(default_factory=dict)
+    clusters: list[ClusterConfig] = Field(default_factory=list)
+    communities: list[CommunityConfig] = Field(default_factory=list)
+    roles: RolesConfig = Field(default_factory=RolesConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+@dataclass(frozen=True, slots=True)
+class HubRef:
+    """A hub with the cluster and provider it runs on."""
+
+    cluster: str
+    provider: str
+    hub: HubConfig
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.cluster}/{self.hub.name}"
+
+
+class FleetError(UserError):
+    """The config file is unusable; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s) in the fleet config:\n{lines}")
+        self.problems = problems
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" — did you mean '{close[0]}'?" if close else ""
+
+
+class Fleet:
+    """A validated fleet with lookups. Immutable after construction."""
+
+    def __init__(self, config: FleetConfig, *, source: str = "<memory>") -> None:
+        self.config = config
+        self.source = source
+        self.communities = {c.name: c for c in config.communities}
+        self.hubs = [
+            HubRef(cluster=cl.name, provider=cl.provider, hub=h) for cl in config.clusters for h in cl.hubs
+        ]
+
+    def community(self, name: str) -> CommunityConfig:
+        found = self.communities.get(name)
+        if found is None:
+            raise NotFound(f"unknown community '{name}'{did_you_mean(name, list(self.communities))}")
+        return found
+
+    def community_for_channel(self, channel_id: str) -> CommunityConfig | None:
+        for c in self.config.communities:
+            if c.channel == channel_id:
+                return c
+        return None
+
+    def hubs_of(self, community: str | None) -> list[HubRef]:
+        return [h for h in self.hubs if community is None or h.hub.community == community]
+
+    def hub(self, ref: str) -> HubRef:
+        """Find a hub by ``cluster/hub``, or by ``hub`` alone when that name is unique."""
+        if "/" in ref:
+            matches = [h for h in self.hubs if h.qualified == ref]
+        else:
+            matches = [h for h in self.hubs if h.hub.name == ref]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            options = ", ".join(h.qualified for h in matches)
+            raise UserError(f"'{ref}' names several hubs ({options}); say which with cluster/hub")
+        names = sorted({h.hub.name for h in self.hubs} | {h.qualified for h in self.hubs})
+        raise NotFound(f"unknown hub '{ref}'{did_you_mean(ref, names)}")
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def cross_check(config: FleetConfig) -> list[Problem]:
+    """Problems that involve more than one section: references, duplicates."""
+    problems: list[Problem] = []
+    providers = list(config.providers)
+    communities = [c.name for c in config.communities]
+    seen_communities: set[str] = set()
+    for i, community in enumerate(config.communities):
+        if community.name in seen_communities:
+            problems.append(Problem(f"communities[{i}].name", f"duplicate community '{community.name}'"))
+        seen_communities.add(community.name)
+    seen_clusters: set[str] = set()
+    for ci, cluster in enumerate(config.clusters):
+        if cluster.name in seen_clusters:
+            problems.append(Problem(f"clusters[{ci}].name", f"duplicate cluster '{cluster.name}'"))
+        seen_clusters.add(cluster.name)
+        if cluster.provider not in config.providers:
+            problems.append(
+                Problem(
+                    f"clusters[{ci}].provider",
+                    f"unknown provider '{cluster.provider}'{did_you_mean(cluster.provider, providers)}",
+                )
+            )
+        seen_hubs: set[str] = set()
+        for hi, hub in enumerate(cluster.hubs):
+            if hub.name in seen_hubs:
+                problems.append(
+                    Problem(f"clusters[{ci}].hubs[{hi}].name", f"duplicate hub '{hub.name}' in this cluster")
+                )
+            seen_hubs.add(hub.name)
+            if hub.community not in seen_communities:
+                problems.append(
+                    Problem(
+                        f"clusters[{ci}].hubs[{hi}].community",
+                        f"unknown community '{hub.community}'{did_you_mean(hub.community, communities)}",
+                    )
+                )
+    return problems
+
+
+def parse_fleet(data: Any, *, source: str = "<memory>") -> Fleet:
+    """Validate already-loaded YAML data; raises :class:`FleetError` listing every problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FleetError(source, [Problem("", "the top level must be a mapping (providers:, clusters:, ...)")])
+    try:
+        config = FleetConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(_loc(e["loc"]), _message(e)) for e in exc.errors(include_url=False)]
+        raise FleetError(source, problems) from None
+    problems = cross_check(config)
+    if problems:
+        raise FleetError(source, problems)
+    return Fleet(config, source=source)
+
+
+def _message(error: Any) -> str:
+    msg = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown field (check its spelling against `hubbot config schema`)"
+    return msg.removeprefix("Value error, ")
+
+
+def load_fleet(path: Path) -> Fleet:
+    """Read and validate a fleet YAML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read config file {path}: {exc.__class__.__name__}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "unknown place"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise FleetError(str(path), [Problem(where, f"invalid YAML: {problem}")]) from None
+    return parse_fleet(data, source=str(path))
+
+
+def json_schema() -> dict[str, Any]:
+    return FleetConfig.model_json_schema()

@@ -1,0 +1,200 @@
+"""Composition root: settings -> fleet -> database -> ports -> dispatcher -> transports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from hubbot.adapters.clock import SystemClock
+from hubbot.adapters.memory import StaticDirectory
+from hubbot.chat import Registry
+from hubbot.dispatch import Dispatcher
+from hubbot.errors import UserError
+from hubbot.fleet import Fleet, load_fleet
+from hubbot.ports import Clock, Directory, Services
+from hubbot.redact import RedactingFilter, Redactor
+from hubbot.settings import Settings
+from hubbot.store import Database, SqlAuditLog, SqlEventLedger
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from hubbot.slack import SlackTransport
+    from hubbot.slack.retry import Sleep
+
+DEMO_ENGINEER = "UDEMOENG01"
+DEMO_CHANNEL = "CDEMOOPS01"
+log = logging.getLogger("hubbot")
+
+
+def demo_config() -> Path:
+    return Path(str(resources.files("hubbot") / "demo" / "fleet.yaml"))
+
+
+def fleet_path(settings: Settings, *, config: Path | None, demo: bool) -> Path:
+    if demo and config is not None:
+        raise UserError("give either --config or --demo, not both")
+    if demo:
+        return demo_config()
+    path = config or settings.config
+    if path is None:
+        raise UserError("no fleet config: pass --config FILE, set HUBBOT_CONFIG, or try --demo")
+    return path
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {"level": record.levelname.lower(), "logger": record.name,
+                               "message": record.getMessage()}
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        return json.dumps(out, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings, redactor: Redactor, *, json_lines: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter(redactor))
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper() if json_lines else logging.WARNING)
+
+
+def redactor_for(settings: Settings) -> Redactor:
+    secrets = [s.get_secret_value() for s in (settings.slack.bot_token, settings.slack.signing_secret,
+                                               settings.slack.app_token) if s is not None]
+    url = settings.database.url
+    if "@" in url and ":" in url.split("@", 1)[0]:
+        secrets.append(url.split("@", 1)[0].rsplit(":", 1)[1])  # the database password
+    return Redactor(secrets)
+
+
+@dataclass
+class Runtime:
+    """Everything built from settings, shared by the transports."""
+
+    settings: Settings
+    fleet: Fleet
+    database: Database
+    services: Services
+    dispatcher: Dispatcher
+    redactor: Redactor
+
+    async def ready(self) -> str | None:
+        def ping() -> None:
+            with self.database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.to_thread(ping)
+        except Exception as exc:
+            return f"database unavailable: {exc.__class__.__name__}"
+        return None
+
+    async def aclose(self) -> None:
+        await self.services.audit.flush()
+        self.database.dispose()
+
+
+def build(
+    settings: Settings,
+    fleet: Fleet,
+    *,
+    clock: Clock | None = None,
+    directory: Directory | None = None,
+    registry: Registry | None = None,
+) -> Runtime:
+    from commands import ALL
+
+    redactor = redactor_for(settings)
+    database = Database(settings.database.url)
+    database.upgrade()
+    services = Services(
+        audit=SqlAuditLog(database),
+        clock=clock or SystemClock(),
+        events=SqlEventLedger(database),
+        directory=directory or StaticDirectory(),
+    )
+    dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
+    return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
+                   redactor=redactor)
+
+
+def load(settings: Settings, *, config: Path | None, demo: bool) -> Fleet:
+    return load_fleet(fleet_path(settings, config=config, demo=demo))
+
+
+def _slack_groups(fleet: Fleet) -> list[str]:
+    ids = list(fleet.config.roles.engineers)
+    for c in fleet.config.communities:
+        ids += c.leaders + c.members
+    return [i for i in ids if i.startswith("S")]
+
+
+def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, need_app_token: bool = False) -> SlackTransport:
+    from hubbot.slack import SlackTransport
+    from hubbot.slack.directory import SlackDirectory
+
+    slack = runtime.settings.slack
+    missing = [name for name, value in (("HUBBOT_SLACK_BOT_TOKEN", slack.bot_token),
+                                        ("HUBBOT_SLACK_SIGNING_SECRET", slack.signing_secret)) if value is None]
+    if need_app_token and slack.app_token is None:
+        missing.append("HUBBOT_SLACK_APP_TOKEN")
+    if missing:
+        raise UserError(f"set {', '.join(missing)} to connect to Slack (see README, 'Connecting Slack')")
+    assert slack.bot_token is not None and slack.signing_secret is not None
+    kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+    transport = SlackTransport(
+        dispatcher=runtime.dispatcher, events=runtime.services.events, clock=runtime.services.clock,
+        bot_token=slack.bot_token.get_secret_value(), signing_secret=slack.signing_secret.get_secret_value(),
+        api_url=slack.api_url, redact=runtime.redactor, **kwargs,
+    )
+    groups = _slack_groups(runtime.fleet)
+    if groups and isinstance(runtime.services.directory, StaticDirectory):
+        directory = SlackDirectory(transport.client, groups)
+        services = Services(audit=runtime.services.audit, clock=runtime.services.clock,
+                            events=runtime.services.events, directory=directory)
+        runtime.services = services
+        runtime.dispatcher.services = services
+    return transport
+
+
+def web_app(runtime: Runtime, *, sleep: Sleep | None = None) -> FastAPI:
+    from hubbot.web import create_app
+
+    slack = slack_transport(runtime, sleep=sleep)
+    return create_app(slack=slack, ready=runtime.ready, on_shutdown=runtime.aclose)
+
+
+def serve(runtime: Runtime, *, host: str, port: int) -> None:
+    import uvicorn
+
+    app = web_app(runtime)
+    log.info("hubbot serving %s fleet on http://%s:%d/slack/events", runtime.fleet.source, host, port)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def socket(runtime: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    slack = slack_transport(runtime, need_app_token=True)
+    app_token = runtime.settings.slack.app_token
+    assert app_token is not None
+
+    async def main() -> None:
+        handler = AsyncSocketModeHandler(slack.app, app_token.get_secret_value())
+        try:
+            await handler.start_async()  # type: ignore[no-untyped-call]
+        finally:
+            await slack.drain()
+            await runtime.aclose()
+
+    asyncio.run(main())

@@ -1,0 +1,51 @@
+"""The seams the core calls out through. Each has a real adapter and an in-memory twin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from hubbot.domain import AuditEntry
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class AuditLog(Protocol):
+    async def record(self, entry: AuditEntry) -> None:
+        """Append an entry. May buffer; :meth:`query` and :meth:`flush` see everything recorded."""
+        ...
+
+    async def flush(self) -> None: ...
+
+    async def query(
+        self, *, communities: list[str] | None, hub: str | None, limit: int
+    ) -> list[AuditEntry]:
+        """Newest first. ``communities=None`` means all; ``[]`` matches only fleet-wide entries."""
+        ...
+
+
+class EventLedger(Protocol):
+    async def first_time(self, key: str, *, at: datetime) -> bool:
+        """Record ``key``; True the first time it is seen by any replica, False afterwards."""
+        ...
+
+
+class Directory(Protocol):
+    async def groups_of(self, user_id: str) -> frozenset[str]:
+        """The chat user-group IDs the user belongs to (for roles granted to a group)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The ports a command or alert may use, bundled so handlers take one parameter."""
+
+    audit: AuditLog
+    clock: Clock
+    events: EventLedger
+    directory: Directory

@@ -1,0 +1,50 @@
+"""Keep secrets out of logs, replies and the audit log."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+# Slack tokens (bot, user, app-level, refresh), bearer headers and key=value secrets.
+_PATTERNS = [
+    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{6,}"),
+    re.compile(r"\bxapp-[A-Za-z0-9-]{6,}"),
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)\b(password|passwd|secret|token|api[_-]?key|client[_-]?secret)(\s*[=:]\s*)(\S+)"),
+]
+MASK = "[redacted]"
+
+
+class Redactor:
+    """Replaces known secret values and secret-looking strings with ``[redacted]``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        for pattern in _PATTERNS:
+            if pattern.groups == 3:
+                text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+            else:
+                text = pattern.sub(MASK, text)
+        return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the formatted message and any exception text."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self._redact = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = self._redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        return True

@@ -1,0 +1,1 @@
+"""Pure renderers: Block Kit builders and a plain-text rendering of blocks for terminals."""

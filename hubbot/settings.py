@@ -1,0 +1,39 @@
+"""Typed settings, read from ``HUBBOT_*`` environment variables once, in the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SlackSettings(BaseSettings):
+    """How to reach Slack. Secrets stay :class:`SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_prefix="HUBBOT_SLACK_", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    api_url: str = "https://slack.com/api/"
+    # Seconds of clock skew accepted on signed requests (Slack recommends 5 minutes).
+    max_request_age: int = 300
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUBBOT_DATABASE_", extra="ignore")
+
+    url: str = "sqlite:///hubbot.sqlite3"
+
+
+class Settings(BaseSettings):
+    """All settings; built once by :mod:`hubbot.main` and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="HUBBOT_", extra="ignore")
+
+    config: Path | None = None
+    files_dir: Path = Path("hubbot-files")
+    log_level: str = "INFO"
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)

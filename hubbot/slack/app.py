@@ -1,0 +1,264 @@
+"""The Bolt app. One generic path for slash commands, mentions, DMs and buttons:
+Slack payload -> :class:`Invocation` -> dispatcher -> :class:`Reply` -> Slack message.
+
+Acks: Bolt runs with ``process_before_response=True`` so the HTTP response leaves as soon as
+the listener returns; there is no polling for the ack. A quick command answers inside the
+ack; one that is declared slow, or that takes longer than ``ack_budget``, acks "working on
+it" and posts its result (and progress) later through ``response_url`` or in the thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from hubbot.chat import Invocation, Progress, Reply
+from hubbot.dispatch import Dispatcher
+from hubbot.ports import Clock, EventLedger
+from hubbot.slack.retry import SlackRetry, Sleep
+from hubbot.slack.text import decode, strip_mention
+
+log = logging.getLogger("hubbot.slack")
+_ICON = {"usage": ":warning:", "not_found": ":mag:", "denied": ":no_entry:", "upstream": ":cloud:", "error": ":x:"}
+MAX_TEXT = 39_000
+PROGRESS_INTERVAL = 1.0  # Slack allows about one update a second per message
+RESPONSE_URL_UPDATES = 3  # a response_url takes 5 posts; keep 2 for the result and a spare
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """Slack message arguments for a reply."""
+    text = reply.text if reply.ok else f"{_ICON.get(reply.kind, ':x:')} {reply.text}"
+    text = text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    out: dict[str, Any] = {"text": text}
+    if reply.blocks and reply.ok:
+        out["blocks"] = list(reply.blocks)
+    return out
+
+
+class _Throttle:
+    def __init__(self, *, interval: float, budget: int | None = None) -> None:
+        self._interval = interval
+        self._budget = budget
+        self._last = -interval
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self._interval or self._budget == 0:
+            return False
+        self._last = now
+        if self._budget is not None:
+            self._budget -= 1
+        return True
+
+
+class SlackTransport:
+    """Builds the Bolt app over a dispatcher. ``sleep`` is what retries wait with (tests pass
+    a recorder); ``ack_budget`` is how long a quick command may take before we ack anyway."""
+
+    def __init__(
+        self,
+        *,
+        dispatcher: Dispatcher,
+        events: EventLedger,
+        clock: Clock,
+        bot_token: str,
+        signing_secret: str,
+        api_url: str,
+        redact: Callable[[str], str],
+        sleep: Sleep = asyncio.sleep,
+        ack_budget: float = 2.0,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._events = events
+        self._clock = clock
+        self._redact = redact
+        self._ack_budget = ack_budget
+        self._retry: list[AsyncRetryHandler] = [SlackRetry(sleep=sleep)]
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.client = AsyncWebClient(token=bot_token, base_url=api_url, retry_handlers=self._retry)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret,
+            process_before_response=True,
+            logger=logging.getLogger("hubbot.bolt"),
+        )
+        self.app.middleware(self._dedupe)
+        self.app.command(re.compile(r"^/"))(self._on_command)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.action(re.compile(r"^hubbot:"))(self._on_action)
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for replies still being sent (tests and graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _dedupe(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        """Slack redelivers events it thinks were not acked (``X-Slack-Retry-Num``); the
+        event ID is recorded in the database so no replica runs the same event twice."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and not await self._events.first_time(
+            f"slack:{event_id}", at=self._clock.now()
+        ):
+            log.info("ignoring redelivered event %s", event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    async def _safely(self, what: str, call: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await call
+        except SlackApiError as exc:
+            log.error("Slack refused %s: %s", what, self._redact(str(exc.response.get("error", exc))))
+        except Exception as exc:
+            log.error("could not %s: %s", what, self._redact(repr(exc)))
+
+    async def _upload(self, reply: Reply, *, channel: str, thread_ts: str | None) -> None:
+        for f in reply.files:
+            await self._safely(
+                "upload a file",
+                self.client.files_upload_v2(
+                    channel=channel, thread_ts=thread_ts, filename=f.name, content=f.content,
+                    title=f.title or f.name,
+                ),
+            )
+
+    # -- slash commands ------------------------------------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        invocation = Invocation(
+            user_id=str(body.get("user_id", "")),
+            channel_id=str(body.get("channel_id", "")),
+            text=decode(str(body.get("text", ""))),
+            transport="slack",
+            trigger="command",
+        )
+        hook = AsyncWebhookClient(str(body.get("response_url", "")), retry_handlers=self._retry)
+        spec = self._dispatcher.find(invocation.text)
+        if spec is not None and spec.slow:
+            await ack(text=f":hourglass_flowing_sand: Working on `/hub {spec.name}`…", response_type="ephemeral")
+            self._spawn(self._slash_later(invocation, hook))
+            return
+        task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation))
+        done, _ = await asyncio.wait({task}, timeout=self._ack_budget)
+        if not done:
+            await ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
+            self._spawn(self._slash_finish(task, invocation, hook))
+            return
+        reply = task.result()
+        await ack(response_type="in_channel" if reply.public else "ephemeral", **message(reply))
+        if reply.files:
+            self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
+
+    async def _slash_later(self, invocation: Invocation, hook: AsyncWebhookClient) -> None:
+        throttle = _Throttle(interval=PROGRESS_INTERVAL, budget=RESPONSE_URL_UPDATES)
+
+        async def progress(text: str) -> None:
+            if throttle.ready():
+                await self._safely("post progress", hook.send(text=f":hourglass_flowing_sand: {text}",
+                                                             response_type="ephemeral", replace_original=True))
+
+        task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation, progress=progress))
+        await self._slash_finish(task, invocation, hook)
+
+    async def _slash_finish(self, task: asyncio.Task[Reply], invocation: Invocation, hook: AsyncWebhookClient) -> None:
+        reply = await task
+        kind = "in_channel" if reply.public else "ephemeral"
+        await self._safely("post a reply", hook.send(response_type=kind, replace_original=True, **message(reply)))
+        await self._upload(reply, channel=invocation.channel_id, thread_ts=None)
+
+    # -- mentions and direct messages ------------------------------------------------------
+
+    async def _on_mention(self, ack: Any, event: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._conversation(event, trigger="mention", text=strip_mention(str(event.get("text", "")))))
+
+    async def _on_message(self, ack: Any, event: dict[str, Any]) -> None:
+        await ack()
+        # Only plain DMs from people; edits, joins and bot messages (our own included) are ignored.
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        self._spawn(self._conversation(event, trigger="dm", text=str(event.get("text", ""))))
+
+    async def _conversation(self, event: dict[str, Any], *, trigger: Any, text: str) -> None:
+        channel = str(event.get("channel", ""))
+        thread = str(event.get("thread_ts") or event.get("ts") or "") or None
+        invocation = Invocation(
+            user_id=str(event.get("user", "")), channel_id=channel, text=decode(text), transport="slack",
+            trigger=trigger, thread_ts=thread,
+        )
+        spec = self._dispatcher.find(invocation.text)
+        progress: Progress | None = None
+        working_ts: str | None = None
+        if spec is not None and spec.slow:
+            try:
+                posted = await self.client.chat_postMessage(
+                    channel=channel, thread_ts=thread, text=f":hourglass_flowing_sand: Working on `/hub {spec.name}`…"
+                )
+                working_ts = str(posted["ts"])
+            except SlackApiError as exc:
+                log.error("could not post 'working on it': %s", exc.response.get("error"))
+            throttle = _Throttle(interval=PROGRESS_INTERVAL)
+
+            async def update(text: str) -> None:
+                if working_ts and throttle.ready():
+                    await self._safely("update progress", self.client.chat_update(
+                        channel=channel, ts=working_ts, text=f":hourglass_flowing_sand: {text}"))
+
+            progress = update
+        reply = await (self._dispatcher.run(invocation, progress=progress) if progress
+                       else self._dispatcher.run(invocation))
+        if working_ts:
+            await self._safely(
+                "post a reply", self.client.chat_update(channel=channel, ts=working_ts, **message(reply))
+            )
+        else:
+            await self._safely(
+                "post a reply", self.client.chat_postMessage(channel=channel, thread_ts=thread, **message(reply))
+            )
+        await self._upload(reply, channel=channel, thread_ts=thread)
+
+    # -- buttons -----------------------------------------------------------------------------
+
+    async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        actions = body.get("actions") or [{}]
+        action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+        channel = body.get("channel") or {}
+        container = body.get("container") or {}
+        invocation = Invocation(
+            user_id=str((body.get("user") or {}).get("id", "")),
+            channel_id=str(channel.get("id", "")) if isinstance(channel, dict) else "",
+            text="",
+            transport="slack",
+            trigger="action",
+            thread_ts=str(container.get("thread_ts") or container.get("message_ts") or "") or None,
+        )
+        hook = AsyncWebhookClient(str(body.get("response_url", "")), retry_handlers=self._retry)
+        self._spawn(self._click(invocation, str(action.get("action_id", "")), str(action.get("value", "")), hook))
+
+    async def _click(self, invocation: Invocation, action_id: str, value: str, hook: AsyncWebhookClient) -> None:
+        reply = await self._dispatcher.run_action(invocation, action_id=action_id, value=value)
+        await self._safely(
+            "answer a button",
+            hook.send(replace_original=reply.replace, response_type="in_channel" if reply.public else "ephemeral",
+                      **message(reply)),
+        )
+        await self._upload(reply, channel=invocation.channel_id, thread_ts=invocation.thread_ts)

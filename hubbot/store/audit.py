@@ -1,0 +1,78 @@
+"""The audit log in SQL, written in batches off the request path."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from hubbot.domain import AuditEntry, Outcome
+from hubbot.store.db import Database
+from hubbot.store.models import AuditRow
+
+log = logging.getLogger("hubbot.audit")
+
+
+class SqlAuditLog:
+    """Entries are queued by :meth:`record` and inserted by one background task, many per
+    transaction, so a burst of commands costs one commit. :meth:`flush` waits for them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: list[AuditEntry] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(self, entry: AuditEntry) -> None:
+        self._pending.append(entry)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await asyncio.to_thread(self._insert, batch)
+            except Exception:
+                # Keep the entries for the next attempt rather than losing them.
+                self._pending[:0] = batch
+                log.exception("audit write failed; %d entries kept for retry", len(batch))
+                return
+
+    async def flush(self) -> None:
+        if self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        if self._pending:
+            await self._drain()
+
+    def _insert(self, batch: list[AuditEntry]) -> None:
+        with self._db.session() as session, session.begin():
+            session.add_all(
+                AuditRow(
+                    at=e.at, user=e.user, channel=e.channel, transport=e.transport, command=e.command,
+                    args=e.args, outcome=e.outcome.value, community=e.community, hub=e.hub, detail=e.detail,
+                    duration_ms=e.duration_ms, reference=e.reference,
+                )
+                for e in batch
+            )
+
+    async def query(
+        self, *, communities: list[str] | None, hub: str | None, limit: int
+    ) -> list[AuditEntry]:
+        return await asyncio.to_thread(self._select, communities, hub, limit)
+
+    def _select(self, communities: list[str] | None, hub: str | None, limit: int) -> list[AuditEntry]:
+        stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if communities is not None:
+            stmt = stmt.where(AuditRow.community.in_(communities))
+        if hub is not None:
+            stmt = stmt.where(AuditRow.hub == hub)
+        with self._db.session() as session:
+            return [
+                AuditEntry(
+                    id=r.id, at=r.at, user=r.user, channel=r.channel, transport=r.transport, command=r.command,
+                    args=r.args, outcome=Outcome(r.outcome), community=r.community, hub=r.hub, detail=r.detail,
+                    duration_ms=r.duration_ms, reference=r.reference,
+                )
+                for r in session.scalars(stmt)
+            ]

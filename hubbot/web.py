@@ -1,0 +1,47 @@
+"""The HTTP surface: ``POST /slack/events`` (commands, events, interactivity), health probes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+from hubbot.slack import SlackTransport
+
+
+def create_app(
+    *,
+    slack: SlackTransport,
+    ready: Callable[[], Awaitable[str | None]],
+    on_shutdown: Callable[[], Awaitable[None]],
+) -> FastAPI:
+    """``ready`` returns None when hubbot can serve, else the reason it cannot."""
+    handler = AsyncSlackRequestHandler(slack.app)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await slack.drain()
+        await on_shutdown()
+
+    app = FastAPI(title="hubbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+
+    @app.post("/slack/events")
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        problem = await ready()
+        if problem is None:
+            return JSONResponse({"ok": True})
+        return JSONResponse({"ok": False, "reason": problem}, status_code=503)
+
+    return app
