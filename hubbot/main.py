@@ -168,10 +168,14 @@ def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, need_app_to
 
 
 def web_app(runtime: Runtime, *, sleep: Sleep | None = None) -> FastAPI:
+    from hubbot.slack.verify import RequestCheck
     from hubbot.web import create_app
 
     slack = slack_transport(runtime, sleep=sleep)
-    return create_app(slack=slack, ready=runtime.ready, on_shutdown=runtime.aclose)
+    secret = runtime.settings.slack.signing_secret
+    assert secret is not None  # slack_transport() insists on it
+    check = RequestCheck(secret.get_secret_value(), max_age=runtime.settings.slack.max_request_age)
+    return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=runtime.aclose)
 
 
 def serve(runtime: Runtime, *, host: str, port: int) -> None:

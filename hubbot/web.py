@@ -7,19 +7,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 
 from hubbot.slack import SlackTransport
+from hubbot.slack.verify import RequestCheck
 
 
 def create_app(
     *,
     slack: SlackTransport,
+    check: RequestCheck,
     ready: Callable[[], Awaitable[str | None]],
     on_shutdown: Callable[[], Awaitable[None]],
 ) -> FastAPI:
     """``ready`` returns None when hubbot can serve, else the reason it cannot."""
-    handler = AsyncSlackRequestHandler(slack.app)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -28,10 +29,15 @@ def create_app(
         await on_shutdown()
 
     app = FastAPI(title="hubbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.slack = slack
 
     @app.post("/slack/events")
     async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
+        body = await request.body()
+        problem = check.problem(body, request.headers)
+        if problem is not None:
+            return JSONResponse({"ok": False, "error": problem[1]}, status_code=problem[0])
+        return to_starlette_response(await slack.app.async_dispatch(to_async_bolt_request(request, body)))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -91,6 +91,8 @@ class SlackTransport:
             client=self.client,
             signing_secret=signing_secret,
             process_before_response=True,
+            # The HTTP endpoint verifies signatures before Bolt (hubbot.slack.verify); Socket Mode needs none.
+            request_verification_enabled=False,
             logger=logging.getLogger("hubbot.bolt"),
         )
         self.app.middleware(self._dedupe)

@@ -1,0 +1,1 @@
+"""Stand-ins for the outside world and helpers shared by the tests."""

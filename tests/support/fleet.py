@@ -1,0 +1,48 @@
+"""The fleet the tests use: two communities, three clusters on three providers."""
+
+from __future__ import annotations
+
+ENGINEER = "UENG00001"
+ENGINEER_2 = "UENG00002"
+LEADER_A = "ULEADA001"
+LEADER_B = "ULEADB001"  # a leader of beta through the user group SLEADSB01
+MEMBER_A = "UMEMA0001"
+OUTSIDER = "UOUT00001"
+CHANNEL_A = "CALPHA001"
+CHANNEL_B = "CBETA0001"
+CHANNEL_OPS = "COPS00001"
+LEADERS_B_GROUP = "SLEADSB01"
+
+FLEET_YAML = f"""
+providers:
+  aws-test: {{kind: aws, account_id: "111122223333", region: us-west-2}}
+  gcp-test: {{kind: gcp, project: test-project}}
+  js2-test: {{kind: openstack, auth_url: "https://keystone.test:5000/v3", project: TRA000001}}
+clusters:
+  - name: aws-cluster
+    provider: aws-test
+    hubs:
+      - {{name: staging, community: alpha, domain: staging.alpha.test, tier: staging}}
+      - {{name: prod, community: alpha, domain: alpha.test, tier: prod}}
+  - name: gcp-cluster
+    provider: gcp-test
+    hubs:
+      - {{name: staging, community: beta, domain: staging.beta.test, tier: staging}}
+      - {{name: beta-binder, community: beta, domain: binder.beta.test, tier: prod, binder: true}}
+  - name: js2-cluster
+    provider: js2-test
+    hubs:
+      - {{name: class, community: alpha, domain: class.alpha.test}}
+communities:
+  - name: alpha
+    display_name: Alpha Community
+    channel: {CHANNEL_A}
+    leaders: [{LEADER_A}]
+    members: [{MEMBER_A}]
+  - name: beta
+    display_name: Beta Lab
+    channel: {CHANNEL_B}
+    leaders: [{LEADERS_B_GROUP}]
+roles:
+  engineers: [{ENGINEER}, {ENGINEER_2}]
+"""

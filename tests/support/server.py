@@ -1,0 +1,56 @@
+"""Run an ASGI app on a real uvicorn server, on an ephemeral loopback port, in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    loop: asyncio.AbstractEventLoop
+
+    def call(self, coro: Any, timeout: float = 30.0) -> Any:
+        """Run a coroutine on the server's event loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[Served]:
+    """Yield the base URL (``http://127.0.0.1:PORT``) and loop while the server runs."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    started = threading.Event()
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+
+        async def main() -> None:
+            await server._serve()  # noqa: SLF001 - lets us know when it is listening
+        loop.run_until_complete(main())
+
+    original_startup = server.startup
+
+    async def startup(sockets: Any = None) -> None:
+        await original_startup(sockets=sockets)
+        started.set()
+
+    server.startup = startup  # type: ignore[method-assign]
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    if not started.wait(timeout=30) or not server.servers:
+        raise RuntimeError("test server did not start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Served(f"http://127.0.0.1:{port}", loop)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -1,0 +1,142 @@
+"""A local stand-in for the Slack Web API and response URLs that records every call.
+
+It answers with the shapes Slack documents (``{"ok": true, ...}``), merges arguments from the
+query string, form and JSON bodies (slack_sdk uses all three), and can be told to fail the
+next calls of a method with 429 (and Retry-After) or 5xx.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+BOT_USER = "UBOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class SlackStandIn:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.base_url = ""  # set once served
+        self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self._cond = threading.Condition()
+        self._ts = itertools.count(1)
+        self.usergroups: dict[str, list[str]] = {}
+        self.app = Starlette(routes=[
+            Route("/api/{method}", self._api, methods=["GET", "POST"]),
+            Route("/respond/{hook}", self._respond, methods=["POST"]),
+            Route("/upload/{file_id}", self._upload, methods=["POST"]),
+        ])
+
+    # -- test controls ----------------------------------------------------------------
+
+    def fail(self, method: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
+        self._failures.setdefault(method, []).extend([(status, headers or {})] * times)
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base_url}/respond/{name}"
+
+    def of(self, method: str) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
+        """Block until ``count`` calls of ``method`` arrived (an event, not a sleep)."""
+        with self._cond:
+            ok = self._cond.wait_for(lambda: len([c for c in self.calls if c.method == method]) >= count, timeout)
+            found = [c for c in self.calls if c.method == method]
+        if not ok:
+            raise AssertionError(f"expected {count} call(s) of {method}, got {len(found)}: {self.methods()}")
+        return found
+
+    def methods(self) -> list[str]:
+        with self._cond:
+            return [c.method for c in self.calls]
+
+    def clear(self) -> None:
+        with self._cond:
+            self.calls.clear()
+            self._failures.clear()
+
+    # -- handlers -----------------------------------------------------------------------
+
+    def _record(self, method: str, args: dict[str, Any], request: Request) -> None:
+        with self._cond:
+            self.calls.append(Call(method, args, dict(request.headers)))
+            self._cond.notify_all()
+
+    def _failure(self, method: str) -> Response | None:
+        queue = self._failures.get(method)
+        if queue:
+            status, headers = queue.pop(0)
+            body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+            return JSONResponse(body, status_code=status, headers=headers)
+        return None
+
+    async def _args(self, request: Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query_params)
+        ctype = request.headers.get("content-type", "")
+        if "json" in ctype:
+            body = await request.json()
+            if isinstance(body, dict):
+                args.update(body)
+        elif "form" in ctype:
+            args.update(dict(parse_qsl((await request.body()).decode(), keep_blank_values=True)))
+        return args
+
+    async def _api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        args = await self._args(request)
+        failed = self._failure(method)
+        self._record(method if failed is None else f"{method}!{failed.status_code}", args, request)
+        if failed is not None:
+            return failed
+        if not request.headers.get("authorization", "").startswith("Bearer xoxb-"):
+            return JSONResponse({"ok": False, "error": "not_authed"})
+        return JSONResponse(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"1700000000.{next(self._ts):06d}"
+        if method == "auth.test":
+            return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "hubbot",
+                    "team_id": "T0TEST", "user_id": BOT_USER, "bot_id": "B0BOT"}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts", ts),
+                    "message": {"type": "message", "text": args.get("text", ""), "user": BOT_USER, "ts": ts}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = json.loads(args.get("files", "[]"))
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": "ws://127.0.0.1:1/"}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _respond(self, request: Request) -> Response:
+        args = await self._args(request)
+        failed = self._failure("response_url")
+        self._record("response_url" if failed is None else f"response_url!{failed.status_code}", args, request)
+        return failed or PlainTextResponse("ok")
+
+    async def _upload(self, request: Request) -> Response:
+        body = await request.body()
+        self._record("upload", {"file_id": request.path_params["file_id"], "size": len(body), "body": body}, request)
+        return PlainTextResponse("OK - 200")

@@ -1,0 +1,288 @@
+"""End to end: signed Slack requests into the real Bolt/FastAPI app on uvicorn, with the Web
+API stand-in recording what hubbot sends back."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hubbot.domain import Outcome
+from tests.support import signing
+from tests.support.fleet import CHANNEL_A, CHANNEL_B, CHANNEL_OPS, ENGINEER, ENGINEER_2, LEADER_A, OUTSIDER
+from tests.support.harness import BOT_TOKEN, Harness, harness
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    from tests.support.fleet import FLEET_YAML
+
+    tmp = tmp_path_factory.mktemp("slack")
+    fleet = tmp / "fleet.yaml"
+    fleet.write_text(FLEET_YAML)
+    with harness(tmp, fleet) as h:
+        yield h
+
+
+@pytest.fixture(autouse=True)
+def fresh(bot: Harness) -> Iterator[None]:
+    bot.settle()
+    bot.standin.clear()
+    bot.waits.clear()
+    yield
+
+
+# -- request verification -------------------------------------------------------------------
+
+def _audit_count(bot: Harness) -> int:
+    return len(bot.audit(limit=1000))
+
+
+def test_unsigned_request_is_rejected_and_runs_nothing(bot: Harness) -> None:
+    before = _audit_count(bot)
+    body = signing.slash_body("help", user=ENGINEER, channel=CHANNEL_OPS, response_url=bot.standin.response_url())
+    assert bot.post(body, content_type="application/x-www-form-urlencoded", sign=False).status_code == 401
+    assert _audit_count(bot) == before
+
+
+def test_bad_signature_is_rejected(bot: Harness) -> None:
+    body = signing.slash_body("hubs", user=ENGINEER, channel=CHANNEL_OPS, response_url=bot.standin.response_url())
+    headers = signing.headers(body, content_type="application/x-www-form-urlencoded", secret="wrong-secret")
+    before = _audit_count(bot)
+    resp = bot.http.post(f"{bot.served.url}/slack/events", content=body, headers=headers)
+    assert resp.status_code == 401
+    assert _audit_count(bot) == before
+
+
+def test_old_timestamp_is_rejected_even_with_a_valid_signature(bot: Harness) -> None:
+    body = signing.slash_body("hubs", user=ENGINEER, channel=CHANNEL_OPS, response_url=bot.standin.response_url())
+    before = _audit_count(bot)
+    resp = bot.post(body, content_type="application/x-www-form-urlencoded", timestamp=int(time.time()) - 6 * 60)
+    assert resp.status_code == 401
+    assert _audit_count(bot) == before
+
+
+def test_tampered_body_is_rejected(bot: Harness) -> None:
+    body = signing.slash_body("hubs", user=OUTSIDER, channel=CHANNEL_OPS, response_url=bot.standin.response_url())
+    headers = signing.headers(body, content_type="application/x-www-form-urlencoded")
+    forged = body.replace(OUTSIDER.encode(), ENGINEER.encode())
+    before = _audit_count(bot)
+    resp = bot.http.post(f"{bot.served.url}/slack/events", content=forged, headers=headers)
+    assert resp.status_code == 401
+    assert _audit_count(bot) == before
+
+
+# -- slash commands -------------------------------------------------------------------------
+
+def test_help_answers_inside_the_ack(bot: Harness) -> None:
+    resp = bot.slash("help", user=OUTSIDER, channel=CHANNEL_OPS)
+    assert resp.status_code == 200
+    payload = resp.json()
+    assert payload["response_type"] == "ephemeral"
+    assert "/hub hubs" in payload["text"]
+    assert payload["blocks"][0]["type"] == "header"
+    bot.settle()
+    assert bot.standin.of("response_url") == []  # nothing more to send
+
+
+def test_hubs_in_a_community_channel_defaults_to_that_community(bot: Harness) -> None:
+    payload = bot.slash("hubs", user=LEADER_A, channel=CHANNEL_A).json()
+    assert "aws-cluster/prod" in payload["text"]
+    assert "beta" not in payload["text"]
+
+
+def test_unknown_command_suggests(bot: Harness) -> None:
+    payload = bot.slash("hbus", user=ENGINEER, channel=CHANNEL_OPS).json()
+    assert "did you mean `/hub hubs`" in payload["text"]
+    assert "Traceback" not in payload["text"]
+
+
+def test_wrong_arguments_give_usage(bot: Harness) -> None:
+    payload = bot.slash("audit --limit lots", user=ENGINEER, channel=CHANNEL_OPS).json()
+    assert "--limit must be a whole number" in payload["text"]
+    assert "Usage: `/hub audit" in payload["text"]
+
+
+def test_denial_says_who_can_and_is_audited(bot: Harness) -> None:
+    payload = bot.slash("hubs beta", user=LEADER_A, channel=CHANNEL_A).json()
+    assert ":no_entry:" in payload["text"]
+    assert "leaders of 'beta'" in payload["text"]
+    entry = bot.audit(limit=1)[0]
+    assert (entry.user, entry.command, entry.outcome, entry.community) == (LEADER_A, "hubs", Outcome.DENIED, "beta")
+
+
+def test_slash_text_with_slack_markup_is_decoded(bot: Harness) -> None:
+    payload = bot.slash("help &lt;hubs&gt;", user=ENGINEER, channel=CHANNEL_OPS).json()
+    assert "no command `&lt;hubs&gt;`" in payload["text"]
+
+
+def test_unexpected_error_gives_a_reference_and_no_details(bot: Harness) -> None:
+    payload = bot.slash("crash", user=ENGINEER, channel=CHANNEL_OPS).json()
+    assert "Something went wrong (reference " in payload["text"]
+    assert "hunter2" not in payload["text"] and "RuntimeError" not in payload["text"]
+    entry = bot.audit(limit=1)[0]
+    assert entry.outcome is Outcome.ERROR and entry.reference and entry.reference in payload["text"]
+
+
+def test_slow_command_acks_then_posts_progress_and_result_to_response_url(bot: Harness) -> None:
+    resp = bot.slash("slow", user=LEADER_A, channel=CHANNEL_A, hook="slow1")
+    assert resp.status_code == 200
+    assert "Working on `/hub slow`" in resp.json()["text"]
+    posts = bot.standin.wait_for("response_url", 2)
+    bot.settle()
+    posts = bot.standin.of("response_url")
+    assert any("rendering" in p.args["text"] for p in posts)  # progress (throttled to one a second)
+    final = posts[-1].args
+    assert final["text"] == "slow work done" and final["response_type"] == "in_channel"
+    assert final["replace_original"] is True
+    upload = bot.standin.wait_for("files.completeUploadExternal")[0].args
+    assert upload["channel_id"] == CHANNEL_A
+    assert bot.standin.of("upload")[0].args["body"] == b"all good\n"
+
+
+def test_response_url_429_is_retried_after_retry_after(bot: Harness) -> None:
+    bot.standin.fail("response_url", 429, headers={"Retry-After": "7"})
+    bot.slash("slow", user=ENGINEER, channel=CHANNEL_OPS)
+    bot.standin.wait_for("response_url", 2)
+    bot.settle()
+    assert "response_url!429" in bot.standin.methods()
+    assert 7.0 in bot.waits
+    assert bot.standin.of("response_url")[-1].args["text"] == "slow work done"
+
+
+# -- mentions and DMs ------------------------------------------------------------------------
+
+def _mention(text: str, *, user: str, channel: str, ts: str = "1700000100.000100") -> dict[str, object]:
+    return {"type": "app_mention", "user": user, "text": f"<@UBOT> {text}", "ts": ts, "channel": channel,
+            "event_ts": ts}
+
+
+def test_mention_runs_the_same_pipeline_and_replies_in_thread(bot: Harness) -> None:
+    assert bot.event(_mention("whoami", user=LEADER_A, channel=CHANNEL_A), event_id="Ev001").status_code == 200
+    call = bot.standin.wait_for("chat.postMessage")[0]
+    assert call.args["channel"] == CHANNEL_A and call.args["thread_ts"] == "1700000100.000100"
+    assert "leader of alpha" in call.args["text"]
+    assert call.headers["authorization"] == f"Bearer {BOT_TOKEN}"
+
+
+def test_direct_message_reaches_the_pipeline(bot: Harness) -> None:
+    event = {"type": "message", "channel_type": "im", "user": ENGINEER, "text": "hubs alpha",
+             "ts": "1700000200.000100", "channel": "D0DM00001"}
+    bot.event(event, event_id="Ev002")
+    call = bot.standin.wait_for("chat.postMessage")[0]
+    assert "aws-cluster/prod" in call.args["text"] or "aws-cluster/prod" in json.dumps(call.args.get("blocks"))
+
+
+def test_bot_messages_and_edits_are_ignored(bot: Harness) -> None:
+    bot.event({"type": "message", "channel_type": "im", "bot_id": "B0BOT", "user": "UBOT", "text": "help",
+               "ts": "1700000300.000100", "channel": "D0DM00001"}, event_id="Ev003")
+    bot.event({"type": "message", "subtype": "message_changed", "channel_type": "im", "channel": "D0DM00001",
+               "ts": "1700000300.000200"}, event_id="Ev004")
+    bot.event(_mention("whoami", user=ENGINEER, channel=CHANNEL_OPS), event_id="Ev005")  # a marker
+    bot.standin.wait_for("chat.postMessage")
+    bot.settle()
+    assert len(bot.standin.of("chat.postMessage")) == 1
+
+
+def test_a_retried_event_never_runs_twice(bot: Harness) -> None:
+    event = _mention("hubs", user=ENGINEER, channel=CHANNEL_OPS, ts="1700000400.000100")
+    before = len([e for e in bot.audit(limit=1000) if e.command == "hubs"])
+    assert bot.event(event, event_id="EvRetry1").status_code == 200
+    bot.standin.wait_for("chat.postMessage")
+    assert bot.event(event, event_id="EvRetry1", retry=1).status_code == 200
+    assert bot.event(event, event_id="EvRetry1", retry=2).status_code == 200
+    bot.settle()
+    assert len(bot.standin.of("chat.postMessage")) == 1
+    assert len([e for e in bot.audit(limit=1000) if e.command == "hubs"]) == before + 1
+
+
+def test_post_message_429_waits_retry_after_then_succeeds(bot: Harness) -> None:
+    bot.standin.fail("chat.postMessage", 429, headers={"Retry-After": "3"})
+    bot.event(_mention("whoami", user=ENGINEER, channel=CHANNEL_OPS, ts="1700000500.000100"), event_id="Ev429")
+    bot.standin.wait_for("chat.postMessage")
+    assert bot.standin.methods().count("chat.postMessage!429") == 1
+    assert 3.0 in bot.waits
+
+
+def test_post_message_transient_5xx_is_retried(bot: Harness) -> None:
+    bot.standin.fail("chat.postMessage", 503, times=2)
+    bot.event(_mention("whoami", user=ENGINEER, channel=CHANNEL_OPS, ts="1700000600.000100"), event_id="Ev503")
+    bot.standin.wait_for("chat.postMessage")
+    assert bot.standin.methods().count("chat.postMessage!503") == 2
+    assert bot.waits[:2] == [0.5, 1.0]
+
+
+def test_slow_mention_updates_one_message_in_place(bot: Harness) -> None:
+    bot.event(_mention("slow", user=ENGINEER, channel=CHANNEL_OPS, ts="1700000700.000100"), event_id="EvSlow")
+    working = bot.standin.wait_for("chat.postMessage")[0]
+    assert "Working on `/hub slow`" in working.args["text"]
+    updates = bot.standin.wait_for("chat.update", 2)
+    bot.settle()
+    updates = bot.standin.of("chat.update")
+    assert updates[-1].args["text"] == "slow work done"
+    assert all(u.args["ts"] == updates[0].args["ts"] for u in updates)
+    assert bot.standin.wait_for("files.completeUploadExternal")[0].args["thread_ts"] == "1700000700.000100"
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+def test_buttons_route_to_their_handler(bot: Harness) -> None:
+    payload = bot.slash("risky", user=ENGINEER, channel=CHANNEL_OPS).json()
+    button = payload["blocks"][1]["elements"][0]
+    assert button["action_id"] == "hubbot:risky:confirm"
+    assert bot.click(user=ENGINEER_2, channel=CHANNEL_OPS, action_id=button["action_id"],
+                     value=button["value"]).status_code == 200
+    answer = bot.standin.wait_for("response_url")[0].args
+    assert answer["text"] == f"confirmed thing-1 by {ENGINEER_2}" and answer["replace_original"] is True
+    entry = bot.audit(limit=1)[0]
+    assert entry.command == "button hubbot:risky:confirm" and entry.outcome is Outcome.OK
+
+
+def test_a_button_checks_the_clickers_permission(bot: Harness) -> None:
+    bot.click(user=LEADER_A, channel=CHANNEL_A, action_id="hubbot:risky:confirm", value="thing-1")
+    answer = bot.standin.wait_for("response_url")[0].args
+    assert "only hub engineers" in answer["text"] and answer["replace_original"] is False
+    assert bot.audit(limit=1)[0].outcome is Outcome.DENIED
+
+
+def test_an_unknown_button_is_answered_not_crashed(bot: Harness) -> None:
+    bot.click(user=ENGINEER, channel=CHANNEL_OPS, action_id="hubbot:nothing:here", value="x")
+    assert "no longer does anything" in bot.standin.wait_for("response_url")[0].args["text"]
+
+
+# -- malformed payloads and probes --------------------------------------------------------------
+
+@pytest.mark.parametrize("body,ctype", [
+    (b"", "application/x-www-form-urlencoded"),
+    (b"payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+    (b"{\"type\": \"event_callback\", \"event\": 5}", "application/json"),
+    (b"\xff\xfe\x00garbage", "application/octet-stream"),
+])
+def test_malformed_but_signed_payloads_do_not_crash(bot: Harness, body: bytes, ctype: str) -> None:
+    resp = bot.post(body, content_type=ctype)
+    assert resp.status_code == 400
+    assert "Traceback" not in resp.text
+
+
+def test_over_long_text_is_refused_clearly(bot: Harness) -> None:
+    payload = bot.slash("hubs " + "x" * 5000, user=ENGINEER, channel=CHANNEL_OPS).json()
+    assert "too long" in payload["text"]
+
+
+def test_health_and_readiness(bot: Harness) -> None:
+    assert bot.http.get(f"{bot.served.url}/healthz").json() == {"ok": True}
+    assert bot.http.get(f"{bot.served.url}/readyz").json() == {"ok": True}
+
+
+def test_channel_b_leader_via_user_group(bot: Harness) -> None:
+    from tests.support.fleet import LEADER_B
+
+    payload = bot.slash("audit", user=LEADER_B, channel=CHANNEL_B).json()
+    assert ":no_entry:" not in payload["text"]
+
+
+def test_files_dir_is_not_needed_for_slack(bot: Harness, tmp_path: Path) -> None:
+    assert not (tmp_path / "hubbot-files").exists()
