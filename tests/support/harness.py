@@ -19,8 +19,8 @@ from hubbot.chat import Registry
 from hubbot.domain import AuditEntry
 from hubbot.fleet import load_fleet
 from hubbot.main import Runtime, build, web_app
-from hubbot.slack import SlackTransport
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
+from hubbot.slack import SlackTransport
 from tests.support import signing
 from tests.support.extra_commands import EXTRA
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP

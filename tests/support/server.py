@@ -34,7 +34,7 @@ def serve(app: Any) -> Iterator[Served]:
         asyncio.set_event_loop(loop)
 
         async def main() -> None:
-            await server._serve()  # noqa: SLF001 - lets us know when it is listening
+            await server._serve()
         loop.run_until_complete(main())
 
     original_startup = server.startup

@@ -1,0 +1,3 @@
+from hubbot.cli import main
+
+main()

@@ -1,0 +1,28 @@
+"""A dispatcher over the in-memory ports, for command and pipeline tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from commands import ALL
+from hubbot.adapters.memory import FrozenClock, MemoryAuditLog, MemoryEventLedger, StaticDirectory
+from hubbot.chat import CommandSpec, Invocation, Registry, Reply
+from hubbot.dispatch import Dispatcher
+from hubbot.fleet import Fleet, load_fleet
+from hubbot.ports import Services
+from hubbot.redact import Redactor
+from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
+
+
+def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets: tuple[str, ...] = ()
+               ) -> tuple[Dispatcher, MemoryAuditLog]:
+    fleet: Fleet = load_fleet(fleet_file)
+    audit = MemoryAuditLog()
+    services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
+                        directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}))
+    d = Dispatcher(fleet=fleet, registry=Registry((*ALL, *extra)), services=services, redact=Redactor(secrets))
+    return d, audit
+
+
+async def run(d: Dispatcher, text: str, *, user: str, channel: str = "COPS00001") -> Reply:
+    return await d.run(Invocation(user_id=user, channel_id=channel, text=text))

@@ -1,0 +1,97 @@
+"""The permission matrix: every command × role × community, through the real dispatcher.
+
+The expectations are written out here by hand (not computed from hubbot.access), so a
+change in the rules has to change this table too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from commands import ALL
+from tests.support.fleet import (
+    CHANNEL_A,
+    CHANNEL_OPS,
+    ENGINEER,
+    LEADER_A,
+    LEADER_B,
+    MEMBER_A,
+    OUTSIDER,
+)
+from tests.support.memory import dispatcher, run
+
+ROLES = {"engineer": ENGINEER, "leader_a": LEADER_A, "leader_b": LEADER_B, "member_a": MEMBER_A,
+         "outsider": OUTSIDER}
+TARGETS = {"none": "", "alpha": "alpha", "beta": "beta", "hub_a": "aws-cluster/prod", "hub_b": "beta-binder"}
+
+# command -> role -> target -> expected kind ("ok" or "denied"); None: the command takes no target.
+OK, NO = "ok", "denied"
+EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
+    "help": None,
+    "whoami": None,
+    "hubs": {
+        "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
+        "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+        "leader_b": dict(none=OK, alpha=NO, beta=OK, hub_a=NO, hub_b=OK),
+        "member_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+        "outsider": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+    },
+    "audit": {
+        "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
+        "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+        "leader_b": dict(none=OK, alpha=NO, beta=OK, hub_a=NO, hub_b=OK),
+        "member_a": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+        "outsider": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+    },
+}
+
+
+def test_the_matrix_covers_every_command() -> None:
+    assert set(EXPECTED) == {c.name for c in ALL}
+
+
+CASES = [
+    (cmd, role, target, rows[role][target])
+    for cmd, rows in EXPECTED.items() if rows is not None
+    for role in ROLES for target in TARGETS
+] + [(cmd, role, "none", OK) for cmd, rows in EXPECTED.items() if rows is None for role in ROLES]
+
+
+@pytest.mark.parametrize("command,role,target,expected", CASES)
+async def test_permission(fleet_file: Path, command: str, role: str, target: str, expected: str) -> None:
+    d, audit = dispatcher(fleet_file)
+    reply = await run(d, f"{command} {TARGETS[target]}".strip(), user=ROLES[role], channel=CHANNEL_OPS)
+    assert reply.kind == expected, reply.text
+    assert audit.entries[-1].outcome.value == expected
+    if expected == NO:
+        assert "ask one of" in reply.text or "not among" in reply.text
+
+
+async def test_a_leader_never_sees_another_communitys_hubs(fleet_file: Path) -> None:
+    d, _ = dispatcher(fleet_file)
+    reply = await run(d, "hubs", user=LEADER_A)
+    assert "aws-cluster/prod" in reply.text and "beta" not in reply.text
+
+
+async def test_a_leader_sees_only_their_communitys_audit(fleet_file: Path) -> None:
+    d, _ = dispatcher(fleet_file)
+    await run(d, "hubs beta", user=ENGINEER)
+    await run(d, "hubs alpha", user=ENGINEER)
+    reply = await run(d, "audit", user=LEADER_A)
+    assert "[alpha]" in reply.text and "[beta]" not in reply.text
+    assert "fleet" not in reply.text  # fleet-wide entries (help, whoami...) are engineers' only
+
+
+async def test_anyone_in_a_community_channel_is_a_member_there(fleet_file: Path) -> None:
+    d, _ = dispatcher(fleet_file)
+    assert (await run(d, "hubs", user=OUTSIDER, channel=CHANNEL_A)).ok
+    assert (await run(d, "hubs beta", user=OUTSIDER, channel=CHANNEL_A)).kind == "denied"
+    assert (await run(d, "audit", user=OUTSIDER, channel=CHANNEL_A)).kind == "denied"
+
+
+async def test_denial_names_who_can(fleet_file: Path) -> None:
+    d, _ = dispatcher(fleet_file)
+    reply = await run(d, "audit beta", user=LEADER_A)
+    assert "<!subteam^SLEADSB01>" in reply.text and f"<@{ENGINEER}>" in reply.text
