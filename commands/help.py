@@ -24,19 +24,34 @@ def _allowed(ctx: Context, spec: CommandSpec) -> bool:
     return bool(visible(ctx.caller, spec.permission, ctx.fleet))
 
 
+# The overview depends only on the registry and which commands the caller may run; it is
+# asked for often (it is also the answer to an empty `/hub`), so it is built once per shape.
+_OVERVIEWS: dict[tuple[int, tuple[bool, ...]], Reply] = {}
+
+
 async def help_handler(ctx: Context) -> Reply:
     topic = ctx.args.text("command")
     if topic:
         return _one(ctx, topic)
+    allowed = tuple(_allowed(ctx, spec) for spec in ctx.registry.commands)
+    key = (id(ctx.registry), allowed)
+    reply = _OVERVIEWS.get(key)
+    if reply is None:
+        reply = _OVERVIEWS[key] = _overview(ctx, allowed)
+    return reply
+
+
+def _overview(ctx: Context, allowed: tuple[bool, ...]) -> Reply:
     lines = []
-    blocks = [b.header("hubbot commands")]
-    for spec in ctx.registry.commands:
-        mark = "" if _allowed(ctx, spec) else " _(not for your role)_"
+    for spec, ok in zip(ctx.registry.commands, allowed, strict=True):
+        mark = "" if ok else " _(not for your role)_"
         lines.append(f"`{spec.usage}` — {spec.summary}{mark}")
-    blocks.append(b.section("\n".join(lines)))
-    blocks.append(b.context(f"`{PREFIX} help <command>` for details · you can also mention me or DM me"))
-    text = "hubbot commands:\n" + "\n".join(lines)
-    return Reply(text=text, blocks=blocks)
+    blocks = [
+        b.header("hubbot commands"),
+        b.section("\n".join(lines)),
+        b.context(f"`{PREFIX} help <command>` for details · you can also mention me or DM me"),
+    ]
+    return Reply(text="hubbot commands:\n" + "\n".join(lines), blocks=tuple(blocks))
 
 
 def _one(ctx: Context, topic: str) -> Reply:

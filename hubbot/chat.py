@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from hubbot.access import Caller, Permission
@@ -101,7 +102,7 @@ class ActionSpec:
     handler: ActionHandler
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CommandSpec:
     """A ``/hub`` subcommand. ``scope`` names the argument that holds a community or hub;
     ``slow`` commands are acknowledged at once and answer later with progress."""
@@ -117,7 +118,7 @@ class CommandSpec:
     examples: tuple[str, ...] = ()
     actions: tuple[ActionSpec, ...] = ()
 
-    @property
+    @cached_property
     def usage(self) -> str:
         return self.signature.usage(f"{PREFIX} {self.name}")
 

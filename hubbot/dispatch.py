@@ -8,7 +8,7 @@ reference. Every invocation, denial and button click is written to the audit log
 from __future__ import annotations
 
 import logging
-import secrets
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +32,6 @@ from hubbot.fleet import Fleet
 from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.dispatch")
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _KIND = {UsageError: "usage", NotFound: "not_found", NotAllowed: "denied", UpstreamError: "upstream"}
 _OUTCOME = {
     "usage": Outcome.USAGE,
@@ -44,8 +43,14 @@ _OUTCOME = {
 }
 
 
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
 def new_reference() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(6))
+    """Six random characters, e.g. ``K3QZ7A``: enough to find one request in the logs
+    (not a secret, so the fast non-cryptographic generator is fine)."""
+    bits = random.getrandbits(30)
+    return "".join(_ALPHABET[(bits >> shift) & 31] for shift in (0, 5, 10, 15, 20, 25))
 
 
 def strip_prefix(text: str) -> str:
@@ -74,7 +79,7 @@ class Dispatcher:
 
     def find(self, text: str) -> CommandSpec | None:
         """The command a text names, if any (cheap; lets transports decide how to ack)."""
-        words = normalize(strip_prefix(text)[:MAX_TEXT]).split()
+        words = strip_prefix(text[:200]).split(maxsplit=3)[:3]
         return self.registry.match(words)[0] if words else self.registry.get("help")
 
     async def run(self, invocation: Invocation, *, progress: Progress = no_progress) -> Reply:
@@ -130,7 +135,8 @@ class Dispatcher:
     def _target(self, text: str) -> _Target:
         if len(text) > MAX_TEXT:
             raise UsageError(f"that is too long ({len(text)} characters; the limit is {MAX_TEXT})")
-        words = normalize(text).split()
+        text = normalize(text)
+        words = text.split()
         if not words:
             help_spec = self.registry.get("help")
             if help_spec is None:
@@ -142,7 +148,7 @@ class Dispatcher:
             hints = self.registry.suggest(word)
             mean = f" — did you mean {' or '.join(f'`{PREFIX} {h}`' for h in hints)}?" if hints else ""
             raise NotFound(f"unknown command `{word}`{mean} Try `{PREFIX} help`.")
-        return _Target(spec, " ".join(normalize(text).split(maxsplit=used)[used:]))
+        return _Target(spec, " ".join(text.split(maxsplit=used)[used:]))
 
     async def _caller(self, invocation: Invocation) -> Caller:
         groups = await self.services.directory.groups_of(invocation.user_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -25,10 +26,9 @@ from hubbot.settings import Settings
 from hubbot.store import Database, SqlAuditLog, SqlEventLedger
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from hubbot.slack import SlackTransport
     from hubbot.slack.retry import Sleep
+    from hubbot.web import SlackEndpoint
 
 DEMO_ENGINEER = "UDEMOENG01"
 DEMO_CHANNEL = "CDEMOOPS01"
@@ -167,7 +167,7 @@ def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, need_app_to
     return transport
 
 
-def web_app(runtime: Runtime, *, sleep: Sleep | None = None) -> FastAPI:
+def web_app(runtime: Runtime, *, sleep: Sleep | None = None) -> SlackEndpoint:
     from hubbot.slack.verify import RequestCheck
     from hubbot.web import create_app
 
@@ -182,6 +182,10 @@ def serve(runtime: Runtime, *, host: str, port: int) -> None:
     import uvicorn
 
     app = web_app(runtime)
+    # Everything built so far lives as long as the process: keep it out of the cyclic
+    # collector's way so full collections stay short (they show up as p99 ack spikes).
+    gc.collect()
+    gc.freeze()
     log.info("hubbot serving %s fleet on http://%s:%d/slack/events", runtime.fleet.source, host, port)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 

@@ -1,16 +1,90 @@
-"""The HTTP surface: ``POST /slack/events`` (commands, events, interactivity), health probes."""
+"""The HTTP surface: ``POST /slack/events`` (commands, events, interactivity), health probes.
+
+``/slack/events`` is a plain ASGI handler in front of FastAPI: every request is verified
+(signature, age, shape) first; slash commands, the hot path, go straight to the transport's
+generic command handler, and everything else (events, buttons) through Bolt. FastAPI serves
+the rest (health probes now; metrics and provider webhooks later).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.request.async_request import AsyncBoltRequest
+from starlette.types import Receive, Scope, Send
 
 from hubbot.slack import SlackTransport
-from hubbot.slack.verify import RequestCheck
+from hubbot.slack.verify import RequestCheck, classify
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY = 1 << 20  # Slack payloads are a few KB; refuse anything absurd
+
+
+class SlackEndpoint:
+    """The ASGI app hubbot serves: it answers ``POST /slack/events`` itself and passes every
+    other request (and the lifespan) to the FastAPI ``app``."""
+
+    def __init__(self, app: FastAPI, *, slack: SlackTransport, check: RequestCheck) -> None:
+        self.app = app
+        self.slack = slack
+        self.check = check
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != EVENTS_PATH:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _send(send, 405, b'{"ok":false,"error":"use POST"}')
+            return
+        body = await _read(receive)
+        if body is None:
+            await _send(send, 413, b'{"ok":false,"error":"body too large"}')
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        problem = self.check.problem(body, headers)
+        if problem is not None:
+            await _send(send, problem[0], json.dumps({"ok": False, "error": problem[1]}).encode())
+            return
+        kind = classify(body, headers.get("content-type", ""))
+        if isinstance(kind, str):
+            await _send(send, 400, json.dumps({"ok": False, "error": kind}).encode())
+            return
+        if kind[0] == "command":
+            await _send(send, 200, json.dumps(await self.slack.command(kind[1]), ensure_ascii=False).encode())
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        response = await self.slack.app.async_dispatch(AsyncBoltRequest(body=body.decode(), query=query,
+                                                                        headers=headers))
+        extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.first_headers().items()
+                 if k.lower() not in ("content-length", "set-cookie")]
+        await _send(send, response.status, (response.body or "").encode(), extra_headers=extra,
+                    content_type=response.first_headers().get("content-type", "text/plain;charset=utf-8"))
+
+
+async def _read(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _send(send: Send, status: int, body: bytes, *, content_type: str = "application/json",
+                extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type.encode("latin-1")), (b"content-length", str(len(body)).encode()),
+               *(extra_headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(
@@ -19,7 +93,7 @@ def create_app(
     check: RequestCheck,
     ready: Callable[[], Awaitable[str | None]],
     on_shutdown: Callable[[], Awaitable[None]],
-) -> FastAPI:
+) -> SlackEndpoint:
     """``ready`` returns None when hubbot can serve, else the reason it cannot."""
 
     @asynccontextmanager
@@ -29,15 +103,6 @@ def create_app(
         await on_shutdown()
 
     app = FastAPI(title="hubbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    app.state.slack = slack
-
-    @app.post("/slack/events")
-    async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        problem = check.problem(body, request.headers)
-        if problem is not None:
-            return JSONResponse({"ok": False, "error": problem[1]}, status_code=problem[0])
-        return to_starlette_response(await slack.app.async_dispatch(to_async_bolt_request(request, body)))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -50,4 +115,6 @@ def create_app(
             return JSONResponse({"ok": True})
         return JSONResponse({"ok": False, "reason": problem}, status_code=503)
 
-    return app
+    return SlackEndpoint(app, slack=slack, check=check)
+
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,7 +93,5 @@ def test_hostile_values_are_clipped_in_messages() -> None:
 @given(st.text(max_size=300))
 def test_random_text_parses_or_raises_usage_error(text: str) -> None:
     for sig in (SIG, REST, Signature()):
-        try:
+        with contextlib.suppress(UsageError):
             parse(sig, text, usage="u")
-        except UsageError:
-            pass

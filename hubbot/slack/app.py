@@ -13,11 +13,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -62,6 +61,24 @@ class _Throttle:
         return True
 
 
+async def _finished_within(task: asyncio.Task[Reply], seconds: float) -> bool:
+    """Wait for ``task`` at most ``seconds``; it goes on running either way.
+    (A leaner :func:`asyncio.wait` with one task, on the ack path of every command.)"""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[bool] = loop.create_future()
+
+    def settle(result: bool) -> None:
+        if not waiter.done():
+            waiter.set_result(result)
+
+    task.add_done_callback(lambda _: settle(True))
+    timer = loop.call_later(seconds, settle, False)
+    try:
+        return await waiter
+    finally:
+        timer.cancel()
+
+
 class SlackTransport:
     """Builds the Bolt app over a dispatcher. ``sleep`` is what retries wait with (tests pass
     a recorder); ``ack_budget`` is how long a quick command may take before we ack anyway."""
@@ -95,7 +112,6 @@ class SlackTransport:
             request_verification_enabled=False,
             logger=logging.getLogger("hubbot.bolt"),
         )
-        self.app.middleware(self._dedupe)
         self.app.command(re.compile(r"^/"))(self._on_command)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
@@ -113,16 +129,19 @@ class SlackTransport:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _dedupe(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    async def _first_delivery(self, body: dict[str, Any]) -> bool:
         """Slack redelivers events it thinks were not acked (``X-Slack-Retry-Num``); the
         event ID is recorded in the database so no replica runs the same event twice."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and not await self._events.first_time(
-            f"slack:{event_id}", at=self._clock.now()
-        ):
-            log.info("ignoring redelivered event %s", event_id)
-            return BoltResponse(status=200, body="")
-        return await next()
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str):
+            return True
+        if await self._events.first_time(f"slack:{event_id}", at=self._clock.now()):
+            return True
+        log.info("ignoring redelivered event %s", event_id)
+        return False
+
+    def _hook(self, url: str) -> AsyncWebhookClient:
+        return AsyncWebhookClient(url, retry_handlers=self._retry)
 
     async def _safely(self, what: str, call: Coroutine[Any, Any, Any]) -> None:
         try:
@@ -145,6 +164,11 @@ class SlackTransport:
     # -- slash commands ------------------------------------------------------------------
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack(**await self.command(body))
+
+    async def command(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a slash command and return the ack's JSON body. The HTTP endpoint calls this
+        directly for slash commands (the hot path); Socket Mode reaches it through Bolt."""
         invocation = Invocation(
             user_id=str(body.get("user_id", "")),
             channel_id=str(body.get("channel_id", "")),
@@ -152,22 +176,19 @@ class SlackTransport:
             transport="slack",
             trigger="command",
         )
-        hook = AsyncWebhookClient(str(body.get("response_url", "")), retry_handlers=self._retry)
+        hook_url = str(body.get("response_url", ""))
         spec = self._dispatcher.find(invocation.text)
         if spec is not None and spec.slow:
-            await ack(text=f":hourglass_flowing_sand: Working on `/hub {spec.name}`…", response_type="ephemeral")
-            self._spawn(self._slash_later(invocation, hook))
-            return
+            self._spawn(self._slash_later(invocation, self._hook(hook_url)))
+            return {"text": f":hourglass_flowing_sand: Working on `/hub {spec.name}`…", "response_type": "ephemeral"}
         task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation))
-        done, _ = await asyncio.wait({task}, timeout=self._ack_budget)
-        if not done:
-            await ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
-            self._spawn(self._slash_finish(task, invocation, hook))
-            return
+        if not await _finished_within(task, self._ack_budget):
+            self._spawn(self._slash_finish(task, invocation, self._hook(hook_url)))
+            return {"text": ":hourglass_flowing_sand: Working on it…", "response_type": "ephemeral"}
         reply = task.result()
-        await ack(response_type="in_channel" if reply.public else "ephemeral", **message(reply))
         if reply.files:
             self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
+        return {"response_type": "in_channel" if reply.public else "ephemeral", **message(reply)}
 
     async def _slash_later(self, invocation: Invocation, hook: AsyncWebhookClient) -> None:
         throttle = _Throttle(interval=PROGRESS_INTERVAL, budget=RESPONSE_URL_UPDATES)
@@ -188,16 +209,19 @@ class SlackTransport:
 
     # -- mentions and direct messages ------------------------------------------------------
 
-    async def _on_mention(self, ack: Any, event: dict[str, Any]) -> None:
+    async def _on_mention(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._conversation(event, trigger="mention", text=strip_mention(str(event.get("text", "")))))
+        if await self._first_delivery(body):
+            self._spawn(self._conversation(event, trigger="mention",
+                                           text=strip_mention(str(event.get("text", "")))))
 
-    async def _on_message(self, ack: Any, event: dict[str, Any]) -> None:
+    async def _on_message(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
         # Only plain DMs from people; edits, joins and bot messages (our own included) are ignored.
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
-        self._spawn(self._conversation(event, trigger="dm", text=str(event.get("text", ""))))
+        if await self._first_delivery(body):
+            self._spawn(self._conversation(event, trigger="dm", text=str(event.get("text", ""))))
 
     async def _conversation(self, event: dict[str, Any], *, trigger: Any, text: str) -> None:
         channel = str(event.get("channel", ""))
@@ -253,7 +277,7 @@ class SlackTransport:
             trigger="action",
             thread_ts=str(container.get("thread_ts") or container.get("message_ts") or "") or None,
         )
-        hook = AsyncWebhookClient(str(body.get("response_url", "")), retry_handlers=self._retry)
+        hook = self._hook(str(body.get("response_url", "")))
         self._spawn(self._click(invocation, str(action.get("action_id", "")), str(action.get("value", "")), hook))
 
     async def _click(self, invocation: Invocation, action_id: str, value: str, hook: AsyncWebhookClient) -> None:

@@ -12,9 +12,9 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 
 class RequestCheck:
@@ -39,24 +39,51 @@ class RequestCheck:
         expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
             return 401, "bad Slack signature"
-        reason = malformed(body, headers.get("content-type", ""))
-        return (400, reason) if reason else None
+        return None
 
 
-def malformed(body: bytes, content_type: str) -> str | None:
-    """Why ``body`` is not a payload Slack sends, or None if it looks like one."""
+class Form(Mapping[str, str]):
+    """``application/x-www-form-urlencoded`` fields, each unescaped only when read (the ack
+    path reads four of a slash command's dozen fields). The last of a repeated key wins."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, text: str) -> None:
+        raw: dict[str, str] = {}
+        for pair in text.split("&"):
+            if pair:
+                key, _, value = pair.partition("=")
+                raw[unquote_plus(key) if "%" in key or "+" in key else key] = value
+        self._raw = raw
+
+    def __getitem__(self, key: str) -> str:
+        value = self._raw[key]
+        return unquote_plus(value) if "%" in value or "+" in value else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def classify(body: bytes, content_type: str) -> tuple[str, Mapping[str, str]] | str:
+    """``("command", form)`` for a slash command, ``("bolt", {})`` for a payload Bolt handles
+    (events, interactivity, ssl_check), or the reason ``body`` is not a payload Slack sends."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "body is not UTF-8"
     if content_type.startswith("application/json"):
-        return _json_problem(text)
+        return _json_problem(text) or ("bolt", {})
     if content_type.startswith("application/x-www-form-urlencoded"):
-        form = dict(parse_qsl(text, keep_blank_values=True))
+        form = Form(text)
         if "payload" in form:
-            return _json_problem(form["payload"], interactive=True)
-        if "command" in form or "ssl_check" in form:
-            return None
+            return _json_problem(form["payload"], interactive=True) or ("bolt", {})
+        if "command" in form:
+            return "command", form
+        if "ssl_check" in form:
+            return "bolt", {}
         return "form body has neither a command nor a payload"
     return "unsupported content type"
 

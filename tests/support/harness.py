@@ -94,7 +94,7 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None) -> 
         app = web_app(runtime, sleep=record_sleep)
         served = stack.enter_context(serve(app))
         http = stack.enter_context(httpx.Client(timeout=30))
-        yield Harness(standin=standin, runtime=runtime, served=served, http=http, slack=app.state.slack, waits=waits)
+        yield Harness(standin=standin, runtime=runtime, served=served, http=http, slack=app.slack, waits=waits)
 
 
 def blocks_text(payload: dict[str, Any]) -> str:
