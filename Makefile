@@ -26,6 +26,7 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || { echo "install wrk"; exit 1; }
 	$(BIN)/python benchmarks/ack.py
 	$(BIN)/python benchmarks/startup.py
 
