@@ -75,9 +75,12 @@ async def no_progress(_: str) -> None:
 @dataclass(frozen=True)
 class Context:
     """Everything a handler may use. ``communities`` is what the caller may act on here:
-    the one named (or implied by the channel), or, when none was, all the caller may see."""
+    the one named (or implied by the channel), or, when none was, all the caller may see.
+    ``hub`` is the hub named by the scope argument, if it named one. ``approved_by`` is set
+    when an action runs after a second engineer's approval."""
 
     invocation: Invocation
+    command: str
     args: ParsedArgs
     caller: Caller
     fleet: Fleet
@@ -86,7 +89,9 @@ class Context:
     community: str | None
     communities: list[str]
     reference: str
+    hub: str | None = None
     progress: Progress = no_progress
+    approved_by: str | None = None
 
 
 Handler = Callable[[Context], Awaitable[Reply]]

@@ -7,6 +7,7 @@ reference. Every invocation, denial and button click is written to the audit log
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -26,7 +27,8 @@ from hubbot.chat import (
     Reply,
     no_progress,
 )
-from hubbot.domain import AuditEntry, Outcome
+from hubbot.confirm import ACCEPT, PENDING, VERBS
+from hubbot.domain import AuditEntry, Outcome, PendingAction
 from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
 from hubbot.fleet import Fleet
 from hubbot.ports import Services
@@ -98,7 +100,7 @@ class Dispatcher:
                 caller, target.spec.permission, fleet=self.fleet, community=scope[0],
                 action=f"run `{PREFIX} {name}`" + (f" for '{scope[0]}'" if scope[0] else ""),
             )
-            ctx = self._context(invocation, args, caller, scope[0], communities, reference, progress)
+            ctx = self._context(invocation, name, args, caller, scope, communities, reference, progress)
             reply = await target.spec.handler(ctx)
         except Exception as exc:  # the one broad catch: every failure becomes a reply here
             reply = self._failure(exc, reference, name or text.split(" ", 1)[0][:40])
@@ -108,27 +110,85 @@ class Dispatcher:
     async def run_action(
         self, invocation: Invocation, *, action_id: str, value: str, progress: Progress = no_progress
     ) -> Reply:
-        """Run the handler behind a button: ``hubbot:<command>:<action>``."""
+        """Run the handler behind a button: ``hubbot:<command>:<action>``; confirmations and
+        approvals (``hubbot:_pending:<verb>``) are decided here, see :mod:`hubbot.confirm`."""
         started = time.perf_counter()
         reference = new_reference()
         label = action_id[:80]
+        scope: tuple[str | None, str | None] = (None, None)
+        outcome: Outcome | None = None
         try:
             prefix, _, tail = action_id.partition(":")
             command, _, action_name = tail.rpartition(":")
-            spec = self.registry.get(command) if prefix == ACTION_PREFIX else None
-            action = spec.action(action_name) if spec else None
-            if spec is None or action is None:
-                raise NotFound("that button no longer does anything here (the command changed)")
-            caller = await self._caller(invocation)
-            communities = authorize(
-                caller, action.permission, fleet=self.fleet, community=None, action="use this button"
-            )
-            ctx = self._context(invocation, ParsedArgs(), caller, None, communities, reference, progress)
-            reply = await action.handler(ctx, value)
+            if prefix == ACTION_PREFIX and command == PENDING:
+                pending = await self.services.pending.get(value[:64])
+                if pending is not None:
+                    scope = (pending.community, pending.hub)
+                    label = f"{action_name} {pending.command}"
+                reply = await self._decide(invocation, action_name, pending, reference, progress)
+                outcome = Outcome.CONFIRMED if action_name in ACCEPT and reply.ok else None
+            else:
+                spec = self.registry.get(command) if prefix == ACTION_PREFIX else None
+                action = spec.action(action_name) if spec else None
+                if spec is None or action is None:
+                    raise NotFound("that button no longer does anything here (the command changed)")
+                caller = await self._caller(invocation)
+                communities = authorize(
+                    caller, action.permission, fleet=self.fleet, community=None, action="use this button"
+                )
+                ctx = self._context(invocation, spec.name, ParsedArgs(), caller, (None, None), communities,
+                                    reference, progress)
+                reply = await action.handler(ctx, value)
         except Exception as exc:
             reply = self._failure(exc, reference, label)
-        await self._audit(invocation, f"button {label}", value, reply, (None, None), started, reference)
+        await self._audit(invocation, f"button {label}", value, reply, scope, started, reference, outcome=outcome)
         return reply
+
+    async def _decide(
+        self, invocation: Invocation, verb: str, pending: PendingAction | None, reference: str,
+        progress: Progress,
+    ) -> Reply:
+        if verb not in VERBS:
+            raise NotFound("that button no longer does anything here")
+        if pending is None:
+            raise NotFound("that request is no longer known — run the command again")
+        clicker = await self._caller(invocation)
+        now = self.services.clock.now()
+        if pending.state != "pending":
+            by = f" by <@{pending.decided_by}>" if pending.decided_by else ""
+            raise UserError(f"that request was already {pending.state}{by}")
+        if (verb in ("confirm", "cancel")) != (pending.kind == "confirm"):
+            raise UserError("that button does not belong to this request")
+        if now >= pending.expires_at:
+            await self.services.pending.decide(pending.id, state="expired", by=clicker.user_id, at=now)
+            raise UserError(f"that request expired at {pending.expires_at:%H:%M} UTC — run the command again")
+        own = clicker.user_id == pending.requested_by
+        if pending.kind == "confirm" and not own:
+            raise NotAllowed(f"only <@{pending.requested_by}>, who asked, can {verb} this")
+        if verb == "approve" and own:
+            raise NotAllowed("you cannot approve your own request — ask another hub engineer")
+        if pending.kind == "approve" and not clicker.engineer and not (verb == "reject" and own):
+            raise NotAllowed(f"only hub engineers can {verb} this")
+        if not await self.services.pending.decide(pending.id, state=VERBS[verb], by=clicker.user_id, at=now):
+            raise UserError("someone else handled that request a moment ago")
+        if verb not in ACCEPT:
+            return Reply(text=f"{VERBS[verb].capitalize()} by <@{clicker.user_id}>: {pending.summary}", replace=True)
+        spec = self.registry.get(pending.command)
+        action = spec.action(pending.action) if spec else None
+        if spec is None or action is None:
+            raise NotFound(f"`{PREFIX} {pending.command}` can no longer do this — run it again")
+        # The change runs as the requester, with the requester's permission as of now.
+        requester = resolve_caller(self.fleet, pending.requested_by, channel=pending.channel,
+                                   groups=await self.services.directory.groups_of(pending.requested_by))
+        communities = authorize(requester, action.permission, fleet=self.fleet, community=pending.community,
+                                action=f"run `{PREFIX} {pending.command}`")
+        as_requester = Invocation(user_id=pending.requested_by, channel_id=pending.channel, text=pending.summary,
+                                  transport=invocation.transport, trigger="action", thread_ts=invocation.thread_ts)
+        ctx = self._context(as_requester, spec.name, ParsedArgs(), requester, (pending.community, pending.hub),
+                            communities, reference, progress,
+                            approved_by=clicker.user_id if pending.kind == "approve" else None)
+        reply = await action.handler(ctx, pending.payload)
+        return dataclasses.replace(reply, replace=True)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -178,17 +238,20 @@ class Dispatcher:
     def _context(
         self,
         invocation: Invocation,
+        command: str,
         args: ParsedArgs,
         caller: Caller,
-        community: str | None,
+        scope: tuple[str | None, str | None],
         communities: list[str],
         reference: str,
         progress: Progress,
+        *,
+        approved_by: str | None = None,
     ) -> Context:
         return Context(
-            invocation=invocation, args=args, caller=caller, fleet=self.fleet, services=self.services,
-            registry=self.registry, community=community, communities=communities, reference=reference,
-            progress=progress,
+            invocation=invocation, command=command, args=args, caller=caller, fleet=self.fleet,
+            services=self.services, registry=self.registry, community=scope[0], hub=scope[1],
+            communities=communities, reference=reference, progress=progress, approved_by=approved_by,
         )
 
     def _failure(self, exc: Exception, reference: str, what: str) -> Reply:
@@ -214,6 +277,8 @@ class Dispatcher:
         scope: tuple[str | None, str | None],
         started: float,
         reference: str,
+        *,
+        outcome: Outcome | None = None,
     ) -> None:
         entry = AuditEntry(
             at=self.services.clock.now(),
@@ -222,7 +287,7 @@ class Dispatcher:
             transport=invocation.transport,
             command=command[:80],
             args=self._redact(args)[:1000],
-            outcome=_OUTCOME.get(reply.kind, Outcome.ERROR),
+            outcome=outcome or _OUTCOME.get(reply.kind, Outcome.ERROR),
             community=scope[0],
             hub=scope[1],
             detail="" if reply.ok else self._redact(reply.text)[:500],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import logging
@@ -23,7 +24,7 @@ from hubbot.fleet import Fleet, load_fleet
 from hubbot.ports import Clock, Directory, Services
 from hubbot.redact import RedactingFilter, Redactor
 from hubbot.settings import Settings
-from hubbot.store import Database, SqlAuditLog, SqlEventLedger
+from hubbot.store import Database, SqlAuditLog, SqlEventLedger, SqlPendingActions
 
 if TYPE_CHECKING:
     from hubbot.slack import SlackTransport
@@ -122,6 +123,7 @@ def build(
         clock=clock or SystemClock(),
         events=SqlEventLedger(database),
         directory=directory or StaticDirectory(),
+        pending=SqlPendingActions(database),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
@@ -139,29 +141,30 @@ def _slack_groups(fleet: Fleet) -> list[str]:
     return [i for i in ids if i.startswith("S")]
 
 
-def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, need_app_token: bool = False) -> SlackTransport:
+def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, socket_mode: bool = False) -> SlackTransport:
     from hubbot.slack import SlackTransport
     from hubbot.slack.directory import SlackDirectory
 
     slack = runtime.settings.slack
-    missing = [name for name, value in (("HUBBOT_SLACK_BOT_TOKEN", slack.bot_token),
-                                        ("HUBBOT_SLACK_SIGNING_SECRET", slack.signing_secret)) if value is None]
-    if need_app_token and slack.app_token is None:
-        missing.append("HUBBOT_SLACK_APP_TOKEN")
+    # HTTP mode verifies requests with the signing secret; Socket Mode authenticates with the app token.
+    needed = [("HUBBOT_SLACK_BOT_TOKEN", slack.bot_token)]
+    needed.append(("HUBBOT_SLACK_APP_TOKEN", slack.app_token) if socket_mode
+                  else ("HUBBOT_SLACK_SIGNING_SECRET", slack.signing_secret))
+    missing = [name for name, value in needed if value is None]
     if missing:
         raise UserError(f"set {', '.join(missing)} to connect to Slack (see README, 'Connecting Slack')")
-    assert slack.bot_token is not None and slack.signing_secret is not None
+    assert slack.bot_token is not None
     kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
     transport = SlackTransport(
         dispatcher=runtime.dispatcher, events=runtime.services.events, clock=runtime.services.clock,
-        bot_token=slack.bot_token.get_secret_value(), signing_secret=slack.signing_secret.get_secret_value(),
+        bot_token=slack.bot_token.get_secret_value(),
+        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
         api_url=slack.api_url, redact=runtime.redactor, **kwargs,
     )
     groups = _slack_groups(runtime.fleet)
     if groups and isinstance(runtime.services.directory, StaticDirectory):
         directory = SlackDirectory(transport.client, groups)
-        services = Services(audit=runtime.services.audit, clock=runtime.services.clock,
-                            events=runtime.services.events, directory=directory)
+        services = dataclasses.replace(runtime.services, directory=directory)
         runtime.services = services
         runtime.dispatcher.services = services
     return transport
@@ -193,7 +196,7 @@ def serve(runtime: Runtime, *, host: str, port: int) -> None:
 def socket(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-    slack = slack_transport(runtime, need_app_token=True)
+    slack = slack_transport(runtime, socket_mode=True)
     app_token = runtime.settings.slack.app_token
     assert app_token is not None
 

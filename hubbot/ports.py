@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from hubbot.domain import AuditEntry
+from hubbot.domain import AuditEntry, PendingAction
 
 
 class Clock(Protocol):
@@ -41,6 +41,17 @@ class Directory(Protocol):
         ...
 
 
+class PendingActions(Protocol):
+    async def create(self, action: PendingAction) -> None: ...
+
+    async def get(self, action_id: str) -> PendingAction | None: ...
+
+    async def decide(self, action_id: str, *, state: str, by: str, at: datetime) -> bool:
+        """Move a pending action to ``state``; False if it was no longer pending (someone,
+        on any replica, decided first). This is what makes a double click run nothing twice."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     """The ports a command or alert may use, bundled so handlers take one parameter."""
@@ -49,3 +60,4 @@ class Services:
     clock: Clock
     events: EventLedger
     directory: Directory
+    pending: PendingActions

@@ -230,19 +230,48 @@ def test_slow_mention_updates_one_message_in_place(bot: Harness) -> None:
 # -- buttons ------------------------------------------------------------------------------------
 
 def test_buttons_route_to_their_handler(bot: Harness) -> None:
-    payload = bot.slash("risky", user=ENGINEER, channel=CHANNEL_OPS).json()
+    payload = bot.slash("ping", user=ENGINEER, channel=CHANNEL_OPS).json()
     button = payload["blocks"][1]["elements"][0]
-    assert button["action_id"] == "hubbot:risky:confirm"
+    assert button["action_id"] == "hubbot:ping:pong"
     assert bot.click(user=ENGINEER_2, channel=CHANNEL_OPS, action_id=button["action_id"],
                      value=button["value"]).status_code == 200
     answer = bot.standin.wait_for("response_url")[0].args
-    assert answer["text"] == f"confirmed thing-1 by {ENGINEER_2}" and answer["replace_original"] is True
+    assert answer["text"] == f"pong ball-1 by {ENGINEER_2}" and answer["replace_original"] is True
     entry = bot.audit(limit=1)[0]
-    assert entry.command == "button hubbot:risky:confirm" and entry.outcome is Outcome.OK
+    assert entry.command == "button hubbot:ping:pong" and entry.outcome is Outcome.OK
+
+
+def _buttons(payload: dict[str, object]) -> dict[str, dict[str, str]]:
+    blocks = payload["blocks"]
+    assert isinstance(blocks, list)
+    return {e["text"]["text"]: e for blk in blocks if blk["type"] == "actions" for e in blk["elements"]}
+
+
+def test_prod_change_needs_a_second_engineers_approval(bot: Harness) -> None:
+    from tests.support.extra_commands import APPLIED
+
+    APPLIED.clear()
+    payload = bot.slash("change aws-cluster/prod", user=LEADER_A, channel=CHANNEL_A).json()
+    assert payload["response_type"] == "in_channel" and "Approval needed" in payload["text"]
+    approve = _buttons(payload)["Approve"]
+    bot.click(user=LEADER_A, channel=CHANNEL_A, action_id=approve["action_id"], value=approve["value"])
+    assert "cannot approve your own request" in bot.standin.wait_for("response_url")[0].args["text"]
+    bot.click(user=ENGINEER, channel=CHANNEL_A, action_id=approve["action_id"], value=approve["value"])
+    answer = bot.standin.wait_for("response_url", 2)[1].args
+    assert answer["text"] == "applied change aws-cluster/prod" and answer["replace_original"] is True
+    bot.click(user=ENGINEER_2, channel=CHANNEL_A, action_id=approve["action_id"], value=approve["value"])
+    assert f"already approved by <@{ENGINEER}>" in bot.standin.wait_for("response_url", 3)[2].args["text"]
+    assert APPLIED == [("change aws-cluster/prod", LEADER_A, ENGINEER)]
+    outcomes = [(e.command, e.outcome, e.user, e.hub) for e in bot.audit(limit=4)]
+    assert outcomes[:3] == [
+        ("button approve change", Outcome.USAGE, ENGINEER_2, "aws-cluster/prod"),
+        ("button approve change", Outcome.CONFIRMED, ENGINEER, "aws-cluster/prod"),
+        ("button approve change", Outcome.DENIED, LEADER_A, "aws-cluster/prod"),
+    ]
 
 
 def test_a_button_checks_the_clickers_permission(bot: Harness) -> None:
-    bot.click(user=LEADER_A, channel=CHANNEL_A, action_id="hubbot:risky:confirm", value="thing-1")
+    bot.click(user=LEADER_A, channel=CHANNEL_A, action_id="hubbot:ping:pong", value="ball-1")
     answer = bot.standin.wait_for("response_url")[0].args
     assert "only hub engineers" in answer["text"] and answer["replace_original"] is False
     assert bot.audit(limit=1)[0].outcome is Outcome.DENIED

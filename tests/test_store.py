@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from hubbot.adapters.memory import MemoryAuditLog, MemoryEventLedger
-from hubbot.domain import AuditEntry, Outcome
-from hubbot.ports import AuditLog, EventLedger
-from hubbot.store import Database, SqlAuditLog, SqlEventLedger
+from hubbot.adapters.memory import MemoryAuditLog, MemoryEventLedger, MemoryPendingActions
+from hubbot.domain import AuditEntry, Outcome, PendingAction
+from hubbot.ports import AuditLog, EventLedger, PendingActions
+from hubbot.store import Database, SqlAuditLog, SqlEventLedger, SqlPendingActions
 from tests.conftest import new_database
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -43,6 +43,7 @@ async def test_audit_newest_first_with_limit(stores: tuple[AuditLog, EventLedger
     got = await audit.query(communities=None, hub=None, limit=3)
     assert [e.command for e in got] == ["cmd4", "cmd3", "cmd2"]
     assert got[0].outcome is Outcome.OK and got[0].reference == "R4" and got[0].duration_ms == 4
+    assert got[0].at == T0 + timedelta(seconds=4)  # timezone-aware, on every backend
 
 
 async def test_audit_filters_by_community_and_hub(stores: tuple[AuditLog, EventLedger]) -> None:
@@ -106,3 +107,36 @@ def test_bad_database_url_is_a_user_error() -> None:
 
     with pytest.raises(UserError, match="not a valid database URL"):
         Database("not a url")
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def pending(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PendingActions]:
+    if request.param == "memory":
+        yield MemoryPendingActions()
+        return
+    db = Database(new_database(request.param, request, tmp_path))
+    db.upgrade()
+    yield SqlPendingActions(db)
+    db.dispose()
+
+
+def _pending(i: str) -> PendingAction:
+    return PendingAction(id=i, command="change", action="apply", payload='{"x": 1} ünïcode', summary="change it",
+                         kind="approve", requested_by="U1", channel="C1", created_at=T0,
+                         expires_at=T0 + timedelta(minutes=15), community="alpha", hub="c/h")
+
+
+async def test_pending_round_trip(pending: PendingActions) -> None:
+    await pending.create(_pending("p1"))
+    assert await pending.get("p1") == _pending("p1")
+    assert await pending.get("p2") is None
+
+
+async def test_pending_is_decided_once(pending: PendingActions) -> None:
+    await pending.create(_pending("p1"))
+    assert await pending.decide("p1", state="approved", by="U2", at=T0 + timedelta(minutes=1)) is True
+    assert await pending.decide("p1", state="rejected", by="U3", at=T0 + timedelta(minutes=2)) is False
+    got = await pending.get("p1")
+    assert got is not None and (got.state, got.decided_by, got.decided_at) == (
+        "approved", "U2", T0 + timedelta(minutes=1))
+    assert await pending.decide("nope", state="approved", by="U2", at=T0) is False

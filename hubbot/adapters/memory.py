@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from hubbot.domain import AuditEntry
+from hubbot.domain import AuditEntry, PendingAction
 
 
 class FrozenClock:
@@ -59,3 +60,23 @@ class StaticDirectory:
 
     async def groups_of(self, user_id: str) -> frozenset[str]:
         return frozenset(g for g, users in self._groups.items() if user_id in users)
+
+
+class MemoryPendingActions:
+    def __init__(self) -> None:
+        self.actions: dict[str, PendingAction] = {}
+
+    async def create(self, action: PendingAction) -> None:
+        if action.id in self.actions:
+            raise ValueError(f"pending action {action.id} exists")
+        self.actions[action.id] = action
+
+    async def get(self, action_id: str) -> PendingAction | None:
+        return self.actions.get(action_id)
+
+    async def decide(self, action_id: str, *, state: str, by: str, at: datetime) -> bool:
+        current = self.actions.get(action_id)
+        if current is None or current.state != "pending":
+            return False
+        self.actions[action_id] = dataclasses.replace(current, state=state, decided_by=by, decided_at=at)
+        return True

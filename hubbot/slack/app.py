@@ -90,7 +90,7 @@ class SlackTransport:
         events: EventLedger,
         clock: Clock,
         bot_token: str,
-        signing_secret: str,
+        signing_secret: str | None,
         api_url: str,
         redact: Callable[[str], str],
         sleep: Sleep = asyncio.sleep,

@@ -9,7 +9,7 @@ import logging
 from sqlalchemy import insert, select
 
 from hubbot.domain import AuditEntry, Outcome
-from hubbot.store.db import Database
+from hubbot.store.db import Database, as_utc
 from hubbot.store.models import AuditRow
 
 log = logging.getLogger("hubbot.audit")
@@ -85,7 +85,7 @@ class SqlAuditLog:
         with self._db.session() as session:
             return [
                 AuditEntry(
-                    id=r.id, at=r.at, user=r.user, channel=r.channel, transport=r.transport, command=r.command,
+                    id=r.id, at=as_utc(r.at), user=r.user, channel=r.channel, transport=r.transport, command=r.command,
                     args=r.args, outcome=Outcome(r.outcome), community=r.community, hub=r.hub, detail=r.detail,
                     duration_ms=r.duration_ms, reference=r.reference,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything hubbot stores is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Database:

@@ -3,6 +3,7 @@ first real commands do not use yet. They are ordinary :class:`CommandSpec` decla
 
 from __future__ import annotations
 
+from hubbot import confirm
 from hubbot.access import Permission
 from hubbot.args import Arg, Signature
 from hubbot.chat import ActionSpec, CommandSpec, Context, File, Reply, action_id
@@ -20,31 +21,40 @@ async def crash_handler(ctx: Context) -> Reply:
     raise RuntimeError("database password=hunter2 leaked in an exception")
 
 
-async def ask_handler(ctx: Context) -> Reply:
-    return Reply(text="Really do it?", blocks=[
-        b.section("Really do it?"),
-        b.actions(
-            b.button("Confirm", action_id=action_id("risky", "confirm"), value="thing-1", style="primary"),
-            b.button("Cancel", action_id=action_id("risky", "cancel"), value="thing-1"),
-        ),
+async def ping_handler(ctx: Context) -> Reply:
+    return Reply(text="Ping?", blocks=[
+        b.section("Ping?"),
+        b.actions(b.button("Pong", action_id=action_id("ping", "pong"), value="ball-1", style="primary")),
     ])
 
 
-async def confirm_handler(ctx: Context, value: str) -> Reply:
-    return Reply(text=f"confirmed {value} by {ctx.caller.user_id}", replace=True)
+async def pong_handler(ctx: Context, value: str) -> Reply:
+    return Reply(text=f"pong {value} by {ctx.caller.user_id}", replace=True)
 
 
-async def cancel_handler(ctx: Context, value: str) -> Reply:
-    return Reply(text=f"cancelled {value}", replace=True)
+APPLIED: list[tuple[str, str, str | None]] = []  # what the "change" commands changed: (payload, by, approver)
+
+
+async def change_handler(ctx: Context) -> Reply:
+    hub = ctx.fleet.hub(ctx.args.text("hub") or "")
+    return await confirm.request(ctx, action="apply", payload=f"change {hub.qualified}",
+                                 summary=f"change {hub.qualified}", approval=hub.hub.tier == "prod")
+
+
+async def apply_handler(ctx: Context, payload: str) -> Reply:
+    APPLIED.append((payload, ctx.caller.user_id, ctx.approved_by))
+    return Reply(text=f"applied {payload}")
 
 
 SLOW = CommandSpec(name="slow", summary="a slow command (tests)", handler=slow_handler,
                    permission=Permission.COMMUNITY_READ, slow=True,
                    signature=Signature(args=(Arg("community", "community", required=False),)), scope="community")
 CRASH = CommandSpec(name="crash", summary="always fails (tests)", handler=crash_handler, permission=Permission.ANYONE)
-RISKY = CommandSpec(
-    name="risky", summary="asks for confirmation (tests)", handler=ask_handler, permission=Permission.ENGINEER,
-    actions=(ActionSpec("confirm", Permission.ENGINEER, confirm_handler),
-             ActionSpec("cancel", Permission.ENGINEER, cancel_handler)),
+PING = CommandSpec(name="ping", summary="a button (tests)", handler=ping_handler, permission=Permission.ENGINEER,
+                   actions=(ActionSpec("pong", Permission.ENGINEER, pong_handler),))
+CHANGE = CommandSpec(
+    name="change", summary="a change needing confirmation, or approval on prod (tests)", handler=change_handler,
+    permission=Permission.COMMUNITY_ADMIN, signature=Signature(args=(Arg("hub", "hub"),)), scope="hub",
+    actions=(ActionSpec("apply", Permission.COMMUNITY_ADMIN, apply_handler),),
 )
-EXTRA = (SLOW, CRASH, RISKY)
+EXTRA = (SLOW, CRASH, PING, CHANGE)

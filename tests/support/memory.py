@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from commands import ALL
-from hubbot.adapters.memory import FrozenClock, MemoryAuditLog, MemoryEventLedger, StaticDirectory
+from hubbot.adapters.memory import (
+    FrozenClock,
+    MemoryAuditLog,
+    MemoryEventLedger,
+    MemoryPendingActions,
+    StaticDirectory,
+)
 from hubbot.chat import CommandSpec, Invocation, Registry, Reply
 from hubbot.dispatch import Dispatcher
 from hubbot.fleet import Fleet, load_fleet
@@ -19,7 +25,7 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
     fleet: Fleet = load_fleet(fleet_file)
     audit = MemoryAuditLog()
     services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
-                        directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}))
+                        directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions())
     d = Dispatcher(fleet=fleet, registry=Registry((*ALL, *extra)), services=services, redact=Redactor(secrets))
     return d, audit
 

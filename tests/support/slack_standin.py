@@ -37,6 +37,7 @@ class SlackStandIn:
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         self.usergroups: dict[str, list[str]] = {}
+        self.socket_url = "ws://127.0.0.1:1/"  # what apps.connections.open hands out
         self.app = Starlette(routes=[
             Route("/api/{method}", self._api, methods=["GET", "POST"]),
             Route("/respond/{hook}", self._respond, methods=["POST"]),
@@ -106,7 +107,8 @@ class SlackStandIn:
         self._record(method if failed is None else f"{method}!{failed.status_code}", args, request)
         if failed is not None:
             return failed
-        if not request.headers.get("authorization", "").startswith("Bearer xoxb-"):
+        token_prefix = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
+        if not request.headers.get("authorization", "").startswith(token_prefix):
             return JSONResponse({"ok": False, "error": "not_authed"})
         return JSONResponse(self._answer(method, args))
 
@@ -127,7 +129,7 @@ class SlackStandIn:
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
         if method == "apps.connections.open":
-            return {"ok": True, "url": "ws://127.0.0.1:1/"}
+            return {"ok": True, "url": self.socket_url}
         return {"ok": False, "error": "unknown_method"}
 
     async def _respond(self, request: Request) -> Response:
