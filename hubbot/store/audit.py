@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -15,6 +17,8 @@ from hubbot.store.models import AuditRow
 log = logging.getLogger("hubbot.audit")
 
 
+_COLUMNS = ("at", "user", "channel", "transport", "command", "args", "outcome", "community", "hub", "detail",
+            "duration_ms", "reference")
 WINDOW = 0.05  # seconds an entry may wait to share a transaction with others
 BATCH = 500
 
@@ -27,6 +31,14 @@ class SqlAuditLog:
     def __init__(self, db: Database, *, window: float = WINDOW) -> None:
         self._db = db
         self._window = window
+        # The INSERT is compiled once and run straight on the driver's executemany: per row,
+        # SQLAlchemy's generic parameter handling cost more than SQLite's own insert, and it runs
+        # holding the GIL that the event loop answering Slack needs.
+        table = AuditRow.__table__
+        compiled = insert(AuditRow).compile(dialect=db.engine.dialect, column_keys=list(_COLUMNS))
+        self._sql = str(compiled)
+        self._order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        self._at: Callable[[Any], Any] | None = table.c.at.type.bind_processor(db.engine.dialect)
         self._pending: list[AuditEntry] = []
         self._task: asyncio.Task[None] | None = None
         self._now = asyncio.Event()
@@ -61,15 +73,17 @@ class SqlAuditLog:
             self._now.clear()
 
     def _insert(self, batch: list[AuditEntry]) -> None:
-        # Core executemany, not ORM objects: a burst of entries is one cheap statement.
-        rows = [
-            {"at": e.at, "user": e.user, "channel": e.channel, "transport": e.transport, "command": e.command,
-             "args": e.args, "outcome": e.outcome.value, "community": e.community, "hub": e.hub,
+        at = self._at
+        rows: list[Any] = [
+            {"at": at(e.at) if at else e.at, "user": e.user, "channel": e.channel, "transport": e.transport,
+             "command": e.command, "args": e.args, "outcome": e.outcome.value, "community": e.community, "hub": e.hub,
              "detail": e.detail, "duration_ms": e.duration_ms, "reference": e.reference}
             for e in batch
         ]
+        if self._order is not None:
+            rows = [tuple(row[key] for key in self._order) for row in rows]
         with self._db.engine.begin() as conn:
-            conn.execute(insert(AuditRow), rows)
+            conn.exec_driver_sql(self._sql, rows)
 
     async def query(
         self, *, communities: list[str] | None, hub: str | None, limit: int
