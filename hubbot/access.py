@@ -43,14 +43,14 @@ def resolve_caller(
 ) -> Caller:
     """Work out a Slack user's roles. ``groups`` are the user-group IDs (S...) the user is in;
     being in a community's channel makes one a member of that community."""
-    ids = {user_id} | set(groups)
-    engineer = bool(ids & set(fleet.config.roles.engineers))
-    leader_of = frozenset(c.name for c in fleet.config.communities if ids & set(c.leaders))
-    member_of = {c.name for c in fleet.config.communities if ids & set(c.members)} | leader_of
+    ids = (user_id, *groups)
+    engineer = any(i in fleet.engineers for i in ids)
+    leader_of: frozenset[str] = frozenset().union(*(fleet.leads.get(i, frozenset()) for i in ids))
+    member_of: frozenset[str] = frozenset().union(*(fleet.belongs.get(i, frozenset()) for i in ids))
     here = fleet.community_for_channel(channel) if channel else None
     if here is not None:
-        member_of.add(here.name)
-    return Caller(user_id=user_id, engineer=engineer, leader_of=leader_of, member_of=frozenset(member_of))
+        member_of |= {here.name}
+    return Caller(user_id=user_id, engineer=engineer, leader_of=leader_of, member_of=member_of)
 
 
 def visible(caller: Caller, permission: Permission, fleet: Fleet) -> list[str]:

@@ -168,6 +168,16 @@ class Fleet:
         self.hubs = [
             HubRef(cluster=cl.name, provider=cl.provider, hub=h) for cl in config.clusters for h in cl.hubs
         ]
+        self._by_channel = {c.channel: c for c in config.communities if c.channel}
+        # principal (user or user-group ID) -> (leads, belongs to): role lookups on every request
+        self.engineers = frozenset(config.roles.engineers)
+        self.leads: dict[str, frozenset[str]] = {}
+        self.belongs: dict[str, frozenset[str]] = {}
+        for c in config.communities:
+            for p in c.leaders:
+                self.leads[p] = self.leads.get(p, frozenset()) | {c.name}
+            for p in (*c.leaders, *c.members):
+                self.belongs[p] = self.belongs.get(p, frozenset()) | {c.name}
 
     def community(self, name: str) -> CommunityConfig:
         found = self.communities.get(name)
@@ -176,10 +186,7 @@ class Fleet:
         return found
 
     def community_for_channel(self, channel_id: str) -> CommunityConfig | None:
-        for c in self.config.communities:
-            if c.channel == channel_id:
-                return c
-        return None
+        return self._by_channel.get(channel_id)
 
     def hubs_of(self, community: str | None) -> list[HubRef]:
         return [h for h in self.hubs if community is None or h.hub.community == community]

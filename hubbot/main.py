@@ -141,7 +141,9 @@ def _slack_groups(fleet: Fleet) -> list[str]:
     return [i for i in ids if i.startswith("S")]
 
 
-def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, socket_mode: bool = False) -> SlackTransport:
+def slack_transport(
+    runtime: Runtime, *, sleep: Sleep | None = None, socket_mode: bool = False, ack_budget: float | None = None
+) -> SlackTransport:
     from hubbot.slack import SlackTransport
     from hubbot.slack.directory import SlackDirectory
 
@@ -155,6 +157,8 @@ def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, socket_mode
         raise UserError(f"set {', '.join(missing)} to connect to Slack (see README, 'Connecting Slack')")
     assert slack.bot_token is not None
     kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+    if ack_budget is not None:
+        kwargs["ack_budget"] = ack_budget
     transport = SlackTransport(
         dispatcher=runtime.dispatcher, events=runtime.services.events, clock=runtime.services.clock,
         bot_token=slack.bot_token.get_secret_value(),
@@ -170,11 +174,11 @@ def slack_transport(runtime: Runtime, *, sleep: Sleep | None = None, socket_mode
     return transport
 
 
-def web_app(runtime: Runtime, *, sleep: Sleep | None = None) -> SlackEndpoint:
+def web_app(runtime: Runtime, *, sleep: Sleep | None = None, ack_budget: float | None = None) -> SlackEndpoint:
     from hubbot.slack.verify import RequestCheck
     from hubbot.web import create_app
 
-    slack = slack_transport(runtime, sleep=sleep)
+    slack = slack_transport(runtime, sleep=sleep, ack_budget=ack_budget)
     secret = runtime.settings.slack.signing_secret
     assert secret is not None  # slack_transport() insists on it
     check = RequestCheck(secret.get_secret_value(), max_age=runtime.settings.slack.max_request_age)

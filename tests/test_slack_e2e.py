@@ -143,6 +143,19 @@ def test_slow_command_acks_then_posts_progress_and_result_to_response_url(bot: H
     assert bot.standin.of("upload")[0].args["body"] == b"all good\n"
 
 
+def test_a_quick_command_that_runs_long_is_acked_in_time_and_answers_later(bot: Harness) -> None:
+    from tests.support.extra_commands import RELEASE
+
+    RELEASE.clear()
+    try:
+        resp = bot.slash("stall", user=ENGINEER, channel=CHANNEL_OPS, hook="stall1")
+        assert resp.status_code == 200 and "Working on it" in resp.json()["text"]
+        assert bot.standin.of("response_url") == []
+    finally:
+        RELEASE.set()
+    assert bot.standin.wait_for("response_url")[0].args["text"] == "finally done"
+
+
 def test_response_url_429_is_retried_after_retry_after(bot: Harness) -> None:
     bot.standin.fail("response_url", 429, headers={"Retry-After": "7"})
     bot.slash("slow", user=ENGINEER, channel=CHANNEL_OPS)

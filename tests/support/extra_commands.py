@@ -3,6 +3,9 @@ first real commands do not use yet. They are ordinary :class:`CommandSpec` decla
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 from hubbot import confirm
 from hubbot.access import Permission
 from hubbot.args import Arg, Signature
@@ -15,6 +18,14 @@ async def slow_handler(ctx: Context) -> Reply:
         await ctx.progress(step)
     return Reply(text="slow work done", files=[File(name="report.txt", content=b"all good\n", mimetype="text/plain")],
                  public=True)
+
+
+RELEASE = threading.Event()  # the test lets the "stall" command finish when it chooses
+
+
+async def stall_handler(ctx: Context) -> Reply:
+    released = await asyncio.to_thread(RELEASE.wait, 30)
+    return Reply(text="finally done" if released else "never released")
 
 
 async def crash_handler(ctx: Context) -> Reply:
@@ -49,6 +60,8 @@ async def apply_handler(ctx: Context, payload: str) -> Reply:
 SLOW = CommandSpec(name="slow", summary="a slow command (tests)", handler=slow_handler,
                    permission=Permission.COMMUNITY_READ, slow=True,
                    signature=Signature(args=(Arg("community", "community", required=False),)), scope="community")
+STALL = CommandSpec(name="stall", summary="a quick command that runs long (tests)", handler=stall_handler,
+                    permission=Permission.ANYONE)
 CRASH = CommandSpec(name="crash", summary="always fails (tests)", handler=crash_handler, permission=Permission.ANYONE)
 PING = CommandSpec(name="ping", summary="a button (tests)", handler=ping_handler, permission=Permission.ENGINEER,
                    actions=(ActionSpec("pong", Permission.ENGINEER, pong_handler),))
@@ -57,4 +70,4 @@ CHANGE = CommandSpec(
     permission=Permission.COMMUNITY_ADMIN, signature=Signature(args=(Arg("hub", "hub"),)), scope="hub",
     actions=(ActionSpec("apply", Permission.COMMUNITY_ADMIN, apply_handler),),
 )
-EXTRA = (SLOW, CRASH, PING, CHANGE)
+EXTRA = (SLOW, STALL, CRASH, PING, CHANGE)
