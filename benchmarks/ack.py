@@ -131,7 +131,7 @@ def main() -> None:
         lua_script(script, body, headers)
         targets = {"hubbot": f"http://127.0.0.1:{hub_port}/slack/events",
                    "baseline": f"http://127.0.0.1:{bare_port}/slack/events"}
-        _wait_post(targets["baseline"], procs[1])
+        wait_ready(targets["baseline"], procs[1], data=b"x")
         for url in targets.values():  # warm up both
             wrk(url, script, seconds=2, connections=args.connections)
         results: dict[str, list[dict[str, float]]] = {"hubbot": [], "baseline": []}
@@ -151,19 +151,6 @@ def main() -> None:
         print(f"  {name:9s} {m['rps']:8.0f} req/s   p50 {m['p50']:6.2f} ms   p99 {m['p99']:6.2f} ms")
     print(f"  throughput ratio hubbot/baseline: {med['hubbot']['rps'] / med['baseline']['rps']:.2f} "
           f"(goal >= 0.8); hubbot p99 ack {med['hubbot']['p99']:.1f} ms (goal < 25 ms)")
-
-
-def _wait_post(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"baseline exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, data=b"x"), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)  # readiness poll of a process we just started
-    raise SystemExit(f"{url} never became ready")
 
 
 if __name__ == "__main__":

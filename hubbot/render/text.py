@@ -10,6 +10,7 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)\|([^>]+)>")
 _BARE = re.compile(r"<((?:https?|mailto):[^>]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
 def mrkdwn_to_text(text: str) -> str:
@@ -17,6 +18,7 @@ def mrkdwn_to_text(text: str) -> str:
     text = _GROUP.sub(r"@\1", text)
     text = _LINK.sub(r"\2 (\1)", text)
     text = _BARE.sub(r"\1", text)
+    text = _BOLD.sub(r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
