@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -60,3 +61,42 @@ class PendingAction:
     state: str = "pending"
     decided_by: str | None = None
     decided_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """One day's cost of one hub (or of untagged, shared resources) for one service, as a
+    provider reports it. ``hub_tag`` is the raw value of the provider's hub tag or label
+    (``None``: untagged, shown as "shared"); ``estimated`` marks figures the provider may
+    still revise (AWS ``Estimated``, today's partial day)."""
+
+    day: date
+    hub_tag: str | None
+    service: str
+    amount: Decimal
+    currency: str
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CostReading:
+    """A to-date total the provider states directly, rather than daily lines: a JetStream2
+    allocation's service units used, or a GCP budget notification's ``costAmount``.
+    ``allocated`` is the provider's own budget for the period, when it has one."""
+
+    start: date
+    end: date
+    amount: Decimal
+    currency: str
+    as_of: datetime
+    allocated: Decimal | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CostBatch:
+    """What one fetch from one provider returned, and how many API requests it took."""
+
+    lines: list[CostLine] = field(default_factory=list)
+    readings: list[CostReading] = field(default_factory=list)
+    requests: int = 0

@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -30,16 +32,27 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+CostMetric = Literal["UnblendedCost", "BlendedCost", "AmortizedCost", "NetUnblendedCost", "NetAmortizedCost"]
+
+
 class AwsProvider(_Model):
     kind: Literal["aws"]
     account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
     region: str = "us-east-1"
+    cost_tag_key: str = Field("2i2c:hub-name", description="cost-allocation tag whose value names the hub")
+    cost_metric: CostMetric = "UnblendedCost"
+    endpoint_url: str | None = Field(None, description="Cost Explorer endpoint override (testing, proxies)")
 
 
 class GcpProvider(_Model):
     kind: Literal["gcp"]
     project: str
-    billing_account: str | None = None
+    billing_account: str | None = Field(None, description="expected billing account, e.g. 0123AB-4567CD-89EF01")
+    billing_export_table: str | None = Field(
+        None, pattern=r"^[a-z0-9-]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$",
+        description="BigQuery billing export table, project.dataset.table")
+    hub_label: str = Field("2i2c-hub-name", description="resource label whose value names the hub")
+    endpoint: str | None = Field(None, description="API endpoint override (testing, private endpoints)")
 
 
 class OpenStackProvider(_Model):
@@ -47,11 +60,15 @@ class OpenStackProvider(_Model):
     auth_url: str
     project: str
     region: str | None = None
+    accounting_url: str | None = Field(None, description="allocation accounting API (JetStream2)")
+    su_rate: Decimal | None = Field(None, gt=0, description="money per service unit, to show SUs as money")
+    su_rate_currency: str = "USD"
 
 
 class CsvProvider(_Model):
     kind: Literal["csv"]
-    path: str
+    path: str = Field(description="file of date,hub,amount,currency[,service] rows, relative to this config")
+    currency: str = "USD"
 
 
 Provider = Annotated[
@@ -77,12 +94,54 @@ class ClusterConfig(_Model):
     hubs: list[HubConfig] = Field(default_factory=list)
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class BudgetConfig(_Model):
+    """A community's budget. ``thresholds`` are percentages of the budget that alert once each
+    per period; with ``forecast`` on, a forecast of 100 % or more alerts too (after day 7)."""
+
+    amount: Decimal = Field(gt=0)
+    currency: str = Field("USD", pattern=r"^([A-Z]{3}|SU)$", description="ISO 4217 code, or SU (service units)")
+    period: Literal["monthly", "quarterly", "allocation"] = "monthly"
+    thresholds: list[int] = Field(default_factory=lambda: [50, 75, 90, 100, 120])
+    forecast: bool = True
+    timezone: str = "UTC"
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("give at least one threshold")
+        if any(t < 1 or t > 1000 for t in value):
+            raise ValueError("thresholds are percentages between 1 and 1000")
+        if value != sorted(set(value)):
+            raise ValueError("thresholds must be increasing, without repeats (like [50, 75, 90, 100])")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from None
+        return value
+
+
+class DigestConfig(_Model):
+    day: Weekday = "monday"
+    hour: int = Field(9, ge=0, le=23)
+
+
 class CommunityConfig(_Model):
     name: Name
     display_name: str = ""
     channel: str | None = None
     leaders: list[str] = Field(default_factory=list)
     members: list[str] = Field(default_factory=list)
+    budget: BudgetConfig | None = None
+    digest: DigestConfig | None = Field(None, description="weekly cost digest in the channel (off if absent)")
 
     @field_validator("channel")
     @classmethod
@@ -113,6 +172,18 @@ class RolesConfig(_Model):
         return CommunityConfig._principals(value)
 
 
+class AlertsConfig(_Model):
+    engineers_channel: str | None = Field(None, description="copy of every alert, and delivery failures")
+    refresh_hours: int = Field(6, ge=1, le=24, description="how often costs are fetched and evaluated")
+    spike_factor: Decimal = Field(Decimal(3), gt=1, description="a day above factor × recent median is a spike")
+    spike_minimum: Decimal = Field(Decimal(10), ge=0, description="ignore spikes smaller than this amount")
+
+    @field_validator("engineers_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        return CommunityConfig._channel_id(value)
+
+
 class FleetConfig(_Model):
     """The whole fleet. See ``examples/fleet.yaml`` for an annotated example."""
 
@@ -120,6 +191,7 @@ class FleetConfig(_Model):
     clusters: list[ClusterConfig] = Field(default_factory=list)
     communities: list[CommunityConfig] = Field(default_factory=list)
     roles: RolesConfig = Field(default_factory=RolesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
 
 @dataclass(frozen=True, slots=True)

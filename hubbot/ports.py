@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
-from hubbot.domain import AuditEntry, PendingAction
+from hubbot.domain import AuditEntry, CostBatch, PendingAction
 
 
 class Clock(Protocol):
@@ -33,6 +33,15 @@ class EventLedger(Protocol):
     async def first_time(self, key: str, *, at: datetime) -> bool:
         """Record ``key``; True the first time it is seen by any replica, False afterwards."""
         ...
+
+
+class CostSource(Protocol):
+    """One provider account/project. ``fetch`` returns every hub's daily cost for
+    ``start <= day < end`` in as few API requests as the provider allows (never one per hub),
+    and raises :class:`hubbot.errors.UpstreamError` (with ``retry_after`` when throttled) rather
+    than returning partial or empty data."""
+
+    async def fetch(self, *, start: date, end: date) -> CostBatch: ...
 
 
 class Directory(Protocol):
