@@ -1,4 +1,7 @@
-"""Scheduled jobs (cost thresholds, digests). Same rules as ``commands``: talk to the world
-only through :mod:`hubbot.ports`. Empty until the cost-alert capability lands."""
+"""Scheduled jobs: cost refresh, budget threshold and forecast alerts, spend spikes, weekly
+digests, delivery with retries. Same rules as ``commands``: talk to the world only through
+:mod:`hubbot.ports`. :func:`run_cycle` is the one entry point (CLI, CronJob, scheduler)."""
 
-ALL: tuple[()] = ()
+from alerts.cycle import CycleReport, run_cycle
+
+__all__ = ["CycleReport", "run_cycle"]

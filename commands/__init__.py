@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from commands.alerts import ALERTS
 from commands.audit import AUDIT
+from commands.budget import SET as BUDGET_SET
+from commands.budget import SHOW as BUDGET_SHOW
+from commands.cost import COST
 from commands.help import HELP
 from commands.hubs import HUBS
 from commands.whoami import WHOAMI
 from hubbot.chat import CommandSpec
 
-ALL: tuple[CommandSpec, ...] = (HELP, HUBS, WHOAMI, AUDIT)
+ALL: tuple[CommandSpec, ...] = (HELP, HUBS, WHOAMI, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, AUDIT)
 
 __all__ = ["ALL"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,8 +18,10 @@ app = typer.Typer(help="hubbot: Slack ChatOps for JupyterHub and BinderHub fleet
                   pretty_exceptions_enable=False, rich_markup_mode=None, add_completion=False)
 config_app = typer.Typer(help="Check the fleet config or print its JSON Schema.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Cost refresh and alert cycles.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(alerts_app, name="alerts")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Fleet YAML file (or HUBBOT_CONFIG).")]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled demo fleet.")]
@@ -148,6 +151,66 @@ def socket(config: ConfigOpt = None, demo: DemoOpt = False) -> None:
         run_socket(runtime)
     except HubbotError as exc:
         _fail(str(exc), exc.exit_code)
+
+
+@alerts_app.command("run")
+def alerts_run(
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    at: Annotated[str | None, typer.Option("--at", help="Run as of this instant (ISO 8601); default now.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the alerts sent as JSON lines.")] = False,
+    no_fetch: Annotated[bool, typer.Option("--no-fetch", help="Evaluate the stored ledger without fetching.")] = False,
+) -> None:
+    """One refresh + evaluation + delivery cycle (what a CronJob runs). Alerts go to Slack when
+    HUBBOT_SLACK_BOT_TOKEN is set, else they are printed. Exit 4 if a provider could not be read."""
+    import json
+    import socket as sockets
+    from datetime import UTC, datetime
+
+    from alerts import run_cycle
+    from hubbot.main import use_slack_notifier
+
+    when = datetime.now(UTC)
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            _fail(f"--at '{at[:40]}' is not an ISO 8601 instant, like 2026-03-15T09:00:00+00:00")
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    runtime = _runtime(config, demo)
+    if as_json:
+        runtime.services = dataclasses.replace(runtime.services, notifier=_Quiet())
+    use_slack_notifier(runtime)
+
+    async def go() -> int:
+        try:
+            report = await run_cycle(runtime.services, runtime.fleet, at=when, worker=sockets.gethostname(),
+                                     fetch=not no_fetch)
+        finally:
+            await runtime.aclose()
+        for provider, error in report.refresh.errors.items():
+            typer.echo(f"warning: {provider}: {error}", err=True)
+        if as_json:
+            for a in report.sent:
+                typer.echo(json.dumps({
+                    "community": a.community, "channel": a.channel, "basis": a.basis, "threshold": a.threshold,
+                    "period": a.period_start.isoformat(), "period_end": a.period_end.isoformat(),
+                    "spend": str(a.spend) if a.spend is not None else None,
+                    "budget": str(a.budget) if a.budget is not None else None,
+                    "forecast": str(a.forecast) if a.forecast is not None else None, "key": a.key}))
+        else:
+            typer.echo(f"{len(report.sent)} alert(s) sent, {len(report.recorded)} recorded; "
+                       f"provider requests: {report.refresh.requests}")
+        return 4 if report.refresh.errors else 0
+
+    raise typer.Exit(asyncio.run(go()))
+
+
+class _Quiet:
+    """With --json the alerts are the output; when not sending to Slack, print nothing else."""
+
+    async def post(self, *, channel: str, text: str, blocks: object) -> None:
+        return None
 
 
 @config_app.command("check")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,6 +15,17 @@ from hubbot.render.text import mrkdwn_to_text, render
 
 EXIT_CODES = {"ok": 0, "usage": 2, "not_found": 2, "denied": 3, "upstream": 4, "error": 1}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class PrintNotifier:
+    """Where alerts go when no chat is connected (the console, `hubbot alerts run` without
+    Slack tokens): printed, so a newcomer sees what would be posted."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        print(f"── to {channel} ──\n{mrkdwn_to_text(text)}", file=self._out, flush=True)
 
 
 def exit_code(reply: Reply) -> int:

@@ -100,3 +100,71 @@ class CostBatch:
     lines: list[CostLine] = field(default_factory=list)
     readings: list[CostReading] = field(default_factory=list)
     requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """A cost line attributed to a hub (``cluster/hub``; None: shared) and its community."""
+
+    day: date
+    provider: str
+    hub: str | None
+    community: str | None
+    service: str
+    amount: Decimal
+    currency: str
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    provider: str
+    ok_at: datetime | None
+    error_at: datetime | None
+    error: str | None
+    requests: int = 0
+
+    @property
+    def stale(self) -> bool:
+        """The last attempt failed (or none succeeded yet): figures are older than they look."""
+        return self.ok_at is None or (self.error_at is not None and self.error_at >= self.ok_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    amount: Decimal
+    currency: str
+    period: str
+    thresholds: tuple[int, ...]
+    forecast: bool = True
+    timezone: str = "UTC"
+    set_by: str | None = None
+    set_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert in the outbox. ``basis``: actual, forecast, spike, digest, billing, undelivered."""
+
+    key: str
+    community: str
+    channel: str | None
+    basis: str
+    period_start: date
+    period_end: date
+    currency: str
+    text: str
+    blocks: str  # Block Kit JSON
+    state: str
+    created_at: datetime
+    threshold: int | None = None
+    spend: Decimal | None = None
+    budget: Decimal | None = None
+    forecast: Decimal | None = None
+    id: int | None = None
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    muted_until: date | None = None

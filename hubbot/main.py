@@ -20,11 +20,20 @@ from hubbot.adapters.memory import StaticDirectory
 from hubbot.chat import Registry
 from hubbot.dispatch import Dispatcher
 from hubbot.errors import UserError
-from hubbot.fleet import Fleet, load_fleet
-from hubbot.ports import Clock, Directory, Services
+from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider, load_fleet
+from hubbot.ports import BudgetMirror, Clock, CostSource, Directory, Notifier, Services
 from hubbot.redact import RedactingFilter, Redactor
 from hubbot.settings import Settings
-from hubbot.store import Database, SqlAuditLog, SqlEventLedger, SqlPendingActions
+from hubbot.console import PrintNotifier
+from hubbot.store import (
+    Database,
+    SqlAlertOutbox,
+    SqlAuditLog,
+    SqlBudgets,
+    SqlCostLedger,
+    SqlEventLedger,
+    SqlPendingActions,
+)
 
 if TYPE_CHECKING:
     from hubbot.slack import SlackTransport
@@ -105,6 +114,39 @@ class Runtime:
         self.database.dispose()
 
 
+def cost_sources(fleet: Fleet, settings: Settings) -> tuple[dict[str, CostSource], dict[str, BudgetMirror]]:
+    """One cost source per provider that can report costs, and the budget mirrors (GCP)."""
+    sources: dict[str, CostSource] = {}
+    mirrors: dict[str, BudgetMirror] = {}
+    base = Path(fleet.source).parent if fleet.source != "<memory>" else Path.cwd()
+    for name, provider in fleet.config.providers.items():
+        if isinstance(provider, CsvProvider):
+            from hubbot.adapters.csv_costs import CsvCostSource
+
+            sources[name] = CsvCostSource(base / provider.path, currency=provider.currency)
+        elif isinstance(provider, AwsProvider):
+            from hubbot.adapters.aws import AwsCostSource
+
+            sources[name] = AwsCostSource(provider=provider)
+        elif isinstance(provider, GcpProvider) and (provider.billing_export_table or provider.billing_account):
+            from hubbot.adapters.gcp import BigQueryCostSource, GcpBudgets
+
+            if provider.billing_export_table:
+                sources[name] = BigQueryCostSource(provider)
+            if provider.billing_account:
+                mirrors[name] = GcpBudgets(provider)
+        elif isinstance(provider, OpenStackProvider) and provider.accounting_url:
+            from hubbot.adapters.jetstream2 import Jetstream2CostSource
+
+            credential = settings.openstack.get(name)
+            if credential is None:
+                log.warning("provider %s: set HUBBOT_OPENSTACK with its application credential to read usage", name)
+                continue
+            sources[name] = Jetstream2CostSource(provider, application_credential_id=credential.id,
+                                                 application_credential_secret=credential.secret)
+    return sources, mirrors
+
+
 def build(
     settings: Settings,
     fleet: Fleet,
@@ -112,18 +154,31 @@ def build(
     clock: Clock | None = None,
     directory: Directory | None = None,
     registry: Registry | None = None,
+    notifier: Notifier | None = None,
+    sources: dict[str, CostSource] | None = None,
+    mirrors: dict[str, BudgetMirror] | None = None,
 ) -> Runtime:
     from commands import ALL
 
     redactor = redactor_for(settings)
     database = Database(settings.database.url)
     database.upgrade()
+    if sources is None or mirrors is None:
+        built_sources, built_mirrors = cost_sources(fleet, settings)
+        sources = built_sources if sources is None else sources
+        mirrors = built_mirrors if mirrors is None else mirrors
     services = Services(
         audit=SqlAuditLog(database),
         clock=clock or SystemClock(),
         events=SqlEventLedger(database),
         directory=directory or StaticDirectory(),
         pending=SqlPendingActions(database),
+        ledger=SqlCostLedger(database),
+        budgets=SqlBudgets(database),
+        outbox=SqlAlertOutbox(database),
+        notifier=notifier or PrintNotifier(sys.stdout),
+        sources=sources,
+        mirrors=mirrors,
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
@@ -165,6 +220,10 @@ def slack_transport(
         signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
         api_url=slack.api_url, redact=runtime.redactor, **kwargs,
     )
+    from hubbot.slack.notifier import SlackNotifier
+
+    runtime.services = dataclasses.replace(runtime.services, notifier=SlackNotifier(transport.client))
+    runtime.dispatcher.services = runtime.services
     groups = _slack_groups(runtime.fleet)
     if groups and isinstance(runtime.services.directory, StaticDirectory):
         directory = SlackDirectory(transport.client, groups)
@@ -172,6 +231,22 @@ def slack_transport(
         runtime.services = services
         runtime.dispatcher.services = services
     return transport
+
+
+def use_slack_notifier(runtime: Runtime) -> None:
+    """Post alerts to Slack when a bot token is configured (``alerts run`` outside ``serve``)."""
+    token = runtime.settings.slack.bot_token
+    if token is None:
+        return
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from hubbot.slack.notifier import SlackNotifier
+    from hubbot.slack.retry import SlackRetry
+
+    client = AsyncWebClient(token=token.get_secret_value(), base_url=runtime.settings.slack.api_url,
+                            retry_handlers=[SlackRetry()])
+    runtime.services = dataclasses.replace(runtime.services, notifier=SlackNotifier(client))
+    runtime.dispatcher.services = runtime.services
 
 
 def web_app(runtime: Runtime, *, sleep: Sleep | None = None, ack_budget: float | None = None) -> SlackEndpoint:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
-from hubbot.domain import AuditEntry, CostBatch, PendingAction
+from hubbot.domain import (
+    Alert,
+    AuditEntry,
+    Budget,
+    CostBatch,
+    CostReading,
+    LedgerLine,
+    PendingAction,
+    ProviderStatus,
+)
 
 
 class Clock(Protocol):
@@ -44,6 +55,98 @@ class CostSource(Protocol):
     async def fetch(self, *, start: date, end: date) -> CostBatch: ...
 
 
+class CostLedger(Protocol):
+    """Daily costs per hub, to-date readings, and each provider's freshness."""
+
+    async def replace(
+        self, *, provider: str, start: date, end: date, lines: Sequence[LedgerLine], at: datetime
+    ) -> None:
+        """Replace ``provider``'s lines for ``start <= day < end`` in one transaction."""
+        ...
+
+    async def put_readings(self, *, provider: str, community: str | None, readings: Sequence[CostReading]) -> None: ...
+
+    async def record_status(self, *, provider: str, at: datetime, error: str | None, requests: int) -> None: ...
+
+    async def status(self) -> dict[str, ProviderStatus]: ...
+
+    async def totals(
+        self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
+    ) -> dict[str, Decimal]:
+        """Spend per community over ``start <= day < end`` in ``currency``."""
+        ...
+
+    async def daily(
+        self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
+    ) -> dict[str, dict[date, Decimal]]: ...
+
+    async def hub_daily(
+        self, *, start: date, end: date, communities: Sequence[str] | None
+    ) -> dict[str, dict[date, tuple[Decimal, bool]]]:
+        """Per hub and day: (amount, whether any of it is estimated)."""
+        ...
+
+    async def breakdown(
+        self, *, community: str, start: date, end: date, currency: str, by: str, hub: str | None = None
+    ) -> list[tuple[str, Decimal]]:
+        """Spend by ``hub``, ``service`` or ``day``, largest first (by day: in date order)."""
+        ...
+
+    async def readings(self, *, communities: Sequence[str] | None) -> list[tuple[str, CostReading]]: ...
+
+    async def hub_totals(self, *, start: date, end: date, currency: str) -> dict[str, list[tuple[str, Decimal]]]:
+        """Per community, its hubs' spend over the span, largest first."""
+        ...
+
+
+class Budgets(Protocol):
+    async def get(self, community: str) -> Budget | None: ...
+
+    async def set(self, community: str, budget: Budget) -> None: ...
+
+    async def all(self) -> dict[str, Budget]: ...
+
+
+class AlertOutbox(Protocol):
+    async def add(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Record alerts whose key is new; return those (with ids) that this call added."""
+        ...
+
+    async def keys(self, *, prefix: str) -> set[str]: ...
+
+    async def claim(self, *, worker: str, at: datetime, lease_seconds: int, limit: int) -> list[Alert]:
+        """Take pending alerts not claimed by anyone else within the lease."""
+        ...
+
+    async def delivered(self, alert_id: int, *, at: datetime) -> None: ...
+
+    async def failed(self, alert_id: int, *, at: datetime, error: str, give_up: bool) -> None: ...
+
+    async def recent(self, *, communities: Sequence[str] | None, limit: int) -> list[Alert]: ...
+
+    async def get(self, alert_id: int) -> Alert | None: ...
+
+    async def acknowledge(self, alert_id: int, *, by: str, at: datetime) -> bool: ...
+
+    async def mute(self, alert_id: int, *, until: date) -> bool: ...
+
+    async def muted(self, *, on: date) -> set[str]:
+        """Communities with an alert muted past ``on``."""
+        ...
+
+
+class Notifier(Protocol):
+    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        """Post a message; raise :class:`hubbot.errors.UpstreamError` if it could not be delivered."""
+        ...
+
+
+class BudgetMirror(Protocol):
+    async def mirror(self, *, community: str, amount: Decimal, currency: str, thresholds: list[int]) -> str:
+        """Create or update the provider's own budget for ``community``; return its name."""
+        ...
+
+
 class Directory(Protocol):
     async def groups_of(self, user_id: str) -> frozenset[str]:
         """The chat user-group IDs the user belongs to (for roles granted to a group)."""
@@ -70,3 +173,9 @@ class Services:
     events: EventLedger
     directory: Directory
     pending: PendingActions
+    ledger: CostLedger
+    budgets: Budgets
+    outbox: AlertOutbox
+    notifier: Notifier
+    sources: Mapping[str, CostSource] = field(default_factory=dict)
+    mirrors: Mapping[str, BudgetMirror] = field(default_factory=dict)

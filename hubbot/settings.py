@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,13 @@ class DatabaseSettings(BaseSettings):
     url: str = "sqlite:///hubbot.sqlite3"
 
 
+class OpenStackCredential(BaseModel):
+    """An application credential (Keystone v3) for one openstack provider."""
+
+    id: str
+    secret: SecretStr
+
+
 class Settings(BaseSettings):
     """All settings; built once by :mod:`hubbot.main` and passed down."""
 
@@ -36,4 +43,8 @@ class Settings(BaseSettings):
     files_dir: Path = Path("hubbot-files")
     log_level: str = "INFO"
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    # HUBBOT_OPENSTACK='{"jetstream2": {"id": "...", "secret": "..."}}', keyed by provider name
+    openstack: dict[str, OpenStackCredential] = Field(default_factory=dict)
+    # Scheduler: run the alert cycle inside `serve`/`socket` (off when a CronJob runs `alerts run`)
+    scheduler: bool = True
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

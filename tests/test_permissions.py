@@ -28,9 +28,30 @@ TARGETS = {"none": "", "alpha": "alpha", "beta": "beta", "hub_a": "aws-cluster/p
 
 # command -> role -> target -> expected kind ("ok" or "denied"); None: the command takes no target.
 OK, NO = "ok", "denied"
+READ = {
+    "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
+    "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+    "leader_b": dict(none=OK, alpha=NO, beta=OK, hub_a=NO, hub_b=OK),
+    "member_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+    "outsider": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+}
+# `budget set` needs a community: without one the arguments are wrong, whoever asks
+ADMIN_SET = {
+    "engineer": dict(none="usage", alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
+    "leader_a": dict(none="usage", alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+    "leader_b": dict(none="usage", alpha=NO, beta=OK, hub_a=NO, hub_b=OK),
+    "member_a": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+    "outsider": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+}
+# how each command is typed with a target (default: "<command> <target>")
+TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}"}
 EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "help": None,
     "whoami": None,
+    "cost": READ,
+    "budget show": {**READ, "engineer": dict(none="usage", alpha=OK, beta=OK, hub_a=OK, hub_b=OK)},
+    "budget set": ADMIN_SET,
+    "alerts": READ,
     "hubs": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
         "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
@@ -62,7 +83,10 @@ CASES = [
 @pytest.mark.parametrize("command,role,target,expected", CASES)
 async def test_permission(fleet_file: Path, command: str, role: str, target: str, expected: str) -> None:
     d, audit = dispatcher(fleet_file)
-    reply = await run(d, f"{command} {TARGETS[target]}".strip(), user=ROLES[role], channel=CHANNEL_OPS)
+    text = TEMPLATE.get(command, "{command} {target}").format(command=command, target=TARGETS[target])
+    if target == "none" and command == "budget set":
+        text = "budget set"
+    reply = await run(d, " ".join(text.split()), user=ROLES[role], channel=CHANNEL_OPS)
     assert reply.kind == expected, reply.text
     assert audit.entries[-1].outcome.value == expected
     if expected == NO:

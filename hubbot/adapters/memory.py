@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from hubbot.domain import AuditEntry, PendingAction
+from hubbot.errors import UpstreamError
 
 
 class FrozenClock:
@@ -80,3 +82,16 @@ class MemoryPendingActions:
             return False
         self.actions[action_id] = dataclasses.replace(current, state=state, decided_by=by, decided_at=at)
         return True
+
+
+class RecordingNotifier:
+    """Keeps what would have been posted; can be told to fail, like an unreachable chat."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str]] = []
+        self.failing: set[str] = set()
+
+    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        if channel in self.failing:
+            raise UpstreamError(f"could not post to {channel}")
+        self.posts.append((channel, text))

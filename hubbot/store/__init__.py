@@ -1,8 +1,19 @@
 """Persistent state in SQL (SQLite by default, PostgreSQL in production), migrated by Alembic."""
 
+from hubbot.store.alerts import SqlAlertOutbox
 from hubbot.store.audit import SqlAuditLog
+from hubbot.store.budgets import SqlBudgets
+from hubbot.store.costs import SqlCostLedger
 from hubbot.store.db import Database
 from hubbot.store.events import SqlEventLedger
 from hubbot.store.pending import SqlPendingActions
 
-__all__ = ["Database", "SqlAuditLog", "SqlEventLedger", "SqlPendingActions"]
+__all__ = [
+    "Database",
+    "SqlAlertOutbox",
+    "SqlAuditLog",
+    "SqlBudgets",
+    "SqlCostLedger",
+    "SqlEventLedger",
+    "SqlPendingActions",
+]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,3 +62,108 @@ class PendingRow(Base):
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+MONEY = Numeric(18, 6)
+
+
+class CostRow(Base):
+    """The cost ledger: one provider's daily cost per hub (NULL: shared) and service."""
+
+    __tablename__ = "cost_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    hub: Mapped[str | None] = mapped_column(String(130))
+    community: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(128), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    estimated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        Index("ix_cost_community_day", "community", "day"),
+        Index("ix_cost_provider_day", "provider", "day"),
+    )
+
+
+class ReadingRow(Base):
+    """To-date totals a provider states directly (JetStream2 SUs, GCP budget notifications)."""
+
+    __tablename__ = "cost_readings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    community: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(128), nullable=False)
+    start: Mapped[date] = mapped_column(Date, nullable=False)
+    end: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    allocated: Mapped[Decimal | None] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (UniqueConstraint("provider", "source", "start", name="uq_reading"),)
+
+
+class ProviderStatusRow(Base):
+    __tablename__ = "provider_status"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ok_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+    requests: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class BudgetRow(Base):
+    """Budgets set from chat; they override the fleet config's."""
+
+    __tablename__ = "budgets"
+
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    period: Mapped[str] = mapped_column(String(16), nullable=False)
+    thresholds: Mapped[str] = mapped_column(String(200), nullable=False)
+    forecast: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    set_by: Mapped[str] = mapped_column(String(32), nullable=False)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class AlertRow(Base):
+    """The alert outbox. ``key`` (community, period, basis, threshold) is unique, so an alert
+    is recorded at most once whatever the number of processes; rows are written before the
+    message is sent and claimed with a lease, so a crash resends instead of losing it."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    community: Mapped[str] = mapped_column(String(64), nullable=False)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    basis: Mapped[str] = mapped_column(String(16), nullable=False)
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    period_start: Mapped[date] = mapped_column(Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(Date, nullable=False)
+    spend: Mapped[Decimal | None] = mapped_column(MONEY)
+    budget: Mapped[Decimal | None] = mapped_column(MONEY)
+    forecast: Mapped[Decimal | None] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    blocks: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)  # pending, skipped, sent, failed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    acked_by: Mapped[str | None] = mapped_column(String(32))
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    muted_until: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ix_alerts_state", "state", "id"), Index("ix_alerts_community", "community", "id"))

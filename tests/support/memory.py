@@ -10,12 +10,14 @@ from hubbot.adapters.memory import (
     MemoryAuditLog,
     MemoryEventLedger,
     MemoryPendingActions,
+    RecordingNotifier,
     StaticDirectory,
 )
 from hubbot.chat import CommandSpec, Invocation, Registry, Reply
 from hubbot.dispatch import Dispatcher
 from hubbot.fleet import Fleet, load_fleet
 from hubbot.ports import Services
+from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger
 from hubbot.redact import Redactor
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 
@@ -24,8 +26,13 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
                ) -> tuple[Dispatcher, MemoryAuditLog]:
     fleet: Fleet = load_fleet(fleet_file)
     audit = MemoryAuditLog()
+    # Costs, budgets and alerts have no in-memory twin: they live in a throwaway SQLite file.
+    db = Database(f"sqlite:///{fleet_file.parent / 'memory-dispatcher.sqlite3'}")
+    db.upgrade()
     services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
-                        directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions())
+                        directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
+                        ledger=SqlCostLedger(db), budgets=SqlBudgets(db), outbox=SqlAlertOutbox(db),
+                        notifier=RecordingNotifier())
     d = Dispatcher(fleet=fleet, registry=Registry((*ALL, *extra)), services=services, redact=Redactor(secrets))
     return d, audit
 

@@ -1,0 +1,36 @@
+"""One alert cycle: refresh costs, decide what is due, record it, send it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerts.deliver import deliver
+from alerts.evaluate import budget_alerts, digests, spike_alerts
+from alerts.refresh import RefreshReport, refresh
+from hubbot.domain import Alert
+from hubbot.fleet import Fleet
+from hubbot.ports import Services
+
+
+@dataclass
+class CycleReport:
+    at: datetime
+    refresh: RefreshReport = field(default_factory=RefreshReport)
+    recorded: list[Alert] = field(default_factory=list)
+    sent: list[Alert] = field(default_factory=list)
+
+
+async def run_cycle(services: Services, fleet: Fleet, *, at: datetime, worker: str,
+                    fetch: bool = True) -> CycleReport:
+    """Safe to run anywhere, any number of times, concurrently: each alert is recorded once
+    (unique key) and sent once (claimed with a lease); unsent ones are retried next time."""
+    report = CycleReport(at=at)
+    if fetch:
+        report.refresh = await refresh(services, fleet, at=at)
+    due = [*await budget_alerts(services, fleet, at=at), *await spike_alerts(services, fleet, at=at),
+           *await digests(services, fleet, at=at)]
+    if due:
+        report.recorded = await services.outbox.add(due)
+    report.sent = await deliver(services, fleet, at=at, worker=worker)
+    return report

@@ -1,0 +1,190 @@
+"""Deciding which alerts are due. Everything is read in bulk (one aggregate per budget period),
+so a cycle over thousands of communities costs a handful of queries, not thousands."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from alerts.messages import budget_message, digest_message, spike_message
+from hubbot.costview import Summary as CostSummary
+from hubbot.costview import allocation, summarize
+from hubbot.domain import Alert, Budget, CostReading, ProviderStatus
+from hubbot.fleet import Fleet
+from hubbot.periods import Period, local_day, period_of
+from hubbot.ports import Services
+from hubbot.spend import RUN_RATE_DAYS, SPIKE_WINDOW, due, forecast, forecast_due, money, spikes
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    community: str
+    budget: Budget
+    today: date
+    period: Period
+    reading: CostReading | None
+
+
+def destinations(fleet: Fleet, community: str) -> list[str | None]:
+    """Where a community's alerts go: its channel and, if configured, the engineers' channel."""
+    out: list[str | None] = [fleet.community(community).channel]
+    extra = fleet.config.alerts.engineers_channel
+    if extra and extra not in out:
+        out.append(extra)
+    return out if any(out) else [None]
+
+
+def _rows(fleet: Fleet, base: Alert, *, send: bool) -> list[Alert]:
+    """One outbox row per destination (each is delivered, retried and acknowledged alone)."""
+    if not send:
+        return [_with(base, key=f"{base.key}@-", channel=None, state="skipped")]
+    return [_with(base, key=f"{base.key}@{ch or '-'}", channel=ch, state="pending" if ch else "skipped")
+            for ch in destinations(fleet, base.community)]
+
+
+def _with(alert: Alert, *, key: str, channel: str | None, state: str) -> Alert:
+    return replace(alert, key=key, channel=channel, state=state)
+
+
+def _already(keys: set[str]) -> dict[tuple[str, str], set[int]]:
+    """(community, basis) -> thresholds already recorded, from keys ``budget:<period>:<c>:<basis>:<t>@<dest>``."""
+    out: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for key in keys:
+        parts = key.split("@", 1)[0].split(":")
+        if len(parts) == 5:
+            out[(parts[2], parts[3])].add(int(parts[4]))
+    return out
+
+
+async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+    stored = await services.budgets.all()
+    readings: dict[str, list[CostReading]] = defaultdict(list)
+    for community, found in await services.ledger.readings(communities=None):
+        readings[community].append(found)
+    plans: dict[tuple[Period, str, date], list[_Plan]] = defaultdict(list)
+    for conf in fleet.config.communities:
+        budget = stored.get(conf.name)
+        if budget is None and conf.budget is not None:
+            c = conf.budget
+            budget = Budget(amount=c.amount, currency=c.currency, period=c.period, thresholds=tuple(c.thresholds),
+                            forecast=c.forecast, timezone=c.timezone)
+        if budget is None:
+            continue
+        today = local_day(at, budget.timezone)
+        reading = allocation(readings.get(conf.name, []), today)
+        if budget.period == "allocation" and reading is None:
+            continue  # no allocation dates known yet
+        span = (reading.start, reading.end) if reading else None
+        period = period_of(budget.period, today, allocation=span)
+        plans[(period, budget.currency, today)].append(_Plan(conf.name, budget, today, period, reading))
+    statuses = await services.ledger.status()
+    muted = await services.outbox.muted(on=at.date())
+    out: list[Alert] = []
+    for (period, currency, today), group in plans.items():
+        totals = await services.ledger.totals(start=period.start, end=period.end, currency=currency, communities=None)
+        run_from = max(period.start, today - timedelta(days=RUN_RATE_DAYS))
+        daily = await services.ledger.daily(start=run_from, end=today + timedelta(days=1), currency=currency,
+                                            communities=None)
+        already = _already(await services.outbox.keys(prefix=f"budget:{period.key}:"))
+        tops: dict[str, list[tuple[str, Decimal]]] | None = None
+        for plan in group:
+            spend = totals.get(plan.community, Decimal(0))
+            if plan.reading is not None and plan.reading.currency == currency:
+                spend = max(spend, plan.reading.amount)
+            # the run rate comes from the last days; what was spent before them, from the total
+            recent = daily.get(plan.community, {})
+            projected = forecast(recent, period, today)
+            if projected is not None:
+                projected += spend - sum((a for d, a in recent.items() if d <= today), Decimal(0))
+            decision = due(spend, plan.budget.amount, plan.budget.thresholds,
+                           already[(plan.community, "actual")])
+            forecasting = (plan.budget.forecast and 100 not in already[(plan.community, "forecast")]
+                           and forecast_due(projected, plan.budget.amount, period, today))
+            if decision.send is None and not decision.skip and not forecasting:
+                continue
+            if tops is None:
+                tops = await services.ledger.hub_totals(start=period.start, end=period.end, currency=currency)
+            summary = _summary(fleet, plan, spend, projected, tops.get(plan.community, [])[:3], statuses)
+            quiet = plan.community in muted
+            for threshold in decision.skip:
+                out += _rows(fleet, _alert(plan, summary, "actual", threshold, at), send=False)
+            if decision.send is not None:
+                out += _rows(fleet, _alert(plan, summary, "actual", decision.send, at), send=not quiet)
+            if forecasting:
+                out += _rows(fleet, _alert(plan, summary, "forecast", 100, at), send=not quiet)
+    return out
+
+
+def _summary(fleet: Fleet, plan: _Plan, spend: Decimal, projected: Decimal | None,
+             top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus]) -> CostSummary:
+    providers = sorted({h.provider for h in fleet.hubs_of(plan.community)})
+    mine = [statuses[p] for p in providers if p in statuses]
+    stale = sorted({s.provider for s in mine if s.stale} | {p for p in providers if p not in statuses})
+    return CostSummary(community=plan.community, title=fleet.community(plan.community).title, period=plan.period,
+                       today=plan.today, currency=plan.budget.currency, spend=spend, budget=plan.budget,
+                       forecast=projected, top=top, as_of=min((s.ok_at for s in mine if s.ok_at), default=None),
+                       stale=stale)
+
+
+def _alert(plan: _Plan, s: CostSummary, basis: str, threshold: int, at: datetime) -> Alert:
+    text, blocks = budget_message(s, basis=basis, threshold=threshold)
+    return Alert(key=f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}", community=plan.community,
+                 channel=None, basis=basis, threshold=threshold, period_start=plan.period.start,
+                 period_end=plan.period.end, spend=s.spend, budget=plan.budget.amount, forecast=s.forecast,
+                 currency=plan.budget.currency, text=text, blocks=blocks, state="pending", created_at=at)
+
+
+async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+    """Spikes on the last complete UTC day, per hub."""
+    day = at.date() - timedelta(days=1)
+    daily = await services.ledger.hub_daily(start=day - timedelta(days=SPIKE_WINDOW), end=day + timedelta(days=1),
+                                            communities=None)
+    conf = fleet.config.alerts
+    found = spikes(daily, day=day, factor=conf.spike_factor, minimum=conf.spike_minimum)
+    if not found:
+        return []
+    known = await services.outbox.keys(prefix=f"spike:{day.isoformat()}:")
+    refs = {h.qualified: h for h in fleet.hubs}
+    out: list[Alert] = []
+    for spike in found:
+        ref = refs.get(spike.hub)
+        if ref is None or any(k.startswith(f"spike:{day.isoformat()}:{spike.hub}@") for k in known):
+            continue
+        community = ref.hub.community
+        text, blocks = spike_message(fleet.community(community).title, community, spike, "USD")
+        base = Alert(key=f"spike:{day.isoformat()}:{spike.hub}", community=community, channel=None, basis="spike",
+                     period_start=day, period_end=day + timedelta(days=1), currency="USD", text=text, blocks=blocks,
+                     state="pending", created_at=at, spend=spike.amount)
+        out += _rows(fleet, base, send=True)
+    return out
+
+
+async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+    """Weekly digests, on the configured local day from the configured hour."""
+    out: list[Alert] = []
+    for conf in fleet.config.communities:
+        if conf.digest is None:
+            continue
+        tz = conf.budget.timezone if conf.budget else "UTC"
+        local = at.astimezone(ZoneInfo(tz))
+        if WEEKDAYS[local.weekday()] != conf.digest.day or local.hour < conf.digest.hour:
+            continue
+        week_start = local.date() - timedelta(days=7)
+        key = f"digest:{local.date().isoformat()}:{conf.name}"
+        if await services.outbox.keys(prefix=key + "@"):
+            continue
+        s = await summarize(services, fleet, conf.name, at=at)
+        week = await services.ledger.totals(start=week_start, end=local.date(), currency=s.currency,
+                                            communities=[conf.name])
+        line = f"*Last 7 days:* {money(week.get(conf.name, Decimal(0)), s.currency)}"
+        text, blocks = digest_message(s, line)
+        base = Alert(key=key, community=conf.name, channel=None, basis="digest", period_start=s.period.start,
+                     period_end=s.period.end, currency=s.currency, text=text, blocks=blocks, state="pending",
+                     created_at=at, spend=s.spend, budget=s.limit, forecast=s.forecast)
+        out += [a for a in _rows(fleet, base, send=True) if a.channel == conf.channel or a.channel is None]
+    return out

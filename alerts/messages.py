@@ -1,0 +1,55 @@
+"""What alert and digest messages say."""
+
+from __future__ import annotations
+
+import json
+
+from hubbot.chat import PREFIX, Block, action_id
+from hubbot.costview import Summary, freshness, summary_lines
+from hubbot.render import blocks as b
+from hubbot.spend import Spike, money
+
+
+def alert_buttons(alert_ref: str) -> Block:
+    return b.actions(
+        b.button("Acknowledge", action_id=action_id("alerts", "ack"), value=alert_ref),
+        b.button("Mute until period end", action_id=action_id("alerts", "mute"), value=alert_ref),
+    )
+
+
+def budget_message(s: Summary, *, basis: str, threshold: int) -> tuple[str, str]:
+    """(text, blocks JSON). The Acknowledge/Mute buttons are added when it is sent."""
+    currency = s.currency
+    if basis == "forecast":
+        head = f":crystal_ball: {s.title} is forecast to spend {money(s.forecast or s.spend, currency)} this period"
+    else:
+        head = f":rotating_light: {s.title} has used {s.used}% of its budget ({threshold}% threshold)"
+    lines = summary_lines(s)
+    hint = f"{PREFIX} cost {s.community}"
+    fresh = freshness(s.as_of, s.stale)
+    blocks = [b.section(f"*{head}*"), b.section("\n".join(lines)), b.context(f"{fresh} · more: `{hint}`")]
+    text = head + "\n" + "\n".join(line.replace("*", "") for line in lines) + f"\n{fresh} · more: {hint}"
+    return text, json.dumps(blocks)
+
+
+def spike_message(title: str, community: str, spike: Spike, currency: str) -> tuple[str, str]:
+    head = (f":chart_with_upwards_trend: Cost spike on {spike.hub}: {money(spike.amount, currency)} on "
+            f"{spike.day:%Y-%m-%d}, against a recent median of {money(spike.median, currency)} a day")
+    hint = f"{PREFIX} cost {spike.hub} --by service"
+    blocks = [b.section(f"*{head}*"), b.context(f"{title} · more: `{hint}`")]
+    return f"{head}\n{title} · more: {hint}", json.dumps(blocks)
+
+
+def digest_message(s: Summary, week: str) -> tuple[str, str]:
+    head = f":bar_chart: Weekly cost digest for {s.title}"
+    lines = [week, *summary_lines(s)]
+    fresh = freshness(s.as_of, s.stale)
+    more = f"{fresh} · more: `{PREFIX} cost {s.community}`"
+    blocks = [b.section(f"*{head}*"), b.section("\n".join(lines)), b.context(more)]
+    return head + "\n" + "\n".join(line.replace("*", "") for line in lines), json.dumps(blocks)
+
+
+def undelivered_message(community: str, key: str, error: str) -> tuple[str, str]:
+    head = f":warning: An alert for {community} could not be delivered for a day: {error[:300]}"
+    blocks = [b.section(head), b.context(f"alert `{key}` · check the channel ID and that hubbot is in the channel")]
+    return head, json.dumps(blocks)

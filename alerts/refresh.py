@@ -1,0 +1,76 @@
+"""Fetch every provider's costs into the ledger. A provider that fails keeps its previous
+figures and is marked stale: an API error never turns into "$0 spent"."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from hubbot.domain import CostLine, LedgerLine
+from hubbot.errors import HubbotError
+from hubbot.fleet import Fleet, HubRef
+from hubbot.periods import Period
+from hubbot.ports import Services
+
+log = logging.getLogger("hubbot.alerts")
+
+
+@dataclass
+class RefreshReport:
+    requests: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def window(at: datetime) -> Period:
+    """From the 1st of last month (providers revise recent figures; any time zone's month
+    start is inside) to the day after tomorrow, UTC."""
+    today = at.date()
+    first = today.replace(day=1)
+    start = (first - timedelta(days=1)).replace(day=1)
+    return Period(start, today + timedelta(days=2))
+
+
+def owner(fleet: Fleet, provider: str) -> str | None:
+    """The community that owns everything on ``provider``, if exactly one does."""
+    communities = {h.hub.community for h in fleet.hubs if h.provider == provider}
+    return communities.pop() if len(communities) == 1 else None
+
+
+def attribute(fleet: Fleet, provider: str, lines: list[CostLine]) -> list[LedgerLine]:
+    """Map provider tags to hubs; untagged or unknown tags are the provider's shared cost,
+    charged to its community when a single community owns the provider."""
+    hubs: dict[str, HubRef] = {}
+    for ref in fleet.hubs:
+        if ref.provider == provider:
+            hubs.setdefault(ref.hub.name, ref)
+            hubs[ref.qualified] = ref
+    shared = owner(fleet, provider)
+    out = []
+    for line in lines:
+        found = hubs.get(line.hub_tag) if line.hub_tag else None
+        out.append(LedgerLine(day=line.day, provider=provider, hub=found.qualified if found else None,
+                              community=found.hub.community if found else shared, service=line.service,
+                              amount=line.amount, currency=line.currency, estimated=line.estimated))
+    return out
+
+
+async def refresh(services: Services, fleet: Fleet, *, at: datetime) -> RefreshReport:
+    report = RefreshReport()
+    span = window(at)
+    for name, source in services.sources.items():
+        try:
+            batch = await source.fetch(start=span.start, end=span.end)
+        except HubbotError as exc:
+            report.errors[name] = str(exc)
+            log.warning("cost refresh of %s failed: %s", name, exc)
+            await services.ledger.record_status(provider=name, at=at, error=str(exc), requests=0)
+            continue
+        report.requests[name] = batch.requests
+        if batch.lines or not batch.readings:
+            await services.ledger.replace(provider=name, start=span.start, end=span.end,
+                                          lines=attribute(fleet, name, batch.lines), at=at)
+        if batch.readings:
+            await services.ledger.put_readings(provider=name, community=owner(fleet, name), readings=batch.readings)
+        await services.ledger.record_status(provider=name, at=at, error=None, requests=batch.requests)
+    return report

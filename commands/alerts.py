@@ -1,0 +1,84 @@
+"""``/hub alerts [community] [--limit N]`` — recent alerts and their state; the Acknowledge and
+Mute buttons that alert messages carry are handled here."""
+
+from __future__ import annotations
+
+from hubbot.access import Permission
+from hubbot.args import Arg, Opt, Signature
+from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
+from hubbot.domain import Alert, AuditEntry, Outcome
+from hubbot.errors import NotAllowed, NotFound, UsageError
+from hubbot.render import blocks as b
+from hubbot.spend import money
+
+
+def _line(a: Alert) -> str:
+    what = {"actual": f"{a.threshold}% of budget", "forecast": "forecast ≥ 100%", "spike": "spend spike",
+            "digest": "weekly digest", "undelivered": "undelivered alert"}.get(a.basis, a.basis)
+    spend = f" · {money(a.spend, a.currency)}" if a.spend is not None else ""
+    state = a.state + (f" · acknowledged by <@{a.acked_by}>" if a.acked_by else "")
+    state += f" · muted until {a.muted_until:%Y-%m-%d}" if a.muted_until else ""
+    return f"#{a.id} {a.created_at:%Y-%m-%d %H:%M} {a.community}: {what}{spend} → {a.channel or '-'} [{state}]"
+
+
+async def alerts_handler(ctx: Context) -> Reply:
+    recent = await ctx.services.outbox.recent(communities=ctx.communities, limit=ctx.args.number("limit") or 20)
+    if not recent:
+        return Reply(text="No alerts yet.")
+    lines = [_line(a) for a in recent]
+    return Reply(text="\n".join(lines), blocks=[b.header(f"Recent alerts ({len(lines)})"),
+                                                b.section("\n".join(lines))])
+
+
+async def _alert_for(ctx: Context, value: str) -> Alert:
+    if not value.isdigit():
+        raise NotFound("that alert is not known")
+    alert = await ctx.services.outbox.get(int(value))
+    if alert is None:
+        raise NotFound("that alert is not known")
+    if alert.community not in ctx.communities:
+        raise NotAllowed(f"only {alert.community}'s members, leaders and hub engineers can do that")
+    return alert
+
+
+async def ack_handler(ctx: Context, value: str) -> Reply:
+    alert = await _alert_for(ctx, value)
+    at = ctx.services.clock.now()
+    if not await ctx.services.outbox.acknowledge(alert.id or 0, by=ctx.caller.user_id, at=at):
+        return Reply(text=f"Already acknowledged by <@{alert.acked_by}>.")
+    await _audit(ctx, alert, "alert acknowledged")
+    return Reply(text=f":white_check_mark: <@{ctx.caller.user_id}> acknowledged: {alert.text.splitlines()[0]}",
+                 public=True)
+
+
+async def mute_handler(ctx: Context, value: str) -> Reply:
+    alert = await _alert_for(ctx, value)
+    if alert.basis not in ("actual", "forecast", "spike"):
+        raise UsageError("only budget and spike alerts can be muted")
+    await ctx.services.outbox.mute(alert.id or 0, until=alert.period_end)
+    await _audit(ctx, alert, f"alerts muted until {alert.period_end:%Y-%m-%d}")
+    return Reply(text=f":mute: <@{ctx.caller.user_id}> muted {alert.community}'s alerts until "
+                      f"{alert.period_end:%Y-%m-%d} (the end of the period).", public=True)
+
+
+async def _audit(ctx: Context, alert: Alert, detail: str) -> None:
+    await ctx.services.audit.record(AuditEntry(
+        at=ctx.services.clock.now(), user=ctx.caller.user_id, channel=ctx.invocation.channel_id,
+        transport=ctx.invocation.transport, command="alerts", args=f"alert {alert.id}", outcome=Outcome.CHANGED,
+        community=alert.community, detail=detail, reference=ctx.reference))
+
+
+ALERTS = CommandSpec(
+    name="alerts",
+    summary="recent cost alerts and their state",
+    handler=alerts_handler,
+    permission=Permission.COMMUNITY_READ,
+    signature=Signature(
+        args=(Arg("community", "the community (default: this channel's, or all you can see)", required=False),),
+        opts=(Opt("limit", "how many, newest first", kind="int", default=20, minimum=1, maximum=100),),
+    ),
+    scope="community",
+    actions=(ActionSpec("ack", Permission.COMMUNITY_READ, ack_handler),
+             ActionSpec("mute", Permission.COMMUNITY_ADMIN, mute_handler)),
+    examples=(f"{PREFIX} alerts", f"{PREFIX} alerts example --limit 50"),
+)

@@ -1,0 +1,126 @@
+"""A community's spend as people see it: budget, period, spend, forecast, top hubs and how fresh
+the figures are. Shared by `/hub cost`, `/hub budget` and the alert messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from hubbot.chat import PREFIX, Block
+from hubbot.domain import Budget, CostReading, ProviderStatus
+from hubbot.fleet import Fleet
+from hubbot.periods import Period, local_day, period_of
+from hubbot.ports import Services
+from hubbot.render import blocks as b
+from hubbot.spend import forecast, money, percent
+
+
+async def budget_of(services: Services, fleet: Fleet, community: str) -> Budget | None:
+    """The budget set from chat, else the fleet config's, else None."""
+    stored = await services.budgets.get(community)
+    if stored is not None:
+        return stored
+    conf = fleet.community(community).budget
+    if conf is None:
+        return None
+    return Budget(amount=conf.amount, currency=conf.currency, period=conf.period, thresholds=tuple(conf.thresholds),
+                  forecast=conf.forecast, timezone=conf.timezone)
+
+
+def providers_of(fleet: Fleet, community: str) -> list[str]:
+    return sorted({h.provider for h in fleet.hubs_of(community)})
+
+
+def allocation(readings: list[CostReading], today: date) -> CostReading | None:
+    current = [r for r in readings if r.start <= today < r.end]
+    return max(current, key=lambda r: r.as_of) if current else None
+
+
+@dataclass(frozen=True)
+class Summary:
+    community: str
+    title: str
+    period: Period
+    today: date
+    currency: str
+    spend: Decimal
+    budget: Budget | None
+    forecast: Decimal | None
+    top: list[tuple[str, Decimal]] = field(default_factory=list)
+    as_of: datetime | None = None
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def limit(self) -> Decimal | None:
+        return self.budget.amount if self.budget else None
+
+    @property
+    def used(self) -> Decimal | None:
+        return percent(self.spend, self.budget.amount) if self.budget else None
+
+    @property
+    def days_left(self) -> int:
+        return max((self.period.end - self.today).days, 0)
+
+
+def freshness(as_of: datetime | None, stale: list[str], statuses: dict[str, ProviderStatus] | None = None) -> str:
+    when = f"data as of {as_of:%Y-%m-%d %H:%M} UTC" if as_of else "no cost data fetched yet"
+    if not stale:
+        return when
+    why = []
+    for name in stale:
+        st = (statuses or {}).get(name)
+        why.append(f"{name} ({st.error})" if st and st.error else name)
+    return f"{when} · :warning: stale: could not refresh {', '.join(why)[:300]}"
+
+
+async def summarize(services: Services, fleet: Fleet, community: str, *, at: datetime,
+                    period: Period | None = None) -> Summary:
+    budget = await budget_of(services, fleet, community)
+    tz = budget.timezone if budget else "UTC"
+    today = local_day(at, tz)
+    readings = [r for c, r in await services.ledger.readings(communities=[community]) if c == community]
+    current = allocation(readings, today)
+    kind = budget.period if budget else "monthly"
+    if period is None:
+        span = (current.start, current.end) if current else None
+        period = period_of(kind if kind != "allocation" or span else "monthly", today, allocation=span)
+    currency = budget.currency if budget else (current.currency if current else "USD")
+    daily = (await services.ledger.daily(start=period.start, end=period.end, currency=currency,
+                                         communities=[community])).get(community, {})
+    spend = sum(daily.values(), Decimal(0))
+    if current is not None and current.currency == currency and period.contains(current.start):
+        spend = max(spend, current.amount)
+    in_period = today if period.contains(today) else period.end - timedelta(days=1)
+    projected = forecast(daily, period, in_period) if period.contains(today) else None
+    top = (await services.ledger.breakdown(community=community, start=period.start, end=period.end,
+                                           currency=currency, by="hub"))[:3]
+    statuses = await services.ledger.status()
+    mine = [statuses[p] for p in providers_of(fleet, community) if p in statuses]
+    as_of = min((s.ok_at for s in mine if s.ok_at), default=None)
+    stale = [s.provider for s in mine if s.stale] + [p for p in providers_of(fleet, community) if p not in statuses]
+    return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
+                   currency=currency, spend=spend, budget=budget, forecast=projected, top=top, as_of=as_of,
+                   stale=sorted(set(stale)))
+
+
+def summary_lines(s: Summary) -> list[str]:
+    lines = [f"*Spend:* {money(s.spend, s.currency)} in {s.period.label()}"]
+    if s.budget is not None:
+        lines.append(f"*Budget:* {money(s.budget.amount, s.currency)} ({s.budget.period}) — {s.used}% used")
+    if s.forecast is not None:
+        over = ""
+        if s.budget is not None and s.forecast >= s.budget.amount:
+            over = f" — {percent(s.forecast, s.budget.amount)}% of budget"
+        lines.append(f"*Forecast for the period:* {money(s.forecast, s.currency)}{over}")
+    lines.append(f"*Days left:* {s.days_left}")
+    if s.top:
+        lines.append("*Costliest hubs:* " + ", ".join(f"{h} {money(a, s.currency)}" for h, a in s.top))
+    return lines
+
+
+def summary_blocks(s: Summary, *, headline: str, hint: str | None = None) -> list[Block]:
+    blocks = [b.header(headline), b.section("\n".join(summary_lines(s))),
+              b.context(freshness(s.as_of, s.stale) + f" · more: `{hint or f'{PREFIX} cost {s.community}'}`")]
+    return blocks

@@ -1,0 +1,55 @@
+"""The cost chart: daily spend as bars, cumulative spend as a line, the budget as a level line.
+matplotlib loads on first use (it takes a while), so only commands that draw pay for it."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+
+def cost_chart(
+    *, title: str, days: list[date], daily: list[Decimal], budget: Decimal | None, currency: str,
+    forecast: Decimal | None = None, period_end: date | None = None,
+) -> bytes:
+    """A PNG (about 1000×500 px)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import dates as mdates
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 5), dpi=100)
+    try:
+        amounts = [float(a) for a in daily]
+        cumulative = []
+        total = 0.0
+        for a in amounts:
+            total += a
+            cumulative.append(total)
+        x = [float(v) for v in mdates.date2num(days)]
+        ax.bar(x, amounts, color="#7aa6c2", label=f"daily ({currency})")
+        ax.set_ylabel(f"daily spend ({currency})")
+        ax.set_title(title)
+        ax.xaxis_date()
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+        ax2 = ax.twinx()
+        ax2.plot(x, cumulative, color="#1f4e79", linewidth=2, label="cumulative")
+        if budget is not None:
+            ax2.axhline(float(budget), color="#c0392b", linestyle="--", label=f"budget {float(budget):,.0f}")
+        if forecast is not None and period_end is not None and days:
+            end = float(mdates.date2num(period_end))
+            ax2.plot([x[-1], end], [cumulative[-1], float(forecast)], color="#1f4e79", linestyle=":",
+                     label="forecast")
+        ax2.set_ylabel(f"cumulative ({currency})")
+        ax2.set_ylim(bottom=0)
+        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+        labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
+        ax.legend(handles, labels, loc="upper left")
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(fig)

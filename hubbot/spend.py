@@ -1,0 +1,97 @@
+"""Pure decisions about spend: forecasts, threshold crossings, spikes. No I/O here."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from hubbot.periods import Period
+
+RUN_RATE_DAYS = 7
+FORECAST_AFTER_DAYS = 7
+SPIKE_WINDOW = 14
+CENT = Decimal("0.01")
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """``$1,234.50``-style text for USD, ``1,234.50 EUR`` otherwise."""
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if currency == "USD":
+        return f"-${-rounded:,}" if rounded < 0 else f"${rounded:,}"
+    return f"{rounded:,} {currency}"
+
+
+def percent(spend: Decimal, budget: Decimal) -> Decimal:
+    return (spend * 100 / budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if budget > 0 else Decimal(0)
+
+
+def forecast(daily: Mapping[date, Decimal], period: Period, today: date) -> Decimal | None:
+    """Spend at the end of ``period``: spend so far plus the mean of the last
+    :data:`RUN_RATE_DAYS` complete days for every day left (today counts as left, since it
+    is not over). None before the first complete day."""
+    spent = sum((a for d, a in daily.items() if period.start <= d <= today), Decimal(0))
+    complete = [d for d in (today - timedelta(days=i) for i in range(1, RUN_RATE_DAYS + 1)) if d >= period.start]
+    if not complete:
+        return None
+    rate = sum((daily.get(d, Decimal(0)) for d in complete), Decimal(0)) / len(complete)
+    left = max((period.end - today).days, 0)
+    today_so_far = daily.get(today, Decimal(0))
+    return spent + max(rate * left - today_so_far, Decimal(0))
+
+
+def crossed(spend: Decimal, budget: Decimal, thresholds: Iterable[int]) -> list[int]:
+    """Thresholds (percent of budget) that ``spend`` has reached, lowest first."""
+    return [t for t in thresholds if budget > 0 and spend * 100 >= budget * t]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What an evaluation decided: alert ``send`` (the highest newly crossed threshold) and
+    record ``skip`` (lower ones crossed at the same time, so they never alert later)."""
+
+    send: int | None
+    skip: tuple[int, ...]
+
+
+def due(spend: Decimal, budget: Decimal, thresholds: Iterable[int], already: set[int]) -> Due:
+    new = [t for t in crossed(spend, budget, thresholds) if t not in already]
+    if not new:
+        return Due(None, ())
+    return Due(new[-1], tuple(new[:-1]))
+
+
+def forecast_due(projected: Decimal | None, budget: Decimal, period: Period, today: date) -> bool:
+    """A forecast alert only once the period is a week old: early run-rates are noise."""
+    return (projected is not None and budget > 0 and projected >= budget
+            and (today - period.start).days >= FORECAST_AFTER_DAYS)
+
+
+@dataclass(frozen=True, slots=True)
+class Spike:
+    hub: str
+    day: date
+    amount: Decimal
+    median: Decimal
+
+
+def spikes(
+    daily: Mapping[str, Mapping[date, tuple[Decimal, bool]]], *, day: date, factor: Decimal, minimum: Decimal
+) -> list[Spike]:
+    """Hubs whose cost on ``day`` is above ``factor`` × the median of the
+    :data:`SPIKE_WINDOW` days before it (and above it by at least ``minimum``). Estimated
+    (partial) days are ignored on both sides; hubs with under a week of history are skipped."""
+    found = []
+    for hub, days in daily.items():
+        today = days.get(day)
+        if today is None or today[1]:
+            continue
+        history = [a for d, (a, est) in days.items() if day - timedelta(days=SPIKE_WINDOW) <= d < day and not est]
+        if len(history) < RUN_RATE_DAYS:
+            continue
+        median = Decimal(statistics.median(history))
+        if today[0] > median * factor and today[0] - median >= minimum:
+            found.append(Spike(hub, day, today[0], median))
+    return sorted(found, key=lambda s: s.amount - s.median, reverse=True)

@@ -1,0 +1,134 @@
+"""The alert outbox in SQL: unique keys make "at most once" hold across processes; claims with
+a lease make "never lost" hold across crashes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hubbot.domain import Alert
+from hubbot.store.db import Database, as_utc
+from hubbot.store.models import AlertRow
+
+_FIELDS = ("key", "community", "channel", "basis", "threshold", "period_start", "period_end", "spend", "budget",
+           "forecast", "currency", "text", "blocks", "state", "created_at")
+
+
+def _alert(row: AlertRow) -> Alert:
+    def dec(value: Any) -> Decimal | None:
+        return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+    return Alert(
+        id=row.id, key=row.key, community=row.community, channel=row.channel, basis=row.basis,
+        threshold=row.threshold, period_start=row.period_start, period_end=row.period_end, spend=dec(row.spend),
+        budget=dec(row.budget), forecast=dec(row.forecast), currency=row.currency, text=row.text, blocks=row.blocks,
+        state=row.state, created_at=as_utc(row.created_at), sent_at=as_utc(row.sent_at) if row.sent_at else None,
+        attempts=row.attempts, last_error=row.last_error, acked_by=row.acked_by,
+        acked_at=as_utc(row.acked_at) if row.acked_at else None, muted_until=row.muted_until,
+    )
+
+
+class SqlAlertOutbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, alerts: Sequence[Alert]) -> list[Alert]:
+        return await asyncio.to_thread(self._add, alerts)
+
+    def _add(self, alerts: Sequence[Alert]) -> list[Alert]:
+        try:  # the common case: nobody else recorded these keys, so one transaction does
+            with self._db.session() as session, session.begin():
+                rows = [AlertRow(**{f: getattr(a, f) for f in _FIELDS}, attempts=0) for a in alerts]
+                session.add_all(rows)
+                session.flush()
+                return [_alert(r) for r in rows]
+        except IntegrityError:
+            pass
+        added = []
+        for alert in alerts:
+            # One transaction each: a key another process recorded first is simply skipped.
+            try:
+                with self._db.session() as session, session.begin():
+                    row = AlertRow(**{f: getattr(alert, f) for f in _FIELDS}, attempts=0)
+                    session.add(row)
+                    session.flush()
+                    added.append(_alert(row))
+            except IntegrityError:
+                continue
+        return added
+
+    async def keys(self, *, prefix: str) -> set[str]:
+        stmt = select(AlertRow.key).where(AlertRow.key.startswith(prefix, autoescape=True))
+        with self._db.engine.connect() as conn:
+            return {r[0] for r in await asyncio.to_thread(lambda: conn.execute(stmt).all())}
+
+    async def claim(self, *, worker: str, at: datetime, lease_seconds: int, limit: int) -> list[Alert]:
+        return await asyncio.to_thread(self._claim, worker, at, lease_seconds, limit)
+
+    def _claim(self, worker: str, at: datetime, lease_seconds: int, limit: int) -> list[Alert]:
+        expired = at - timedelta(seconds=lease_seconds)
+        free = or_(AlertRow.claimed_at.is_(None), AlertRow.claimed_at < expired)
+        with self._db.session() as session:
+            ids = list(session.scalars(select(AlertRow.id).where(AlertRow.state == "pending", free)
+                                       .order_by(AlertRow.id).limit(limit)))
+        claimed = []
+        for alert_id in ids:
+            # Conditional update: of two processes racing for a row, exactly one gets rowcount 1.
+            with self._db.session() as session, session.begin():
+                taken = session.execute(update(AlertRow).where(AlertRow.id == alert_id, AlertRow.state == "pending",
+                                                               free).values(claimed_at=at, claimed_by=worker[:64]))
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    row = session.get(AlertRow, alert_id)
+                    if row is not None:
+                        claimed.append(_alert(row))
+        return claimed
+
+    async def delivered(self, alert_id: int, *, at: datetime) -> None:
+        await self._update(alert_id, state="sent", sent_at=at, attempts=AlertRow.attempts + 1, last_error=None)
+
+    async def failed(self, alert_id: int, *, at: datetime, error: str, give_up: bool) -> None:
+        # The claim stays: the lease keeps this cycle from retrying at once; the next one retries.
+        await self._update(alert_id, state="failed" if give_up else "pending",
+                           attempts=AlertRow.attempts + 1, last_error=error[:1000])
+
+    async def _update(self, alert_id: int, **values: Any) -> bool:
+        def run() -> bool:
+            with self._db.engine.begin() as conn:
+                return bool(conn.execute(update(AlertRow).where(AlertRow.id == alert_id).values(**values)).rowcount)
+        return await asyncio.to_thread(run)
+
+    async def recent(self, *, communities: Sequence[str] | None, limit: int) -> list[Alert]:
+        stmt = select(AlertRow).where(AlertRow.state != "skipped").order_by(AlertRow.id.desc()).limit(limit)
+        if communities is not None:
+            stmt = stmt.where(AlertRow.community.in_(list(communities)))
+        return await asyncio.to_thread(self._rows, stmt)
+
+    async def get(self, alert_id: int) -> Alert | None:
+        rows = await asyncio.to_thread(self._rows, select(AlertRow).where(AlertRow.id == alert_id))
+        return rows[0] if rows else None
+
+    def _rows(self, stmt: Any) -> list[Alert]:
+        with self._db.session() as session:
+            return [_alert(r) for r in session.scalars(stmt)]
+
+    async def acknowledge(self, alert_id: int, *, by: str, at: datetime) -> bool:
+        def run() -> bool:
+            with self._db.engine.begin() as conn:
+                stmt = (update(AlertRow).where(AlertRow.id == alert_id, AlertRow.acked_by.is_(None))
+                        .values(acked_by=by, acked_at=at))
+                return bool(conn.execute(stmt).rowcount)
+        return await asyncio.to_thread(run)
+
+    async def mute(self, alert_id: int, *, until: date) -> bool:
+        return await self._update(alert_id, muted_until=until)
+
+    async def muted(self, *, on: date) -> set[str]:
+        stmt = select(AlertRow.community).where(AlertRow.muted_until > on).distinct()
+        with self._db.engine.connect() as conn:
+            return {r[0] for r in await asyncio.to_thread(lambda: conn.execute(stmt).all())}

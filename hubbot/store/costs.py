@@ -1,0 +1,152 @@
+"""The cost ledger in SQL. Aggregations run in the database: the alert cycle over thousands of
+communities reads sums, not rows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+
+from hubbot.domain import CostReading, LedgerLine, ProviderStatus
+from hubbot.store.db import Database, as_utc
+from hubbot.store.models import CostRow, ProviderStatusRow, ReadingRow
+
+
+def _dec(value: Any) -> Decimal:
+    # SQLite returns floats for SUM over NUMERIC; round to the column's scale to stay exact
+    return value.quantize(Decimal("0.000001")) if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+class SqlCostLedger:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def replace(
+        self, *, provider: str, start: date, end: date, lines: Sequence[LedgerLine], at: datetime
+    ) -> None:
+        await asyncio.to_thread(self._replace, provider, start, end, lines, at)
+
+    def _replace(self, provider: str, start: date, end: date, lines: Sequence[LedgerLine], at: datetime) -> None:
+        rows = [{"day": ln.day, "provider": provider, "hub": ln.hub, "community": ln.community,
+                 "service": ln.service[:128], "amount": ln.amount, "currency": ln.currency,
+                 "estimated": ln.estimated, "fetched_at": at} for ln in lines if start <= ln.day < end]
+        with self._db.engine.begin() as conn:
+            conn.execute(delete(CostRow).where(CostRow.provider == provider, CostRow.day >= start, CostRow.day < end))
+            if rows:
+                conn.execute(insert(CostRow), rows)
+
+    async def put_readings(self, *, provider: str, community: str | None, readings: Sequence[CostReading]) -> None:
+        await asyncio.to_thread(self._put_readings, provider, community, readings)
+
+    def _put_readings(self, provider: str, community: str | None, readings: Sequence[CostReading]) -> None:
+        with self._db.engine.begin() as conn:
+            for r in readings:
+                conn.execute(delete(ReadingRow).where(ReadingRow.provider == provider,
+                                                      ReadingRow.source == r.source[:128], ReadingRow.start == r.start))
+                conn.execute(insert(ReadingRow), [{
+                    "provider": provider, "community": community, "source": r.source[:128], "start": r.start,
+                    "end": r.end, "amount": r.amount, "allocated": r.allocated, "currency": r.currency,
+                    "as_of": r.as_of}])
+
+    async def record_status(self, *, provider: str, at: datetime, error: str | None, requests: int) -> None:
+        await asyncio.to_thread(self._record_status, provider, at, error, requests)
+
+    def _record_status(self, provider: str, at: datetime, error: str | None, requests: int) -> None:
+        values: dict[str, Any] = {"error_at": at, "error": error[:1000]} if error else {"ok_at": at}
+        with self._db.engine.begin() as conn:
+            done = conn.execute(update(ProviderStatusRow).where(ProviderStatusRow.provider == provider)
+                                .values(requests=ProviderStatusRow.requests + requests, **values))
+            if done.rowcount == 0:
+                conn.execute(insert(ProviderStatusRow), [{"provider": provider, "requests": requests, **values}])
+
+    async def status(self) -> dict[str, ProviderStatus]:
+        return await asyncio.to_thread(self._status)
+
+    def _status(self) -> dict[str, ProviderStatus]:
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(select(ProviderStatusRow.provider, ProviderStatusRow.ok_at, ProviderStatusRow.error_at,
+                                       ProviderStatusRow.error, ProviderStatusRow.requests)).all()
+        return {r[0]: ProviderStatus(provider=r[0], ok_at=as_utc(r[1]) if r[1] else None,
+                                     error_at=as_utc(r[2]) if r[2] else None, error=r[3], requests=r[4])
+                for r in rows}
+
+    def _scope(self, start: date, end: date, communities: Sequence[str] | None) -> Any:
+        where = and_(CostRow.day >= start, CostRow.day < end)
+        if communities is not None:
+            where = and_(where, CostRow.community.in_(list(communities)))
+        return where
+
+    async def totals(
+        self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
+    ) -> dict[str, Decimal]:
+        stmt = (select(CostRow.community, func.sum(CostRow.amount))
+                .where(self._scope(start, end, communities), CostRow.currency == currency,
+                       CostRow.community.is_not(None))
+                .group_by(CostRow.community))
+        rows = await asyncio.to_thread(self._all, stmt)
+        return {r[0]: _dec(r[1]) for r in rows}
+
+    async def daily(
+        self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
+    ) -> dict[str, dict[date, Decimal]]:
+        stmt = (select(CostRow.community, CostRow.day, func.sum(CostRow.amount))
+                .where(self._scope(start, end, communities), CostRow.currency == currency,
+                       CostRow.community.is_not(None))
+                .group_by(CostRow.community, CostRow.day))
+        out: dict[str, dict[date, Decimal]] = {}
+        for community, day, amount in await asyncio.to_thread(self._all, stmt):
+            out.setdefault(community, {})[day] = _dec(amount)
+        return out
+
+    async def hub_daily(
+        self, *, start: date, end: date, communities: Sequence[str] | None
+    ) -> dict[str, dict[date, tuple[Decimal, bool]]]:
+        stmt = (select(CostRow.hub, CostRow.day, func.sum(CostRow.amount), func.max(CostRow.estimated))
+                .where(self._scope(start, end, communities), CostRow.hub.is_not(None))
+                .group_by(CostRow.hub, CostRow.day))
+        out: dict[str, dict[date, tuple[Decimal, bool]]] = {}
+        for hub, day, amount, estimated in await asyncio.to_thread(self._all, stmt):
+            out.setdefault(hub, {})[day] = (_dec(amount), bool(estimated))
+        return out
+
+    async def breakdown(
+        self, *, community: str, start: date, end: date, currency: str, by: str, hub: str | None = None
+    ) -> list[tuple[str, Decimal]]:
+        column = {"hub": func.coalesce(CostRow.hub, "shared"), "service": CostRow.service, "day": CostRow.day}[by]
+        stmt = (select(column, func.sum(CostRow.amount))
+                .where(self._scope(start, end, [community]), CostRow.currency == currency)
+                .group_by(column))
+        if hub is not None:
+            stmt = stmt.where(CostRow.hub == hub)
+        rows = [(str(k), _dec(v)) for k, v in await asyncio.to_thread(self._all, stmt)]
+        return sorted(rows) if by == "day" else sorted(rows, key=lambda r: r[1], reverse=True)
+
+    async def readings(self, *, communities: Sequence[str] | None) -> list[tuple[str, CostReading]]:
+        stmt = select(ReadingRow).where(ReadingRow.community.is_not(None))
+        if communities is not None:
+            stmt = stmt.where(ReadingRow.community.in_(list(communities)))
+        with self._db.session() as session:
+            rows = await asyncio.to_thread(lambda: list(session.scalars(stmt)))
+            return [(str(r.community), CostReading(start=r.start, end=r.end, amount=_dec(r.amount), currency=r.currency,
+                                                   as_of=as_utc(r.as_of),
+                                                   allocated=_dec(r.allocated) if r.allocated is not None else None,
+                                                   source=r.source)) for r in rows]
+
+    async def hub_totals(self, *, start: date, end: date, currency: str) -> dict[str, list[tuple[str, Decimal]]]:
+        stmt = (select(CostRow.community, func.coalesce(CostRow.hub, "shared"), func.sum(CostRow.amount))
+                .where(self._scope(start, end, None), CostRow.currency == currency, CostRow.community.is_not(None))
+                .group_by(CostRow.community, CostRow.hub))
+        out: dict[str, list[tuple[str, Decimal]]] = {}
+        for community, hub, amount in await asyncio.to_thread(self._all, stmt):
+            out.setdefault(community, []).append((hub, _dec(amount)))
+        for rows in out.values():
+            rows.sort(key=lambda r: r[1], reverse=True)
+        return out
+
+    def _all(self, stmt: Any) -> list[Any]:
+        with self._db.engine.connect() as conn:
+            return list(conn.execute(stmt).all())
