@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from hubbot.domain import CostLine, LedgerLine
 from hubbot.errors import HubbotError
@@ -23,12 +23,14 @@ class RefreshReport:
 
 
 def window(at: datetime) -> Period:
-    """From the 1st of last month (providers revise recent figures; any time zone's month
-    start is inside) to the day after tomorrow, UTC."""
+    """From the 1st of last month or the start of this quarter, whichever is earlier
+    (providers revise recent figures; every monthly and quarterly period in any time zone is
+    inside), to the day after tomorrow, UTC."""
     today = at.date()
     first = today.replace(day=1)
-    start = (first - timedelta(days=1)).replace(day=1)
-    return Period(start, today + timedelta(days=2))
+    last_month = (first - timedelta(days=1)).replace(day=1)
+    quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    return Period(min(last_month, quarter), today + timedelta(days=2))
 
 
 def owner(fleet: Fleet, provider: str) -> str | None:

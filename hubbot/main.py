@@ -18,13 +18,13 @@ from sqlalchemy import text
 from hubbot.adapters.clock import SystemClock
 from hubbot.adapters.memory import StaticDirectory
 from hubbot.chat import Registry
+from hubbot.console import PrintNotifier
 from hubbot.dispatch import Dispatcher
 from hubbot.errors import UserError
 from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider, load_fleet
 from hubbot.ports import BudgetMirror, Clock, CostSource, Directory, Notifier, Services
 from hubbot.redact import RedactingFilter, Redactor
 from hubbot.settings import Settings
-from hubbot.console import PrintNotifier
 from hubbot.store import (
     Database,
     SqlAlertOutbox,

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Integer, and_, cast, delete, func, insert, select, update
 
 from hubbot.domain import CostReading, LedgerLine, ProviderStatus
-from hubbot.store.db import Database, as_utc
+from hubbot.store.db import Database, as_utc, serialize
 from hubbot.store.models import CostRow, ProviderStatusRow, ReadingRow
 
 
@@ -35,6 +35,7 @@ class SqlCostLedger:
                  "service": ln.service[:128], "amount": ln.amount, "currency": ln.currency,
                  "estimated": ln.estimated, "fetched_at": at} for ln in lines if start <= ln.day < end]
         with self._db.engine.begin() as conn:
+            serialize(conn, f"ledger:{provider}")  # two refreshes at once must not both insert
             conn.execute(delete(CostRow).where(CostRow.provider == provider, CostRow.day >= start, CostRow.day < end))
             if rows:
                 conn.execute(insert(CostRow), rows)
@@ -44,6 +45,7 @@ class SqlCostLedger:
 
     def _put_readings(self, provider: str, community: str | None, readings: Sequence[CostReading]) -> None:
         with self._db.engine.begin() as conn:
+            serialize(conn, f"ledger:{provider}")
             for r in readings:
                 conn.execute(delete(ReadingRow).where(ReadingRow.provider == provider,
                                                       ReadingRow.source == r.source[:128], ReadingRow.start == r.start))
@@ -58,6 +60,7 @@ class SqlCostLedger:
     def _record_status(self, provider: str, at: datetime, error: str | None, requests: int) -> None:
         values: dict[str, Any] = {"error_at": at, "error": error[:1000]} if error else {"ok_at": at}
         with self._db.engine.begin() as conn:
+            serialize(conn, f"status:{provider}")
             done = conn.execute(update(ProviderStatusRow).where(ProviderStatusRow.provider == provider)
                                 .values(requests=ProviderStatusRow.requests + requests, **values))
             if done.rowcount == 0:
@@ -105,7 +108,7 @@ class SqlCostLedger:
     async def hub_daily(
         self, *, start: date, end: date, communities: Sequence[str] | None
     ) -> dict[str, dict[date, tuple[Decimal, bool]]]:
-        stmt = (select(CostRow.hub, CostRow.day, func.sum(CostRow.amount), func.max(CostRow.estimated))
+        stmt = (select(CostRow.hub, CostRow.day, func.sum(CostRow.amount), func.max(cast(CostRow.estimated, Integer)))
                 .where(self._scope(start, end, communities), CostRow.hub.is_not(None))
                 .group_by(CostRow.hub, CostRow.day))
         out: dict[str, dict[date, tuple[Decimal, bool]]] = {}

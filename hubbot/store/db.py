@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything hubbot stores is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def serialize(conn: Connection, name: str) -> None:
+    """Make concurrent transactions that touch ``name`` run one after another (PostgreSQL:
+    a transaction-scoped advisory lock; SQLite already allows one writer at a time)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode()) - 2**31})
 
 
 class Database:

@@ -17,8 +17,8 @@ from hubbot.chat import CommandSpec, Invocation, Registry, Reply
 from hubbot.dispatch import Dispatcher
 from hubbot.fleet import Fleet, load_fleet
 from hubbot.ports import Services
-from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger
 from hubbot.redact import Redactor
+from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 
 

@@ -1,0 +1,339 @@
+"""A local stand-in for the Google Cloud REST APIs hubbot's GCP adapters call, recording every call.
+
+It answers with the shapes the real services document:
+
+* BigQuery ``jobs.query`` (``POST /bigquery/v2/projects/{project}/queries``): a finished query with
+  ``schema.fields`` and ``rows: [{"f": [{"v": ...}]}]``; the rows are whatever the test set.
+* Cloud Billing Budgets v1: list, create and patch (with ``updateMask`` and etag checks).
+* Cloud Billing v1: ``GET /v1/projects/{project}/billingInfo``.
+* Google's OAuth2 v1 certificate endpoint: PEM certificates keyed by key id, with Cache-Control.
+
+Any route can be told to fail its next calls with an HTTP status, Google's error JSON and
+headers. Anything else is answered 404 and recorded, so a test sees unexpected calls.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+_STATUS = {
+    400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE",
+}
+_BQ_REASON = {
+    400: "invalidQuery", 403: "accessDenied", 404: "notFound", 429: "rateLimitExceeded",
+    500: "backendError", 503: "backendError",
+}
+
+# The columns hubbot's cost query selects, in order, as BigQuery describes them.
+COST_FIELDS = [
+    {"name": "usage_day", "type": "DATE", "mode": "NULLABLE"},
+    {"name": "hub", "type": "STRING", "mode": "NULLABLE"},
+    {"name": "service_name", "type": "STRING", "mode": "NULLABLE"},
+    {"name": "currency_code", "type": "STRING", "mode": "NULLABLE"},
+    {"name": "amount", "type": "NUMERIC", "mode": "NULLABLE"},
+]
+
+
+@dataclass
+class Call:
+    route: str
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    status: int
+    message: str
+    headers: dict[str, str]
+    details: list[dict[str, Any]]
+    reason: str | None
+
+
+def google_error(status: int, message: str, *, bigquery: bool = False, reason: str | None = None,
+                 details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Google's JSON error body; BigQuery adds its legacy ``errors`` list with a reason."""
+    error: dict[str, Any] = {"code": status, "message": message, "status": _STATUS.get(status, "UNKNOWN")}
+    if bigquery:
+        reason = reason or _BQ_REASON.get(status, "invalid")
+        error["errors"] = [{"message": message, "domain": "global", "reason": reason}]
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def permission_detail(permission: str) -> dict[str, Any]:
+    return {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "IAM_PERMISSION_DENIED",
+            "domain": "cloudbilling.googleapis.com", "metadata": {"permission": permission}}
+
+
+def retry_detail(seconds: int) -> dict[str, Any]:
+    return {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{seconds}s"}
+
+
+class SigningKey:
+    """An RSA key with a self-signed certificate, as Google publishes its token-signing keys."""
+
+    def __init__(self, kid: str) -> None:
+        self.kid = kid
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = datetime.now(UTC)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "standin.example")])
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name).issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=2))
+            .sign(self.key, hashes.SHA256())
+        )
+        self.cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+        self.private_pem = self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+
+
+class GcpStandIn:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[Failure]] = {}
+        self._etags = itertools.count(1)
+        # BigQuery: the rows the next queries return, as lists of cell values (strings or None).
+        self.bq_fields: list[dict[str, str]] = list(COST_FIELDS)
+        self.bq_rows: list[list[str | None]] = []
+        # Budgets by billing account ID, then by budget ID, in REST JSON form.
+        self.budgets: dict[str, dict[str, dict[str, Any]]] = {}
+        # Project billing info by project ID, in REST JSON form.
+        self.billing: dict[str, dict[str, Any]] = {}
+        self.signing_keys: list[SigningKey] = []
+        self.certs_max_age = 3600
+        self.budget_page_size = 50  # the most budgets one list page holds (the API's own default is 50)
+        self.app = Starlette(routes=[
+            Route("/bigquery/v2/projects/{project}/queries", self._bq_query, methods=["POST"]),
+            Route("/v1/billingAccounts/{account}/budgets", self._budgets, methods=["GET", "POST"]),
+            Route("/v1/billingAccounts/{account}/budgets/{budget}", self._budget, methods=["GET", "PATCH"]),
+            Route("/v1/projects/{project}/billingInfo", self._billing_info, methods=["GET"]),
+            Route("/oauth2/v1/certs", self._certs, methods=["GET"]),
+            Route("/{rest:path}", self._unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+        ])
+
+    # -- test controls ----------------------------------------------------------------
+
+    def fail(self, route: str, status: int, *, message: str = "", times: int = 1, reason: str | None = None,
+             headers: dict[str, str] | None = None, details: list[dict[str, Any]] | None = None) -> None:
+        """Answer the next ``times`` calls of ``route`` (``bq.query``, ``budgets.list``,
+        ``budgets.create``, ``budgets.patch``, ``billing.info``, ``certs``) with an error;
+        ``reason`` overrides BigQuery's error reason (it answers 403 ``rateLimitExceeded``)."""
+        failure = Failure(status, message or f"stand-in failure {status}", headers or {}, details or [], reason)
+        with self._lock:
+            self._failures.setdefault(route, []).extend([failure] * times)
+
+    def of(self, route: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.route == route]
+
+    def routes(self) -> list[str]:
+        with self._lock:
+            return [c.route for c in self.calls]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+
+    def reset(self) -> None:
+        """Forget calls, failures and every stored thing, as a fresh stand-in."""
+        self.clear()
+        with self._lock:
+            self.bq_fields = list(COST_FIELDS)
+            self.bq_rows = []
+            self.budgets.clear()
+            self.billing.clear()
+            self.signing_keys.clear()
+            self.budget_page_size = 50
+            self.certs_max_age = 3600
+
+    def add_budget(self, account: str, budget: dict[str, Any]) -> str:
+        """Store a budget as if someone had made it; returns its resource name."""
+        budget_id = str(uuid.uuid4())
+        name = f"billingAccounts/{account}/budgets/{budget_id}"
+        with self._lock:
+            self.budgets.setdefault(account, {})[budget_id] = {**budget, "name": name, "etag": self._etag()}
+        return name
+
+    def new_signing_key(self, kid: str) -> SigningKey:
+        key = SigningKey(kid)
+        with self._lock:
+            self.signing_keys.append(key)
+        return key
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _etag(self) -> str:
+        return f"etag-{next(self._etags)}"
+
+    async def _record(self, route: str, request: Request) -> Call:
+        raw = await request.body()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        call = Call(route, request.method, request.url.path, dict(request.query_params), body, dict(request.headers))
+        with self._lock:
+            self.calls.append(call)
+        return call
+
+    def _failure(self, route: str) -> Response | None:
+        with self._lock:
+            queue = self._failures.get(route)
+            failure = queue.pop(0) if queue else None
+        if failure is None:
+            return None
+        body = google_error(failure.status, failure.message, bigquery=route.startswith("bq."),
+                            reason=failure.reason, details=failure.details)
+        return JSONResponse(body, status_code=failure.status, headers=failure.headers)
+
+    # -- BigQuery ---------------------------------------------------------------------
+
+    async def _bq_query(self, request: Request) -> Response:
+        call = await self._record("bq.query", request)
+        failed = self._failure("bq.query")
+        if failed is not None:
+            return failed
+        body = call.body if isinstance(call.body, dict) else {}
+        if not isinstance(body.get("query"), str) or body.get("useLegacySql") is not False:
+            return JSONResponse(google_error(400, "expected a standard SQL query", bigquery=True), status_code=400)
+        project = request.path_params["project"]
+        job_id = f"job_{uuid.uuid4().hex}"
+        with self._lock:
+            rows = [{"f": [{"v": value} for value in row]} for row in self.bq_rows]
+            fields = list(self.bq_fields)
+        return JSONResponse({
+            "kind": "bigquery#queryResponse",
+            "schema": {"fields": fields},
+            "jobReference": {"projectId": project, "jobId": job_id, "location": "US"},
+            "queryId": job_id,
+            "totalRows": str(len(rows)),
+            "rows": rows,
+            "totalBytesProcessed": "1024",
+            "jobComplete": True,
+            "cacheHit": False,
+        })
+
+    # -- Cloud Billing Budgets ----------------------------------------------------------
+
+    async def _budgets(self, request: Request) -> Response:
+        account = request.path_params["account"]
+        if request.method == "GET":
+            await self._record("budgets.list", request)
+            failed = self._failure("budgets.list")
+            if failed is not None:
+                return failed
+            query = dict(request.query_params)
+            size = min(int(query.get("pageSize") or self.budget_page_size), self.budget_page_size)
+            offset = int(query.get("pageToken") or 0)
+            with self._lock:
+                budgets = list(self.budgets.get(account, {}).values())
+            page: dict[str, Any] = {}
+            if budgets[offset:offset + size]:
+                page["budgets"] = budgets[offset:offset + size]
+            if offset + size < len(budgets):
+                page["nextPageToken"] = str(offset + size)
+            return JSONResponse(page)
+        call = await self._record("budgets.create", request)
+        failed = self._failure("budgets.create")
+        if failed is not None:
+            return failed
+        budget = dict(call.body) if isinstance(call.body, dict) else {}
+        if "amount" not in budget:
+            return JSONResponse(google_error(400, "Budget amount is required."), status_code=400)
+        name = self.add_budget(account, budget)
+        with self._lock:
+            stored = self.budgets[account][name.rsplit("/", 1)[1]]
+        return JSONResponse(stored)
+
+    async def _budget(self, request: Request) -> Response:
+        account, budget_id = request.path_params["account"], request.path_params["budget"]
+        route = "budgets.get" if request.method == "GET" else "budgets.patch"
+        call = await self._record(route, request)
+        failed = self._failure(route)
+        if failed is not None:
+            return failed
+        with self._lock:
+            stored = self.budgets.get(account, {}).get(budget_id)
+        if stored is None:
+            return JSONResponse(google_error(404, "Budget not found."), status_code=404)
+        if request.method == "GET":
+            return JSONResponse(stored)
+        update = call.body if isinstance(call.body, dict) else {}
+        if update.get("etag") and update["etag"] != stored["etag"]:
+            return JSONResponse(google_error(409, "The budget was modified concurrently."), status_code=409)
+        mask = call.query.get("updateMask", "")
+        paths = [_camel(p.strip()) for p in mask.split(",") if p.strip()]
+        if not paths:
+            return JSONResponse(google_error(400, "update_mask is required."), status_code=400)
+        with self._lock:
+            for path in paths:
+                if path in update:
+                    stored[path] = update[path]
+                else:
+                    stored.pop(path, None)
+            stored["etag"] = self._etag()
+            answer = dict(stored)
+        return JSONResponse(answer)
+
+    # -- Cloud Billing ------------------------------------------------------------------
+
+    async def _billing_info(self, request: Request) -> Response:
+        await self._record("billing.info", request)
+        failed = self._failure("billing.info")
+        if failed is not None:
+            return failed
+        project = request.path_params["project"]
+        with self._lock:
+            info = self.billing.get(project)
+        if info is None:
+            return JSONResponse(google_error(403, f"The caller does not have permission on project {project}",
+                                             details=[permission_detail("resourcemanager.projects.get")]),
+                                status_code=403)
+        return JSONResponse({"name": f"projects/{project}/billingInfo", "projectId": project, **info})
+
+    # -- OAuth2 certificates ------------------------------------------------------------
+
+    async def _certs(self, request: Request) -> Response:
+        await self._record("certs", request)
+        failed = self._failure("certs")
+        if failed is not None:
+            return failed
+        with self._lock:
+            certs = {k.kid: k.cert_pem for k in self.signing_keys}
+        return JSONResponse(certs, headers={"Cache-Control": f"public, max-age={self.certs_max_age}, must-revalidate"})
+
+    async def _unknown(self, request: Request) -> Response:
+        await self._record("unknown", request)
+        return JSONResponse(google_error(404, f"no such method: {request.method} {request.url.path}"), status_code=404)
+
+
+def _camel(path: str) -> str:
+    head, *rest = path.split("_")
+    return head + "".join(part.capitalize() for part in rest)
