@@ -36,6 +36,7 @@ from hubbot.store import (
 )
 
 if TYPE_CHECKING:
+    from hubbot.scheduling import CycleScheduler
     from hubbot.slack import SlackTransport
     from hubbot.slack.retry import Sleep
     from hubbot.web import SlackEndpoint
@@ -249,7 +250,9 @@ def use_slack_notifier(runtime: Runtime) -> None:
     runtime.dispatcher.services = runtime.services
 
 
-def web_app(runtime: Runtime, *, sleep: Sleep | None = None, ack_budget: float | None = None) -> SlackEndpoint:
+def web_app(
+    runtime: Runtime, *, sleep: Sleep | None = None, ack_budget: float | None = None, schedule: bool = True
+) -> SlackEndpoint:
     from hubbot.slack.verify import RequestCheck
     from hubbot.web import create_app
 
@@ -257,7 +260,25 @@ def web_app(runtime: Runtime, *, sleep: Sleep | None = None, ack_budget: float |
     secret = runtime.settings.slack.signing_secret
     assert secret is not None  # slack_transport() insists on it
     check = RequestCheck(secret.get_secret_value(), max_age=runtime.settings.slack.max_request_age)
-    return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=runtime.aclose)
+    scheduler = scheduler_for(runtime) if schedule else None
+
+    async def shutdown() -> None:
+        if scheduler is not None:
+            scheduler.stop()
+        await runtime.aclose()
+
+    return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown,
+                      on_startup=scheduler.start if scheduler else None)
+
+
+def scheduler_for(runtime: Runtime) -> CycleScheduler | None:
+    if not runtime.settings.scheduler:
+        return None
+    from hubbot.scheduling import CycleScheduler
+
+    return CycleScheduler(services=lambda: runtime.services, fleet=runtime.fleet,
+                          database_url=runtime.database.url.render_as_string(hide_password=False),
+                          hours=runtime.fleet.config.alerts.refresh_hours)
 
 
 def serve(runtime: Runtime, *, host: str, port: int) -> None:
@@ -281,9 +302,14 @@ def socket(runtime: Runtime) -> None:
 
     async def main() -> None:
         handler = AsyncSocketModeHandler(slack.app, app_token.get_secret_value())
+        scheduler = scheduler_for(runtime)
+        if scheduler is not None:
+            scheduler.start()
         try:
             await handler.start_async()  # type: ignore[no-untyped-call]
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             await slack.drain()
             await runtime.aclose()
 

@@ -93,11 +93,14 @@ def create_app(
     check: RequestCheck,
     ready: Callable[[], Awaitable[str | None]],
     on_shutdown: Callable[[], Awaitable[None]],
+    on_startup: Callable[[], None] | None = None,
 ) -> SlackEndpoint:
     """``ready`` returns None when hubbot can serve, else the reason it cannot."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if on_startup is not None:
+            on_startup()
         yield
         await slack.drain()
         await on_shutdown()

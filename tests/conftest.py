@@ -17,12 +17,14 @@ def _clean_environ() -> None:
 
 
 _clean_environ()
+# Never let an AWS SDK look for instance credentials over the network.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for key in list(os.environ):
-        if key.startswith(_PREFIXES):
+        if key.startswith(_PREFIXES) and key != "AWS_EC2_METADATA_DISABLED":
             monkeypatch.delenv(key)
     yield
 

@@ -244,6 +244,7 @@ def test_two_processes_against_postgres_send_each_alert_once(tmp_path: Path, pos
     assert {k.split("@")[0] for k in keys} >= {"budget:2026-03-01:alpha:actual:120",
                                               "budget:2026-03-01:alpha:forecast:100"}
     # four refreshes at once replaced the ledger without double counting (16 visible days × 100)
-    shown = subprocess.run([sys.executable, "-m", "hubbot", "run", "--config", str(path), "--as", "UENG00001",
-                            "/hub cost alpha --month 2026-03"], env=env, capture_output=True, text=True, check=True).stdout
+    command = [sys.executable, "-m", "hubbot", "run", "--config", str(path), "--as", "UENG00001",
+               "/hub cost alpha --month 2026-03"]
+    shown = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     assert "Spend: $1,600.00 in March 2026" in shown

@@ -36,7 +36,7 @@ def test_socket_mode_runs_commands_and_mentions(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBBOT_", "SLACK_"))}
     env.update({"HUBBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
                 "HUBBOT_SLACK_APP_TOKEN": APP_TOKEN, "HUBBOT_SLACK_API_URL": f"{api.base_url}/api/",
-                "HUBBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+                "HUBBOT_SCHEDULER": "false", "HUBBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
     proc = subprocess.Popen([sys.executable, "-m", "hubbot", "socket", "--config", str(fleet_file)], cwd=tmp_path,
                             env=env, stderr=subprocess.PIPE, text=True)
     try:

@@ -64,3 +64,11 @@ def runtime(fleet_path: Path, database_url: str, *, clock: FrozenClock | None = 
     settings = Settings(database=DatabaseSettings(url=database_url))
     return build(settings, load_fleet(fleet_path), clock=clock or FrozenClock(),
                  notifier=notifier or RecordingNotifier())
+
+
+def setup_costs(tmp: Path, *, start: date = date(2026, 3, 1), days: int = 62, daily: str = "50") -> Path:
+    """The fleet above with flat daily costs: alpha ``daily`` a day, beta 10 a day."""
+    path = write_fleet(tmp)
+    write_costs(tmp / "costs-a.csv", start, days, lambda d: {"prod": Decimal(daily)})
+    write_costs(tmp / "costs-b.csv", start, days, lambda d: {"lab": Decimal("10")})
+    return path

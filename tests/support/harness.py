@@ -91,7 +91,7 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None) -> 
         async def record_sleep(seconds: float) -> None:
             waits.append(seconds)
 
-        app = web_app(runtime, sleep=record_sleep, ack_budget=0.2)
+        app = web_app(runtime, sleep=record_sleep, ack_budget=0.2, schedule=False)
         served = stack.enter_context(serve(app))
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(standin=standin, runtime=runtime, served=served, http=http, slack=app.slack, waits=waits)

@@ -1,0 +1,76 @@
+"""The alert cycle on a schedule inside `hubbot serve` / `hubbot socket` (APScheduler 3).
+
+The job lives in a persistent SQLAlchemy job store, so a restart keeps its timing; missed runs
+coalesce into one (misfire grace: one hour). APScheduler 3 schedulers sharing one job store may
+run a job twice; that is harmless here because the cycle itself records each alert once and
+claims each send. A Kubernetes CronJob running `hubbot alerts run` is the alternative; then
+set HUBBOT_SCHEDULER=false.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from alerts import CycleReport, run_cycle
+from hubbot.fleet import Fleet
+from hubbot.ports import Services
+
+log = logging.getLogger("hubbot.scheduling")
+JOB_ID = "hubbot-alert-cycle"
+_ACTIVE: CycleScheduler | None = None
+
+
+async def scheduled_cycle() -> None:
+    """The job's entry point (referenced by name in the job store, so it survives restarts)."""
+    if _ACTIVE is not None:
+        await _ACTIVE.run_once()
+
+
+class CycleScheduler:
+    def __init__(self, *, services: Callable[[], Services], fleet: Fleet, database_url: str, hours: int,
+                 on_done: Callable[[CycleReport], Awaitable[None]] | None = None) -> None:
+        self._services = services
+        self._fleet = fleet
+        self._url = database_url
+        self._hours = hours
+        self._on_done = on_done
+        self._scheduler: Any = None
+
+    async def run_once(self) -> None:
+        now = datetime.now(UTC)
+        try:
+            report = await run_cycle(self._services(), self._fleet, at=now, worker=socket.gethostname())
+        except Exception:  # a scheduled job must log, not die silently
+            log.exception("alert cycle failed")
+            return
+        log.info("alert cycle: %d sent, %d recorded, errors: %s", len(report.sent), len(report.recorded),
+                 report.refresh.errors or "none")
+        if self._on_done is not None:
+            await self._on_done(report)
+
+    def start(self) -> None:
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        global _ACTIVE
+        _ACTIVE = self
+        self._scheduler = AsyncIOScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=self._url, tablename="apscheduler_jobs")},
+            job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1},
+            timezone=UTC,
+        )
+        self._scheduler.add_job(f"{__name__}:scheduled_cycle", "interval", hours=self._hours, id=JOB_ID,
+                                replace_existing=True, next_run_time=datetime.now(UTC))
+        self._scheduler.start()
+        log.info("alert cycle scheduled every %d h", self._hours)
+
+    def stop(self) -> None:
+        global _ACTIVE
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        _ACTIVE = None
