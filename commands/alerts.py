@@ -31,7 +31,7 @@ async def alerts_handler(ctx: Context) -> Reply:
 
 
 async def _alert_for(ctx: Context, value: str) -> Alert:
-    if not value.isdigit():
+    if not value.isdigit() or len(value) > 12:
         raise NotFound("that alert is not known")
     alert = await ctx.services.outbox.get(int(value))
     if alert is None:
