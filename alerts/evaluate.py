@@ -3,21 +3,24 @@ so a cycle over thousands of communities costs a handful of queries, not thousan
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from alerts.messages import budget_message, digest_message, spike_message
+from alerts.messages import billing_message, budget_message, digest_message, spike_message
 from hubbot.costview import Summary as CostSummary
 from hubbot.costview import allocation, summarize
 from hubbot.domain import Alert, Budget, CostReading, ProviderStatus
+from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet
 from hubbot.periods import Period, local_day, period_of
 from hubbot.ports import Services
 from hubbot.spend import RUN_RATE_DAYS, SPIKE_WINDOW, due, forecast, forecast_due, money, spikes
 
+log = logging.getLogger("hubbot.alerts")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -187,4 +190,29 @@ async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[Ale
                      period_end=s.period.end, currency=s.currency, text=text, blocks=blocks, state="pending",
                      created_at=at, spend=s.spend, budget=s.limit, forecast=s.forecast)
         out += [a for a in _rows(fleet, base, send=True) if a.channel == conf.channel or a.channel is None]
+    return out
+
+
+async def billing_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+    """A GCP project whose billing is detached (or moved to another account) is an alert of its
+    own, once a day, to each community on that provider and the engineers."""
+    out: list[Alert] = []
+    day = at.date()
+    for provider, check in services.billing.items():
+        try:
+            problem = await check.check()
+        except HubbotError as exc:
+            log.warning("billing check of %s failed: %s", provider, exc)
+            continue
+        if problem is None:
+            continue
+        key = f"billing:{day.isoformat()}:{provider}"
+        if await services.outbox.keys(prefix=key + ":"):
+            continue
+        text, blocks = billing_message(provider, problem)
+        for community in sorted({h.hub.community for h in fleet.hubs if h.provider == provider}):
+            base = Alert(key=f"{key}:{community}", community=community, channel=None, basis="billing",
+                         period_start=day, period_end=day + timedelta(days=1), currency="USD", text=text,
+                         blocks=blocks, state="pending", created_at=at)
+            out += _rows(fleet, base, send=True)
     return out

@@ -53,3 +53,9 @@ def undelivered_message(community: str, key: str, error: str) -> tuple[str, str]
     head = f":warning: An alert for {community} could not be delivered for a day: {error[:300]}"
     blocks = [b.section(head), b.context(f"alert `{key}` · check the channel ID and that hubbot is in the channel")]
     return head, json.dumps(blocks)
+
+
+def billing_message(provider: str, problem: str) -> tuple[str, str]:
+    head = f":no_entry: Billing problem on {provider}: {problem}"
+    hint = "hubs on a project without billing stop when the project is suspended — relink it in the Cloud Console"
+    return f"{head}\n{hint}", json.dumps([b.section(f"*{head}*"), b.context(hint)])

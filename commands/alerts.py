@@ -14,7 +14,8 @@ from hubbot.spend import money
 
 def _line(a: Alert) -> str:
     what = {"actual": f"{a.threshold}% of budget", "forecast": "forecast ≥ 100%", "spike": "spend spike",
-            "digest": "weekly digest", "undelivered": "undelivered alert"}.get(a.basis, a.basis)
+            "digest": "weekly digest", "undelivered": "undelivered alert",
+            "billing": "billing problem"}.get(a.basis, a.basis)
     spend = f" · {money(a.spend, a.currency)}" if a.spend is not None else ""
     state = a.state + (f" · acknowledged by <@{a.acked_by}>" if a.acked_by else "")
     state += f" · muted until {a.muted_until:%Y-%m-%d}" if a.muted_until else ""

@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,9 +21,9 @@ from hubbot.adapters.memory import StaticDirectory
 from hubbot.chat import Registry
 from hubbot.console import PrintNotifier
 from hubbot.dispatch import Dispatcher
-from hubbot.errors import UserError
+from hubbot.errors import UpstreamError, UserError
 from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider, load_fleet
-from hubbot.ports import BudgetMirror, Clock, CostSource, Directory, Notifier, Services
+from hubbot.ports import BillingCheck, BudgetMirror, Clock, CostSource, Directory, Notifier, Services
 from hubbot.redact import RedactingFilter, Redactor
 from hubbot.settings import Settings
 from hubbot.store import (
@@ -115,10 +116,18 @@ class Runtime:
         self.database.dispose()
 
 
-def cost_sources(fleet: Fleet, settings: Settings) -> tuple[dict[str, CostSource], dict[str, BudgetMirror]]:
-    """One cost source per provider that can report costs, and the budget mirrors (GCP)."""
+@dataclass
+class Providers:
+    sources: dict[str, CostSource]
+    mirrors: dict[str, BudgetMirror]
+    billing: dict[str, BillingCheck]
+
+
+def cost_sources(fleet: Fleet, settings: Settings) -> Providers:
+    """One cost source per provider that can report costs; GCP budget mirrors and billing checks."""
     sources: dict[str, CostSource] = {}
     mirrors: dict[str, BudgetMirror] = {}
+    billing: dict[str, BillingCheck] = {}
     base = Path(fleet.source).parent if fleet.source != "<memory>" else Path.cwd()
     for name, provider in fleet.config.providers.items():
         if isinstance(provider, CsvProvider):
@@ -130,12 +139,13 @@ def cost_sources(fleet: Fleet, settings: Settings) -> tuple[dict[str, CostSource
 
             sources[name] = AwsCostSource(provider=provider)
         elif isinstance(provider, GcpProvider) and (provider.billing_export_table or provider.billing_account):
-            from hubbot.adapters.gcp import BigQueryCostSource, GcpBudgets
+            from hubbot.adapters.gcp import BigQueryCostSource, GcpBilling, GcpBudgets
 
             if provider.billing_export_table:
                 sources[name] = BigQueryCostSource(provider)
             if provider.billing_account:
                 mirrors[name] = GcpBudgets(provider)
+                billing[name] = GcpBilling(provider)
         elif isinstance(provider, OpenStackProvider) and provider.accounting_url:
             from hubbot.adapters.jetstream2 import Jetstream2CostSource
 
@@ -145,7 +155,7 @@ def cost_sources(fleet: Fleet, settings: Settings) -> tuple[dict[str, CostSource
                 continue
             sources[name] = Jetstream2CostSource(provider, application_credential_id=credential.id,
                                                  application_credential_secret=credential.secret)
-    return sources, mirrors
+    return Providers(sources, mirrors, billing)
 
 
 def build(
@@ -164,10 +174,11 @@ def build(
     redactor = redactor_for(settings)
     database = Database(settings.database.url)
     database.upgrade()
-    if sources is None or mirrors is None:
-        built_sources, built_mirrors = cost_sources(fleet, settings)
-        sources = built_sources if sources is None else sources
-        mirrors = built_mirrors if mirrors is None else mirrors
+    built = cost_sources(fleet, settings) if sources is None or mirrors is None else None
+    billing = built.billing if built else {}
+    if built is not None:
+        sources = built.sources if sources is None else sources
+        mirrors = built.mirrors if mirrors is None else mirrors
     services = Services(
         audit=SqlAuditLog(database),
         clock=clock or SystemClock(),
@@ -178,8 +189,9 @@ def build(
         budgets=SqlBudgets(database),
         outbox=SqlAlertOutbox(database),
         notifier=notifier or PrintNotifier(sys.stdout),
-        sources=sources,
-        mirrors=mirrors,
+        sources=sources or {},
+        mirrors=mirrors or {},
+        billing=billing,
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
@@ -268,7 +280,42 @@ def web_app(
         await runtime.aclose()
 
     return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown,
-                      on_startup=scheduler.start if scheduler else None)
+                      on_startup=scheduler.start if scheduler else None, budget_push=budget_push(runtime))
+
+
+def budget_push(runtime: Runtime) -> Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None:
+    """The handler for GCP budget notifications, when HUBBOT_GCP_PUSH_AUDIENCE is set."""
+    audience = runtime.settings.gcp_push_audience
+    if not audience:
+        return None
+    from alerts.refresh import owner
+    from hubbot.adapters.gcp_push import PushVerifier, parse_budget_notification
+    from hubbot.errors import NotAllowed
+
+    verifier = PushVerifier(audience, certs_url=runtime.settings.gcp_certs_url,
+                            issuer_emails=tuple(runtime.settings.gcp_push_service_accounts))
+
+    async def handle(provider: str, authorization: str | None, body: bytes) -> tuple[int, str]:
+        conf = runtime.fleet.config.providers.get(provider)
+        if not isinstance(conf, GcpProvider):
+            return 404, f"no GCP provider named {provider[:64]!r}"
+        try:
+            await asyncio.to_thread(verifier.verify, authorization)
+            reading = parse_budget_notification(body, now=runtime.services.clock.now())
+        except NotAllowed as exc:
+            return 403, str(exc)
+        except UpstreamError as exc:
+            return 503, str(exc)  # Pub/Sub retries
+        except UserError as exc:
+            return 400, str(exc)  # a retry would not help; acknowledge with an error
+        if reading is None:
+            return 204, "not a budget notification"
+        name = reading.source.removeprefix("hubbot-")
+        community = name if name in runtime.fleet.communities else owner(runtime.fleet, provider)
+        await runtime.services.ledger.put_readings(provider=provider, community=community, readings=[reading])
+        return 204, "recorded"
+
+    return handle
 
 
 def scheduler_for(runtime: Runtime) -> CycleScheduler | None:

@@ -147,6 +147,12 @@ class BudgetMirror(Protocol):
         ...
 
 
+class BillingCheck(Protocol):
+    async def check(self) -> str | None:
+        """None if the project bills to the expected account, else what is wrong."""
+        ...
+
+
 class Directory(Protocol):
     async def groups_of(self, user_id: str) -> frozenset[str]:
         """The chat user-group IDs the user belongs to (for roles granted to a group)."""
@@ -179,3 +185,4 @@ class Services:
     notifier: Notifier
     sources: Mapping[str, CostSource] = field(default_factory=dict)
     mirrors: Mapping[str, BudgetMirror] = field(default_factory=dict)
+    billing: Mapping[str, BillingCheck] = field(default_factory=dict)

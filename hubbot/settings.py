@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     # HUBBOT_OPENSTACK='{"jetstream2": {"id": "...", "secret": "..."}}', keyed by provider name
     openstack: dict[str, OpenStackCredential] = Field(default_factory=dict)
+    # GCP budget notifications pushed by Pub/Sub to POST /gcp/budget/<provider>: the push
+    # subscription's audience, and (optionally) the service accounts allowed to push
+    gcp_push_audience: str | None = None
+    gcp_push_service_accounts: list[str] = Field(default_factory=list)
+    gcp_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     # Scheduler: run the alert cycle inside `serve`/`socket` (off when a CronJob runs `alerts run`)
     scheduler: bool = True
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

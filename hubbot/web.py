@@ -12,7 +12,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.request.async_request import AsyncBoltRequest
 from starlette.types import Receive, Scope, Send
@@ -94,6 +94,7 @@ def create_app(
     ready: Callable[[], Awaitable[str | None]],
     on_shutdown: Callable[[], Awaitable[None]],
     on_startup: Callable[[], None] | None = None,
+    budget_push: Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None = None,
 ) -> SlackEndpoint:
     """``ready`` returns None when hubbot can serve, else the reason it cannot."""
 
@@ -106,6 +107,16 @@ def create_app(
         await on_shutdown()
 
     app = FastAPI(title="hubbot", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+
+    if budget_push is not None:
+
+        @app.post("/gcp/budget/{provider}")
+        async def gcp_budget(provider: str, request: Request) -> Response:
+            """Cloud Billing budget notifications, pushed by a Pub/Sub subscription with an OIDC token."""
+            status, message = await budget_push(provider, request.headers.get("authorization"), await request.body())
+            if status == 204:
+                return Response(status_code=204)
+            return JSONResponse({"ok": False, "error": message}, status_code=status)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

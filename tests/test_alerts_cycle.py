@@ -248,3 +248,25 @@ def test_two_processes_against_postgres_send_each_alert_once(tmp_path: Path, pos
                "/hub cost alpha --month 2026-03"]
     shown = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     assert "Spend: $1,600.00 in March 2026" in shown
+
+
+class _Detached:
+    async def check(self) -> str | None:
+        return "billing is detached from project p1"
+
+
+async def test_detached_billing_alerts_once_a_day(tmp_path: Path, database_url: str) -> None:
+    import dataclasses
+
+    setup(tmp_path, days=2)
+    rt = runtime(tmp_path / "fleet.yaml", database_url, clock=FrozenClock(at(3)))
+    rt.services = dataclasses.replace(rt.services, billing={"csv-b": _Detached()})
+    first = await run_cycle(rt.services, rt.fleet, at=at(3), worker="w1")
+    again = await run_cycle(rt.services, rt.fleet, at=at(3, 18), worker="w1")
+    tomorrow = await run_cycle(rt.services, rt.fleet, at=at(4), worker="w1")
+    await rt.aclose()
+    sent = [(a.channel, a.community) for a in first.sent if a.basis == "billing"]
+    assert sorted(sent) == [("CBETA0001", "beta"), ("COPS00001", "beta")]
+    assert "detached" in next(a.text for a in first.sent if a.basis == "billing")
+    assert [a for a in again.sent if a.basis == "billing"] == []
+    assert len([a for a in tomorrow.sent if a.basis == "billing"]) == 2
