@@ -18,7 +18,7 @@ from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet
 from hubbot.periods import Period, local_day, period_of
 from hubbot.ports import Services
-from hubbot.spend import RUN_RATE_DAYS, SPIKE_WINDOW, due, forecast, forecast_due, money, spikes
+from hubbot.spend import SPIKE_WINDOW, due, forecast_due, money, projected, run_rate_days, spikes
 
 log = logging.getLogger("hubbot.alerts")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -89,30 +89,30 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
     muted = await services.outbox.muted(on=at.date())
     out: list[Alert] = []
     for (period, currency, today), group in plans.items():
+        # three aggregates per period, whatever the number of communities
         totals = await services.ledger.totals(start=period.start, end=period.end, currency=currency, communities=None)
-        run_from = max(period.start, today - timedelta(days=RUN_RATE_DAYS))
-        daily = await services.ledger.daily(start=run_from, end=today + timedelta(days=1), currency=currency,
-                                            communities=None)
+        run_from, run_to = run_rate_days(period, today)
+        recent = await services.ledger.totals(start=run_from, end=run_to, currency=currency, communities=None)
+        partial = await services.ledger.totals(start=today, end=today + timedelta(days=1), currency=currency,
+                                               communities=None)
         already = _already(await services.outbox.keys(prefix=f"budget:{period.key}:"))
         tops: dict[str, list[tuple[str, Decimal]]] | None = None
         for plan in group:
             spend = totals.get(plan.community, Decimal(0))
             if plan.reading is not None and plan.reading.currency == currency:
                 spend = max(spend, plan.reading.amount)
-            # the run rate comes from the last days; what was spent before them, from the total
-            recent = daily.get(plan.community, {})
-            projected = forecast(recent, period, today)
-            if projected is not None:
-                projected += spend - sum((a for d, a in recent.items() if d <= today), Decimal(0))
+            zero = Decimal(0)
+            forecast = projected(spent=spend, recent=recent.get(plan.community, zero), period=period, today=today,
+                                 today_so_far=partial.get(plan.community, zero))
             decision = due(spend, plan.budget.amount, plan.budget.thresholds,
                            already[(plan.community, "actual")])
             forecasting = (plan.budget.forecast and 100 not in already[(plan.community, "forecast")]
-                           and forecast_due(projected, plan.budget.amount, period, today))
+                           and forecast_due(forecast, plan.budget.amount, period, today))
             if decision.send is None and not decision.skip and not forecasting:
                 continue
             if tops is None:
                 tops = await services.ledger.hub_totals(start=period.start, end=period.end, currency=currency)
-            summary = _summary(fleet, plan, spend, projected, tops.get(plan.community, [])[:3], statuses)
+            summary = _summary(fleet, plan, spend, forecast, tops.get(plan.community, [])[:3], statuses)
             quiet = plan.community in muted
             for threshold in decision.skip:
                 out += _rows(fleet, _alert(plan, summary, "actual", threshold, at), send=False)
@@ -125,7 +125,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
 
 def _summary(fleet: Fleet, plan: _Plan, spend: Decimal, projected: Decimal | None,
              top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus]) -> CostSummary:
-    providers = sorted({h.provider for h in fleet.hubs_of(plan.community)})
+    providers = fleet.providers_of(plan.community)
     mine = [statuses[p] for p in providers if p in statuses]
     stale = sorted({s.provider for s in mine if s.stale} | {p for p in providers if p not in statuses})
     return CostSummary(community=plan.community, title=fleet.community(plan.community).title, period=plan.period,
@@ -143,14 +143,21 @@ def _alert(plan: _Plan, s: CostSummary, basis: str, threshold: int, at: datetime
 
 
 async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
-    """Spikes on the last complete UTC day, per hub."""
+    """Spikes on the last complete UTC day, per hub. A day is scanned once (the first cycle
+    after midnight UTC records that it did); later cycles that day skip the scan."""
     day = at.date() - timedelta(days=1)
+    marker = f"spike-scan:{day.isoformat()}@-"
+    if await services.outbox.keys(prefix=marker):
+        return []
     daily = await services.ledger.hub_daily(start=day - timedelta(days=SPIKE_WINDOW), end=day + timedelta(days=1),
                                             communities=None)
     conf = fleet.config.alerts
     found = spikes(daily, day=day, factor=conf.spike_factor, minimum=conf.spike_minimum)
+    scanned = Alert(key=marker, community="", channel=None, basis="scan", period_start=day,
+                    period_end=day + timedelta(days=1), currency="USD", text="spike scan", blocks="[]",
+                    state="skipped", created_at=at)
     if not found:
-        return []
+        return [scanned]
     known = await services.outbox.keys(prefix=f"spike:{day.isoformat()}:")
     refs = {h.qualified: h for h in fleet.hubs}
     out: list[Alert] = []
@@ -164,7 +171,7 @@ async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> lis
                      period_start=day, period_end=day + timedelta(days=1), currency="USD", text=text, blocks=blocks,
                      state="pending", created_at=at, spend=spike.amount)
         out += _rows(fleet, base, send=True)
-    return out
+    return [*out, scanned]
 
 
 async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:

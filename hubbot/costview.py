@@ -29,7 +29,7 @@ async def budget_of(services: Services, fleet: Fleet, community: str) -> Budget 
 
 
 def providers_of(fleet: Fleet, community: str) -> list[str]:
-    return sorted({h.provider for h in fleet.hubs_of(community)})
+    return fleet.providers_of(community)
 
 
 def allocation(readings: list[CostReading], today: date) -> CostReading | None:

@@ -241,6 +241,11 @@ class Fleet:
             HubRef(cluster=cl.name, provider=cl.provider, hub=h) for cl in config.clusters for h in cl.hubs
         ]
         self._by_channel = {c.channel: c for c in config.communities if c.channel}
+        self._providers: dict[str, list[str]] = {}
+        for ref in self.hubs:
+            names = self._providers.setdefault(ref.hub.community, [])
+            if ref.provider not in names:
+                names.append(ref.provider)
         # principal (user or user-group ID) -> (leads, belongs to): role lookups on every request
         self.engineers = frozenset(config.roles.engineers)
         self.leads: dict[str, frozenset[str]] = {}
@@ -259,6 +264,10 @@ class Fleet:
 
     def community_for_channel(self, channel_id: str) -> CommunityConfig | None:
         return self._by_channel.get(channel_id)
+
+    def providers_of(self, community: str) -> list[str]:
+        """The providers a community's hubs run on, sorted."""
+        return sorted(self._providers.get(community, []))
 
     def hubs_of(self, community: str | None) -> list[HubRef]:
         return [h for h in self.hubs if community is None or h.hub.community == community]

@@ -28,18 +28,32 @@ def percent(spend: Decimal, budget: Decimal) -> Decimal:
     return (spend * 100 / budget).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if budget > 0 else Decimal(0)
 
 
-def forecast(daily: Mapping[date, Decimal], period: Period, today: date) -> Decimal | None:
-    """Spend at the end of ``period``: spend so far plus the mean of the last
-    :data:`RUN_RATE_DAYS` complete days for every day left (today counts as left, since it
-    is not over). None before the first complete day."""
-    spent = sum((a for d, a in daily.items() if period.start <= d <= today), Decimal(0))
-    complete = [d for d in (today - timedelta(days=i) for i in range(1, RUN_RATE_DAYS + 1)) if d >= period.start]
-    if not complete:
+def run_rate_days(period: Period, today: date) -> tuple[date, date]:
+    """The complete days the run rate is taken from: up to :data:`RUN_RATE_DAYS` before today,
+    within the period (``start <= day < end``)."""
+    return max(period.start, today - timedelta(days=RUN_RATE_DAYS)), today
+
+
+def projected(*, spent: Decimal, recent: Decimal, period: Period, today: date, today_so_far: Decimal) -> Decimal | None:
+    """Spend at the end of ``period``: ``spent`` so far plus the mean daily spend of the run-rate
+    days (``recent`` is their total) for every day left; today counts as left, as it is not
+    over. None before the first complete day."""
+    start, end = run_rate_days(period, today)
+    days = (end - start).days
+    if days <= 0:
         return None
-    rate = sum((daily.get(d, Decimal(0)) for d in complete), Decimal(0)) / len(complete)
     left = max((period.end - today).days, 0)
-    today_so_far = daily.get(today, Decimal(0))
-    return spent + max(rate * left - today_so_far, Decimal(0))
+    return spent + max(recent / days * left - today_so_far, Decimal(0))
+
+
+def forecast(daily: Mapping[date, Decimal], period: Period, today: date) -> Decimal | None:
+    """:func:`projected` from a community's daily spend."""
+    start, end = run_rate_days(period, today)
+    return projected(
+        spent=sum((a for d, a in daily.items() if period.start <= d <= today), Decimal(0)),
+        recent=sum((a for d, a in daily.items() if start <= d < end), Decimal(0)),
+        period=period, today=today, today_so_far=daily.get(today, Decimal(0)),
+    )
 
 
 def crossed(spend: Decimal, budget: Decimal, thresholds: Iterable[int]) -> list[int]:

@@ -4,12 +4,13 @@ a lease make "never lost" hold across crashes."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hubbot.domain import Alert
@@ -32,6 +33,13 @@ def _alert(row: AlertRow) -> Alert:
         attempts=row.attempts, last_error=row.last_error, acked_by=row.acked_by,
         acked_at=as_utc(row.acked_at) if row.acked_at else None, muted_until=row.muted_until,
     )
+
+
+# Built once: constructing these expressions per call cost more than running them.
+_DELIVERED = (update(AlertRow).where(AlertRow.id == bindparam("aid"))
+              .values(state="sent", sent_at=bindparam("at"), attempts=AlertRow.attempts + 1, last_error=None))
+_FAILED = (update(AlertRow).where(AlertRow.id == bindparam("aid"))
+           .values(state=bindparam("state"), attempts=AlertRow.attempts + 1, last_error=bindparam("error")))
 
 
 class SqlAlertOutbox:
@@ -74,28 +82,31 @@ class SqlAlertOutbox:
     def _claim(self, worker: str, at: datetime, lease_seconds: int, limit: int) -> list[Alert]:
         expired = at - timedelta(seconds=lease_seconds)
         free = or_(AlertRow.claimed_at.is_(None), AlertRow.claimed_at < expired)
+        token = f"{worker[:48]}:{uuid.uuid4().hex[:12]}"
+        with self._db.engine.begin() as conn:
+            ids = list(conn.execute(select(AlertRow.id).where(AlertRow.state == "pending", free)
+                                    .order_by(AlertRow.id).limit(limit)).scalars())
+            if not ids:
+                return []
+            # The WHERE is checked again under the row locks: of two processes racing for a row,
+            # only one still finds it free, so only one sends it.
+            conn.execute(update(AlertRow).where(AlertRow.id.in_(ids), AlertRow.state == "pending", free)
+                         .values(claimed_at=at, claimed_by=token))
         with self._db.session() as session:
-            ids = list(session.scalars(select(AlertRow.id).where(AlertRow.state == "pending", free)
-                                       .order_by(AlertRow.id).limit(limit)))
-        claimed = []
-        for alert_id in ids:
-            # Conditional update: of two processes racing for a row, exactly one gets rowcount 1.
-            with self._db.session() as session, session.begin():
-                taken = session.execute(update(AlertRow).where(AlertRow.id == alert_id, AlertRow.state == "pending",
-                                                               free).values(claimed_at=at, claimed_by=worker[:64]))
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    row = session.get(AlertRow, alert_id)
-                    if row is not None:
-                        claimed.append(_alert(row))
-        return claimed
+            return [_alert(r) for r in session.scalars(select(AlertRow).where(AlertRow.claimed_by == token)
+                                                       .order_by(AlertRow.id))]
 
     async def delivered(self, alert_id: int, *, at: datetime) -> None:
-        await self._update(alert_id, state="sent", sent_at=at, attempts=AlertRow.attempts + 1, last_error=None)
+        await asyncio.to_thread(self._run, _DELIVERED, {"aid": alert_id, "at": at})
 
     async def failed(self, alert_id: int, *, at: datetime, error: str, give_up: bool) -> None:
         # The claim stays: the lease keeps this cycle from retrying at once; the next one retries.
-        await self._update(alert_id, state="failed" if give_up else "pending",
-                           attempts=AlertRow.attempts + 1, last_error=error[:1000])
+        await asyncio.to_thread(self._run, _FAILED, {"aid": alert_id, "state": "failed" if give_up else "pending",
+                                                     "error": error[:1000]})
+
+    def _run(self, stmt: Any, params: dict[str, Any]) -> None:
+        with self._db.engine.begin() as conn:
+            conn.execute(stmt, params)
 
     async def _update(self, alert_id: int, **values: Any) -> bool:
         def run() -> bool:

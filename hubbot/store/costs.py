@@ -113,7 +113,7 @@ class SqlCostLedger:
                 .group_by(CostRow.hub, CostRow.day))
         out: dict[str, dict[date, tuple[Decimal, bool]]] = {}
         for hub, day, amount, estimated in await asyncio.to_thread(self._all, stmt):
-            out.setdefault(hub, {})[day] = (_dec(amount), bool(estimated))
+            out.setdefault(hub, {})[day] = (amount if isinstance(amount, Decimal) else _dec(amount), bool(estimated))
         return out
 
     async def breakdown(
