@@ -29,6 +29,7 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || { echo "install wrk"; exit 1; }
 	$(BIN)/python benchmarks/ack.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/alerts.py
 
 serve: $(STAMP)
 	$(BIN)/hubbot serve --demo

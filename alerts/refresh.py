@@ -25,12 +25,12 @@ class RefreshReport:
 def window(at: datetime) -> Period:
     """From the 1st of last month or the start of this quarter, whichever is earlier
     (providers revise recent figures; every monthly and quarterly period in any time zone is
-    inside), to the day after tomorrow, UTC."""
+    inside), through today, UTC (no provider knows tomorrow's costs)."""
     today = at.date()
     first = today.replace(day=1)
     last_month = (first - timedelta(days=1)).replace(day=1)
     quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
-    return Period(min(last_month, quarter), today + timedelta(days=2))
+    return Period(min(last_month, quarter), today + timedelta(days=1))
 
 
 def owner(fleet: Fleet, provider: str) -> str | None:

@@ -48,6 +48,16 @@ def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False) -> Run
         raise  # unreachable; _fail exits
 
 
+def _demo_costs(runtime: Runtime) -> None:
+    """The demo's costs come from CSV files: load them so `/hub cost` has figures at once
+    (a real deployment refreshes on its schedule or from `hubbot alerts run`)."""
+    from datetime import UTC, datetime
+
+    from alerts.refresh import refresh
+
+    asyncio.run(refresh(runtime.services, runtime.fleet, at=datetime.now(UTC)))
+
+
 def _who(runtime: Runtime, user: str | None, channel: str | None, demo: bool) -> tuple[str, str]:
     from hubbot.main import DEMO_CHANNEL, DEMO_ENGINEER
 
@@ -74,6 +84,8 @@ def run(
 
     runtime = _runtime(config, demo)
     user, where = _who(runtime, as_user, channel, demo)
+    if demo:
+        _demo_costs(runtime)
 
     async def go() -> int:
         try:
@@ -99,6 +111,8 @@ def console(
 
     runtime = _runtime(config, demo)
     user, where = _who(runtime, as_user, channel, demo)
+    if demo:
+        _demo_costs(runtime)
     history = Path.home() / ".hubbot_history"
     try:
         import readline
@@ -228,7 +242,10 @@ def config_check(path: Annotated[Path, typer.Argument(help="The fleet YAML file 
         raise typer.Exit(1) from None
     except HubbotError as exc:
         _fail(str(exc), 1)
-    typer.echo(f"{path}: ok — {len(fleet.communities)} communities, {len(fleet.hubs)} hubs")
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}" if n == 1 else f"{n} {word.replace('community', 'communitie')}s"
+
+    typer.echo(f"{path}: ok — {count(len(fleet.communities), 'community')}, {count(len(fleet.hubs), 'hub')}")
 
 
 @config_app.command("schema")

@@ -228,12 +228,13 @@ def test_two_processes_against_postgres_send_each_alert_once(tmp_path: Path, pos
     path = setup(tmp_path, daily="100")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBBOT_", "SLACK_"))}
     env["HUBBOT_DATABASE_URL"] = url
-    subprocess.run([sys.executable, "-m", "hubbot", "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "hubbot", "db", "upgrade"], env=env, check=True, capture_output=True,
+                   cwd=tmp_path)
 
     def one(_: int) -> list[dict[str, object]]:
         out = subprocess.run([sys.executable, "-m", "hubbot", "alerts", "run", "--config", str(path), "--at",
                               "2026-03-15T12:00:00+00:00", "--json"], env=env, capture_output=True, text=True,
-                             timeout=120, check=False)
+                             timeout=120, check=False, cwd=tmp_path)
         assert out.returncode == 0, out.stderr
         return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
@@ -243,11 +244,11 @@ def test_two_processes_against_postgres_send_each_alert_once(tmp_path: Path, pos
     assert len(keys) == len(set(keys)) and len(keys) >= 4  # alpha 120% and forecast, to two channels
     assert {k.split("@")[0] for k in keys} >= {"budget:2026-03-01:alpha:actual:120",
                                               "budget:2026-03-01:alpha:forecast:100"}
-    # four refreshes at once replaced the ledger without double counting (16 visible days × 100)
+    # four refreshes at once replaced the ledger without double counting (15 days to date × 100)
     command = [sys.executable, "-m", "hubbot", "run", "--config", str(path), "--as", "UENG00001",
                "/hub cost alpha --month 2026-03"]
-    shown = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    assert "Spend: $1,600.00 in March 2026" in shown
+    shown = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert "Spend: $1,500.00 in March 2026" in shown
 
 
 class _Detached:

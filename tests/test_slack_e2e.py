@@ -328,3 +328,28 @@ def test_channel_b_leader_via_user_group(bot: Harness) -> None:
 
 def test_files_dir_is_not_needed_for_slack(bot: Harness, tmp_path: Path) -> None:
     assert not (tmp_path / "hubbot-files").exists()
+
+
+def test_cost_through_slack_uploads_the_chart(bot: Harness) -> None:
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from hubbot.domain import LedgerLine
+
+    today = datetime.now(UTC).date()
+    start = today.replace(day=1)
+    lines = [LedgerLine(day=start + timedelta(days=i), provider="aws-test", hub="aws-cluster/prod", community="alpha",
+                        service="Amazon EC2", amount=Decimal("12.50"), currency="USD")
+             for i in range((today - start).days + 1)]
+    bot.served.call(bot.runtime.services.ledger.replace(provider="aws-test", start=start, end=today + timedelta(days=1),
+                                                        lines=lines, at=datetime.now(UTC)))
+    bot.served.call(bot.runtime.services.ledger.record_status(provider="aws-test", at=datetime.now(UTC), error=None,
+                                                              requests=1))
+    resp = bot.slash("cost alpha", user=LEADER_A, channel=CHANNEL_A, hook="cost1")
+    assert "Working on `/hub cost`" in resp.json()["text"]
+    final = bot.standin.wait_for("response_url")[-1].args
+    assert f"Spend: ${Decimal('12.50') * len(lines):,}" in final["text"] and final["response_type"] == "in_channel"
+    upload = bot.standin.wait_for("files.completeUploadExternal")[0].args
+    assert upload["channel_id"] == CHANNEL_A
+    body = bot.standin.of("upload")[0].args["body"]
+    assert body[:8] == b"\x89PNG\r\n\x1a\n"

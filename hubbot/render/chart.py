@@ -45,7 +45,7 @@ def cost_chart(
         ax2.set_ylim(bottom=0)
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
         labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-        ax.legend(handles, labels, loc="upper left")
+        ax.legend(handles, labels, loc="upper left", fontsize="small", framealpha=0.9)
         fig.autofmt_xdate()
         fig.tight_layout()
         out = io.BytesIO()

@@ -19,6 +19,7 @@ def mrkdwn_to_text(text: str) -> str:
     text = _LINK.sub(r"\2 (\1)", text)
     text = _BARE.sub(r"\1", text)
     text = _BOLD.sub(r"\1", text)
+    text = text.replace("```", "\n").replace("\n\n", "\n")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
