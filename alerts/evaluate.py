@@ -45,13 +45,9 @@ def destinations(fleet: Fleet, community: str) -> list[str | None]:
 def _rows(fleet: Fleet, base: Alert, *, send: bool) -> list[Alert]:
     """One outbox row per destination (each is delivered, retried and acknowledged alone)."""
     if not send:
-        return [_with(base, key=f"{base.key}@-", channel=None, state="skipped")]
-    return [_with(base, key=f"{base.key}@{ch or '-'}", channel=ch, state="pending" if ch else "skipped")
+        return [replace(base, key=f"{base.key}@-", state="skipped")]
+    return [replace(base, key=f"{base.key}@{ch or '-'}", channel=ch, state="pending" if ch else "skipped")
             for ch in destinations(fleet, base.community)]
-
-
-def _with(alert: Alert, *, key: str, channel: str | None, state: str) -> Alert:
-    return replace(alert, key=key, channel=channel, state=state)
 
 
 def _already(keys: set[str]) -> dict[tuple[str, str], set[int]]:
@@ -114,8 +110,8 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
                 tops = await services.ledger.hub_totals(start=period.start, end=period.end, currency=currency)
             summary = _summary(fleet, plan, spend, forecast, tops.get(plan.community, [])[:3], statuses)
             quiet = plan.community in muted
-            for threshold in decision.skip:
-                out += _rows(fleet, _alert(plan, summary, "actual", threshold, at), send=False)
+            for threshold in decision.skip:  # recorded so they never fire later; never shown, so no message
+                out += _rows(fleet, _alert(plan, summary, "actual", threshold, at, message=False), send=False)
             if decision.send is not None:
                 out += _rows(fleet, _alert(plan, summary, "actual", decision.send, at), send=not quiet)
             if forecasting:
@@ -134,8 +130,8 @@ def _summary(fleet: Fleet, plan: _Plan, spend: Decimal, projected: Decimal | Non
                        stale=stale)
 
 
-def _alert(plan: _Plan, s: CostSummary, basis: str, threshold: int, at: datetime) -> Alert:
-    text, blocks = budget_message(s, basis=basis, threshold=threshold)
+def _alert(plan: _Plan, s: CostSummary, basis: str, threshold: int, at: datetime, *, message: bool = True) -> Alert:
+    text, blocks = budget_message(s, basis=basis, threshold=threshold) if message else ("", "[]")
     return Alert(key=f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}", community=plan.community,
                  channel=None, basis=basis, threshold=threshold, period_start=plan.period.start,
                  period_end=plan.period.end, spend=s.spend, budget=plan.budget.amount, forecast=s.forecast,

@@ -96,7 +96,13 @@ async def measure(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     fleet = parse_fleet(fleet_data(args.communities, args.hubs), source=str(tmp / "fleet.yaml"))
     runtime = build(Settings(database=DatabaseSettings(url=url)), fleet, notifier=Discard(), sources={}, mirrors={})
-    fill(url, args.communities, args.hubs, args.days)
+    # fill the ledger from a child process, so this process's peak memory is hubbot's alone
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=fill, args=(url, args.communities, args.hubs,
+                                                                            args.days))
+    child.start()
+    child.join()
     rows = args.communities * args.hubs * args.days
     print(f"alerts benchmark: {args.communities:,} communities × {args.hubs} hubs × {args.days} days "
           f"= {rows:,} ledger rows (built in {time.perf_counter() - t0:.1f} s)")
@@ -136,7 +142,8 @@ async def measure(args: argparse.Namespace) -> None:
           f"peak Python memory {peak / 2**20:.0f} MiB")
     print(f"  steady cycle (nothing new): {again:6.2f} s = {again / base:.2f}× the aggregate; "
           f"{len(steady.sent)} sent")
-    print(f"  process peak RSS: {_rss_mib():.0f} MiB   (goals: within 2× of the aggregate, < 5 s, < 500 MB)")
+    print(f"  process peak RSS (fleet of {args.communities * args.hubs:,} hubs loaded, both cycles): {_rss_mib():.0f} MiB"
+          f"   (goals: within 2× of the aggregate, < 5 s, < 500 MB)")
     await aws_requests()
 
 
