@@ -142,7 +142,8 @@ async def measure(args: argparse.Namespace) -> None:
           f"peak Python memory {peak / 2**20:.0f} MiB")
     print(f"  steady cycle (nothing new): {again:6.2f} s = {again / base:.2f}× the aggregate; "
           f"{len(steady.sent)} sent")
-    print(f"  process peak RSS (fleet of {args.communities * args.hubs:,} hubs loaded, both cycles): {_rss_mib():.0f} MiB"
+    hubs = args.communities * args.hubs
+    print(f"  process peak RSS (fleet of {hubs:,} hubs loaded, both cycles): {_rss_mib():.0f} MiB"
           f"   (goals: within 2× of the aggregate, < 5 s, < 500 MB)")
     await aws_requests()
 
