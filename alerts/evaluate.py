@@ -85,21 +85,17 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
     muted = await services.outbox.muted(on=at.date())
     out: list[Alert] = []
     for (period, currency, today), group in plans.items():
-        # three aggregates per period, whatever the number of communities
-        totals = await services.ledger.totals(start=period.start, end=period.end, currency=currency, communities=None)
-        run_from, run_to = run_rate_days(period, today)
-        recent = await services.ledger.totals(start=run_from, end=run_to, currency=currency, communities=None)
-        partial = await services.ledger.totals(start=today, end=today + timedelta(days=1), currency=currency,
-                                               communities=None)
+        # one aggregate per period, whatever the number of communities
+        sums = await services.ledger.period_sums(start=period.start, end=period.end, today=today, currency=currency,
+                                                 recent=run_rate_days(period, today))
         already = _already(await services.outbox.keys(prefix=f"budget:{period.key}:"))
         tops: dict[str, list[tuple[str, Decimal]]] | None = None
         for plan in group:
-            spend = totals.get(plan.community, Decimal(0))
+            zero = Decimal(0)
+            spend, recent, so_far = sums.get(plan.community, (zero, zero, zero))
             if plan.reading is not None and plan.reading.currency == currency:
                 spend = max(spend, plan.reading.amount)
-            zero = Decimal(0)
-            forecast = projected(spent=spend, recent=recent.get(plan.community, zero), period=period, today=today,
-                                 today_so_far=partial.get(plan.community, zero))
+            forecast = projected(spent=spend, recent=recent, period=period, today=today, today_so_far=so_far)
             decision = due(spend, plan.budget.amount, plan.budget.thresholds,
                            already[(plan.community, "actual")])
             forecasting = (plan.budget.forecast and 100 not in already[(plan.community, "forecast")]

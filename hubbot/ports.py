@@ -76,6 +76,13 @@ class CostLedger(Protocol):
         """Spend per community over ``start <= day < end`` in ``currency``."""
         ...
 
+    async def period_sums(
+        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str
+    ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+        """Per community, in one pass: spend over the period, over the ``recent`` run-rate
+        days, and on ``today`` so far."""
+        ...
+
     async def daily(
         self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
     ) -> dict[str, dict[date, Decimal]]: ...

@@ -50,6 +50,12 @@ class SqlAlertOutbox:
         return await asyncio.to_thread(self._add, alerts)
 
     def _add(self, alerts: Sequence[Alert]) -> list[Alert]:
+        added: list[Alert] = []
+        for start in range(0, len(alerts), 500):  # bounded transactions and memory
+            added += self._add_chunk(alerts[start:start + 500])
+        return added
+
+    def _add_chunk(self, alerts: Sequence[Alert]) -> list[Alert]:
         try:  # the common case: nobody else recorded these keys, so one transaction does
             with self._db.session() as session, session.begin():
                 rows = [AlertRow(**{f: getattr(a, f) for f in _FIELDS}, attempts=0) for a in alerts]

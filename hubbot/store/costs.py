@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, delete, func, insert, select, update
+from sqlalchemy import Integer, and_, case, cast, delete, func, insert, select, update
 
 from hubbot.domain import CostReading, LedgerLine, ProviderStatus
 from hubbot.store.db import Database, as_utc, serialize
@@ -92,6 +92,17 @@ class SqlCostLedger:
                 .group_by(CostRow.community))
         rows = await asyncio.to_thread(self._all, stmt)
         return {r[0]: _dec(r[1]) for r in rows}
+
+    async def period_sums(
+        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str
+    ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+        in_recent = and_(CostRow.day >= recent[0], CostRow.day < recent[1])
+        stmt = (select(CostRow.community, func.sum(CostRow.amount),
+                       func.sum(case((in_recent, CostRow.amount), else_=0)),
+                       func.sum(case((CostRow.day == today, CostRow.amount), else_=0)))
+                .where(self._scope(start, end, None), CostRow.currency == currency, CostRow.community.is_not(None))
+                .group_by(CostRow.community))
+        return {r[0]: (_dec(r[1]), _dec(r[2]), _dec(r[3])) for r in await asyncio.to_thread(self._all, stmt)}
 
     async def daily(
         self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
