@@ -66,6 +66,8 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
     for community, found in await services.ledger.readings(communities=None):
         readings[community].append(found)
     plans: dict[tuple[Period, str, date], list[_Plan]] = defaultdict(list)
+    days: dict[str, date] = {}  # per time zone: thousands of communities share a handful
+    periods: dict[tuple[str, date, tuple[date, date] | None], Period] = {}
     for conf in fleet.config.communities:
         budget = stored.get(conf.name)
         if budget is None and conf.budget is not None:
@@ -74,12 +76,13 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
                             forecast=c.forecast, timezone=c.timezone)
         if budget is None:
             continue
-        today = local_day(at, budget.timezone)
-        reading = allocation(readings.get(conf.name, []), today)
+        today = days.get(budget.timezone) or days.setdefault(budget.timezone, local_day(at, budget.timezone))
+        reading = allocation(readings[conf.name], today) if conf.name in readings else None
         if budget.period == "allocation" and reading is None:
             continue  # no allocation dates known yet
         span = (reading.start, reading.end) if reading else None
-        period = period_of(budget.period, today, allocation=span)
+        key = (budget.period, today, span)
+        period = periods.get(key) or periods.setdefault(key, period_of(budget.period, today, allocation=span))
         plans[(period, budget.currency, today)].append(_Plan(conf.name, budget, today, period, reading))
     statuses = await services.ledger.status()
     muted = await services.outbox.muted(on=at.date())

@@ -159,3 +159,25 @@ def test_serve_without_slack_tokens_says_what_to_set(tmp_path: Path) -> None:
 def test_db_upgrade(tmp_path: Path) -> None:
     out = hubbot("db", "upgrade", cwd=tmp_path, env={"HUBBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
     assert out.returncode == 0 and "up to date" in out.stdout
+
+
+def test_demo_has_costs_and_alerts(tmp_path: Path) -> None:
+    out = hubbot("run", "--demo", "/hub cost openscapes", cwd=tmp_path)
+    assert out.returncode == 0 and "Spend: $" in out.stdout and "Budget: $1,800.00" in out.stdout
+    (png,) = (tmp_path / "hubbot-files").iterdir()
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "Thresholds: 50%, 75%, 90%, 100%, 120%" in hubbot("run", "--demo", "/hub budget show openscapes",
+                                                            cwd=tmp_path).stdout
+    alerts = hubbot("alerts", "run", "--demo", "--json", "--at", "2026-11-26T12:00:00+00:00", cwd=tmp_path)
+    assert alerts.returncode == 0, alerts.stderr
+    sent = [json.loads(line) for line in alerts.stdout.splitlines()]
+    fields = {"community", "channel", "basis", "threshold", "period", "spend", "budget", "forecast"}
+    assert sent and fields <= set(sent[0])
+    again = hubbot("alerts", "run", "--demo", "--json", "--at", "2026-11-26T18:00:00+00:00", cwd=tmp_path)
+    assert again.stdout.strip() == ""  # nothing new six hours later
+
+
+@pytest.mark.parametrize("at", ["yesterday", "2026-13-01", "2026-11-26T25:00"])
+def test_alerts_run_bad_instant(tmp_path: Path, at: str) -> None:
+    out = hubbot("alerts", "run", "--demo", "--at", at, cwd=tmp_path)
+    assert out.returncode == 2 and "is not an ISO 8601 instant" in out.stderr

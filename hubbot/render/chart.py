@@ -6,13 +6,34 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def cost_chart(
     *, title: str, days: list[date], daily: list[Decimal], budget: Decimal | None, currency: str,
     forecast: Decimal | None = None, period_end: date | None = None,
 ) -> bytes:
-    """A PNG (about 1000×500 px)."""
+    """A PNG, 1000×500 px."""
+    from matplotlib import pyplot as plt
+
+    fig = cost_figure(title=title, days=days, daily=daily, budget=budget, currency=currency, forecast=forecast,
+                      period_end=period_end)
+    try:
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def cost_figure(
+    *, title: str, days: list[date], daily: list[Decimal], budget: Decimal | None, currency: str,
+    forecast: Decimal | None = None, period_end: date | None = None,
+) -> Figure:
+    """The chart as a matplotlib figure (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,8 +69,7 @@ def cost_chart(
         ax.legend(handles, labels, loc="upper left", fontsize="small", framealpha=0.9)
         fig.autofmt_xdate()
         fig.tight_layout()
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
-    finally:
+        return fig
+    except Exception:
         plt.close(fig)
+        raise
