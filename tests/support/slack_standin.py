@@ -38,6 +38,7 @@ class SlackStandIn:
         self._ts = itertools.count(1)
         self.usergroups: dict[str, list[str]] = {}
         self.socket_url = "ws://127.0.0.1:1/"  # what apps.connections.open hands out
+        self.missing_channels: set[str] = set()  # chat.postMessage answers channel_not_found
         self.app = Starlette(routes=[
             Route("/api/{method}", self._api, methods=["GET", "POST"]),
             Route("/respond/{hook}", self._respond, methods=["POST"]),
@@ -117,6 +118,8 @@ class SlackStandIn:
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "hubbot",
                     "team_id": "T0TEST", "user_id": BOT_USER, "bot_id": "B0BOT"}
+        if method == "chat.postMessage" and args.get("channel") in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
         if method in ("chat.postMessage", "chat.update"):
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts", ts),
                     "message": {"type": "message", "text": args.get("text", ""), "user": BOT_USER, "ts": ts}}
