@@ -134,6 +134,34 @@ class DigestConfig(_Model):
     hour: int = Field(9, ge=0, le=23)
 
 
+class DocsConfig(_Model):
+    """A documentation tree hubbot answers from, and where it is published."""
+
+    path: str = Field(description="folder of Markdown/MyST and reStructuredText pages, relative to this config")
+    base_url: str = Field(pattern=r"^https?://", description="where the tree is published, e.g. https://docs.example.org")
+    page_suffix: str = Field(".html", description="what a page's .md/.rst becomes in its URL ('.html', '/' or '')")
+
+
+class FreshdeskConfig(_Model):
+    domain: str = Field(pattern=r"^[a-z0-9-]+\.freshdesk\.com$", description="e.g. example.freshdesk.com")
+    email: str = Field("support@example.org", description="requester address for tickets hubbot opens")
+
+
+class SupportConfig(_Model):
+    """Support answers: the docs to answer from, and where questions go when hubbot is unsure."""
+
+    docs: list[DocsConfig] = Field(default_factory=list)
+    channel: str | None = Field(None, description="support team channel: unsure questions are escalated here")
+    answer_unprompted: list[str] = Field(
+        default_factory=list, description="channels where questions are answered without a mention (high confidence)")
+    freshdesk: FreshdeskConfig | None = None
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        return CommunityConfig._channel_id(value)
+
+
 class CommunityConfig(_Model):
     name: Name
     display_name: str = ""
@@ -142,6 +170,7 @@ class CommunityConfig(_Model):
     members: list[str] = Field(default_factory=list)
     budget: BudgetConfig | None = None
     digest: DigestConfig | None = Field(None, description="weekly cost digest in the channel (off if absent)")
+    support: SupportConfig | None = Field(None, description="this community's own docs and support channel")
 
     @field_validator("channel")
     @classmethod
@@ -192,6 +221,7 @@ class FleetConfig(_Model):
     communities: list[CommunityConfig] = Field(default_factory=list)
     roles: RolesConfig = Field(default_factory=RolesConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    support: SupportConfig = Field(default_factory=SupportConfig)
 
 
 @dataclass(frozen=True, slots=True)
