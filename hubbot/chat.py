@@ -19,7 +19,7 @@ from hubbot.fleet import Fleet
 from hubbot.ports import Services
 
 Block = dict[str, Any]
-Trigger = Literal["command", "mention", "dm", "console", "action"]
+Trigger = Literal["command", "mention", "dm", "console", "action", "message"]
 PREFIX = "/hub"
 ACTION_PREFIX = "hubbot"
 
@@ -48,8 +48,9 @@ class File:
 class Reply:
     """What a command answers. ``text`` is the plain fallback; ``blocks`` the rich form.
 
-    ``kind`` is ``ok`` or the class of failure (``usage``, ``not_found``, ``denied``,
-    ``upstream``, ``error``); ``public`` posts a slash-command answer to the whole channel;
+    ``kind`` is ``ok``, ``silent`` (nothing to post: an unprompted question hubbot is unsure
+    about) or the class of failure (``usage``, ``not_found``, ``denied``, ``upstream``,
+    ``error``); ``public`` posts a slash-command answer to the whole channel;
     ``replace`` replaces the message whose button was clicked.
     """
 
@@ -62,7 +63,7 @@ class Reply:
 
     @property
     def ok(self) -> bool:
-        return self.kind == "ok"
+        return self.kind in ("ok", "silent")
 
 
 Progress = Callable[[str], Awaitable[None]]

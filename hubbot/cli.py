@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from hubbot.fleet import Fleet
     from hubbot.main import Runtime
 
 app = typer.Typer(help="hubbot: Slack ChatOps for JupyterHub and BinderHub fleets.", no_args_is_help=True,
@@ -19,9 +20,12 @@ app = typer.Typer(help="hubbot: Slack ChatOps for JupyterHub and BinderHub fleet
 config_app = typer.Typer(help="Check the fleet config or print its JSON Schema.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Cost refresh and alert cycles.", no_args_is_help=True)
+faq_app = typer.Typer(help="Support answers from documentation trees.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(faq_app, name="faq")
+DocsOpt = Annotated[list[Path] | None, typer.Option("--docs", help="A docs folder (repeat for several).")]
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Fleet YAML file (or HUBBOT_CONFIG).")]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the bundled demo fleet.")]
@@ -225,6 +229,82 @@ class _Quiet:
 
     async def post(self, *, channel: str, text: str, blocks: object) -> None:
         return None
+
+
+@faq_app.command("index")
+def faq_index(config: ConfigOpt = None, demo: DemoOpt = False, docs: DocsOpt = None) -> None:
+    """Index the docs trees (given with --docs, or configured in the fleet) and report what was found."""
+    import time
+
+    from hubbot.faq import Index
+
+    if docs:
+        trees = [("--docs", list(docs))]
+    else:
+        from hubbot.main import fleet_path
+        from hubbot.settings import Settings
+
+        fleet = _fleet_only(config, demo)
+        base = fleet_path(Settings(), config=config, demo=demo).parent
+        trees = [("fleet", [base / d.path for d in fleet.config.support.docs])]
+        trees += [(c.name, [base / d.path for d in c.support.docs]) for c in fleet.config.communities
+                  if c.support and c.support.docs]
+    if not any(paths for _, paths in trees):
+        _fail("no docs configured: give --docs DIR, or add support.docs to the fleet config", 2)
+    for name, paths in trees:
+        missing = [str(p) for p in paths if not p.is_dir()]
+        if missing:
+            _fail(f"{name}: docs folder not found: {', '.join(missing)}", 2)
+        start = time.perf_counter()
+        index = Index.build(paths)
+        took = time.perf_counter() - start
+        typer.echo(f"{name}: {index.pages} pages, {len(index.sections)} sections in {took:.2f} s")
+
+
+@faq_app.command("answer")
+def faq_answer(
+    docs: DocsOpt = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help='{"id","question"} lines on stdin; answers out.')] = True,
+) -> None:
+    """Answer questions from docs trees: JSON lines in on stdin, answers out (id, answered, citations, text)."""
+    from hubbot.faq import answer_jsonl
+
+    if not docs:
+        _fail("give at least one --docs DIR", 2)
+    assert docs is not None
+    missing = [str(p) for p in docs if not p.is_dir()]
+    if missing:
+        _fail(f"docs folder not found: {', '.join(missing)}", 2)
+    for line in answer_jsonl(list(docs), sys.stdin):
+        typer.echo(line)
+
+
+@faq_app.command("eval")
+def faq_eval(
+    answers: Annotated[Path, typer.Option("--answers", help="Output of `hubbot faq answer`.")],
+    questions: Annotated[Path, typer.Option("--questions", help="Questions with expected citations and kind.")],
+) -> None:
+    """Score answers: strict@1, page@1, page@3, abstention on out-of-scope, wrong abstention on answerable."""
+    import json
+
+    from hubbot.faq import eval_files
+
+    for path in (answers, questions):
+        if not path.is_file():
+            _fail(f"file not found: {path}", 2)
+    typer.echo(json.dumps(eval_files(answers, questions), indent=2))
+
+
+def _fleet_only(config: Path | None, demo: bool) -> Fleet:
+    from hubbot.errors import HubbotError
+    from hubbot.main import load
+    from hubbot.settings import Settings
+
+    try:
+        return load(Settings(), config=config, demo=demo)
+    except HubbotError as exc:
+        _fail(str(exc), exc.exit_code)
+        raise
 
 
 @config_app.command("check")

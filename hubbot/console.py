@@ -13,7 +13,7 @@ from hubbot.chat import Invocation, Reply
 from hubbot.dispatch import Dispatcher
 from hubbot.render.text import mrkdwn_to_text, render
 
-EXIT_CODES = {"ok": 0, "usage": 2, "not_found": 2, "denied": 3, "upstream": 4, "error": 1}
+EXIT_CODES = {"ok": 0, "silent": 0, "usage": 2, "not_found": 2, "denied": 3, "upstream": 4, "error": 1}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -42,7 +42,9 @@ _OUTCOME = {
     "upstream": Outcome.UPSTREAM,
     "error": Outcome.ERROR,
     "ok": Outcome.OK,
+    "silent": Outcome.OK,
 }
+QUESTION_WORDS = 4  # free text this long (or ending in "?") that names no command is a question
 
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -56,9 +58,11 @@ def new_reference() -> str:
 
 
 def strip_prefix(text: str) -> str:
+    """Drop a leading ``/hub`` (or ``@hubbot``, as people type it in a terminal)."""
     stripped = text.strip()
-    if stripped.lower() == PREFIX or stripped.lower().startswith(PREFIX + " "):
-        return stripped[len(PREFIX) :].strip()
+    for prefix in (PREFIX, "@hubbot"):
+        if stripped.lower() == prefix or stripped.lower().startswith(prefix + " "):
+            return stripped[len(prefix) :].strip()
     return stripped
 
 
@@ -83,6 +87,19 @@ class Dispatcher:
         """The command a text names, if any (cheap; lets transports decide how to ack)."""
         words = strip_prefix(text[:200]).split(maxsplit=3)[:3]
         return self.registry.match(words)[0] if words else self.registry.get("help")
+
+    def looks_like_question(self, text: str) -> bool:
+        """Free text that is a question rather than a mistyped command."""
+        words = text.split()
+        if not words or self.registry.suggest(words[0][:40]):
+            return False
+        return text.rstrip().endswith("?") or len(words) >= QUESTION_WORDS
+
+    def answers_unprompted(self, channel: str) -> bool:
+        """Whether questions posted in ``channel`` (without a mention) get answered."""
+        if channel in self.fleet.config.support.answer_unprompted:
+            return True
+        return any(c.support and channel in c.support.answer_unprompted for c in self.fleet.config.communities)
 
     async def run(self, invocation: Invocation, *, progress: Progress = no_progress) -> Reply:
         started = time.perf_counter()
@@ -203,6 +220,9 @@ class Dispatcher:
                 raise NotFound("no commands are available")
             return _Target(help_spec, "")
         spec, used = self.registry.match(words)
+        ask = self.registry.get("ask")
+        if spec is None and ask is not None and self.looks_like_question(text):
+            return _Target(ask, text)
         if spec is None:
             word = words[0][:40]
             hints = self.registry.suggest(word)

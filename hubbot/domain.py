@@ -168,3 +168,31 @@ class Alert:
     acked_by: str | None = None
     acked_at: datetime | None = None
     muted_until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupportQuestion:
+    """A question hubbot answered or escalated, with what people said of the answer."""
+
+    at: datetime
+    user: str
+    channel: str
+    community: str | None
+    question: str
+    answered: bool
+    confidence: float
+    citation: str | None = None
+    thread_ts: str | None = None
+    helpful: bool | None = None
+    escalated: bool = False
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupportStats:
+    asked: int
+    answered: int
+    escalated: int
+    helpful: int
+    unhelpful: int
+    top_escalated: list[tuple[str, int]] = field(default_factory=list)

@@ -23,7 +23,16 @@ from hubbot.console import PrintNotifier
 from hubbot.dispatch import Dispatcher
 from hubbot.errors import UpstreamError, UserError
 from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider, load_fleet
-from hubbot.ports import BillingCheck, BudgetMirror, Clock, CostSource, Directory, Notifier, Services
+from hubbot.ports import (
+    BillingCheck,
+    BudgetMirror,
+    Clock,
+    CostSource,
+    Directory,
+    Knowledge,
+    Notifier,
+    Services,
+)
 from hubbot.redact import RedactingFilter, Redactor
 from hubbot.settings import Settings
 from hubbot.store import (
@@ -34,6 +43,7 @@ from hubbot.store import (
     SqlCostLedger,
     SqlEventLedger,
     SqlPendingActions,
+    SqlSupportLog,
 )
 
 if TYPE_CHECKING:
@@ -158,6 +168,20 @@ def cost_sources(fleet: Fleet, settings: Settings) -> Providers:
     return Providers(sources, mirrors, billing)
 
 
+def knowledge_for(fleet: Fleet) -> dict[str, Knowledge]:
+    """Docs collections for support answers: the fleet-wide one ("") and each community's own."""
+    from hubbot.adapters.docs import LazyKnowledge
+
+    base = Path(fleet.source).parent if fleet.source != "<memory>" else Path.cwd()
+    out: dict[str, Knowledge] = {}
+    if fleet.config.support.docs:
+        out[""] = LazyKnowledge([(base / d.path, d) for d in fleet.config.support.docs])
+    for c in fleet.config.communities:
+        if c.support and c.support.docs:
+            out[c.name] = LazyKnowledge([(base / d.path, d) for d in c.support.docs])
+    return out
+
+
 def build(
     settings: Settings,
     fleet: Fleet,
@@ -192,6 +216,8 @@ def build(
         sources=sources or {},
         mirrors=mirrors or {},
         billing=billing,
+        support=SqlSupportLog(database),
+        knowledge=knowledge_for(fleet),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,

@@ -17,7 +17,10 @@ from hubbot.domain import (
     LedgerLine,
     PendingAction,
     ProviderStatus,
+    SupportQuestion,
+    SupportStats,
 )
+from hubbot.faq import Answer
 
 
 class Clock(Protocol):
@@ -121,8 +124,10 @@ class AlertOutbox(Protocol):
 
     async def keys(self, *, prefix: str) -> set[str]: ...
 
-    async def claim(self, *, worker: str, at: datetime, lease_seconds: int, limit: int) -> list[Alert]:
-        """Take pending alerts not claimed by anyone else within the lease."""
+    async def claim(
+        self, *, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None = None
+    ) -> list[Alert]:
+        """Take pending alerts (only the one with ``key``, if given) not claimed by anyone else within the lease."""
         ...
 
     async def delivered(self, alert_id: int, *, at: datetime) -> None: ...
@@ -160,6 +165,34 @@ class BillingCheck(Protocol):
         ...
 
 
+class SupportLog(Protocol):
+    async def add(self, question: SupportQuestion) -> int: ...
+
+    async def get(self, question_id: int) -> SupportQuestion | None: ...
+
+    async def feedback(self, question_id: int, *, helpful: bool) -> bool:
+        """Record the asker's verdict; False if one was recorded already."""
+        ...
+
+    async def escalate(self, question_id: int) -> None: ...
+
+    async def stats(self, *, communities: Sequence[str] | None, since: datetime | None) -> SupportStats: ...
+
+
+class Knowledge(Protocol):
+    """A searchable documentation collection (see :mod:`hubbot.faq`)."""
+
+    def answer(self, question: str) -> Answer: ...
+
+    def url(self, path: str, anchor: str) -> str:
+        """Where a cited section is published."""
+        ...
+
+    def refresh(self) -> bool:
+        """Re-read the docs if files changed; True if it did."""
+        ...
+
+
 class Directory(Protocol):
     async def groups_of(self, user_id: str) -> frozenset[str]:
         """The chat user-group IDs the user belongs to (for roles granted to a group)."""
@@ -193,3 +226,5 @@ class Services:
     sources: Mapping[str, CostSource] = field(default_factory=dict)
     mirrors: Mapping[str, BudgetMirror] = field(default_factory=dict)
     billing: Mapping[str, BillingCheck] = field(default_factory=dict)
+    support: SupportLog | None = None
+    knowledge: Mapping[str, Knowledge] = field(default_factory=dict)  # by community; "" for the whole fleet

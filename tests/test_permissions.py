@@ -44,7 +44,8 @@ ADMIN_SET = {
     "outsider": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
 }
 # how each command is typed with a target (default: "<command> <target>")
-TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}"}
+TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}",
+            "ask": "ask how do I install a package"}
 EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "help": None,
     "whoami": None,
@@ -52,6 +53,14 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "budget show": {**READ, "engineer": dict(none="usage", alpha=OK, beta=OK, hub_a=OK, hub_b=OK)},
     "budget set": ADMIN_SET,
     "alerts": READ,
+    "faq stats": {
+        "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
+        "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+        "leader_b": dict(none=OK, alpha=NO, beta=OK, hub_a=NO, hub_b=OK),
+        "member_a": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+        "outsider": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+    },
+    "ask": None,
     "hubs": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
         "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
@@ -83,7 +92,7 @@ CASES = [
 @pytest.mark.parametrize("command,role,target,expected", CASES)
 async def test_permission(fleet_file: Path, command: str, role: str, target: str, expected: str) -> None:
     d, audit = dispatcher(fleet_file)
-    text = TEMPLATE.get(command, "{command} {target}").format(command=command, target=TARGETS[target])
+    text = TEMPLATE.get(command, "{command} {target}").format(command=command, target=TARGETS[target]).strip()
     if target == "none" and command == "budget set":
         text = "budget set"
     reply = await run(d, " ".join(text.split()), user=ROLES[role], channel=CHANNEL_OPS)

@@ -217,11 +217,20 @@ class SlackTransport:
 
     async def _on_message(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
-        # Only plain DMs from people; edits, joins and bot messages (our own included) are ignored.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        # Only plain messages from people; edits, joins and bot messages (our own included) are ignored.
+        if event.get("subtype") or event.get("bot_id"):
+            return
+        text = str(event.get("text", ""))
+        if event.get("channel_type") == "im":
+            trigger = "dm"
+        elif (self._dispatcher.answers_unprompted(str(event.get("channel", "")))
+              and text.rstrip().endswith("?") and "<@" not in text):  # mentions arrive as app_mention
+            trigger = "message"
+            text = f"ask {text}"
+        else:
             return
         if await self._first_delivery(body):
-            self._spawn(self._conversation(event, trigger="dm", text=str(event.get("text", ""))))
+            self._spawn(self._conversation(event, trigger=trigger, text=text))
 
     async def _conversation(self, event: dict[str, Any], *, trigger: Any, text: str) -> None:
         channel = str(event.get("channel", ""))
@@ -251,6 +260,8 @@ class SlackTransport:
             progress = update
         reply = await (self._dispatcher.run(invocation, progress=progress) if progress
                        else self._dispatcher.run(invocation))
+        if reply.kind == "silent":
+            return
         if working_ts:
             await self._safely(
                 "post a reply", self.client.chat_update(channel=channel, ts=working_ts, **message(reply))

@@ -7,6 +7,7 @@ from hubbot.store.costs import SqlCostLedger
 from hubbot.store.db import Database
 from hubbot.store.events import SqlEventLedger
 from hubbot.store.pending import SqlPendingActions
+from hubbot.store.support import SqlSupportLog
 
 __all__ = [
     "Database",
@@ -16,4 +17,5 @@ __all__ = [
     "SqlCostLedger",
     "SqlEventLedger",
     "SqlPendingActions",
+    "SqlSupportLog",
 ]

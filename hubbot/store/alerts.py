@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hubbot.domain import Alert
@@ -82,12 +82,16 @@ class SqlAlertOutbox:
         with self._db.engine.connect() as conn:
             return {r[0] for r in await asyncio.to_thread(lambda: conn.execute(stmt).all())}
 
-    async def claim(self, *, worker: str, at: datetime, lease_seconds: int, limit: int) -> list[Alert]:
-        return await asyncio.to_thread(self._claim, worker, at, lease_seconds, limit)
+    async def claim(
+        self, *, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None = None
+    ) -> list[Alert]:
+        return await asyncio.to_thread(self._claim, worker, at, lease_seconds, limit, key)
 
-    def _claim(self, worker: str, at: datetime, lease_seconds: int, limit: int) -> list[Alert]:
+    def _claim(self, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None) -> list[Alert]:
         expired = at - timedelta(seconds=lease_seconds)
         free = or_(AlertRow.claimed_at.is_(None), AlertRow.claimed_at < expired)
+        if key is not None:
+            free = and_(free, AlertRow.key == key)
         token = f"{worker[:48]}:{uuid.uuid4().hex[:12]}"
         with self._db.engine.begin() as conn:
             ids = list(conn.execute(select(AlertRow.id).where(AlertRow.state == "pending", free)

@@ -167,3 +167,22 @@ class AlertRow(Base):
     muted_until: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (Index("ix_alerts_state", "state", "id"), Index("ix_alerts_community", "community", "id"))
+
+
+class SupportRow(Base):
+    __tablename__ = "support_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    user: Mapped[str] = mapped_column(String(32), nullable=False)
+    channel: Mapped[str] = mapped_column(String(32), nullable=False)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    community: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(Text, nullable=False)
+    answered: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    confidence: Mapped[float] = mapped_column(Numeric(6, 4), nullable=False)
+    citation: Mapped[str | None] = mapped_column(Text)
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    escalated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    __table_args__ = (Index("ix_support_community_id", "community", "id"),)

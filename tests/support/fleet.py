@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "data" / "faq" / "tree"
+
 ENGINEER = "UENG00001"
 ENGINEER_2 = "UENG00002"
 LEADER_A = "ULEADA001"
@@ -45,4 +49,9 @@ communities:
     leaders: [{LEADERS_B_GROUP}]
 roles:
   engineers: [{ENGINEER}, {ENGINEER_2}]
+support:
+  docs:
+    - {{path: "{DOCS}", base_url: "https://docs.test.org"}}
+  channel: CSUPPORT1
+  answer_unprompted: [CHELP0001]
 """

@@ -16,9 +16,10 @@ from hubbot.adapters.memory import (
 from hubbot.chat import CommandSpec, Invocation, Registry, Reply
 from hubbot.dispatch import Dispatcher
 from hubbot.fleet import Fleet, load_fleet
+from hubbot.main import knowledge_for
 from hubbot.ports import Services
 from hubbot.redact import Redactor
-from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger
+from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger, SqlSupportLog
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 
 
@@ -32,7 +33,7 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
     services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
                         directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
                         ledger=SqlCostLedger(db), budgets=SqlBudgets(db), outbox=SqlAlertOutbox(db),
-                        notifier=RecordingNotifier())
+                        notifier=RecordingNotifier(), support=SqlSupportLog(db), knowledge=knowledge_for(fleet))
     d = Dispatcher(fleet=fleet, registry=Registry((*ALL, *extra)), services=services, redact=Redactor(secrets))
     return d, audit
 

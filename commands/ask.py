@@ -1,0 +1,179 @@
+"""``/hub ask <question>`` (also any question in a mention or DM): an answer from the community's
+own docs with the section it came from, or — when hubbot is unsure — a hand-off to the support
+team. ``/hub faq stats`` shows how that goes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from hubbot.access import Permission
+from hubbot.args import Arg, Opt, Signature
+from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
+from hubbot.domain import Alert, SupportQuestion
+from hubbot.errors import HubbotError, NotAllowed, NotFound, UserError
+from hubbot.faq import THRESHOLD, Answer
+from hubbot.ports import Knowledge
+from hubbot.render import blocks as b
+
+UNPROMPTED = THRESHOLD + 0.2  # answering without being asked needs more certainty
+MAX_QUESTION = 2000
+
+
+def knowledge(ctx: Context) -> Knowledge | None:
+    """The asking community's own docs, else the fleet-wide docs."""
+    if ctx.community and ctx.community in ctx.services.knowledge:
+        return ctx.services.knowledge[ctx.community]
+    return ctx.services.knowledge.get("")
+
+
+def support_channel(ctx: Context, community: str | None) -> str | None:
+    own = ctx.fleet.community(community).support if community else None
+    return (own.channel if own and own.channel else None) or ctx.fleet.config.support.channel
+
+
+async def ask_handler(ctx: Context) -> Reply:
+    question = (ctx.args.text("question") or "").strip()
+    if not question:
+        raise UserError(f"ask me a question, like `{PREFIX} ask how do I install a package?`")
+    question = question[:MAX_QUESTION]
+    docs = knowledge(ctx)
+    if docs is None:
+        raise UserError("no documentation is set up for support answers yet — an engineer can add `support.docs` "
+                        "to the fleet config")
+    docs.refresh()
+    answer = docs.answer(question)
+    unprompted = ctx.invocation.trigger == "message"
+    confident = answer.answered and (not unprompted or answer.confidence >= UNPROMPTED)
+    if unprompted and not confident:
+        return Reply(text="", kind="silent")  # not asked, not sure: say nothing
+    top = answer.citations[0] if answer.citations else None
+    assert ctx.services.support is not None
+    qid = await ctx.services.support.add(SupportQuestion(
+        at=ctx.services.clock.now(), user=ctx.caller.user_id, channel=ctx.invocation.channel_id,
+        thread_ts=ctx.invocation.thread_ts, community=ctx.community, question=question, answered=confident,
+        confidence=answer.confidence, citation=f"{top.path}#{top.anchor}" if top else None))
+    if confident:
+        return _answer_reply(docs, answer, qid)
+    where = await escalate(ctx, qid, question)
+    return Reply(text=f"I'm not sure — {where}", blocks=[b.section(f":thinking_face: I'm not sure — {where}")])
+
+
+def _answer_reply(docs: Knowledge, answer: Answer, qid: int) -> Reply:
+    best, *more = answer.citations
+    link = docs.url(best.path, best.anchor)
+    title = best.heading or best.title
+    lines = [f"*<{link}|{b.escape(title)}>*", f">{b.escape(answer.extract)}" if answer.extract else ""]
+    also = [f"<{docs.url(c.path, c.anchor)}|{b.escape(c.heading or c.title)}>" for c in more[:2]]
+    blocks = [b.section("\n".join(line for line in lines if line))]
+    if also:
+        blocks.append(b.context("See also: " + " · ".join(also)))
+    blocks.append(b.actions(
+        b.button("This answered it", action_id=action_id("ask", "helpful"), value=str(qid), style="primary"),
+        b.button("Ask a human", action_id=action_id("ask", "human"), value=str(qid)),
+    ))
+    text = "\n".join([title, answer.extract, link, *(docs.url(c.path, c.anchor) for c in more[:2])])
+    return Reply(text=text, blocks=blocks, public=True)
+
+
+async def escalate(ctx: Context, qid: int, question: str) -> str:
+    """Hand the question to the support channel; the outbox keeps it until it is delivered."""
+    assert ctx.services.support is not None
+    asked = await ctx.services.support.get(qid)
+    community = asked.community if asked else ctx.community
+    channel = support_channel(ctx, community)
+    await ctx.services.support.escalate(qid)
+    if channel is None:
+        return "and no support channel is configured, so please ask your hub's admins directly."
+    user = asked.user if asked else ctx.caller.user_id
+    origin = asked.channel if asked else ctx.invocation.channel_id
+    head = f":raising_hand: Question from <@{user}> in <#{origin}> that hubbot could not answer confidently"
+    text = f"{head}:\n>{b.escape(question[:1500])}"
+    now = ctx.services.clock.now()
+    key = f"support:{qid}@{channel}"
+    row = Alert(key=key, community=community or "", channel=channel, basis="escalation", period_start=now.date(),
+                period_end=now.date() + timedelta(days=1), currency="", text=text,
+                blocks=json.dumps([b.section(text), b.context(f"question #{qid} · `{PREFIX} faq stats`")]),
+                state="pending", created_at=now)
+    await ctx.services.outbox.add([row])
+    # Deliver now; if Slack is unavailable the row stays pending and the delivery job retries it.
+    for claimed in await ctx.services.outbox.claim(worker=ctx.reference, at=now, lease_seconds=300, limit=1, key=key):
+        assert claimed.id is not None
+        try:
+            await ctx.services.notifier.post(channel=channel, text=claimed.text, blocks=json.loads(claimed.blocks))
+        except HubbotError as exc:
+            await ctx.services.outbox.failed(claimed.id, at=now, error=str(exc), give_up=False)
+        else:
+            await ctx.services.outbox.delivered(claimed.id, at=now)
+    return "I've asked the support team, and someone will reply here."
+
+
+async def _question_of(ctx: Context, value: str) -> SupportQuestion:
+    found = await ctx.services.support.get(int(value)) if value.isdigit() and len(value) < 12 and ctx.services.support \
+        else None
+    if found is None:
+        raise NotFound("that question is not known any more")
+    if found.user != ctx.caller.user_id:
+        raise NotAllowed(f"only <@{found.user}>, who asked, can say whether this answered it")
+    return found
+
+
+async def helpful_handler(ctx: Context, value: str) -> Reply:
+    question = await _question_of(ctx, value)
+    assert ctx.services.support is not None and question.id is not None
+    if not await ctx.services.support.feedback(question.id, helpful=True):
+        return Reply(text="Thanks — your answer was already noted.")
+    return Reply(text=":white_check_mark: Glad that helped — thanks for saying.")
+
+
+async def human_handler(ctx: Context, value: str) -> Reply:
+    question = await _question_of(ctx, value)
+    assert ctx.services.support is not None and question.id is not None
+    await ctx.services.support.feedback(question.id, helpful=False)
+    if question.escalated:
+        return Reply(text="The support team already has this question.")
+    return Reply(text=await escalate(ctx, question.id, question.question), public=True)
+
+
+async def stats_handler(ctx: Context) -> Reply:
+    assert ctx.services.support is not None
+    days = ctx.args.number("days") or 30
+    since = ctx.services.clock.now() - timedelta(days=days)
+    communities = None if ctx.caller.engineer and ctx.community is None else ctx.communities
+    s = await ctx.services.support.stats(communities=communities, since=since)
+    if s.asked == 0:
+        return Reply(text=f"No support questions in the last {days} days.")
+
+    def rate(n: int, of: int) -> str:
+        return f"{n} ({n * 100 // of}%)" if of else "0"
+
+    lines = [f"Questions in the last {days} days: {s.asked}",
+             f"Answered from the docs: {rate(s.answered, s.asked)}",
+             f"Escalated to a human: {rate(s.escalated, s.asked)}",
+             f"Marked helpful: {rate(s.helpful, s.answered)} · not helpful: {s.unhelpful}"]
+    if s.top_escalated:
+        lines.append("Most escalated (what the docs are missing):")
+        lines += [f"  {n}× {q[:120]}" for q, n in s.top_escalated]
+    body = "\n".join(lines)
+    return Reply(text=body, blocks=[b.header("Support answers"), b.section(b.escape(body))])
+
+
+ASK = CommandSpec(
+    name="ask",
+    summary="ask a question; the answer comes from the docs, or from a human",
+    handler=ask_handler,
+    permission=Permission.ANYONE,
+    signature=Signature(args=(Arg("question", "your question, in your own words", rest=True),)),
+    actions=(ActionSpec("helpful", Permission.ANYONE, helpful_handler),
+             ActionSpec("human", Permission.ANYONE, human_handler)),
+    examples=(f"{PREFIX} ask how do I install an extra python package?",),
+)
+STATS = CommandSpec(
+    name="faq stats",
+    summary="how support answers are doing, and what the docs are missing",
+    handler=stats_handler,
+    permission=Permission.COMMUNITY_ADMIN,
+    signature=Signature(args=(Arg("community", "the community (default: all you can see)", required=False),),
+                        opts=(Opt("days", "how far back", kind="int", default=30, minimum=1, maximum=365),)),
+    scope="community",
+)

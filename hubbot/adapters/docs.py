@@ -1,0 +1,77 @@
+"""Documentation trees on disk as a searchable :class:`hubbot.ports.Knowledge`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from hubbot.errors import UserError
+from hubbot.faq import Answer, Index
+from hubbot.fleet import DocsConfig
+
+log = logging.getLogger("hubbot.support")
+
+
+class DocsKnowledge:
+    """One or more docs trees and where they are published. Files that change are re-read on
+    the next question (at most every ``check_every`` questions a stat of the tree)."""
+
+    def __init__(self, trees: list[tuple[Path, DocsConfig]]) -> None:
+        missing = [str(path) for path, _ in trees if not path.is_dir()]
+        if missing:
+            raise UserError(f"docs folder not found: {', '.join(missing)}")
+        self._trees = trees
+        self._lock = threading.Lock()
+        # One index per tree: each is published at its own URL, and a citation's path is
+        # relative to its tree. A question is answered by the tree most confident about it.
+        self.indexes = [Index.build([path]) for path, _ in trees]
+        for (path, _), index in zip(trees, self.indexes, strict=True):
+            if not index.pages:
+                log.warning("no Markdown or reStructuredText pages under %s", path)
+
+    def answer(self, question: str) -> Answer:
+        answers = [index.answer(question) for index in self.indexes]
+        return max(answers, key=lambda a: a.confidence)
+
+    def refresh(self) -> bool:
+        with self._lock:
+            return any([index.refresh() for index in self.indexes])
+
+    def url(self, path: str, anchor: str) -> str:
+        conf = next((c for root, c in self._trees if (root / path).is_file()), self._trees[0][1])
+        page = path
+        for suffix in (".md", ".rst", ".ipynb", ".txt"):
+            if page.endswith(suffix):
+                page = page[: -len(suffix)]
+                break
+        if page.endswith("/index") or page == "index":
+            page = page[: -len("index")]
+        else:
+            page += conf.page_suffix
+        return f"{conf.base_url.rstrip('/')}/{page}" + (f"#{anchor}" if anchor else "")
+
+
+class LazyKnowledge:
+    """Builds its :class:`DocsKnowledge` on the first question, so commands that never answer
+    one (and the CLI's one-shot runs) do not pay for indexing."""
+
+    def __init__(self, trees: list[tuple[Path, DocsConfig]]) -> None:
+        self._trees = trees
+        self._built: DocsKnowledge | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> DocsKnowledge:
+        with self._lock:
+            if self._built is None:
+                self._built = DocsKnowledge(self._trees)
+            return self._built
+
+    def answer(self, question: str) -> Answer:
+        return self._get().answer(question)
+
+    def refresh(self) -> bool:
+        return self._get().refresh()
+
+    def url(self, path: str, anchor: str) -> str:
+        return self._get().url(path, anchor)

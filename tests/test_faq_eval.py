@@ -1,0 +1,110 @@
+"""FAQ scoring: the scorer on hand-made inputs, the JSONL interface, and the dev-set level end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hubbot.faq import answer_jsonl, eval_files, score
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "faq"
+TREE = Path(__file__).parent / "data" / "faq" / "tree"
+
+
+def shared() -> Path:
+    if not (SHARED / "dev.jsonl").is_file():
+        message = f"FAQ test material not found at {SHARED} (expected a 'shared/faq' folder beside the checkout)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED
+
+
+def _q(qid: str, expected: list[str], kind: str = "answerable") -> str:
+    return json.dumps({"id": qid, "question": "?", "expected": expected, "kind": kind})
+
+
+def _a(qid: str, answered: bool, *refs: str) -> str:
+    cites = [{"path": r.split("#")[0], "anchor": r.split("#")[1], "score": 1.0} for r in refs]
+    return json.dumps({"id": qid, "answered": answered, "citations": cites, "text": ""})
+
+
+def test_score_hand_made() -> None:
+    questions = [
+        _q("1", ["a.md#x"]),
+        _q("2", ["b.md#y", "c.md#z"]),
+        _q("3", ["d.md#"]),  # whole page suffices
+        _q("4", ["e.md#w"]),
+        _q("5", [], "out_of_scope"),
+        _q("6", [], "out_of_scope"),
+    ]
+    answers = [
+        _a("1", True, "a.md#x", "q.md#q"),  # strict, page@1, page@3
+        _a("2", True, "c.md#other", "c.md#z"),  # page@1 only (first citation has the wrong anchor)
+        _a("3", False, "d.md#anything"),  # strict via whole page, but wrongly abstained
+        _a("4", True, "q.md#1", "r.md#2", "e.md#w"),  # page@3 only
+        _a("5", False, "a.md#x"),  # abstained: right
+        _a("6", True, "a.md#x"),  # answered out of scope: wrong
+    ]
+    result = score(answers, questions)
+    assert result["strict@1"] == pytest.approx(2 / 4)
+    assert result["page@1"] == pytest.approx(3 / 4)
+    assert result["page@3"] == pytest.approx(4 / 4)
+    assert result["abstention"] == pytest.approx(1 / 2)
+    assert result["wrong_abstention"] == pytest.approx(1 / 4)
+    assert result["answerable"] == 4 and result["out_of_scope"] == 2
+
+
+def test_score_missing_answers_and_blank_lines() -> None:
+    questions = [_q("1", ["a.md#x"]), "", _q("2", [], "out_of_scope")]
+    result = score(["", _a("9", True, "a.md#x")], questions)
+    assert result["strict@1"] == 0.0 and result["wrong_abstention"] == 1.0
+    assert result["abstention"] == 1.0  # no answer line: nothing was answered
+
+
+def test_answer_jsonl_and_eval_files(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "q1", "question": "how do I reset my password"}),
+        json.dumps({"id": "q2", "question": "what is the capital of france"}),
+        "not json",
+        "",
+    ]
+    out = [json.loads(line) for line in answer_jsonl([TREE], lines)]
+    assert [o["id"] for o in out] == ["q1", "q2", "line-3"]
+    first = out[0]
+    assert set(first) >= {"id", "answered", "citations", "text"}
+    assert first["answered"] is True and first["text"]
+    assert first["citations"][0] == {"path": "guide/login.rst", "anchor": "reset-your-password",
+                                      "score": first["citations"][0]["score"]}
+    assert out[1]["answered"] is False and out[1]["text"] == ""
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(json.dumps(o) for o in out) + "\n")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(_q("q1", ["guide/login.rst#reset-your-password"]) + "\n" + _q("q2", [], "out_of_scope"))
+    result = eval_files(answers, questions)
+    assert result["strict@1"] == 1.0 and result["abstention"] == 1.0 and result["wrong_abstention"] == 0.0
+
+
+# Goals: strict@1 >= 0.80, page@3 >= 0.95, abstention >= 0.85, wrong abstention <= 0.10.  NOT all reached: the
+# floors below are the measured level (strict@1 0.625, page@1 0.875, page@3 0.917, abstention 0.50, wrong
+# abstention 0.00) minus a margin of about one question.
+FLOORS = {"strict@1": 0.58, "page@1": 0.83, "page@3": 0.87, "abstention": 0.33}
+CEILINGS = {"wrong_abstention": 0.10}
+
+
+def test_dev_set_end_to_end() -> None:
+    root = shared()
+    questions = (root / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    answers = list(answer_jsonl([root / "corpus"], questions))
+    result = score(answers, questions)
+    print({k: round(v, 3) for k, v in result.items()})
+    for key, floor in FLOORS.items():
+        assert result[key] >= floor, (key, result[key])
+    for key, ceiling in CEILINGS.items():
+        assert result[key] <= ceiling, (key, result[key])
+    cited_paths = {c["path"] for line in answers for c in json.loads(line)["citations"]}
+    assert any(p.startswith("docs/") for p in cited_paths)
+    assert any(p.startswith("mybinder.org-user-guide/") for p in cited_paths)
