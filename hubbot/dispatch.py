@@ -89,11 +89,14 @@ class Dispatcher:
         return self.registry.match(words)[0] if words else self.registry.get("help")
 
     def looks_like_question(self, text: str) -> bool:
-        """Free text that is a question rather than a mistyped command."""
+        """Free text that is a question rather than a mistyped command: it ends with "?", or it is
+        a sentence (several words, no ``--options``) that does not start like a command."""
         words = text.split()
-        if not words or self.registry.suggest(words[0][:40]):
+        if not words or any(w.startswith("--") for w in words):
             return False
-        return text.rstrip().endswith("?") or len(words) >= QUESTION_WORDS
+        if text.rstrip().endswith("?"):
+            return True
+        return len(words) >= QUESTION_WORDS and not self.registry.suggest(words[0][:40])
 
     def answers_unprompted(self, channel: str) -> bool:
         """Whether questions posted in ``channel`` (without a mention) get answered."""

@@ -12,7 +12,7 @@ import pytest
 
 from hubbot.domain import Outcome
 from tests.support import signing
-from tests.support.fleet import CHANNEL_A, CHANNEL_B, CHANNEL_OPS, ENGINEER, ENGINEER_2, LEADER_A, OUTSIDER
+from tests.support.fleet import CHANNEL_A, CHANNEL_B, CHANNEL_OPS, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A, OUTSIDER
 from tests.support.harness import BOT_TOKEN, Harness, harness
 
 
@@ -353,3 +353,74 @@ def test_cost_through_slack_uploads_the_chart(bot: Harness) -> None:
     assert upload["channel_id"] == CHANNEL_A
     body = bot.standin.of("upload")[0].args["body"]
     assert body[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- support answers ------------------------------------------------------------------------------
+
+def test_a_question_in_a_mention_is_answered_with_the_section_and_buttons(bot: Harness) -> None:
+    bot.event(_mention("where is my home directory and who can read it?", user=OUTSIDER, channel=CHANNEL_A,
+                       ts="1700001000.000100"), event_id="EvAsk1")
+    reply = bot.standin.wait_for("chat.postMessage")[0].args
+    assert reply["thread_ts"] == "1700001000.000100"
+    assert "https://docs.test.org/guide/storage.html#your-home-directory" in reply["text"]
+    labels = [e["text"]["text"] for blk in reply["blocks"] if blk["type"] == "actions" for e in blk["elements"]]
+    assert labels == ["This answered it", "Ask a human"]
+
+
+def test_helpful_and_ask_a_human_buttons(bot: Harness) -> None:
+    bot.event({"type": "message", "channel_type": "im", "user": MEMBER_A, "channel": "D0DM00002",
+               "text": "how do I delete a file permanently?", "ts": "1700001100.000100"}, event_id="EvAsk2")
+    reply = bot.standin.wait_for("chat.postMessage")[0].args
+    buttons = {e["text"]["text"]: e for blk in reply["blocks"] if blk["type"] == "actions" for e in blk["elements"]}
+    helpful = buttons["This answered it"]
+    bot.click(user=OUTSIDER, channel="D0DM00002", action_id=helpful["action_id"], value=helpful["value"])
+    assert "only <@" in bot.standin.wait_for("response_url")[0].args["text"]
+    human = buttons["Ask a human"]
+    bot.click(user=MEMBER_A, channel="D0DM00002", action_id=human["action_id"], value=human["value"])
+    escalated = bot.standin.wait_for("chat.postMessage", 2)[1].args
+    assert escalated["channel"] == "CSUPPORT1" and "how do I delete a file permanently?" in escalated["text"]
+    assert f"<@{MEMBER_A}>" in escalated["text"]
+    assert "asked the support team" in bot.standin.wait_for("response_url", 2)[1].args["text"]
+
+
+def test_an_unanswerable_question_goes_to_the_support_channel(bot: Harness) -> None:
+    bot.event(_mention("is sourdough better with rye?", user=MEMBER_A, channel=CHANNEL_A, ts="1700001200.000100"),
+              event_id="EvAsk3")
+    posts = bot.standin.wait_for("chat.postMessage", 2)
+    by_channel = {p.args["channel"]: p.args["text"] for p in posts}
+    assert "sourdough" in by_channel["CSUPPORT1"]
+    assert "I'm not sure" in by_channel[CHANNEL_A]
+
+
+def test_support_channel_down_keeps_the_question_for_later(bot: Harness) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    bot.standin.fail("chat.postMessage", 500, times=4)  # the escalation's first try and its retries
+    bot.event(_mention("does kombucha need extra sugar?", user=MEMBER_A, channel=CHANNEL_A, ts="1700001300.000100"),
+              event_id="EvAsk4")
+    bot.standin.wait_for("chat.postMessage")  # the "not sure" reply in the thread
+    bot.settle()
+    assert not [c for c in bot.standin.of("chat.postMessage") if c.args["channel"] == "CSUPPORT1"]
+    pending = [a for a in bot.served.call(bot.runtime.services.outbox.recent(communities=None, limit=20))
+               if a.basis == "escalation" and "kombucha" in a.text]
+    assert [a.state for a in pending] == ["pending"]
+    from alerts.deliver import deliver
+
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    bot.served.call(deliver(bot.runtime.services, bot.runtime.fleet, at=later, worker="retry"))
+    assert any("kombucha" in c.args["text"] for c in bot.standin.of("chat.postMessage")
+               if c.args["channel"] == "CSUPPORT1")
+
+
+def test_questions_in_a_support_channel_are_answered_only_when_sure(bot: Harness) -> None:
+    sure = {"type": "message", "channel_type": "channel", "user": OUTSIDER, "channel": "CHELP0001",
+            "text": "where is my home directory and who can read it?", "ts": "1700001400.000100"}
+    unsure = dict(sure, text="is sourdough better with rye?", ts="1700001400.000200")
+    chatter = dict(sure, text="good morning everyone", ts="1700001400.000300")
+    elsewhere = dict(sure, channel="CRANDOM01", ts="1700001400.000400")
+    for i, event in enumerate((unsure, chatter, elsewhere, sure)):
+        bot.event(event, event_id=f"EvUnprompted{i}")
+    reply = bot.standin.wait_for("chat.postMessage")[0].args
+    bot.settle()
+    assert len(bot.standin.of("chat.postMessage")) == 1
+    assert reply["channel"] == "CHELP0001" and "your-home-directory" in reply["text"]
