@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ack.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/alerts.py
+	$(BIN)/python benchmarks/faq.py
 
 serve: $(STAMP)
 	$(BIN)/hubbot serve --demo

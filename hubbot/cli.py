@@ -292,7 +292,12 @@ def faq_eval(
     for path in (answers, questions):
         if not path.is_file():
             _fail(f"file not found: {path}", 2)
-    typer.echo(json.dumps(eval_files(answers, questions), indent=2))
+    try:
+        scores = eval_files(answers, questions)
+    except (ValueError, KeyError, TypeError) as exc:
+        _fail(f"cannot score: a line is not a JSON object of the expected shape ({exc.__class__.__name__}: "
+              f"{str(exc)[:120]})", 2)
+    typer.echo(json.dumps(scores, indent=2))
 
 
 def _fleet_only(config: Path | None, demo: bool) -> Fleet:

@@ -21,6 +21,8 @@ from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.scheduling")
 JOB_ID = "hubbot-alert-cycle"
+DELIVERY_JOB_ID = "hubbot-outbox-delivery"
+DELIVERY_SECONDS = 60  # escalated questions and alerts whose first send failed
 _ACTIVE: CycleScheduler | None = None
 
 
@@ -28,6 +30,12 @@ async def scheduled_cycle() -> None:
     """The job's entry point (referenced by name in the job store, so it survives restarts)."""
     if _ACTIVE is not None:
         await _ACTIVE.run_once()
+
+
+async def scheduled_delivery() -> None:
+    """Send what the outbox still holds, between cycles."""
+    if _ACTIVE is not None:
+        await _ACTIVE.deliver_once()
 
 
 class CycleScheduler:
@@ -52,6 +60,14 @@ class CycleScheduler:
         if self._on_done is not None:
             await self._on_done(report)
 
+    async def deliver_once(self) -> None:
+        from alerts.deliver import deliver
+
+        try:
+            await deliver(self._services(), self._fleet, at=datetime.now(UTC), worker=socket.gethostname())
+        except Exception:
+            log.exception("outbox delivery failed")
+
     def start(self) -> None:
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -65,6 +81,8 @@ class CycleScheduler:
         )
         self._scheduler.add_job(f"{__name__}:scheduled_cycle", "interval", hours=self._hours, id=JOB_ID,
                                 replace_existing=True, next_run_time=datetime.now(UTC))
+        self._scheduler.add_job(f"{__name__}:scheduled_delivery", "interval", seconds=DELIVERY_SECONDS,
+                                id=DELIVERY_JOB_ID, replace_existing=True)
         self._scheduler.start()
         log.info("alert cycle scheduled every %d h", self._hours)
 

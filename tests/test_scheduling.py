@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 
 from alerts import CycleReport
-from hubbot.scheduling import JOB_ID, CycleScheduler
+from hubbot.scheduling import DELIVERY_JOB_ID, JOB_ID, CycleScheduler
 from tests.support.costs import runtime, setup_costs
 
 
@@ -34,5 +34,6 @@ async def test_the_scheduler_runs_the_cycle_and_keeps_its_job(tmp_path: Path) ->
     engine = create_engine(url)
     assert "apscheduler_jobs" in inspect(engine).get_table_names()
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all() == [JOB_ID]
+        assert sorted(conn.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()) == sorted(
+            [JOB_ID, DELIVERY_JOB_ID])
     engine.dispose()

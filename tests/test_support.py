@@ -85,7 +85,10 @@ def test_cli_faq_index_answer_and_eval(tmp_path: Path) -> None:
     assert lines[0]["citations"][0] == {"path": "guide/storage.md", "anchor": "delete-a-file",
                                         "score": lines[0]["citations"][0]["score"]}
     assert {"id", "answered", "citations", "text"} <= set(lines[0])
-    (tmp_path / "a.jsonl").write_text(answers.stdout)
+    (tmp_path / "a.jsonl").write_text("\n".join(answers.stdout.splitlines()[:2]) + "\n")
+    bad = hubbot("faq", "eval", "--answers", str(tmp_path / "a.jsonl"), "--questions", str(questions), cwd=tmp_path)
+    assert bad.returncode == 2 and "not a JSON object" in bad.stderr  # the "not json" line
+    questions.write_text("\n".join(questions.read_text().splitlines()[:2]) + "\n")
     scores = json.loads(hubbot("faq", "eval", "--answers", str(tmp_path / "a.jsonl"), "--questions", str(questions),
                                cwd=tmp_path).stdout)
     assert scores["strict@1"] == 1.0 and scores["abstention"] == 1.0
