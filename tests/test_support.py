@@ -108,3 +108,10 @@ def test_cli_faq_bad_arguments(tmp_path: Path, args: list[str], message: str) ->
 def test_demo_answers_from_its_own_guide(tmp_path: Path) -> None:
     out = hubbot("run", "--demo", "/hub ask how do I install a python package for myself?", cwd=tmp_path)
     assert out.returncode == 0 and "docs.demo.hubbot.org/user/packages.html" in out.stdout
+
+
+async def test_a_question_about_something_else_entirely_is_not_answered(fleet_file: Path) -> None:
+    # Words the docs never use, one of them a near-miss of a docs word: no confident answer.
+    d, _ = dispatcher(fleet_file)
+    reply = await run(d, "ask what is the best recipe for sourdough bread with rye flour?", user=OUTSIDER)
+    assert "I'm not sure" in reply.text

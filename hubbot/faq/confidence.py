@@ -57,7 +57,10 @@ def confidence(ranker: Ranker, retrieval: Retrieval, question: str = "") -> floa
     s = signals(ranker, retrieval)
     if s["strength"] <= 0.0:
         return 0.0
-    z = SLOPE * (s["strength"] + MARGIN_WEIGHT * s["margin"] - CENTRE)
+    # A margin over the runner-up means little when the best match itself is weak (a tiny tree
+    # has no runner-up at all): it counts in proportion to the strength, up to the centre.
+    margin = s["margin"] * min(1.0, s["strength"] / CENTRE)
+    z = SLOPE * (s["strength"] + MARGIN_WEIGHT * margin - CENTRE)
     value = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
     # A pasted stack trace or snippet is not a question the docs can answer by keyword match.
     return value * max(0.0, 1.0 - CODE_PENALTY * code_likeness(question))
