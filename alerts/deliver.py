@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from alerts.messages import alert_buttons, undelivered_message
 from hubbot.domain import Alert
-from hubbot.errors import HubbotError
+from hubbot.errors import HubbotError, UpstreamError
 from hubbot.fleet import Fleet
 from hubbot.ports import Services
 
@@ -36,7 +36,14 @@ async def _send(services: Services, fleet: Fleet, alert: Alert, *, at: datetime)
     if alert.basis in WITH_BUTTONS:
         blocks.append(alert_buttons(str(alert.id)))
     try:
-        await services.notifier.post(channel=alert.channel, text=alert.text, blocks=blocks)
+        if alert.basis == "ticket":
+            desk = services.tickets.get(alert.community) or services.tickets.get("")
+            if desk is None:
+                raise UpstreamError("no ticket desk is configured any more")
+            body = json.loads(alert.text)
+            await desk.open_ticket(subject=body["subject"], description=body["description"], tags=body["tags"])
+        else:
+            await services.notifier.post(channel=alert.channel, text=alert.text, blocks=blocks)
     except HubbotError as exc:
         give_up = at - alert.created_at >= GIVE_UP_AFTER
         log.warning("alert %s to %s not delivered%s: %s", alert.key, alert.channel,

@@ -95,16 +95,32 @@ async def escalate(ctx: Context, qid: int, question: str) -> str:
                 period_end=now.date() + timedelta(days=1), currency="", text=text,
                 blocks=json.dumps([b.section(text), b.context(f"question #{qid} · `{PREFIX} faq stats`")]),
                 state="pending", created_at=now)
-    await ctx.services.outbox.add([row])
-    # Deliver now; if Slack is unavailable the row stays pending and the delivery job retries it.
-    for claimed in await ctx.services.outbox.claim(worker=ctx.reference, at=now, lease_seconds=300, limit=1, key=key):
-        assert claimed.id is not None
-        try:
-            await ctx.services.notifier.post(channel=channel, text=claimed.text, blocks=json.loads(claimed.blocks))
-        except HubbotError as exc:
-            await ctx.services.outbox.failed(claimed.id, at=now, error=str(exc), give_up=False)
-        else:
-            await ctx.services.outbox.delivered(claimed.id, at=now)
+    rows = [row]
+    desk = ctx.services.tickets.get(community or "") or ctx.services.tickets.get("")
+    if desk is not None:
+        ticket = json.dumps({"subject": f"Support question from {community or 'the fleet'}: {question[:80]}",
+                             "description": f"{question}\n\nAsked in Slack by {user} in {origin}.",
+                             "tags": ["hubbot", community or "fleet"]})
+        rows.append(Alert(key=f"ticket:{qid}", community=community or "", channel="freshdesk", basis="ticket",
+                          period_start=row.period_start, period_end=row.period_end, currency="", text=ticket,
+                          blocks="[]", state="pending", created_at=now))
+    await ctx.services.outbox.add(rows)
+    # Deliver now; whatever fails stays pending in the outbox and the delivery job retries it.
+    for pending in rows:
+        for claimed in await ctx.services.outbox.claim(worker=ctx.reference, at=now, lease_seconds=300, limit=1,
+                                                       key=pending.key):
+            assert claimed.id is not None
+            try:
+                if claimed.basis == "ticket" and desk is not None:
+                    data = json.loads(claimed.text)
+                    await desk.open_ticket(subject=data["subject"], description=data["description"], tags=data["tags"])
+                else:
+                    await ctx.services.notifier.post(channel=channel, text=claimed.text,
+                                                     blocks=json.loads(claimed.blocks))
+            except HubbotError as exc:
+                await ctx.services.outbox.failed(claimed.id, at=now, error=str(exc), give_up=False)
+            else:
+                await ctx.services.outbox.delivered(claimed.id, at=now)
     return "I've asked the support team, and someone will reply here."
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hubbot.access import Caller, Permission, authorize, resolve_caller
+from hubbot.access import Caller, authorize, resolve_caller
 from hubbot.args import MAX_TEXT, ParsedArgs, normalize, parse
 from hubbot.chat import (
     ACTION_PREFIX,
@@ -254,9 +254,7 @@ class Dispatcher:
                     ) from None
                 return ref.hub.community, ref.qualified
         here = self.fleet.community_for_channel(invocation.channel_id)
-        if here is not None and spec.permission is not Permission.ANYONE:
-            return here.name, None
-        return None, None
+        return (here.name, None) if here is not None else (None, None)
 
     def _context(
         self,

@@ -143,8 +143,11 @@ class DocsConfig(_Model):
 
 
 class FreshdeskConfig(_Model):
+    """Open a Freshdesk ticket for each escalated question (API key in HUBBOT_FRESHDESK_API_KEY)."""
+
     domain: str = Field(pattern=r"^[a-z0-9-]+\.freshdesk\.com$", description="e.g. example.freshdesk.com")
     email: str = Field("support@example.org", description="requester address for tickets hubbot opens")
+    api_url: str | None = Field(None, description="API base URL override (testing, proxies)")
 
 
 class SupportConfig(_Model):

@@ -32,6 +32,7 @@ from hubbot.ports import (
     Knowledge,
     Notifier,
     Services,
+    Ticketing,
 )
 from hubbot.redact import RedactingFilter, Redactor
 from hubbot.settings import Settings
@@ -182,6 +183,21 @@ def knowledge_for(fleet: Fleet) -> dict[str, Knowledge]:
     return out
 
 
+def tickets_for(fleet: Fleet, settings: Settings) -> dict[str, Ticketing]:
+    """Freshdesk desks for escalated questions, fleet-wide ("") and per community."""
+    from hubbot.adapters.freshdesk import FreshdeskTickets
+
+    key = settings.freshdesk_api_key
+    confs = {"": fleet.config.support.freshdesk}
+    confs.update({c.name: c.support.freshdesk for c in fleet.config.communities if c.support})
+    wanted = {name: conf for name, conf in confs.items() if conf is not None}
+    if wanted and key is None:
+        log.warning("Freshdesk is configured but HUBBOT_FRESHDESK_API_KEY is not set: no tickets will be opened")
+        return {}
+    assert key is not None or not wanted
+    return {name: FreshdeskTickets(conf, api_key=key) for name, conf in wanted.items() if key is not None}
+
+
 def build(
     settings: Settings,
     fleet: Fleet,
@@ -218,6 +234,7 @@ def build(
         billing=billing,
         support=SqlSupportLog(database),
         knowledge=knowledge_for(fleet),
+        tickets=tickets_for(fleet, settings),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,

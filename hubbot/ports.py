@@ -179,6 +179,12 @@ class SupportLog(Protocol):
     async def stats(self, *, communities: Sequence[str] | None, since: datetime | None) -> SupportStats: ...
 
 
+class Ticketing(Protocol):
+    async def open_ticket(self, *, subject: str, description: str, tags: list[str]) -> str:
+        """Open a ticket; return its ID. Raise :class:`hubbot.errors.UpstreamError` if the desk is unavailable."""
+        ...
+
+
 class Knowledge(Protocol):
     """A searchable documentation collection (see :mod:`hubbot.faq`)."""
 
@@ -228,3 +234,4 @@ class Services:
     billing: Mapping[str, BillingCheck] = field(default_factory=dict)
     support: SupportLog | None = None
     knowledge: Mapping[str, Knowledge] = field(default_factory=dict)  # by community; "" for the whole fleet
+    tickets: Mapping[str, Ticketing] = field(default_factory=dict)  # by community; "" for the whole fleet

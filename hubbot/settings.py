@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     # HUBBOT_OPENSTACK='{"jetstream2": {"id": "...", "secret": "..."}}', keyed by provider name
     openstack: dict[str, OpenStackCredential] = Field(default_factory=dict)
+    freshdesk_api_key: SecretStr | None = None
     # GCP budget notifications pushed by Pub/Sub to POST /gcp/budget/<provider>: the push
     # subscription's audience, and (optionally) the service accounts allowed to push
     gcp_push_audience: str | None = None
