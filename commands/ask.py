@@ -87,7 +87,11 @@ async def escalate(ctx: Context, qid: int, question: str) -> str:
         return "and no support channel is configured, so please ask your hub's admins directly."
     user = asked.user if asked else ctx.caller.user_id
     origin = asked.channel if asked else ctx.invocation.channel_id
-    head = f":raising_hand: Question from <@{user}> in <#{origin}> that hubbot could not answer confidently"
+    thread = asked.thread_ts if asked else ctx.invocation.thread_ts
+    where = f"<#{origin}>"
+    if thread:  # a link straight to the conversation, so the team can answer in place
+        where += f" (<https://slack.com/archives/{origin}/p{thread.replace('.', '')}|thread>)"
+    head = f":raising_hand: Question from <@{user}> in {where} that hubbot could not answer confidently"
     text = f"{head}:\n>{b.escape(question[:1500])}"
     now = ctx.services.clock.now()
     key = f"support:{qid}@{channel}"

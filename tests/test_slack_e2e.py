@@ -389,6 +389,7 @@ def test_an_unanswerable_question_goes_to_the_support_channel(bot: Harness) -> N
     posts = bot.standin.wait_for("chat.postMessage", 2)
     by_channel = {p.args["channel"]: p.args["text"] for p in posts}
     assert "sourdough" in by_channel["CSUPPORT1"]
+    assert f"https://slack.com/archives/{CHANNEL_A}/p1700001200000100" in by_channel["CSUPPORT1"]
     assert "I'm not sure" in by_channel[CHANNEL_A]
 
 

@@ -115,3 +115,23 @@ async def test_a_question_about_something_else_entirely_is_not_answered(fleet_fi
     d, _ = dispatcher(fleet_file)
     reply = await run(d, "ask what is the best recipe for sourdough bread with rye flour?", user=OUTSIDER)
     assert "I'm not sure" in reply.text
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "broken"])
+async def test_docs_trees_that_are_missing_empty_or_broken(tmp_path: Path, make: str) -> None:
+    from tests.support.fleet import FLEET_YAML
+
+    docs = tmp_path / "docs"
+    if make != "missing":
+        docs.mkdir()
+    if make == "broken":
+        (docs / "a.md").write_text("# Title\n```python\nunclosed fence\n:::{note\n## Heading ``bad``\n")
+        (docs / "b.rst").write_bytes(b"\xff\xfe not utf-8 \x00\x01")
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET_YAML.replace(str(DOCS), str(docs)))
+    d, _ = dispatcher(fleet)
+    reply = await run(d, "ask how do I delete a file?", user=OUTSIDER)
+    if make == "missing":
+        assert reply.kind == "usage" and "docs folder not found" in reply.text
+    else:
+        assert reply.kind == "ok" and "I'm not sure" in reply.text  # nothing to answer from: a human answers
