@@ -6,7 +6,7 @@ from __future__ import annotations
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
-from hubbot.domain import Alert, AuditEntry, Outcome
+from hubbot.domain import Alert
 from hubbot.errors import NotAllowed, NotFound, UsageError
 from hubbot.render import blocks as b
 from hubbot.spend import money
@@ -47,7 +47,8 @@ async def ack_handler(ctx: Context, value: str) -> Reply:
     at = ctx.services.clock.now()
     if not await ctx.services.outbox.acknowledge(alert.id or 0, by=ctx.caller.user_id, at=at):
         return Reply(text=f"Already acknowledged by <@{alert.acked_by}>.")
-    await _audit(ctx, alert, "alert acknowledged")
+    await ctx.record_change(command="alerts", args=f"alert {alert.id}", community=alert.community,
+                            detail="alert acknowledged")
     return Reply(text=f":white_check_mark: <@{ctx.caller.user_id}> acknowledged: {alert.text.splitlines()[0]}",
                  public=True)
 
@@ -57,16 +58,10 @@ async def mute_handler(ctx: Context, value: str) -> Reply:
     if alert.basis not in ("actual", "forecast", "spike"):
         raise UsageError("only budget and spike alerts can be muted")
     await ctx.services.outbox.mute(alert.id or 0, until=alert.period_end)
-    await _audit(ctx, alert, f"alerts muted until {alert.period_end:%Y-%m-%d}")
+    await ctx.record_change(command="alerts", args=f"alert {alert.id}", community=alert.community,
+                            detail=f"alerts muted until {alert.period_end:%Y-%m-%d}")
     return Reply(text=f":mute: <@{ctx.caller.user_id}> muted {alert.community}'s alerts until "
                       f"{alert.period_end:%Y-%m-%d} (the end of the period).", public=True)
-
-
-async def _audit(ctx: Context, alert: Alert, detail: str) -> None:
-    await ctx.services.audit.record(AuditEntry(
-        at=ctx.services.clock.now(), user=ctx.caller.user_id, channel=ctx.invocation.channel_id,
-        transport=ctx.invocation.transport, command="alerts", args=f"alert {alert.id}", outcome=Outcome.CHANGED,
-        community=alert.community, detail=detail, reference=ctx.reference))
 
 
 ALERTS = CommandSpec(

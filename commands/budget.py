@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from hubbot import confirm
@@ -11,7 +10,7 @@ from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
 from hubbot.costview import budget_of, providers_of, summarize, summary_blocks, summary_lines
-from hubbot.domain import AuditEntry, Budget, Outcome
+from hubbot.domain import Budget
 from hubbot.errors import UpstreamError, UsageError, UserError
 from hubbot.render import blocks as b
 from hubbot.spend import money
@@ -115,12 +114,10 @@ async def apply_handler(ctx: Context, payload: str) -> Reply:
             raise UpstreamError(f"the budget was not changed: {provider} refused the mirror budget ({exc})") from None
         mirrored += f" Mirrored to {provider} ({name})."
     await ctx.services.budgets.set(community, budget)
-    await ctx.services.audit.record(AuditEntry(
-        at=at, user=ctx.caller.user_id, channel=ctx.invocation.channel_id, transport=ctx.invocation.transport,
-        command="budget set", args=payload[:1000], outcome=Outcome.CHANGED, community=community,
-        detail=f"budget {money(budget.amount, budget.currency)} {budget.period}", reference=ctx.reference))
-    return replace(Reply(text=f":white_check_mark: The budget of {community} is now "
-                              f"{money(budget.amount, budget.currency)} {budget.period}.{mirrored}"), public=True)
+    await ctx.record_change(command="budget set", args=payload, community=community,
+                            detail=f"budget {money(budget.amount, budget.currency)} {budget.period}")
+    return Reply(text=f":white_check_mark: The budget of {community} is now "
+                      f"{money(budget.amount, budget.currency)} {budget.period}.{mirrored}", public=True)
 
 
 SHOW = CommandSpec(

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from hubbot.access import Caller, Permission
 from hubbot.args import ParsedArgs, Signature
+from hubbot.domain import AuditEntry, Outcome
 from hubbot.fleet import Fleet
 from hubbot.ports import Services
 
@@ -93,6 +94,14 @@ class Context:
     hub: str | None = None
     progress: Progress = no_progress
     approved_by: str | None = None
+
+    async def record_change(self, *, command: str, args: str, community: str | None, detail: str) -> None:
+        """Write a change this command made to the audit log (invocations are logged anyway)."""
+        await self.services.audit.record(AuditEntry(
+            at=self.services.clock.now(), user=self.caller.user_id, channel=self.invocation.channel_id,
+            transport=self.invocation.transport, command=command, args=args[:1000], outcome=Outcome.CHANGED,
+            community=community, detail=detail + (f" (approved by {self.approved_by})" if self.approved_by else ""),
+            reference=self.reference))
 
 
 Handler = Callable[[Context], Awaitable[Reply]]
