@@ -55,11 +55,18 @@ def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False) -> Run
 def _demo_costs(runtime: Runtime) -> None:
     """The demo's costs come from CSV files: load them so `/hub cost` has figures at once
     (a real deployment refreshes on its schedule or from `hubbot alerts run`)."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from alerts.refresh import refresh
 
-    asyncio.run(refresh(runtime.services, runtime.fleet, at=datetime.now(UTC)))
+    async def go() -> None:
+        now = datetime.now(UTC)
+        status = await runtime.services.ledger.status()
+        fresh = [s for s in status.values() if s.ok_at and now - s.ok_at < timedelta(hours=1) and not s.stale]
+        if len(fresh) < len(runtime.services.sources):  # loaded within the hour: start at once
+            await refresh(runtime.services, runtime.fleet, at=now)
+
+    asyncio.run(go())
 
 
 def _who(runtime: Runtime, user: str | None, channel: str | None, demo: bool) -> tuple[str, str]:

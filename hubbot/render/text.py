@@ -8,6 +8,7 @@ from typing import Any
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)\|([^>]+)>")
 _BARE = re.compile(r"<((?:https?|mailto):[^>]+)>")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
@@ -16,6 +17,7 @@ _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 def mrkdwn_to_text(text: str) -> str:
     text = _USER.sub(r"@\1", text)
     text = _GROUP.sub(r"@\1", text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
     text = _LINK.sub(r"\2 (\1)", text)
     text = _BARE.sub(r"\1", text)
     text = _BOLD.sub(r"\1", text)
