@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.messages import billing_message, budget_message, digest_message, spike_message
 from hubbot.costview import Summary as CostSummary
-from hubbot.costview import allocation, summarize
+from hubbot.costview import allocation, provider_forecast, summarize
 from hubbot.domain import Alert, Budget, CostReading, ProviderStatus
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet
@@ -86,6 +86,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         plans[(period, budget.currency, today)].append(_Plan(conf.name, budget, today, period, reading))
     statuses = await services.ledger.status()
     muted = await services.outbox.muted(on=at.date())
+    provider_forecasts = await services.ledger.forecasts()
     out: list[Alert] = []
     for (period, currency, today), group in plans.items():
         # one aggregate per period, whatever the number of communities
@@ -98,7 +99,9 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             spend, recent, so_far = sums.get(plan.community, (zero, zero, zero))
             if plan.reading is not None and plan.reading.currency == currency:
                 spend = max(spend, plan.reading.amount)
-            forecast = projected(spent=spend, recent=recent, period=period, today=today, today_so_far=so_far)
+            theirs = provider_forecast(fleet, plan.community, provider_forecasts, period, today)
+            forecast = (spend - so_far + theirs if theirs is not None else
+                        projected(spent=spend, recent=recent, period=period, today=today, today_so_far=so_far))
             decision = due(spend, plan.budget.amount, plan.budget.thresholds,
                            already[(plan.community, "actual")])
             forecasting = (plan.budget.forecast and 100 not in already[(plan.community, "forecast")]

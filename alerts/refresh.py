@@ -11,7 +11,7 @@ from hubbot.domain import CostLine, LedgerLine
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet, HubRef
 from hubbot.periods import Period
-from hubbot.ports import Services
+from hubbot.ports import ForecastSource, Services
 
 log = logging.getLogger("hubbot.alerts")
 
@@ -35,8 +35,7 @@ def window(at: datetime) -> Period:
 
 def owner(fleet: Fleet, provider: str) -> str | None:
     """The community that owns everything on ``provider``, if exactly one does."""
-    communities = {h.hub.community for h in fleet.hubs if h.provider == provider}
-    return communities.pop() if len(communities) == 1 else None
+    return fleet.owner_of(provider)
 
 
 def attribute(fleet: Fleet, provider: str, lines: list[CostLine]) -> list[LedgerLine]:
@@ -75,4 +74,20 @@ async def refresh(services: Services, fleet: Fleet, *, at: datetime) -> RefreshR
         if batch.readings:
             await services.ledger.put_readings(provider=name, community=owner(fleet, name), readings=batch.readings)
         await services.ledger.record_status(provider=name, at=at, error=None, requests=batch.requests)
+        if isinstance(source, ForecastSource) and owner(fleet, name):
+            await _forecast(services, name, source, at=at)
     return report
+
+
+async def _forecast(services: Services, name: str, source: ForecastSource, *, at: datetime) -> None:
+    """The provider's own forecast of the rest of this UTC month (used instead of hubbot's when
+    a community owns the whole provider); a failure just leaves hubbot's run-rate forecast."""
+    today = at.date()
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    try:
+        remaining = await source.forecast(start=today, end=month_end)
+    except HubbotError as exc:
+        log.info("no provider forecast for %s: %s", name, exc)
+        return
+    if remaining is not None:
+        await services.ledger.put_forecast(provider=name, start=today, end=month_end, amount=remaining, at=at)

@@ -32,6 +32,23 @@ def providers_of(fleet: Fleet, community: str) -> list[str]:
     return fleet.providers_of(community)
 
 
+def provider_forecast(
+    fleet: Fleet, community: str, forecasts: dict[str, tuple[date, date, Decimal]], period: Period, today: date
+) -> Decimal | None:
+    """The rest of ``period`` as the providers themselves forecast it: only when the community owns
+    every provider it uses and each forecast was made today for exactly the rest of the period."""
+    providers = fleet.providers_of(community)
+    if not providers:
+        return None
+    total = Decimal(0)
+    for name in providers:
+        found = forecasts.get(name)
+        if found is None or fleet.owner_of(name) != community or found[0] != today or found[1] != period.end:
+            return None
+        total += found[2]
+    return total
+
+
 def allocation(readings: list[CostReading], today: date) -> CostReading | None:
     current = [r for r in readings if r.start <= today < r.end]
     return max(current, key=lambda r: r.as_of) if current else None
@@ -94,6 +111,9 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
         spend = max(spend, current.amount)
     in_period = today if period.contains(today) else period.end - timedelta(days=1)
     projected = forecast(daily, period, in_period) if period.contains(today) else None
+    theirs = provider_forecast(fleet, community, await services.ledger.forecasts(), period, today)
+    if theirs is not None and period.contains(today):
+        projected = spend - daily.get(today, Decimal(0)) + theirs
     top = (await services.ledger.breakdown(community=community, start=period.start, end=period.end,
                                            currency=currency, by="hub"))[:3]
     statuses = await services.ledger.status()

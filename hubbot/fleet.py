@@ -298,6 +298,11 @@ class Fleet:
     def community_for_channel(self, channel_id: str) -> CommunityConfig | None:
         return self._by_channel.get(channel_id)
 
+    def owner_of(self, provider: str) -> str | None:
+        """The community that owns every hub on ``provider``, if exactly one does."""
+        communities = {h.hub.community for h in self.hubs if h.provider == provider}
+        return communities.pop() if len(communities) == 1 else None
+
     def providers_of(self, community: str) -> list[str]:
         """The providers a community's hubs run on, sorted."""
         return sorted(self._providers.get(community, []))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hubbot.domain import (
     Alert,
@@ -58,6 +58,16 @@ class CostSource(Protocol):
     async def fetch(self, *, start: date, end: date) -> CostBatch: ...
 
 
+@runtime_checkable
+class ForecastSource(Protocol):
+    """A cost source that can also forecast (AWS Cost Explorer's get_cost_forecast)."""
+
+    async def forecast(self, *, start: date, end: date) -> Decimal | None:
+        """The provider's forecast of the account's cost for ``start <= day < end`` (start today or
+        later), or None when it has too little history."""
+        ...
+
+
 class CostLedger(Protocol):
     """Daily costs per hub, to-date readings, and each provider's freshness."""
 
@@ -103,6 +113,14 @@ class CostLedger(Protocol):
         ...
 
     async def readings(self, *, communities: Sequence[str] | None) -> list[tuple[str, CostReading]]: ...
+
+    async def put_forecast(self, *, provider: str, start: date, end: date, amount: Decimal, at: datetime) -> None:
+        """Record a provider's own forecast of its remaining cost for ``start <= day < end``."""
+        ...
+
+    async def forecasts(self) -> dict[str, tuple[date, date, Decimal]]:
+        """The latest forecast per provider: (start, end, amount)."""
+        ...
 
     async def hub_totals(self, *, start: date, end: date, currency: str) -> dict[str, list[tuple[str, Decimal]]]:
         """Per community, its hubs' spend over the span, largest first."""

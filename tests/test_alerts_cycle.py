@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from alerts import run_cycle
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
 from tests.support.costs import runtime, write_costs, write_fleet
@@ -271,3 +273,47 @@ async def test_detached_billing_alerts_once_a_day(tmp_path: Path, database_url: 
     assert "detached" in next(a.text for a in first.sent if a.basis == "billing")
     assert [a for a in again.sent if a.basis == "billing"] == []
     assert len([a for a in tomorrow.sent if a.basis == "billing"]) == 2
+
+
+class _ForecastingCsv:
+    """A cost source with its own forecast, as Cost Explorer has (the real adapter is tested against
+    Stubber in test_aws_costs.py); costs come from the CSV file."""
+
+    def __init__(self, path: Path, remaining: Decimal | None) -> None:
+        from hubbot.adapters.csv_costs import CsvCostSource
+
+        self._csv = CsvCostSource(path)
+        self.remaining = remaining
+        self.asked: list[tuple[date, date]] = []
+
+    async def fetch(self, *, start: date, end: date) -> object:
+        return await self._csv.fetch(start=start, end=end)
+
+    async def forecast(self, *, start: date, end: date) -> Decimal | None:
+        self.asked.append((start, end))
+        return self.remaining
+
+
+@pytest.mark.parametrize("remaining,expect_forecast_alert", [(Decimal("100"), False), (None, True)])
+async def test_the_providers_own_forecast_is_used_when_it_has_one(
+    tmp_path: Path, database_url: str, remaining: Decimal | None, expect_forecast_alert: bool
+) -> None:
+    from hubbot.adapters.csv_costs import CsvCostSource
+    from hubbot.costview import summarize
+    from hubbot.fleet import load_fleet
+    from hubbot.main import build
+    from hubbot.settings import DatabaseSettings, Settings
+
+    path = setup(tmp_path, days=10)
+    source = _ForecastingCsv(tmp_path / "costs-a.csv", remaining)
+    rt = build(Settings(database=DatabaseSettings(url=database_url)), load_fleet(path), clock=FrozenClock(at(10)),
+               notifier=RecordingNotifier(), mirrors={},
+               sources={"aws-a": source, "csv-b": CsvCostSource(tmp_path / "costs-b.csv")})  # type: ignore[dict-item]
+    report = await run_cycle(rt.services, rt.fleet, at=at(10), worker="w1")
+    assert source.asked == [(date(2026, 3, 10), date(2026, 4, 1))]
+    forecasts = [a for a in report.sent if a.basis == "forecast"]
+    assert bool(forecasts) is expect_forecast_alert
+    s = await summarize(rt.services, rt.fleet, "alpha", at=at(10))
+    # 10 days × 50 spent; AWS says 100 more (today's 50 counted once) — or hubbot's run rate: 50 a day
+    assert s.forecast == (Decimal("550") if remaining is not None else Decimal("1550"))
+    await rt.aclose()

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, and_, case, cast, delete, func, insert, select, 
 
 from hubbot.domain import CostReading, LedgerLine, ProviderStatus
 from hubbot.store.db import Database, as_utc, serialize
-from hubbot.store.models import CostRow, ProviderStatusRow, ReadingRow
+from hubbot.store.models import CostRow, ForecastRow, ProviderStatusRow, ReadingRow
 
 
 def _dec(value: Any) -> Decimal:
@@ -149,6 +149,19 @@ class SqlCostLedger:
                                                    as_of=as_utc(r.as_of),
                                                    allocated=_dec(r.allocated) if r.allocated is not None else None,
                                                    source=r.source)) for r in rows]
+
+    async def put_forecast(self, *, provider: str, start: date, end: date, amount: Decimal, at: datetime) -> None:
+        def run() -> None:
+            with self._db.engine.begin() as conn:
+                serialize(conn, f"forecast:{provider}")
+                conn.execute(delete(ForecastRow).where(ForecastRow.provider == provider))
+                conn.execute(insert(ForecastRow), [{"provider": provider, "start": start, "end": end, "amount": amount,
+                                                    "as_of": at}])
+        await asyncio.to_thread(run)
+
+    async def forecasts(self) -> dict[str, tuple[date, date, Decimal]]:
+        stmt = select(ForecastRow.provider, ForecastRow.start, ForecastRow.end, ForecastRow.amount)
+        return {r[0]: (r[1], r[2], _dec(r[3])) for r in await asyncio.to_thread(self._all, stmt)}
 
     async def hub_totals(self, *, start: date, end: date, currency: str) -> dict[str, list[tuple[str, Decimal]]]:
         stmt = (select(CostRow.community, func.coalesce(CostRow.hub, "shared"), func.sum(CostRow.amount))

@@ -186,3 +186,15 @@ class SupportRow(Base):
     escalated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     __table_args__ = (Index("ix_support_community_id", "community", "id"),)
+
+
+class ForecastRow(Base):
+    """A provider's own forecast of its remaining cost for a period (one row per provider)."""
+
+    __tablename__ = "cost_forecasts"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, nullable=False)
+    end: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
