@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.messages import billing_message, budget_message, digest_message, spike_message
 from hubbot.costview import Summary as CostSummary
-from hubbot.costview import allocation, provider_forecast, summarize
+from hubbot.costview import allocation, provider_forecast, su_rate, summarize
 from hubbot.domain import Alert, Budget, CostReading, ProviderStatus
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet
@@ -129,7 +129,7 @@ def _summary(fleet: Fleet, plan: _Plan, spend: Decimal, projected: Decimal | Non
     return CostSummary(community=plan.community, title=fleet.community(plan.community).title, period=plan.period,
                        today=plan.today, currency=plan.budget.currency, spend=spend, budget=plan.budget,
                        forecast=projected, top=top, as_of=min((s.ok_at for s in mine if s.ok_at), default=None),
-                       stale=stale)
+                       stale=stale, rate=su_rate(fleet, plan.community, plan.budget.currency))
 
 
 def _alert(plan: _Plan, s: CostSummary, basis: str, threshold: int, at: datetime, *, message: bool = True) -> Alert:

@@ -67,6 +67,7 @@ class Summary:
     top: list[tuple[str, Decimal]] = field(default_factory=list)
     as_of: datetime | None = None
     stale: list[str] = field(default_factory=list)
+    rate: tuple[Decimal, str] | None = None  # money per unit, when spend is in service units
 
     @property
     def limit(self) -> Decimal | None:
@@ -122,11 +123,24 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
     stale = [s.provider for s in mine if s.stale] + [p for p in providers_of(fleet, community) if p not in statuses]
     return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
                    currency=currency, spend=spend, budget=budget, forecast=projected, top=top, as_of=as_of,
-                   stale=sorted(set(stale)))
+                   stale=sorted(set(stale)), rate=su_rate(fleet, community, currency))
+
+
+def su_rate(fleet: Fleet, community: str, currency: str) -> tuple[Decimal, str] | None:
+    """How to show service units as money: the configured rate of the community's OpenStack provider."""
+    if currency != "SU":
+        return None
+    for name in fleet.providers_of(community):
+        provider = fleet.config.providers.get(name)
+        rate = getattr(provider, "su_rate", None)
+        if isinstance(rate, Decimal):
+            return rate, str(getattr(provider, "su_rate_currency", "USD"))
+    return None
 
 
 def summary_lines(s: Summary) -> list[str]:
-    lines = [f"*Spend:* {money(s.spend, s.currency)} in {s.period.label()}"]
+    worth = f" (≈ {money(s.spend * s.rate[0], s.rate[1])})" if s.rate else ""
+    lines = [f"*Spend:* {money(s.spend, s.currency)}{worth} in {s.period.label()}"]
     if s.budget is not None:
         lines.append(f"*Budget:* {money(s.budget.amount, s.currency)} ({s.budget.period}) — {s.used}% used")
     if s.forecast is not None:

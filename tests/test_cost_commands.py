@@ -226,3 +226,25 @@ async def test_alert_buttons_with_hostile_values(rt: Runtime, value: str) -> Non
     reply = await rt.dispatcher.run_action(Invocation(user_id=ENGINEER, channel_id="COPS00001", text=""),
                                            action_id="hubbot:alerts:ack", value=value)
     assert reply.kind == "not_found"
+
+
+def test_service_units_are_also_shown_as_money() -> None:
+    from datetime import date as day
+
+    from hubbot.costview import Summary, su_rate, summary_lines
+    from hubbot.domain import Budget
+    from hubbot.fleet import parse_fleet
+    from hubbot.periods import Period
+
+    fleet = parse_fleet({
+        "providers": {"js2": {"kind": "openstack", "auth_url": "https://keystone.test/v3", "project": "TRA1",
+                              "su_rate": "0.08"}},
+        "clusters": [{"name": "k", "provider": "js2", "hubs": [{"name": "h", "community": "c", "domain": "h.test"}]}],
+        "communities": [{"name": "c"}],
+    })
+    rate = su_rate(fleet, "c", "SU")
+    assert rate == (Decimal("0.08"), "USD") and su_rate(fleet, "c", "USD") is None
+    s = Summary(community="c", title="C", period=Period(day(2025, 9, 1), day(2026, 9, 1)), today=day(2026, 3, 1),
+                currency="SU", spend=Decimal("125000"), forecast=None, rate=rate,
+                budget=Budget(amount=Decimal("500000"), currency="SU", period="allocation", thresholds=(50,)))
+    assert summary_lines(s)[0] == "*Spend:* 125,000.00 SU (≈ $10,000.00) in 2025-09-01 – 2026-08-31"
