@@ -57,13 +57,13 @@ def slack_stub() -> str:
     return f"http://127.0.0.1:{port}/api/"
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+def wait_ready(url: str, proc: subprocess.Popen[bytes], *, data: bytes | None = None) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=1):
                 return
         except OSError:
             time.sleep(0.05)  # readiness poll of a process we just started
