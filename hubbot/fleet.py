@@ -307,9 +307,6 @@ class Fleet:
         """The providers a community's hubs run on, sorted."""
         return sorted(self._providers.get(community, []))
 
-    def hubs_of(self, community: str | None) -> list[HubRef]:
-        return [h for h in self.hubs if community is None or h.hub.community == community]
-
     def hub(self, ref: str) -> HubRef:
         """Find a hub by ``cluster/hub``, or by ``hub`` alone when that name is unique."""
         if "/" in ref:

@@ -4,7 +4,6 @@ end-to-end tests that speak signed HTTP like Slack does."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -95,7 +94,3 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None) -> 
         served = stack.enter_context(serve(app))
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(standin=standin, runtime=runtime, served=served, http=http, slack=app.slack, waits=waits)
-
-
-def blocks_text(payload: dict[str, Any]) -> str:
-    return json.dumps(payload.get("blocks", []), ensure_ascii=False)
