@@ -15,7 +15,8 @@ def test_slack_manifest_points_everything_at_the_one_endpoint() -> None:
     assert command["command"] == "/hub" and command["url"].endswith("/slack/events")
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
-    assert settings["interactivity"]["is_enabled"] and settings["interactivity"]["request_url"].endswith("/slack/events")
+    interactivity = settings["interactivity"]
+    assert interactivity["is_enabled"] and interactivity["request_url"].endswith("/slack/events")
     assert {"app_mention", "message.im", "message.channels"} <= set(settings["event_subscriptions"]["bot_events"])
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "app_mentions:read", "im:history", "files:write", "usergroups:read"} <= scopes
