@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.deliver import deliver
 from alerts.evaluate import billing_alerts, budget_alerts, digests, spike_alerts
 from alerts.refresh import RefreshReport, refresh
+from hubbot.delivery import deliver
 from hubbot.domain import Alert
 from hubbot.fleet import Fleet
 from hubbot.ports import Services

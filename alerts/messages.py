@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import json
 
-from hubbot.chat import PREFIX, Block, action_id
+from hubbot.chat import PREFIX
 from hubbot.costview import Summary, freshness, summary_lines
 from hubbot.render import blocks as b
 from hubbot.spend import Spike, money
-
-
-def alert_buttons(alert_ref: str) -> Block:
-    return b.actions(
-        b.button("Acknowledge", action_id=action_id("alerts", "ack"), value=alert_ref),
-        b.button("Mute until period end", action_id=action_id("alerts", "mute"), value=alert_ref),
-    )
 
 
 def budget_message(s: Summary, *, basis: str, threshold: int) -> tuple[str, str]:
@@ -47,12 +40,6 @@ def digest_message(s: Summary, week: str) -> tuple[str, str]:
     more = f"{fresh} · more: `{PREFIX} cost {s.community}`"
     blocks = [b.section(f"*{head}*"), b.section("\n".join(lines)), b.context(more)]
     return head + "\n" + "\n".join(line.replace("*", "") for line in lines), json.dumps(blocks)
-
-
-def undelivered_message(community: str, key: str, error: str) -> tuple[str, str]:
-    head = f":warning: An alert for {community} could not be delivered for a day: {error[:300]}"
-    blocks = [b.section(head), b.context(f"alert `{key}` · check the channel ID and that hubbot is in the channel")]
-    return head, json.dumps(blocks)
 
 
 def billing_message(provider: str, problem: str) -> tuple[str, str]:

@@ -10,8 +10,9 @@ from datetime import timedelta
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
+from hubbot.delivery import deliver
 from hubbot.domain import Alert, SupportQuestion
-from hubbot.errors import HubbotError, NotAllowed, NotFound, UserError
+from hubbot.errors import NotAllowed, NotFound, UserError
 from hubbot.faq import THRESHOLD, Answer
 from hubbot.ports import Knowledge
 from hubbot.render import blocks as b
@@ -111,20 +112,7 @@ async def escalate(ctx: Context, qid: int, question: str) -> str:
     await ctx.services.outbox.add(rows)
     # Deliver now; whatever fails stays pending in the outbox and the delivery job retries it.
     for pending in rows:
-        for claimed in await ctx.services.outbox.claim(worker=ctx.reference, at=now, lease_seconds=300, limit=1,
-                                                       key=pending.key):
-            assert claimed.id is not None
-            try:
-                if claimed.basis == "ticket" and desk is not None:
-                    data = json.loads(claimed.text)
-                    await desk.open_ticket(subject=data["subject"], description=data["description"], tags=data["tags"])
-                else:
-                    await ctx.services.notifier.post(channel=channel, text=claimed.text,
-                                                     blocks=json.loads(claimed.blocks))
-            except HubbotError as exc:
-                await ctx.services.outbox.failed(claimed.id, at=now, error=str(exc), give_up=False)
-            else:
-                await ctx.services.outbox.delivered(claimed.id, at=now)
+        await deliver(ctx.services, ctx.fleet, at=now, worker=ctx.reference, key=pending.key)
     return "I've asked the support team, and someone will reply here."
 
 

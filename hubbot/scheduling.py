@@ -61,7 +61,7 @@ class CycleScheduler:
             await self._on_done(report)
 
     async def deliver_once(self) -> None:
-        from alerts.deliver import deliver
+        from hubbot.delivery import deliver
 
         try:
             await deliver(self._services(), self._fleet, at=datetime.now(UTC), worker=socket.gethostname())

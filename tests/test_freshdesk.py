@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from alerts.deliver import deliver
 from hubbot.adapters.freshdesk import FreshdeskTickets
+from hubbot.delivery import deliver
 from hubbot.errors import UpstreamError
 from hubbot.fleet import FreshdeskConfig
 from tests.support.fleet import MEMBER_A

@@ -1,6 +1,6 @@
-"""Sending what the outbox holds. Each row is claimed with a lease before it is sent, marked
-sent after; a failure leaves it pending for the next cycle, and one that still fails after a
-day is given up and reported to the engineers' channel."""
+"""Sending what the outbox holds: alerts, escalated questions, tickets. Each row is claimed with
+a lease before it is sent and marked sent after; a failure leaves it pending for the next try,
+and one that still fails after a day is given up and reported to the engineers' channel."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from alerts.messages import alert_buttons, undelivered_message
+from hubbot.chat import Block, action_id
 from hubbot.domain import Alert
 from hubbot.errors import HubbotError, UpstreamError
 from hubbot.fleet import Fleet
 from hubbot.ports import Services
+from hubbot.render import blocks as b
 
 log = logging.getLogger("hubbot.alerts")
 LEASE_SECONDS = 300
@@ -21,9 +22,13 @@ BATCH = 100
 WITH_BUTTONS = frozenset({"actual", "forecast", "spike"})
 
 
-async def deliver(services: Services, fleet: Fleet, *, at: datetime, worker: str) -> list[Alert]:
+async def deliver(
+    services: Services, fleet: Fleet, *, at: datetime, worker: str, key: str | None = None
+) -> list[Alert]:
+    """Send every pending row (or only the one with ``key``) that nobody else holds."""
     sent: list[Alert] = []
-    while batch := await services.outbox.claim(worker=worker, at=at, lease_seconds=LEASE_SECONDS, limit=BATCH):
+    while batch := await services.outbox.claim(worker=worker, at=at, lease_seconds=LEASE_SECONDS, limit=BATCH,
+                                               key=key):
         for alert in batch:
             if await _send(services, fleet, alert, at=at):
                 sent.append(alert)
@@ -59,3 +64,16 @@ async def _send(services: Services, fleet: Fleet, alert: Alert, *, at: datetime)
         return False
     await services.outbox.delivered(alert.id, at=at)
     return True
+
+
+def alert_buttons(alert_ref: str) -> Block:
+    return b.actions(
+        b.button("Acknowledge", action_id=action_id("alerts", "ack"), value=alert_ref),
+        b.button("Mute until period end", action_id=action_id("alerts", "mute"), value=alert_ref),
+    )
+
+
+def undelivered_message(community: str, key: str, error: str) -> tuple[str, str]:
+    head = f":warning: An alert for {community} could not be delivered for a day: {error[:300]}"
+    blocks = [b.section(head), b.context(f"alert `{key}` · check the channel ID and that hubbot is in the channel")]
+    return head, json.dumps(blocks)
