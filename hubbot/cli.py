@@ -234,7 +234,10 @@ def alerts_run(
 class _Quiet:
     """With --json the alerts are the output; when not sending to Slack, print nothing else."""
 
-    async def post(self, *, channel: str, text: str, blocks: object) -> None:
+    async def post(self, *, channel: str, text: str, blocks: object, thread_ts: str | None = None) -> str | None:
+        return None
+
+    async def update(self, *, channel: str, ts: str, text: str, blocks: object) -> None:
         return None
 
 

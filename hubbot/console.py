@@ -23,9 +23,18 @@ class PrintNotifier:
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
+        self._count = 0
 
-    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
-        print(f"── to {channel} ──\n{mrkdwn_to_text(text)}", file=self._out, flush=True)
+    async def post(
+        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
+    ) -> str | None:
+        self._count += 1
+        where = f"{channel}, thread {thread_ts}" if thread_ts else channel
+        print(f"── to {where} ──\n{mrkdwn_to_text(text)}", file=self._out, flush=True)
+        return f"{self._count}.0"
+
+    async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        print(f"  ↻ {mrkdwn_to_text(text)}", file=self._out, flush=True)
 
 
 def exit_code(reply: Reply) -> int:

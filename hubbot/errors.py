@@ -46,3 +46,12 @@ class UpstreamError(HubbotError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ToolFailed(UpstreamError):
+    """An outside program or API failed in a way a retry may not fix; ``output`` holds the last
+    lines it printed (already redacted) so the user can see why."""
+
+    def __init__(self, message: str, *, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output

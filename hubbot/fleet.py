@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hubbot.errors import NotFound, UserError
 
@@ -76,21 +76,80 @@ Provider = Annotated[
 ]
 
 
+class ChartConfig(_Model):
+    """A Helm chart: a local ``path`` (relative to this config), or ``name`` in ``repo``."""
+
+    path: str | None = Field(None, description="chart folder or .tgz, relative to this config")
+    repo: str | None = Field(None, pattern=r"^(https?|oci)://", description="chart repository URL")
+    name: str | None = Field(None, description="chart name in the repository")
+    version: str | None = Field(None, description="chart version (default: the path's own, or the repo's latest)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChartConfig:
+        if (self.path is None) == (self.name is None):
+            raise ValueError("give the chart either as path, or as repo and name")
+        if self.name is not None and self.repo is None:
+            raise ValueError("a chart given by name needs its repo")
+        return self
+
+
 class HubConfig(_Model):
     name: Name
     community: str
     domain: str
     tier: Literal["staging", "prod"] = "staging"
     binder: bool = False
+    chart: ChartConfig | None = Field(None, description="the hub's chart (default: its cluster's)")
+    values: list[str] = Field(default_factory=list, description="values files in the order applied")
+    secret_values: list[str] = Field(
+        default_factory=list, description="values files with secrets, applied last; never shown or logged")
+    health_url: str | None = Field(None, pattern=r"^https?://", description="default https://<domain>/hub/api/")
 
     @property
     def url(self) -> str:
         return f"https://{self.domain}/"
 
+    @property
+    def health(self) -> str:
+        return self.health_url or f"https://{self.domain}/hub/api/"
+
+
+class EksAccess(_Model):
+    """An EKS cluster: endpoint and CA from the EKS API, a token signed like ``aws eks get-token``."""
+
+    kind: Literal["eks"]
+    cluster_name: str
+    region: str
+    endpoint_url: str | None = Field(None, description="EKS API endpoint override (testing, proxies)")
+    sts_endpoint_url: str | None = Field(None, description="STS endpoint override (testing, proxies)")
+
+
+class GkeAccess(_Model):
+    """A GKE cluster: endpoint and CA from the GKE API, a token from Google application credentials."""
+
+    kind: Literal["gke"]
+    project: str
+    location: str
+    cluster_name: str
+    endpoint: str | None = Field(None, description="GKE API endpoint override (testing, private endpoints)")
+
+
+class KubeconfigAccess(_Model):
+    """A kubeconfig file (e.g. a mounted secret), such as one for a JetStream2 Magnum cluster."""
+
+    kind: Literal["kubeconfig"]
+    path: str = Field(description="kubeconfig file, relative to this config")
+    context: str | None = Field(None, description="context to use (default: the file's current-context)")
+
+
+KubeAccess = Annotated[EksAccess | GkeAccess | KubeconfigAccess, Field(discriminator="kind")]
+
 
 class ClusterConfig(_Model):
     name: Name
     provider: str
+    kubernetes: KubeAccess | None = Field(None, description="how hubbot reaches the cluster to deploy")
+    chart: ChartConfig | None = Field(None, description="default chart of this cluster's hubs")
     hubs: list[HubConfig] = Field(default_factory=list)
 
 
@@ -216,6 +275,16 @@ class AlertsConfig(_Model):
         return CommunityConfig._channel_id(value)
 
 
+class DeploysConfig(_Model):
+    """How deploys run. Times are seconds."""
+
+    concurrency: int = Field(4, ge=1, le=50, description="hubs deployed at once by deploy --all")
+    helm_timeout: int = Field(600, ge=10, le=7200, description="helm is killed after this long")
+    rollout_timeout: int = Field(600, ge=10, le=7200, description="how long workloads may take to become ready")
+    health_timeout: int = Field(10, ge=1, le=120, description="how long the health check may take")
+    poll_seconds: float = Field(5, gt=0, le=60, description="how often the rollout is checked")
+
+
 class FleetConfig(_Model):
     """The whole fleet. See ``examples/fleet.yaml`` for an annotated example."""
 
@@ -225,6 +294,7 @@ class FleetConfig(_Model):
     roles: RolesConfig = Field(default_factory=RolesConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     support: SupportConfig = Field(default_factory=SupportConfig)
+    deploys: DeploysConfig = Field(default_factory=DeploysConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +313,8 @@ class HubRef:
     cluster: str
     provider: str
     hub: HubConfig
+
+    chart: ChartConfig | None = None
 
     @property
     def qualified(self) -> str:
@@ -271,8 +343,11 @@ class Fleet:
         self.source = source
         self.communities = {c.name: c for c in config.communities}
         self.hubs = [
-            HubRef(cluster=cl.name, provider=cl.provider, hub=h) for cl in config.clusters for h in cl.hubs
+            HubRef(cluster=cl.name, provider=cl.provider, hub=h, chart=h.chart or cl.chart)
+            for cl in config.clusters for h in cl.hubs
         ]
+        self.clusters = {cl.name: cl for cl in config.clusters}
+        self.base = Path(source).parent if source != "<memory>" else Path.cwd()
         self._by_channel = {c.channel: c for c in config.communities if c.channel}
         self._providers: dict[str, list[str]] = {}
         for ref in self.hubs:

@@ -139,7 +139,7 @@ def cost_sources(fleet: Fleet, settings: Settings) -> Providers:
     sources: dict[str, CostSource] = {}
     mirrors: dict[str, BudgetMirror] = {}
     billing: dict[str, BillingCheck] = {}
-    base = Path(fleet.source).parent if fleet.source != "<memory>" else Path.cwd()
+    base = fleet.base
     for name, provider in fleet.config.providers.items():
         if isinstance(provider, CsvProvider):
             from hubbot.adapters.csv_costs import CsvCostSource
@@ -173,7 +173,7 @@ def knowledge_for(fleet: Fleet) -> dict[str, Knowledge]:
     """Docs collections for support answers: the fleet-wide one ("") and each community's own."""
     from hubbot.adapters.docs import LazyKnowledge
 
-    base = Path(fleet.source).parent if fleet.source != "<memory>" else Path.cwd()
+    base = fleet.base
     out: dict[str, Knowledge] = {}
     if fleet.config.support.docs:
         out[""] = LazyKnowledge([(base / d.path, d) for d in fleet.config.support.docs])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from hubbot.domain import (
     Alert,
@@ -14,11 +14,20 @@ from hubbot.domain import (
     Budget,
     CostBatch,
     CostReading,
+    Health,
+    HubLock,
+    Job,
+    JobState,
+    KubeTarget,
     LedgerLine,
     PendingAction,
+    PodCount,
     ProviderStatus,
+    ReleaseInfo,
+    ReleasePlan,
     SupportQuestion,
     SupportStats,
+    Workload,
 )
 from hubbot.faq import Answer
 
@@ -166,8 +175,15 @@ class AlertOutbox(Protocol):
 
 
 class Notifier(Protocol):
-    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
-        """Post a message; raise :class:`hubbot.errors.UpstreamError` if it could not be delivered."""
+    async def post(
+        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
+    ) -> str | None:
+        """Post a message (in a thread, if given); its timestamp, which names it for :meth:`update`.
+        Raise :class:`hubbot.errors.UpstreamError` if it could not be delivered."""
+        ...
+
+    async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        """Replace a message posted earlier. Raise :class:`hubbot.errors.UpstreamError` on failure."""
         ...
 
 
@@ -234,6 +250,126 @@ class PendingActions(Protocol):
         ...
 
 
+LineSink = Callable[[str], None]
+
+
+class Helm(Protocol):
+    """The helm executable. Every call takes a ``time_limit`` in seconds after which the process is
+    killed (also passed to helm's own ``--timeout``); failures raise :class:`hubbot.errors.ToolFailed` with the last lines of output, and a
+    missing executable raises :class:`hubbot.errors.UserError` saying how to install one. Output
+    lines are passed to ``on_line`` as they arrive (already redacted)."""
+
+    async def template(self, plan: ReleasePlan, *, time_limit: float) -> str:
+        """Render the chart locally (no cluster needed); the manifests as multi-document YAML."""
+        ...
+
+    async def upgrade(
+        self, plan: ReleasePlan, *, target: KubeTarget, time_limit: float, on_line: LineSink
+    ) -> ReleaseInfo:
+        """``helm upgrade --install`` (creating the namespace); the new release."""
+        ...
+
+    async def rollback(
+        self, name: str, namespace: str, *, revision: int | None, target: KubeTarget, time_limit: float,
+        on_line: LineSink,
+    ) -> None:
+        """Roll ``name`` back to ``revision`` (None: the previous one)."""
+        ...
+
+    async def status(self, name: str, namespace: str, *, target: KubeTarget, time_limit: float) -> ReleaseInfo | None:
+        """The deployed release, or None when there is none."""
+        ...
+
+    async def manifest(self, name: str, namespace: str, *, target: KubeTarget, time_limit: float) -> str | None:
+        """The live release's manifests, or None when there is no release."""
+        ...
+
+
+class Clusters(Protocol):
+    """The Kubernetes side: credentials, rollouts and pods."""
+
+    async def target(self, cluster: str) -> KubeTarget:
+        """Resolve credentials for ``cluster`` (EKS token, GKE endpoint and token, kubeconfig);
+        raise :class:`hubbot.errors.UpstreamError` (or ``UserError`` when not configured)."""
+        ...
+
+    async def workloads(self, target: KubeTarget, namespace: str) -> list[Workload]:
+        """Rollout state of every Deployment, DaemonSet and StatefulSet in ``namespace``."""
+        ...
+
+    async def pods(self, target: KubeTarget, namespace: str) -> PodCount: ...
+
+
+class HealthProbe(Protocol):
+    async def check(self, url: str, *, time_limit: float) -> Health:
+        """GET ``url``; never raises for HTTP or network failures (they are an unhealthy result)."""
+        ...
+
+
+class Background(Protocol):
+    """Work that outlives the request that started it (deploy jobs), by name."""
+
+    def start(self, name: str, work: Coroutine[Any, Any, JobState]) -> None: ...
+
+    def cancel(self, name: str) -> bool:
+        """Cancel the named work if it runs in this process; False if it does not."""
+        ...
+
+    def running(self) -> list[str]: ...
+
+    async def drain(self) -> list[JobState]:
+        """Wait for all started work; what each ended as."""
+        ...
+
+
+class JobStore(Protocol):
+    """Deploy jobs and the one-job-per-hub locks. :meth:`create` takes the hub's lock in the
+    same transaction, so two replicas can never both start a deploy of one hub."""
+
+    async def create(self, job: Job) -> Job | HubLock:
+        """Store a new job holding its hub's lock; if another job holds it, that lock instead."""
+        ...
+
+    async def get(self, job_id: int) -> Job | None: ...
+
+    async def update(self, job_id: int, **changes: Any) -> Job:
+        """Change fields of a job (ending it — a state that is not active — frees its lock)."""
+        ...
+
+    async def request_cancel(self, job_id: int) -> bool:
+        """Flag an active job to stop; False if it had already ended."""
+        ...
+
+    async def recent(
+        self, *, communities: Sequence[str] | None, active_only: bool, limit: int, batch: str | None = None
+    ) -> list[Job]:
+        """Newest first."""
+        ...
+
+    async def last(self, hub: str) -> Job | None:
+        """The newest deploy or rollback of ``hub`` that ended."""
+        ...
+
+    async def lock(self, hub: str) -> HubLock | None: ...
+
+    async def orphans(self, *, worker_prefix: str, stale_before: datetime) -> list[Job]:
+        """Active jobs whose worker is gone: started by a process on this host (``worker_prefix``)
+        that is not this one, or silent since ``stale_before``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeployPorts:
+    """What deploys need, bundled: absent where a process cannot deploy."""
+
+    jobs: JobStore
+    helm: Helm
+    clusters: Clusters
+    health: HealthProbe
+    background: Background
+    worker: str = "local"
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     """The ports a command or alert may use, bundled so handlers take one parameter."""
@@ -253,3 +389,4 @@ class Services:
     support: SupportLog | None = None
     knowledge: Mapping[str, Knowledge] = field(default_factory=dict)  # by community; "" for the whole fleet
     tickets: Mapping[str, Ticketing] = field(default_factory=dict)  # by community; "" for the whole fleet
+    deploys: DeployPorts | None = None

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # HUBBOT_OPENSTACK='{"jetstream2": {"id": "...", "secret": "..."}}', keyed by provider name
     openstack: dict[str, OpenStackCredential] = Field(default_factory=dict)
     freshdesk_api_key: SecretStr | None = None
+    # The helm v3 executable deploys run (HUBBOT_HELM); `make helm` puts one in .venv/bin
+    helm: str = "helm"
     # GCP budget notifications pushed by Pub/Sub to POST /gcp/budget/<provider>: the push
     # subscription's audience, and (optionally) the service accounts allowed to push
     gcp_push_audience: str | None = None

@@ -89,9 +89,22 @@ class RecordingNotifier:
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, str]] = []
+        self.threads: dict[str, str | None] = {}  # ts -> thread it was posted in
+        self.messages: dict[str, list[str]] = {}  # ts -> every text it had, oldest first
         self.failing: set[str] = set()
 
-    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+    async def post(
+        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
+    ) -> str | None:
         if channel in self.failing:
             raise UpstreamError(f"could not post to {channel}")
         self.posts.append((channel, text))
+        ts = f"{len(self.posts)}.000100"
+        self.threads[ts] = thread_ts
+        self.messages[ts] = [text]
+        return ts
+
+    async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        if channel in self.failing:
+            raise UpstreamError(f"could not update a message in {channel}")
+        self.messages.setdefault(ts, []).append(text)

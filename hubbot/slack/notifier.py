@@ -22,12 +22,29 @@ class SlackNotifier:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+    async def post(
+        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
+    ) -> str | None:
         try:
-            await self._client.chat_postMessage(channel=channel, text=text[:39000], blocks=list(blocks)[:50])
+            answer = await self._client.chat_postMessage(channel=channel, text=text[:39000], blocks=list(blocks)[:50],
+                                                         thread_ts=thread_ts)
         except SlackApiError as exc:
-            error = str(exc.response.get("error", "error"))
-            raise UpstreamError(f"Slack refused the message to {channel}: {error} — {_HINTS.get(error, 'see logs')}",
-                                retry_after=None) from None
+            raise _refused(channel, exc) from None
         except Exception as exc:  # transport failures after the client's own retries
             raise UpstreamError(f"could not reach Slack to post to {channel}: {exc.__class__.__name__}") from None
+        ts = answer.get("ts")
+        return str(ts) if ts else None
+
+    async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        try:
+            await self._client.chat_update(channel=channel, ts=ts, text=text[:39000], blocks=list(blocks)[:50])
+        except SlackApiError as exc:
+            raise _refused(channel, exc) from None
+        except Exception as exc:
+            raise UpstreamError(f"could not reach Slack to update a message in {channel}: "
+                                f"{exc.__class__.__name__}") from None
+
+
+def _refused(channel: str, exc: SlackApiError) -> UpstreamError:
+    error = str(exc.response.get("error", "error"))
+    return UpstreamError(f"Slack refused the message to {channel}: {error} — {_HINTS.get(error, 'see logs')}")
