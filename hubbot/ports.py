@@ -254,10 +254,11 @@ LineSink = Callable[[str], None]
 
 
 class Helm(Protocol):
-    """The helm executable. Every call takes a ``time_limit`` in seconds after which the process is
-    killed (also passed to helm's own ``--timeout``); failures raise :class:`hubbot.errors.ToolFailed` with the last lines of output, and a
-    missing executable raises :class:`hubbot.errors.UserError` saying how to install one. Output
-    lines are passed to ``on_line`` as they arrive (already redacted)."""
+    """The helm executable. Every call takes a ``time_limit`` in seconds after which the process
+    is killed (also passed to helm's own ``--timeout``); failures raise
+    :class:`hubbot.errors.ToolFailed` with the last lines of output, and a missing executable
+    raises :class:`hubbot.errors.UserError` saying how to install one. Output lines are passed to
+    ``on_line`` as they arrive (already redacted)."""
 
     async def template(self, plan: ReleasePlan, *, time_limit: float) -> str:
         """Render the chart locally (no cluster needed); the manifests as multi-document YAML."""
