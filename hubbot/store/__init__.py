@@ -6,6 +6,7 @@ from hubbot.store.budgets import SqlBudgets
 from hubbot.store.costs import SqlCostLedger
 from hubbot.store.db import Database
 from hubbot.store.events import SqlEventLedger
+from hubbot.store.jobs import SqlJobs
 from hubbot.store.pending import SqlPendingActions
 from hubbot.store.support import SqlSupportLog
 
@@ -16,6 +17,7 @@ __all__ = [
     "SqlBudgets",
     "SqlCostLedger",
     "SqlEventLedger",
+    "SqlJobs",
     "SqlPendingActions",
     "SqlSupportLog",
 ]

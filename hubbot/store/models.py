@@ -198,3 +198,47 @@ class ForecastRow(Base):
     end: Mapped[date] = mapped_column(Date, nullable=False)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class JobRow(Base):
+    """A deploy or rollback of one hub, with its stages' outcome and the tail of its log."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    hub: Mapped[str] = mapped_column(String(130), nullable=False)
+    community: Mapped[str] = mapped_column(String(64), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    stage: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    requested_by: Mapped[str] = mapped_column(String(32), nullable=False)
+    approved_by: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32), nullable=False)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    batch: Mapped[str | None] = mapped_column(String(32))
+    chart_version: Mapped[str | None] = mapped_column(String(64))
+    revision: Mapped[int | None] = mapped_column(Integer)
+    previous_revision: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str] = mapped_column(String(128), nullable=False, default="")
+    result: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    log: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    __table_args__ = (Index("ix_jobs_hub_id", "hub", "id"), Index("ix_jobs_state", "state", "id"),
+                      Index("ix_jobs_batch", "batch", "id"))
+
+
+class HubLockRow(Base):
+    """One row per hub being deployed: the primary key is what makes the lock exclusive."""
+
+    __tablename__ = "hub_locks"
+
+    hub: Mapped[str] = mapped_column(String(130), primary_key=True)
+    job_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    holder: Mapped[str] = mapped_column(String(32), nullable=False)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
