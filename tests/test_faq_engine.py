@@ -12,8 +12,12 @@ import pytest
 
 from hubbot.faq import Index
 from hubbot.faq.anchors import SlugCounter, render_md_inline, slugify
+from hubbot.faq.confidence import concept_mass, signals
 from hubbot.faq.markup import parse_file, parse_markdown, parse_rst
+from hubbot.faq.ranker import SYNONYM_WEIGHT, Ranker
+from hubbot.faq.sections import Section
 from hubbot.faq.stemmer import stem
+from hubbot.faq.text import RELATED, analyse, query_units, word_stem
 from hubbot.faq.typos import TypoMatcher, within_one_edit
 
 TREE = Path(__file__).parent / "data" / "faq" / "tree"
@@ -154,6 +158,73 @@ def test_stemmer_and_typos() -> None:
     assert TypoMatcher(Counter({"password": 3, "passwords": 1})).candidates("pasword") == ["password"]
 
 
+# --- general vocabulary: irregular forms, multi-word expressions, near-synonyms -----------------------------
+
+
+def _section(heading: str, body: str, path: str = "p.md") -> Section:
+    return Section(path, "Page", heading, ("Page", heading), 2, slugify(heading), None, body, "")
+
+
+def test_irregular_forms_and_expressions() -> None:
+    assert word_stem("ran") == word_stem("running") == stem("run")
+    assert word_stem("chosen") == stem("choose")
+    # A known multi-word expression adds one joined term; its words stay searchable on their own.
+    assert analyse("Shutting down the cluster") == ["shut", "down", "shutdown", "cluster"]
+    assert "login" in analyse("Log in with your university account")
+    # In a question the expression is one unit, so "turn" and "off" do not match on their own.
+    units = query_units("how do I turn off my server?")
+    assert [u.term for u in units] == ["turnoff", "server"]
+    assert units[0].surface == "turn off"
+    assert {"shutdown", "stop"} <= RELATED["turnoff"]
+    assert "user" in RELATED["student"] and "student" not in RELATED.get("user", frozenset())  # narrow -> broad
+
+
+def test_synonyms_reach_other_wording_but_exact_words_win() -> None:
+    ranker = Ranker([
+        _section("Shut down your server", "Use the control panel when you are finished."),
+        _section("Start your server", "Use the control panel to begin a session."),
+        _section("Remove a file", "Run rm in a terminal."),
+        _section("Delete a folder", "Run rmdir in a terminal."),
+    ])
+    hit = ranker.retrieve("how do I turn off my server").hits[0]
+    assert ranker.sections[hit.section].heading == "Shut down your server"
+    terms = {t.term: t for t in ranker.query_terms("how do I delete a file")}
+    assert terms["delet"].weight == 1.0 and terms["remov"].weight == SYNONYM_WEIGHT
+    assert terms["delet"].concept == terms["remov"].concept  # one concept: counted once
+    # "file" matches exactly in one section and "delete" in the other; the synonym "remove" only adds a little.
+    hits = ranker.retrieve("how do I delete a file").hits
+    assert {ranker.sections[h.section].heading for h in hits[:2]} == {"Remove a file", "Delete a folder"}
+    hits = ranker.retrieve("how do I remove a folder").hits
+    assert ranker.sections[hits[0].section].heading in {"Remove a file", "Delete a folder"}
+
+
+def test_a_concept_counts_once() -> None:
+    ranker = Ranker([
+        _section("Stop the cluster", "Stop, halt, kill, terminate or shut down the cluster."),
+        _section("Pause the notebook", "Stop the notebook kernel."),
+    ])
+    retrieval = ranker.retrieve("stop the cluster")
+    terms = retrieval.terms
+    primaries = [t for t in terms if t.primary]
+    assert len(terms) > len(primaries)  # synonyms are there, but the mass is one per concept
+    assert concept_mass(terms) == pytest.approx(sum(t.idf for t in primaries))
+    assert all(t.idf <= next(p.idf for p in primaries if p.concept == t.concept) for t in terms)  # capped
+    assert signals(ranker, retrieval)["coverage"] == pytest.approx(1.0)
+    # A section saying "stop" three ways gets no more for the concept than one saying it once (same length).
+    same = Ranker([_section("Notes", "Stop, halt and kill the cluster."),
+                   _section("More", "Stop the big red cluster.")])
+    scores = {same.sections[h.section].heading: h.score for h in same.retrieve("stop").hits}
+    assert scores["Notes"] == pytest.approx(scores["More"])
+
+
+def test_lexicon_words_are_not_typo_corrected() -> None:
+    ranker = Ranker([_section("What changed", "The changed settings are listed here.")])
+    terms = [t.term for t in ranker.query_terms("why was I charged twice")]
+    assert stem("changed") not in terms  # "charged" is an English word, not a typo of "changed"
+    typo = [t.term for t in ranker.query_terms("what chnaged")]
+    assert stem("changed") in typo
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -234,6 +305,10 @@ def test_refresh_on_file_change(tmp_path: Path) -> None:
         ("how do I make someone an admin user", {"jupyterhub/customizing/user-management.md",
                                                  "administrator/authentication.md"}),
         ("how do I uninstall jupyterhub from my cluster", {"jupyterhub/uninstall.md"}),
+        ("idle servers keep running and costing money, can they be shut down automatically",
+         {"jupyterhub/customizing/user-management.md"}),
+        ("how do I see the logs of a pod that keeps crashing", {"administrator/debug.md"}),
+        ("can users pick between a python and an R environment", {"jupyterhub/customizing/user-environment.md"}),
     ],
 )
 def test_holdout_answers_land_on_sensible_pages(question: str, pages: set[str]) -> None:
@@ -241,6 +316,15 @@ def test_holdout_answers_land_on_sensible_pages(question: str, pages: set[str]) 
     index = _holdout_index(root)
     cited = [c.path.removeprefix("zero-to-jupyterhub-k8s/") for c in index.answer(question).citations[:3]]
     assert pages & set(cited), (question, cited)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what's the best way to plot a histogram in matplotlib?", "how do I train a neural network on a TPU?"],
+)
+def test_holdout_out_of_scope_questions_are_left_unanswered(question: str) -> None:
+    index = _holdout_index(shared() / "holdout")
+    assert not index.answer(question).answered
 
 
 _HOLDOUT: dict[Path, Index] = {}

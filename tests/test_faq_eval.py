@@ -88,10 +88,10 @@ def test_answer_jsonl_and_eval_files(tmp_path: Path) -> None:
     assert result["strict@1"] == 1.0 and result["abstention"] == 1.0 and result["wrong_abstention"] == 0.0
 
 
-# Goals: strict@1 >= 0.80, page@3 >= 0.95, abstention >= 0.85, wrong abstention <= 0.10.  NOT all reached: the
-# floors below are the measured level (strict@1 0.625, page@1 0.875, page@3 0.917, abstention 0.50, wrong
-# abstention 0.00) minus a margin of about one question.
-FLOORS = {"strict@1": 0.58, "page@1": 0.83, "page@3": 0.87, "abstention": 0.33}
+# Goals: strict@1 >= 0.80, page@3 >= 0.95, abstention >= 0.85, wrong abstention <= 0.10.  Measured: strict@1 0.833,
+# page@1 0.958, page@3 1.00, abstention 0.833 (5 of 6), wrong abstention 0.083 (2 of 24): all goals but abstention
+# are reached.  The floors are the measured level minus a margin of about one question; the ceiling is the goal.
+FLOORS = {"strict@1": 0.79, "page@1": 0.91, "page@3": 0.95, "abstention": 0.66}
 CEILINGS = {"wrong_abstention": 0.10}
 
 

@@ -1,10 +1,17 @@
-"""Retrieval over sections: BM25F with field weights, typo and compound tolerance, proximity, page aggregation.
+"""Retrieval over sections: BM25F with field weights, typo and compound tolerance, near-synonyms, proximity, page
+aggregation.
 
-Scoring of a section ``s`` for query terms ``t`` (each with a query weight ``q_t``)::
+A question becomes concepts, one per word or known multi-word expression; a concept's alternatives are the word
+itself (weight 1), or its typo corrections when the docs do not know it, plus its near-synonyms from the general
+lexicon (reduced weights).  Scoring of a section ``s`` for concepts ``c`` with alternatives ``t`` (each with a
+query weight ``q_t``)::
 
     tf~(t, s)  = sum over fields f of  w_f * tf_f / (1 - b_f + b_f * len_f / avglen_f)
-    bm25f(s)   = sum_t  q_t * idf(t) * tf~ / (k1 + tf~)
+    bm25f(s)   = sum_c  max_{t in c}  q_t * idf(t) * tf~ / (k1 + tf~)
     score(s)   = bm25f(s) + PAGE_WEIGHT * bm25f(page of s) + proximity bonus
+
+Taking the best alternative of a concept (not the sum) means a section that says "stop", "shut down" and "kill"
+is not counted three times for one question word.
 
 Pages are indexed as documents of their own (title, all headings, all text), so a section on a page that matches
 the question as a whole is preferred over an isolated lucky match elsewhere.
@@ -20,7 +27,7 @@ from dataclasses import dataclass
 
 from hubbot.faq.sections import Section
 from hubbot.faq.stemmer import stem
-from hubbot.faq.text import STOP_WORDS, analyse, raw_tokens
+from hubbot.faq.text import RELATED, STOP_WORDS, analyse, query_units, raw_tokens
 from hubbot.faq.typos import TypoMatcher
 
 __all__ = ["K1", "Hit", "QueryTerm", "Ranker", "Retrieval"]
@@ -34,15 +41,20 @@ PAGE_FIELDS: dict[str, tuple[float, float]] = {"title": (2.0, 0.3), "headings": 
 PAGE_WEIGHT = 0.5
 PROXIMITY_WEIGHT = 0.1
 TYPO_WEIGHT = 0.6
+SYNONYM_WEIGHT = 0.6
 CANDIDATES = 60
 
 
 @dataclass(frozen=True, slots=True)
 class QueryTerm:
-    term: str  # stem
+    term: str  # stem, or the joined stems of a multi-word expression
     weight: float
-    idf: float  # idf at section level; the maximum idf for a term the index has never seen
+    # idf at section level, a synonym's capped at its question word's; for a word the index has never seen, its
+    # best synonym's idf, or the maximum idf when it has none
+    idf: float
     known: bool
+    concept: int = 0  # alternatives of one question word (the word, its typo fixes, its synonyms) share a concept
+    primary: bool = True  # the question's own word (False for typo fixes and synonyms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +94,31 @@ class _Postings:
         df = len(self.postings.get(term, ()))
         return math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
 
-    def score(self, terms: Sequence[tuple[str, float]], scores: dict[int, float]) -> None:
-        for term, qweight in terms:
-            postings = self.postings.get(term)
-            if not postings:
+    def score(self, terms: Sequence[QueryTerm], scores: dict[int, float]) -> None:
+        """Add each concept's contribution to ``scores``: the best of its alternatives in each doc.  An
+        alternative's idf is capped at the idf of the question's own word, so a rare synonym does not outweigh
+        the word the user actually wrote."""
+        concepts: dict[int, list[QueryTerm]] = defaultdict(list)
+        for t in terms:
+            if t.known and t.term in self.postings:
+                concepts[t.concept].append(t)
+        for alternatives in concepts.values():
+            cap = next((self.idf(t.term) for t in alternatives if t.primary), math.inf)
+            if len(alternatives) == 1:
+                t = alternatives[0]
+                factor = t.weight * min(self.idf(t.term), cap)
+                for doc, tf in self.postings[t.term]:
+                    scores[doc] = scores.get(doc, 0.0) + factor * tf / (K1 + tf)
                 continue
-            factor = qweight * self.idf(term)
-            for doc, tf in postings:
-                scores[doc] = scores.get(doc, 0.0) + factor * tf / (K1 + tf)
+            best: dict[int, float] = {}
+            for t in alternatives:
+                factor = t.weight * min(self.idf(t.term), cap)
+                for doc, tf in self.postings[t.term]:
+                    value = factor * tf / (K1 + tf)
+                    if value > best.get(doc, 0.0):
+                        best[doc] = value
+            for doc, value in best.items():
+                scores[doc] = scores.get(doc, 0.0) + value
 
 
 class Ranker:
@@ -130,49 +159,63 @@ class Ranker:
         self.max_idf = math.log(1.0 + (len(section_docs) + 0.5) / 0.5)
 
     def query_terms(self, question: str) -> list[QueryTerm]:
-        """Stemmed query terms with weights: typo corrections and joined compounds at reduced weight."""
-        raw = raw_tokens(question)
-        weights: dict[str, float] = {}
-        known: dict[str, bool] = {}
+        """Query terms grouped in concepts, one per question word or expression: the word itself (weight 1), or
+        its typo corrections (TYPO_WEIGHT) when the docs do not know it, plus its near-synonyms (SYNONYM_WEIGHT);
+        adjacent words that the docs write as one ("jupyter lab") add the joined word as a concept of its own."""
+        units = query_units(question)
+        postings = self._sections.postings
+        concepts: list[list[tuple[str, float, bool]]] = []
+        index_of: dict[str, int] = {}
 
-        def add(term: str, weight: float, is_known: bool) -> None:
-            if weight > weights.get(term, 0.0):
-                weights[term] = weight
-            known[term] = known.get(term, False) or is_known
+        def concept(alternatives: list[tuple[str, float, bool]]) -> None:
+            key = alternatives[0][0]
+            if key in index_of:
+                return
+            index_of[key] = len(concepts)
+            concepts.append(alternatives)
 
-        for first, second in itertools.pairwise(raw):
-            joined = first + second
-            if (first.isalpha() and second.isalpha() and joined in self.surface
-                    and first not in STOP_WORDS and second not in STOP_WORDS):
-                add(stem(joined), 1.0, True)
-        for token in raw:
-            if token in STOP_WORDS or len(token) < 2:
+        for first, second in itertools.pairwise(units):
+            joined = first.surface + second.surface
+            if (first.length == 1 and second.length == 1 and second.start == first.start + 1 and first.surface.isalpha()
+                    and second.surface.isalpha() and joined in self.surface):
+                concept([(stem(joined), 1.0, True)])
+        for unit in units:
+            if len(unit.surface) < 2:
                 continue
-            term = stem(token)
-            if term in self._sections.postings:
-                add(term, 1.0, True)
+            term = unit.term
+            synonyms = [(r, SYNONYM_WEIGHT, True) for r in sorted(RELATED.get(term, ())) if r in postings]
+            if term in postings:
+                concept([(term, 1.0, True), *synonyms])
                 continue
-            fixes = self.typos.candidates(token) if token.isalpha() else []
+            fixes = []
+            if unit.length == 1 and unit.surface.isalpha() and term not in RELATED:  # lexicon words are no typos
+                fixes = [stem(fix) for fix in self.typos.candidates(unit.surface)]
             if fixes:
-                for fix in fixes:
-                    add(stem(fix), TYPO_WEIGHT, True)
+                concept([(fix, TYPO_WEIGHT, True) for fix in dict.fromkeys(fixes)])
             else:
-                add(term, 1.0, False)
-        return [
-            QueryTerm(term, weight, self._sections.idf(term) if known[term] else self.max_idf, known[term])
-            for term, weight in weights.items()
-        ]
+                concept([(term, 1.0, False), *synonyms])
+        terms: list[QueryTerm] = []
+        for number, alternatives in enumerate(concepts):
+            head, head_weight, head_known = alternatives[0]
+            is_word = head_weight >= 1.0  # the question's own word (or joined compound), not a typo fix
+            cap = self._sections.idf(head) if is_word and head_known else math.inf
+            # A word the docs never use weighs the most, unless the lexicon maps it onto words they do use: then
+            # the concept weighs what its best synonym does.
+            unknown_idf = max((self._sections.idf(t) for t, _, k in alternatives[1:] if k), default=self.max_idf)
+            for position, (term, weight, known) in enumerate(alternatives):
+                idf = min(self._sections.idf(term), cap) if known else unknown_idf
+                terms.append(QueryTerm(term, weight, idf, known, number, is_word and position == 0))
+        return terms
 
     def retrieve(self, question: str, limit: int = 20) -> Retrieval:
         terms = self.query_terms(question)
-        pairs = [(t.term, t.weight) for t in terms if t.known]
         section_scores: dict[int, float] = {}
-        self._sections.score(pairs, section_scores)
+        self._sections.score(terms, section_scores)
         if not section_scores:
             return Retrieval(tuple(terms), ())
         page_scores: dict[int, float] = {}
-        self._pages.score(pairs, page_scores)
-        ordered = [t.term for t in terms if t.known and t.weight >= 1.0]
+        self._pages.score(terms, page_scores)
+        ordered = [t.term for t in terms if t.known and t.primary]
         query_pairs = list(itertools.pairwise(ordered))
         idf = {t.term: t.idf for t in terms}
         candidates = sorted(section_scores.items(), key=lambda item: -item[1])[:CANDIDATES]

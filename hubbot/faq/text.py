@@ -1,13 +1,18 @@
-"""Text normalisation shared by the index and the queries: unicode folding, contractions, tokens, stop words."""
+"""Text normalisation shared by the index and the queries: unicode folding, contractions, tokens, stop words,
+irregular word forms and multi-word expressions (see ``lexicon``)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from typing import NamedTuple
 
+from hubbot.faq.lexicon import BROADER, GROUPS, IRREGULAR
 from hubbot.faq.stemmer import stem
 
-__all__ = ["STOP_WORDS", "analyse", "fold", "raw_tokens", "sentences"]
+__all__ = ["RELATED", "STOP_WORDS", "Unit", "analyse", "expression_term", "fold", "query_units", "raw_tokens",
+           "sentences", "word_stem"]
 
 # General English function words, plus chat fillers and apostrophe-less contractions people type in chat.
 _STOP_TEXT = """
@@ -23,6 +28,8 @@ _STOP_TEXT = """
     hi hello hey thanks thank thx pls plz ok okay lol hmm guys folks anyone anybody somebody
     whats thats im ive id dont doesnt didnt cant wont isnt arent wasnt werent shouldnt couldnt wouldnt youre theyre
     weve theres heres hows whos
+    ones thing things stuff anything everything nothing somewhere anywhere everywhere anyway actually basically
+    maybe perhaps somehow sure guess seem seems seemed lot lots bunch
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
@@ -46,9 +53,97 @@ def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+def word_stem(token: str) -> str:
+    """Stem of one folded token, irregular forms first mapped to their base form ("ran" -> "run")."""
+    return stem(IRREGULAR.get(token, token))
+
+
+def expression_term(expression: str) -> str:
+    """The index term of a word or multi-word expression: its stems joined ("shutting down" -> "shutdown")."""
+    return "".join(word_stem(tok) for tok in _TOKEN.findall(fold(expression)))
+
+
+def _expressions() -> tuple[dict[str, list[tuple[str, ...]]], dict[str, frozenset[str]]]:
+    """Multi-word expressions by first stem (longest first), and each term's related terms."""
+    phrases: dict[str, set[tuple[str, ...]]] = {}
+    related: dict[str, set[str]] = {}
+    everything = [expr for group in GROUPS for expr in group]
+    everything += [expr for narrow, broad in BROADER for expr in narrow + broad]
+    for expression in everything:
+        stems = tuple(word_stem(tok) for tok in _TOKEN.findall(fold(expression)))
+        if len(stems) > 1:
+            phrases.setdefault(stems[0], set()).add(stems)
+    for group in GROUPS:
+        terms = {expression_term(expr) for expr in group}
+        for term in terms:
+            related.setdefault(term, set()).update(terms - {term})
+    for narrow, broad in BROADER:
+        targets = {expression_term(expr) for expr in broad}
+        for expr in narrow:
+            term = expression_term(expr)
+            related.setdefault(term, set()).update(targets - {term})
+    by_first = {first: sorted(seqs, key=len, reverse=True) for first, seqs in phrases.items()}
+    return by_first, {term: frozenset(terms) for term, terms in related.items()}
+
+
+_PHRASES, RELATED = _expressions()
+
+
+class Unit(NamedTuple):
+    """One unit of a question: a word, or a multi-word expression the lexicon knows."""
+
+    term: str  # stem, or the joined stems of an expression
+    surface: str  # the folded words as written
+    start: int  # position of its first token
+    length: int  # number of tokens
+
+
+def _match_phrase(stems: list[str], start: int) -> tuple[str, ...] | None:
+    for candidate in _PHRASES.get(stems[start], ()):
+        if tuple(stems[start : start + len(candidate)]) == candidate:
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _analyse(text: str) -> tuple[str, ...]:
+    tokens = _TOKEN.findall(fold(text))
+    stems = [word_stem(tok) for tok in tokens]
+    terms: list[str] = []
+    pending: dict[int, list[str]] = {}  # token position -> expression terms that end there
+    for i, tok in enumerate(tokens):
+        phrase = _match_phrase(stems, i) if stems[i] in _PHRASES else None
+        if phrase is not None:
+            pending.setdefault(i + len(phrase) - 1, []).append("".join(phrase))
+        if tok not in STOP_WORDS:
+            terms.append(stems[i])
+        terms.extend(pending.pop(i, ()))
+    return tuple(terms)
+
+
 def analyse(text: str) -> list[str]:
-    """Index terms of a text: folded, stop words removed, stemmed."""
-    return [stem(tok) for tok in _TOKEN.findall(fold(text)) if tok not in STOP_WORDS]
+    """Index terms of a text: folded, stop words removed, stemmed; a known multi-word expression adds its joined
+    term after its last word ("shut down the hub" -> shut, down, shutdown, hub)."""
+    return list(_analyse(text))
+
+
+def query_units(text: str) -> list[Unit]:
+    """The units of a question, in order: known multi-word expressions as one unit (their words are not repeated),
+    other non-stop words one each.  Stop words are dropped."""
+    tokens = _TOKEN.findall(fold(text))
+    stems = [word_stem(tok) for tok in tokens]
+    units: list[Unit] = []
+    i = 0
+    while i < len(tokens):
+        phrase = _match_phrase(stems, i) if stems[i] in _PHRASES else None
+        if phrase is not None:
+            units.append(Unit("".join(phrase), " ".join(tokens[i : i + len(phrase)]), i, len(phrase)))
+            i += len(phrase)
+            continue
+        if tokens[i] not in STOP_WORDS:
+            units.append(Unit(stems[i], tokens[i], i, 1))
+        i += 1
+    return units
 
 
 def sentences(text: str) -> list[str]:
