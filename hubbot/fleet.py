@@ -103,7 +103,9 @@ class HubConfig(_Model):
     values: list[str] = Field(default_factory=list, description="values files in the order applied")
     secret_values: list[str] = Field(
         default_factory=list, description="values files with secrets, applied last; never shown or logged")
-    health_url: str | None = Field(None, pattern=r"^https?://", description="default https://<domain>/hub/api/")
+    health_url: str | None = Field(
+        None, pattern=r"^https?://",
+        description="checked after each deploy; default https://<domain>/hub/api/ (a BinderHub's: /health)")
 
     @property
     def url(self) -> str:
@@ -111,7 +113,9 @@ class HubConfig(_Model):
 
     @property
     def health(self) -> str:
-        return self.health_url or f"https://{self.domain}/hub/api/"
+        if self.health_url:
+            return self.health_url
+        return f"https://{self.domain}/health" if self.binder else f"https://{self.domain}/hub/api/"
 
 
 class EksAccess(_Model):
@@ -279,8 +283,8 @@ class DeploysConfig(_Model):
     """How deploys run. Times are seconds."""
 
     concurrency: int = Field(4, ge=1, le=50, description="hubs deployed at once by deploy --all")
-    helm_timeout: int = Field(600, ge=10, le=7200, description="helm is killed after this long")
-    rollout_timeout: int = Field(600, ge=10, le=7200, description="how long workloads may take to become ready")
+    helm_timeout: int = Field(600, ge=1, le=7200, description="helm is killed after this long")
+    rollout_timeout: int = Field(600, ge=1, le=7200, description="how long workloads may take to become ready")
     health_timeout: int = Field(10, ge=1, le=120, description="how long the health check may take")
     poll_seconds: float = Field(5, gt=0, le=60, description="how often the rollout is checked")
 

@@ -54,11 +54,10 @@ def nbgitpuller(hub_url: str, repo: str, *, ref: str | None = None, path: str | 
     url, _, segments = _repo(repo)
     ref, path = _ref(ref), _path(path)
     folder = segments[-1]
-    params = {"repo": url}
-    if ref:
-        params["branch"] = ref
-    params["urlpath"] = f"lab/tree/{folder}/{path}" if path else f"lab/tree/{folder}"
-    return f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?{urlencode(params, quote_via=quote, safe='/')}"
+    urlpath = f"lab/tree/{folder}/{path}" if path else f"lab/tree/{folder}"
+    query = f"repo={quote(url, safe='')}" + (f"&branch={quote(ref, safe='')}" if ref else "")
+    query += f"&urlpath={quote(urlpath, safe='/')}"
+    return f"{hub_url.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
 def binder(binder_url: str, repo: str, *, ref: str | None = None, path: str | None = None) -> str:

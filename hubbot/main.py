@@ -7,11 +7,14 @@ import dataclasses
 import gc
 import json
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from socket import gethostname
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -28,6 +31,7 @@ from hubbot.ports import (
     BudgetMirror,
     Clock,
     CostSource,
+    DeployPorts,
     Directory,
     Knowledge,
     Notifier,
@@ -43,6 +47,7 @@ from hubbot.store import (
     SqlBudgets,
     SqlCostLedger,
     SqlEventLedger,
+    SqlJobs,
     SqlPendingActions,
     SqlSupportLog,
 )
@@ -198,6 +203,33 @@ def tickets_for(fleet: Fleet, settings: Settings) -> dict[str, Ticketing]:
     return {name: FreshdeskTickets(conf, api_key=key) for name, conf in wanted.items() if key is not None}
 
 
+def worker_name() -> str:
+    return f"{gethostname()}:{os.getpid()}"
+
+
+def helm_executable(settings: Settings) -> str:
+    """HUBBOT_HELM; when that is the default `helm` and none is on PATH, the one `make helm` put
+    beside the Python running hubbot (in .venv/bin)."""
+    if settings.helm == "helm" and shutil.which("helm") is None:
+        beside = Path(sys.executable).parent / "helm"
+        if beside.is_file():
+            return str(beside)
+    return settings.helm
+
+
+def deploy_ports(fleet: Fleet, settings: Settings, database: Database, redactor: Redactor) -> DeployPorts:
+    """Helm, the clusters, health checks and the job store, for deploys from this process."""
+    from hubbot.adapters.health import HttpHealth
+    from hubbot.adapters.helm import HelmCli
+    from hubbot.adapters.kube import KubeClusters
+    from hubbot.adapters.tasks import AsyncioBackground
+
+    return DeployPorts(jobs=SqlJobs(database), helm=HelmCli(helm_executable(settings), base=fleet.base,
+                                                           redact=redactor),
+                       clusters=KubeClusters(fleet), health=HttpHealth(), background=AsyncioBackground(),
+                       worker=worker_name())
+
+
 def build(
     settings: Settings,
     fleet: Fleet,
@@ -208,6 +240,7 @@ def build(
     notifier: Notifier | None = None,
     sources: dict[str, CostSource] | None = None,
     mirrors: dict[str, BudgetMirror] | None = None,
+    deploys: DeployPorts | None = None,
 ) -> Runtime:
     from commands import ALL
 
@@ -235,6 +268,7 @@ def build(
         support=SqlSupportLog(database),
         knowledge=knowledge_for(fleet),
         tickets=tickets_for(fleet, settings),
+        deploys=deploys or deploy_ports(fleet, settings, database, redactor),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
@@ -317,13 +351,45 @@ def web_app(
     check = RequestCheck(secret.get_secret_value(), max_age=runtime.settings.slack.max_request_age)
     scheduler = scheduler_for(runtime) if schedule else None
 
+    async def startup() -> None:
+        await sweep_jobs(runtime)
+        if scheduler is not None:
+            scheduler.start()
+
     async def shutdown() -> None:
         if scheduler is not None:
             scheduler.stop()
+        await stop_jobs(runtime)
         await runtime.aclose()
 
-    return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown,
-                      on_startup=scheduler.start if scheduler else None, budget_push=budget_push(runtime))
+    return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown, on_startup=startup,
+                      budget_push=budget_push(runtime))
+
+
+async def sweep_jobs(runtime: Runtime) -> None:
+    """At start: jobs a previous process of this host left running are marked interrupted, in their
+    threads too (jobs of other hosts are, once their heartbeat is stale; the scheduler re-checks)."""
+    if runtime.services.deploys is None:
+        return
+    from hubbot.deploys import Engine
+
+    try:
+        ended = await Engine(runtime.services, runtime.fleet).sweep()
+    except Exception:  # a sweep failure must not stop hubbot from starting
+        log.exception("could not check for interrupted deploy jobs")
+        return
+    for job in ended:
+        log.warning("deploy job #%s of %s was interrupted by a restart", job.id, job.hub)
+
+
+async def stop_jobs(runtime: Runtime) -> None:
+    """At shutdown: stop running jobs so each records that it was interrupted, and says so."""
+    deploys = runtime.services.deploys
+    if deploys is None:
+        return
+    for name in deploys.background.running():
+        deploys.background.cancel(name)
+    await deploys.background.drain()
 
 
 def budget_push(runtime: Runtime) -> Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None:
@@ -393,6 +459,7 @@ def socket(runtime: Runtime) -> None:
     async def main() -> None:
         handler = AsyncSocketModeHandler(slack.app, app_token.get_secret_value())
         scheduler = scheduler_for(runtime)
+        await sweep_jobs(runtime)
         if scheduler is not None:
             scheduler.start()
         try:
@@ -401,6 +468,7 @@ def socket(runtime: Runtime) -> None:
             if scheduler is not None:
                 scheduler.stop()
             await slack.drain()
+            await stop_jobs(runtime)
             await runtime.aclose()
 
     asyncio.run(main())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -353,9 +354,9 @@ class JobStore(Protocol):
 
     async def lock(self, hub: str) -> HubLock | None: ...
 
-    async def orphans(self, *, worker_prefix: str, stale_before: datetime) -> list[Job]:
-        """Active jobs whose worker is gone: started by a process on this host (``worker_prefix``)
-        that is not this one, or silent since ``stale_before``."""
+    async def orphans(self, *, worker: str, stale_before: datetime) -> list[Job]:
+        """Active jobs whose worker is gone: run by another process on this worker's host
+        (workers are named ``host:pid``), or silent since ``stale_before``."""
         ...
 
 
@@ -368,7 +369,8 @@ class DeployPorts:
     clusters: Clusters
     health: HealthProbe
     background: Background
-    worker: str = "local"
+    worker: str = "local:0"  # host:pid of this process
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep  # how rollout polling waits (tests pass their own)
 
 
 @dataclass(frozen=True, slots=True)

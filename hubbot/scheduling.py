@@ -67,6 +67,13 @@ class CycleScheduler:
             await deliver(self._services(), self._fleet, at=datetime.now(UTC), worker=socket.gethostname())
         except Exception:
             log.exception("outbox delivery failed")
+        if self._services().deploys is not None:
+            from hubbot.deploys import Engine
+
+            try:  # deploy jobs whose replica died: interrupted, and their threads say so
+                await Engine(self._services(), self._fleet).sweep()
+            except Exception:
+                log.exception("checking for interrupted deploy jobs failed")
 
     def start(self) -> None:
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore

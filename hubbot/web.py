@@ -93,7 +93,7 @@ def create_app(
     check: RequestCheck,
     ready: Callable[[], Awaitable[str | None]],
     on_shutdown: Callable[[], Awaitable[None]],
-    on_startup: Callable[[], None] | None = None,
+    on_startup: Callable[[], Awaitable[None]] | None = None,
     budget_push: Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None = None,
 ) -> SlackEndpoint:
     """``ready`` returns None when hubbot can serve, else the reason it cannot."""
@@ -101,7 +101,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if on_startup is not None:
-            on_startup()
+            await on_startup()
         yield
         await slack.drain()
         await on_shutdown()

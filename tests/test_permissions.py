@@ -43,9 +43,34 @@ ADMIN_SET = {
     "member_a": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
     "outsider": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
 }
+# `status` acts on a hub: a community is the wrong argument for whoever may run it, and without one the
+# arguments are wrong for anyone
+HUB_READ = {
+    "engineer": dict(none="usage", alpha="usage", beta="usage", hub_a=OK, hub_b=OK),
+    "leader_a": dict(none="usage", alpha="usage", beta=NO, hub_a=OK, hub_b=NO),
+    "leader_b": dict(none="usage", alpha=NO, beta="usage", hub_a=NO, hub_b=OK),
+    "member_a": dict(none="usage", alpha="usage", beta=NO, hub_a=OK, hub_b=NO),
+    "outsider": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+}
+# `binder status` likewise, and hub_a is not a BinderHub
+BINDER_READ = {role: {**row, "hub_a": "usage" if row["hub_a"] == OK else row["hub_a"]}
+               for role, row in HUB_READ.items()}
+# only engineers deploy; both test hubs are prod, so a deploy asks for approval (an "ok" reply)
+NOT_ENGINEER = dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO)
+DEPLOY = {"engineer": dict(none="usage", alpha="usage", beta="usage", hub_a=OK, hub_b=OK),
+          **{role: NOT_ENGINEER for role in ("leader_a", "leader_b", "member_a", "outsider")}}
+# `binder deploy` needs its hub argument before anything else is checked
+BINDER_DEPLOY = {"engineer": dict(none="usage", alpha="usage", beta="usage", hub_a="usage", hub_b=OK),
+                 **{role: {**NOT_ENGINEER, "none": "usage"} for role in ("leader_a", "leader_b", "member_a",
+                                                                         "outsider")}}
+# `jobs` takes no target; `cancel 1` names a job that does not exist
+JOBS = {role: {t: READ[role]["none"] for t in TARGETS} for role in ROLES}
+CANCEL = {"engineer": {t: "not_found" for t in TARGETS},
+          **{role: NOT_ENGINEER for role in ("leader_a", "leader_b", "member_a", "outsider")}}
 # how each command is typed with a target (default: "<command> <target>")
 TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}",
-            "ask": "ask how do I install a package"}
+            "ask": "ask how do I install a package", "jobs": "jobs", "cancel": "cancel 1",
+            "link": "link {target} https://github.com/org/repo"}
 EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "help": None,
     "whoami": None,
@@ -68,6 +93,13 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
         "member_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
         "outsider": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
     },
+    "status": HUB_READ,
+    "binder status": BINDER_READ,
+    "link": HUB_READ,
+    "deploy": DEPLOY,
+    "binder deploy": BINDER_DEPLOY,
+    "jobs": JOBS,
+    "cancel": CANCEL,
     "audit": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
         "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hubbot.domain import AuditEntry, HubLock, Job, JobState, PendingAction
+from hubbot.domain import AuditEntry, Health, HubLock, Job, JobState, PendingAction
 from hubbot.errors import UpstreamError
 
 
@@ -176,3 +176,15 @@ class MemoryJobs:
             return (j.worker.startswith(host) and j.worker != worker) or seen < stale_before
 
         return [j for _, j in sorted(self.jobs.items()) if j.state.active and gone(j)]
+
+
+class StaticHealth:
+    """Health answers given up front by URL (default: healthy), for command tests and the demo."""
+
+    def __init__(self, answers: dict[str, Health] | None = None) -> None:
+        self.answers = answers or {}
+        self.asked: list[str] = []
+
+    async def check(self, url: str, *, time_limit: float) -> Health:
+        self.asked.append(url)
+        return self.answers.get(url, Health(ok=True, status=200, detail='{"version": "demo"}', elapsed_ms=1))

@@ -25,11 +25,13 @@ providers:
 clusters:
   - name: aws-cluster
     provider: aws-test
+    chart: {{repo: "https://charts.example.org", name: basehub, version: "1.0.0"}}
     hubs:
       - {{name: staging, community: alpha, domain: staging.alpha.test, tier: staging}}
       - {{name: prod, community: alpha, domain: alpha.test, tier: prod}}
   - name: gcp-cluster
     provider: gcp-test
+    chart: {{repo: "https://charts.example.org", name: basehub, version: "1.0.0"}}
     hubs:
       - {{name: staging, community: beta, domain: staging.beta.test, tier: staging}}
       - {{name: beta-binder, community: beta, domain: binder.beta.test, tier: prod, binder: true}}

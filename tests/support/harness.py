@@ -4,7 +4,8 @@ end-to-end tests that speak signed HTTP like Slack does."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from hubbot.chat import Registry
 from hubbot.domain import AuditEntry
 from hubbot.fleet import load_fleet
 from hubbot.main import Runtime, build, web_app
+from hubbot.ports import Clock
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
 from hubbot.slack import SlackTransport
 from tests.support import signing
@@ -73,7 +75,8 @@ class Harness:
 
 
 @contextmanager
-def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None) -> Iterator[Harness]:
+def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, helm: str = "helm",
+            clock: Clock | None = None, pause: Callable[[float], Awaitable[None]] | None = None) -> Iterator[Harness]:
     standin = SlackStandIn()
     standin.usergroups[LEADERS_B_GROUP] = [LEADER_B]
     with ExitStack() as stack:
@@ -82,9 +85,13 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None) -> 
         settings = Settings(
             slack=SlackSettings(bot_token=SecretStr(BOT_TOKEN), signing_secret=SecretStr(signing.SECRET),
                                 api_url=f"{slack_served.url}/api/"),
-            database=DatabaseSettings(url=database_url or f"sqlite:///{tmp / 'hubbot.sqlite3'}"),
+            database=DatabaseSettings(url=database_url or f"sqlite:///{tmp / 'hubbot.sqlite3'}"), helm=helm,
         )
-        runtime = build(settings, load_fleet(fleet_file), registry=Registry((*ALL, *EXTRA)))
+        runtime = build(settings, load_fleet(fleet_file), registry=Registry((*ALL, *EXTRA)), clock=clock)
+        if pause is not None and runtime.services.deploys is not None:
+            runtime.services = dataclasses.replace(
+                runtime.services, deploys=dataclasses.replace(runtime.services.deploys, pause=pause))
+            runtime.dispatcher.services = runtime.services
         waits: list[float] = []
 
         async def record_sleep(seconds: float) -> None:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from commands import ALL
+from hubbot.adapters.helm import HelmCli
+from hubbot.adapters.kube import KubeClusters
 from hubbot.adapters.memory import (
     FrozenClock,
     MemoryAuditLog,
     MemoryEventLedger,
+    MemoryJobs,
     MemoryPendingActions,
     RecordingNotifier,
     StaticDirectory,
+    StaticHealth,
 )
+from hubbot.adapters.tasks import AsyncioBackground
 from hubbot.chat import CommandSpec, Invocation, Registry, Reply
 from hubbot.dispatch import Dispatcher
 from hubbot.fleet import Fleet, load_fleet
 from hubbot.main import knowledge_for
-from hubbot.ports import Services
+from hubbot.ports import DeployPorts, Services
 from hubbot.redact import Redactor
 from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger, SqlSupportLog
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
@@ -34,6 +40,10 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
                         directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
                         ledger=SqlCostLedger(db), budgets=SqlBudgets(db), outbox=SqlAlertOutbox(db),
                         notifier=RecordingNotifier(), support=SqlSupportLog(db), knowledge=knowledge_for(fleet))
+    # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).
+    services = dataclasses.replace(services, deploys=DeployPorts(
+        jobs=MemoryJobs(), helm=HelmCli(str(fleet_file.parent / "no-helm-here"), base=fleet.base),
+        clusters=KubeClusters(fleet), health=StaticHealth(), background=AsyncioBackground()))
     d = Dispatcher(fleet=fleet, registry=Registry((*ALL, *extra)), services=services, redact=Redactor(secrets))
     return d, audit
 

@@ -1,0 +1,156 @@
+"""Deploy fan-out benchmark: ``/hub deploy --all`` over 50 hubs with a helm stand-in whose
+``upgrade`` takes a fixed 1 s, at concurrency 10. The ideal wall time is 50 / 10 × 1 s = 5 s.
+
+Each hub really runs through hubbot's job pipeline: credentials (a kubeconfig), ``helm template``
+and ``helm status`` (the stand-in, instant), ``helm upgrade`` (1 s), the rollout read from a local
+Kubernetes API stand-in, and a health check against a local HTTP server. The baseline, measured in
+the same run, starts the same 50 stand-in upgrades (plus the same instant helm calls) with a bare
+semaphore of 10 and nothing else. The summary message's updates are timed to check they keep to
+about one a second.
+
+    python benchmarks/deploy_fanout.py [--hubs 50] [--concurrency 10] [--delay 1.0] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hubbot.chat import Invocation
+from hubbot.fleet import load_fleet
+from hubbot.main import build
+from hubbot.settings import DatabaseSettings, Settings
+from tests.support.deploy_env import CHART, VALUES, kubeconfig
+from tests.support.fake_helm import install_fake_helm
+from tests.support.hub_standin import HubStandIn
+from tests.support.kube_standin import KubeStandIn
+from tests.support.server import serve
+
+ENGINEER = "UBENCH001"
+
+
+class TimedNotifier:
+    """Counts posts and times every update of each message."""
+
+    def __init__(self) -> None:
+        self.updates: dict[str, list[float]] = {}
+        self.posts = 0
+
+    async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]],
+                   thread_ts: str | None = None) -> str | None:
+        self.posts += 1
+        return f"{self.posts}.0"
+
+    async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        self.updates.setdefault(ts, []).append(time.perf_counter())
+
+    def fastest_rate(self) -> float:
+        """The most updates any message got within one second."""
+        best = 0
+        for times in self.updates.values():
+            for i, start in enumerate(times):
+                best = max(best, sum(1 for t in times[i:] if t - start < 1.0))
+        return best
+
+
+def fleet_yaml(hubs: int, concurrency: int, hubs_url: str) -> str:
+    rows = "".join(f"      - {{name: hub{i:03d}, community: bench, domain: hub{i:03d}.bench.test, "
+                   f"values: ['{VALUES}/common.values.yaml'], health_url: '{hubs_url}/hub{i:03d}/hub/api/'}}\n"
+                   for i in range(hubs))
+    return f"""
+providers: {{bench-aws: {{kind: aws, account_id: "111122223333"}}}}
+clusters:
+  - name: bench
+    provider: bench-aws
+    kubernetes: {{kind: kubeconfig, path: kubeconfig.yaml}}
+    chart: {{path: "{CHART}"}}
+    hubs:
+{rows}communities: [{{name: bench, channel: CBENCH001}}]
+roles: {{engineers: [{ENGINEER}]}}
+deploys: {{concurrency: {concurrency}, helm_timeout: 60, rollout_timeout: 60, health_timeout: 5, poll_seconds: 1}}
+"""
+
+
+async def hubbot_run(tmp: Path, helm: Path, hubs: int) -> tuple[float, TimedNotifier, list[str]]:
+    settings = Settings(database=DatabaseSettings(url=f"sqlite:///{tmp / f'bench-{time.time_ns()}.sqlite3'}"),
+                        helm=str(helm))
+    notifier = TimedNotifier()
+    runtime = build(settings, load_fleet(tmp / "fleet.yaml"), notifier=notifier)
+    deploys = runtime.services.deploys
+    assert deploys is not None
+    started = time.perf_counter()
+    reply = await runtime.dispatcher.run(Invocation(user_id=ENGINEER, channel_id="CBENCH001",
+                                                    text="deploy --all"))
+    assert reply.ok, reply.text
+    states = await deploys.background.drain()
+    took = time.perf_counter() - started
+    await runtime.aclose()
+    return took, notifier, [s.value for s in states]
+
+
+async def baseline_run(helm: Path, hubs: int, concurrency: int) -> float:
+    slots = asyncio.Semaphore(concurrency)
+
+    async def call(*args: str) -> None:
+        proc = await asyncio.create_subprocess_exec(str(helm), *args, stdout=asyncio.subprocess.DEVNULL,
+                                                    stderr=asyncio.subprocess.DEVNULL)
+        await proc.wait()
+
+    async def one(i: int) -> None:
+        async with slots:
+            await asyncio.gather(call("template", f"hub{i:03d}", "chart"), call("status", f"hub{i:03d}"))
+            await call("upgrade", "--install", f"hub{i:03d}", "chart", "--output", "json")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(hubs)))
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hubs", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--delay", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    opts = parser.parse_args()
+    ideal = opts.hubs / opts.concurrency * opts.delay
+    kube, hub_api = KubeStandIn(), HubStandIn()
+    for i in range(opts.hubs):
+        kube.add_deployment(f"hub{i:03d}", "hub")
+        kube.make_ready(f"hub{i:03d}")
+    with tempfile.TemporaryDirectory() as name, ExitStack() as stack:
+        tmp = Path(name)
+        kube_url = stack.enter_context(serve(kube.app)).url
+        hubs_url = stack.enter_context(serve(hub_api.app)).url
+        (tmp / "kubeconfig.yaml").write_text(kubeconfig(kube_url))
+        (tmp / "fleet.yaml").write_text(fleet_yaml(opts.hubs, opts.concurrency, hubs_url))
+        helm = install_fake_helm(tmp, mode="slow", state=tmp / "helm.json", delay=opts.delay, only=["upgrade"])
+        ours, bases, rates = [], [], []
+        for _ in range(opts.rounds):
+            bases.append(asyncio.run(baseline_run(helm, opts.hubs, opts.concurrency)))
+            took, notifier, states = asyncio.run(hubbot_run(tmp, helm, opts.hubs))
+            assert states.count("succeeded") == opts.hubs, states
+            ours.append(took)
+            rates.append(notifier.fastest_rate())
+    hub_med, base_med = statistics.median(ours), statistics.median(bases)
+    print(f"deploy fan-out: {opts.hubs} hubs, concurrency {opts.concurrency}, helm upgrade {opts.delay:g} s; "
+          f"medians of {opts.rounds} rounds")
+    print(f"  ideal               {ideal:6.2f} s")
+    print(f"  bare helm calls     {base_med:6.2f} s  ({base_med / ideal:.3f} × ideal)")
+    print(f"  hubbot              {hub_med:6.2f} s  ({hub_med / ideal:.3f} × ideal, {hub_med / base_med:.3f} × bare)"
+          f"   runs: {', '.join(f'{t:.2f}' for t in ours)}")
+    print(f"  most updates of one message within a second: {max(rates)} (Slack allows about 1)")
+    print(f"  goal: within 10% of ideal -> {'met' if hub_med <= ideal * 1.1 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""``/hub deploy``, ``/hub binder deploy`` and the Roll back button.
+
+A deploy of a ``prod`` hub waits for a second engineer's approval; a ``staging`` one starts at
+once. Either way it becomes a job (see :mod:`hubbot.deploys`) whose thread shows each stage.
+``--dry-run`` renders the chart and compares it with the live release, changing nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hubbot import confirm
+from hubbot.access import Permission
+from hubbot.args import Arg, Opt, Signature
+from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
+from hubbot.deploys import Batch, Engine, LiveMessage, new_batch_id, plan_for, ports_of
+from hubbot.domain import HubLock, Job, JobState
+from hubbot.errors import NotFound, UsageError, UserError
+from hubbot.fleet import HubRef
+from hubbot.manifests import diff_manifests
+from hubbot.render import blocks as b
+
+_VERSION = re.compile(r"^v?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
+MAX_NAMES = 25
+
+
+def _version(ctx: Context) -> str | None:
+    version = ctx.args.text("chart-version")
+    if version is not None and not _VERSION.match(version):
+        raise UsageError(f"'{version[:40]}' is not a chart version (like 1.2.3 or 4.0.0-beta.1)")
+    return version
+
+
+def _hub(ctx: Context, *, binder: bool = False) -> HubRef:
+    if ctx.hub is None:
+        named = ctx.args.text("hub")
+        if named:
+            raise UsageError(f"'{named}' is a community; name one of its hubs (see `{PREFIX} hubs {named}`)")
+        raise UsageError(f"which hub? `{PREFIX} deploy <hub>`, or `{PREFIX} deploy --all`")
+    ref = ctx.fleet.hub(ctx.hub)
+    if binder and not ref.hub.binder:
+        raise UserError(f"{ref.qualified} is not a BinderHub (`binder: true` in the fleet config); "
+                        f"use `{PREFIX} deploy {ref.qualified}`")
+    return ref
+
+
+def busy(lock: HubLock, now_text: str = "") -> str:
+    return (f"{lock.hub} is busy: job #{lock.job_id} by <@{lock.holder}> holds it since "
+            f"{lock.since:%Y-%m-%d %H:%M} UTC{now_text}. Wait for it to finish, or `{PREFIX} cancel {lock.job_id}`.")
+
+
+async def _deploy(ctx: Context, *, binder: bool) -> Reply:
+    version = _version(ctx)
+    if ctx.args.flag("all"):
+        if binder:
+            raise UsageError(f"`{PREFIX} binder deploy` takes one hub; use `{PREFIX} deploy --all` for many")
+        if ctx.args.text("hub"):
+            raise UsageError("give either a hub or --all, not both")
+        return await _fan_out(ctx, version)
+    if ctx.args.text("tier") or ctx.args.text("cluster"):
+        raise UsageError("--tier and --cluster choose hubs for --all")
+    ref = _hub(ctx, binder=binder)
+    if ctx.args.flag("dry-run"):
+        return await _dry_run(ctx, ref, version)
+    plan_for(ctx.fleet, ref, chart_version=version)  # no chart: say so now, before anyone approves
+    payload = json.dumps({"hubs": [ref.qualified], "chart_version": version})
+    what = f"deploy {ref.qualified}" + (f" with chart version {version}" if version else "")
+    if ref.hub.tier == "prod" and ctx.approved_by is None:
+        return await confirm.request(ctx, action="start", payload=payload, summary=what, approval=True)
+    return await start_handler(ctx, payload)
+
+
+async def deploy_handler(ctx: Context) -> Reply:
+    return await _deploy(ctx, binder=False)
+
+
+async def binder_deploy_handler(ctx: Context) -> Reply:
+    return await _deploy(ctx, binder=True)
+
+
+async def _dry_run(ctx: Context, ref: HubRef, version: str | None) -> Reply:
+    ports = ports_of(ctx.services)
+    limits = ctx.fleet.config.deploys
+    plan = plan_for(ctx.fleet, ref, chart_version=version)
+    await ctx.progress(f"rendering {ref.qualified} with helm template…")
+    rendered = await ports.helm.template(plan, time_limit=limits.helm_timeout)
+    if ctx.fleet.clusters[ref.cluster].kubernetes is None:
+        live = None
+        note = (f"Cluster {ref.cluster} has no `kubernetes:` access in the fleet config, so nothing live was read: "
+                "every object is shown as new.")
+    else:
+        await ctx.progress(f"reading the live release of {ref.qualified}…")
+        target = await ports.clusters.target(ref.cluster)
+        live = await ports.helm.manifest(plan.name, plan.namespace, target=target, time_limit=limits.helm_timeout)
+        note = "" if live is not None else "There is no release yet: this would be its first install."
+    diff = diff_manifests(rendered, live)
+    head = f"Dry run of {ref.qualified}: {diff.summary()} — nothing was changed"
+    lines = [head]
+    blocks = [b.section(f"*{head}*")]
+    for label, names in (("add", diff.added), ("change", diff.changed), ("remove", diff.removed)):
+        if names:
+            shown = ", ".join(f"`{n}`" for n in names[:MAX_NAMES])
+            more = f" and {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else ""
+            lines.append(f"To {label}: {shown}{more}")
+            blocks.append(b.section(f"*To {label}:* {shown}{more}"))
+    chart = f"chart {plan.chart.rsplit('/', 1)[-1]}" + (f" {plan.version}" if plan.version else "")
+    context = f"{chart} · values: {', '.join(v.rsplit('/', 1)[-1] for v in plan.values) or 'chart defaults'}"
+    if plan.secret_values:
+        context += f" · {len(plan.secret_values)} secret values file(s), not shown"
+    if note:
+        lines.append(note)
+        blocks.append(b.context(note))
+    blocks.append(b.context(context))
+    lines.append(context)
+    return Reply(text="\n".join(lines), blocks=b.limit(blocks))
+
+
+def _chosen(ctx: Context) -> list[HubRef]:
+    tier, cluster = ctx.args.text("tier"), ctx.args.text("cluster")
+    if cluster and cluster not in ctx.fleet.clusters:
+        raise NotFound(f"unknown cluster '{cluster}' (clusters: {', '.join(ctx.fleet.clusters)})")
+    refs = [r for r in ctx.fleet.hubs if (tier is None or r.hub.tier == tier)
+            and (cluster is None or r.cluster == cluster) and r.hub.community in ctx.communities]
+    if not refs:
+        raise UserError("no hubs match" + (f" --tier {tier}" if tier else "") + (f" --cluster {cluster}" if cluster
+                                                                                 else ""))
+    return refs
+
+
+async def _fan_out(ctx: Context, version: str | None) -> Reply:
+    refs = _chosen(ctx)
+    without = [r.qualified for r in refs if r.chart is None]
+    if without:
+        raise UserError(f"these hubs have no chart in the fleet config: {', '.join(without[:10])}; narrow the "
+                        "choice with --tier/--cluster or add their charts")
+    payload = json.dumps({"hubs": [r.qualified for r in refs], "chart_version": version, "all": True})
+    prod = [r for r in refs if r.hub.tier == "prod"]
+    what = (f"deploy {len(refs)} hubs ({len(prod)} prod)" + (f" with chart version {version}" if version else ""))
+    if prod and ctx.approved_by is None:
+        return await confirm.request(ctx, action="start", payload=payload, summary=what, approval=True)
+    return await start_handler(ctx, payload)
+
+
+async def start_handler(ctx: Context, payload: str) -> Reply:
+    """Start the deploy jobs (after approval, for prod hubs)."""
+    data = json.loads(payload)
+    refs = [ctx.fleet.hub(h) for h in data["hubs"]]
+    version = data.get("chart_version")
+    if any(r.hub.community not in ctx.communities for r in refs):
+        raise UserError("you can no longer deploy some of these hubs")
+    engine = Engine(ctx.services, ctx.fleet)
+    channel, thread = ctx.invocation.channel_id, ctx.invocation.thread_ts
+    if not data.get("all"):
+        (ref,) = refs
+        started = await engine.start(ref, kind="deploy", requested_by=ctx.caller.user_id, channel=channel,
+                                     thread_ts=thread, approved_by=ctx.approved_by, chart_version=version)
+        if isinstance(started, HubLock):
+            raise UserError(busy(started))
+        await ctx.record_change(command="deploy", args=payload, community=ref.hub.community,
+                                detail=f"started job #{started.id} deploying {ref.qualified}")
+        return Reply(text=f":rocket: Deploying {ref.qualified} as job #{started.id} — progress in its thread. "
+                          f"`{PREFIX} cancel {started.id}` stops it.", public=ctx.approved_by is not None)
+    return await _start_batch(ctx, engine, refs, version)
+
+
+async def _start_batch(ctx: Context, engine: Engine, refs: list[HubRef], version: str | None) -> Reply:
+    channel = ctx.invocation.channel_id
+    title = f"Deploy of {len(refs)} hubs"
+    notifier = ctx.services.notifier
+    batch = Batch(id=new_batch_id(), slots=engine.slots(), hubs=[r.qualified for r in refs],
+                  message=LiveMessage(ctx.services, channel=channel, ts=None), title=title)
+    text, blocks = batch.render()
+    batch.message.ts = await notifier.post(channel=channel, text=text, blocks=blocks,
+                                           thread_ts=ctx.invocation.thread_ts)
+    started: list[Job] = []
+    for ref in refs:
+        job = await engine.start(ref, kind="deploy", requested_by=ctx.caller.user_id, channel=channel,
+                                 approved_by=ctx.approved_by, chart_version=version, batch=batch)
+        if isinstance(job, HubLock):
+            await batch.finished(ref.qualified, f":lock: {ref.qualified} · skipped: {busy(job)}")
+        else:
+            started.append(job)
+    ids = f"jobs #{started[0].id}–#{started[-1].id}" if started else "no jobs"
+    await ctx.record_change(command="deploy --all", args=",".join(batch.hubs), community=None,
+                            detail=f"batch {batch.id}: {ids}")
+    skipped = len(refs) - len(started)
+    return Reply(text=f":rocket: Deploying {len(started)} hubs, {ctx.fleet.config.deploys.concurrency} at a time "
+                      f"({ids})" + (f"; {skipped} skipped (busy)" if skipped else "") + " — the summary fills in "
+                      "as they finish.", public=ctx.approved_by is not None)
+
+
+async def rollback_handler(ctx: Context, value: str) -> Reply:
+    """The Roll back button of a failed deploy: back to the revision before it."""
+    ports = ports_of(ctx.services)
+    job = await ports.jobs.get(int(value)) if value.isdigit() else None
+    if job is None:
+        raise NotFound("that job is no longer known")
+    if job.kind != "deploy" or job.state is not JobState.FAILED or not job.previous_revision:
+        raise UserError(f"job #{job.id} has nothing to roll back to")
+    ref = ctx.fleet.hub(job.hub)
+    if ref.hub.community not in ctx.communities:
+        raise UserError(f"you can no longer change {ref.qualified}")
+    payload = json.dumps({"job": job.id})
+    if ref.hub.tier == "prod" and ctx.approved_by is None:
+        return await confirm.request(ctx, action="rollback-run", payload=payload, approval=True,
+                                     summary=f"roll {ref.qualified} back to revision {job.previous_revision}")
+    return await rollback_run(ctx, payload)
+
+
+async def rollback_run(ctx: Context, payload: str) -> Reply:
+    ports = ports_of(ctx.services)
+    job = await ports.jobs.get(int(json.loads(payload)["job"]))
+    if job is None:
+        raise NotFound("that job is no longer known")
+    ref = ctx.fleet.hub(job.hub)
+    started = await Engine(ctx.services, ctx.fleet).start(
+        ref, kind="rollback", requested_by=ctx.caller.user_id, channel=job.channel, thread_ts=job.thread_ts,
+        approved_by=ctx.approved_by, previous_revision=job.previous_revision)
+    if isinstance(started, HubLock):
+        raise UserError(busy(started))
+    await ctx.record_change(command="rollback", args=payload, community=ref.hub.community,
+                            detail=f"started job #{started.id} rolling {ref.qualified} back to revision "
+                                   f"{job.previous_revision}")
+    return Reply(text=f":rewind: Rolling {ref.qualified} back to revision {job.previous_revision} as job "
+                      f"#{started.id} — progress in the thread.", public=True)
+
+
+_HUB = Arg("hub", "the hub (cluster/hub, or hub when unique)", required=False)
+_DEPLOY_OPTS = (
+    Opt("dry-run", "render and compare with the live release; change nothing", kind="flag"),
+    Opt("chart-version", "deploy this chart version instead of the configured one"),
+)
+_ACTIONS = (ActionSpec("start", Permission.ENGINEER, start_handler),
+            ActionSpec("rollback", Permission.ENGINEER, rollback_handler),
+            ActionSpec("rollback-run", Permission.ENGINEER, rollback_run))
+
+DEPLOY = CommandSpec(
+    name="deploy",
+    summary="deploy or upgrade a hub (prod hubs need a second engineer's approval)",
+    handler=deploy_handler,
+    permission=Permission.ENGINEER,
+    signature=Signature(args=(_HUB,), opts=(
+        *_DEPLOY_OPTS,
+        Opt("all", "deploy every hub you may deploy (narrow with --tier/--cluster)", kind="flag"),
+        Opt("tier", "with --all: only hubs of this tier", choices=("staging", "prod")),
+        Opt("cluster", "with --all: only hubs on this cluster"),
+    )),
+    help="Runs credentials → helm template → helm upgrade --install → rollout → health check, shown live in a "
+         "thread. A failed deploy offers Roll back. One deploy per hub at a time.",
+    scope="hub",
+    slow=True,
+    actions=_ACTIONS,
+    examples=(f"{PREFIX} deploy demo-aws/staging --dry-run", f"{PREFIX} deploy staging",
+              f"{PREFIX} deploy --all --tier staging"),
+)
+BINDER_DEPLOY = CommandSpec(
+    name="binder deploy",
+    summary="deploy or upgrade a BinderHub",
+    handler=binder_deploy_handler,
+    permission=Permission.ENGINEER,
+    signature=Signature(args=(Arg("hub", "the BinderHub"),), opts=_DEPLOY_OPTS),
+    scope="hub",
+    slow=True,
+    actions=(ActionSpec("start", Permission.ENGINEER, start_handler),),
+    examples=(f"{PREFIX} binder deploy climate-binder --dry-run",),
+)

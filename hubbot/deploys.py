@@ -1,0 +1,437 @@
+"""Deploy and rollback jobs: one hub's stages run in order, shown live in one message of the
+thread, with the hub locked for the job's whole life.
+
+A deploy runs credentials → render (``helm template``) → upgrade (``helm upgrade --install``)
+→ rollout (workloads ready, through the Kubernetes API) → health (the hub answers). A rollback
+runs credentials → rollback → rollout → health. Each job is a row in the job store before it
+starts, so a cancel from any replica, a restart mid-job (the job is marked *interrupted* and
+its thread says so) or a failure at any stage ends it visibly and frees the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import deque
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from hubbot.chat import Block, action_id
+from hubbot.domain import AuditEntry, HubLock, Job, JobState, KubeTarget, Outcome, ReleaseInfo, ReleasePlan, Workload
+from hubbot.errors import HubbotError, ToolFailed, UserError
+from hubbot.fleet import Fleet, HubRef
+from hubbot.ports import DeployPorts, Services
+from hubbot.render import blocks as b
+from hubbot.rollout import summary as rollout_summary
+
+log = logging.getLogger("hubbot.jobs")
+T = TypeVar("T")
+STAGES = {
+    "deploy": ("credentials", "render", "upgrade", "rollout", "health"),
+    "rollback": ("credentials", "rollback", "rollout", "health"),
+}
+UPDATE_INTERVAL = timedelta(seconds=1)  # Slack allows about one update a second per message
+HEARTBEAT_EVERY = timedelta(seconds=20)
+STALE_AFTER = timedelta(minutes=2)  # an active job silent this long has lost its process
+EXCERPT_LINES = 15
+_ICON = {JobState.SUCCEEDED: ":white_check_mark:", JobState.FAILED: ":x:", JobState.CANCELLED: ":no_entry_sign:",
+         JobState.INTERRUPTED: ":warning:", JobState.QUEUED: ":hourglass:", JobState.RUNNING: ":rocket:"}
+
+
+def task_name(job_id: int) -> str:
+    return f"job-{job_id}"
+
+
+def ports_of(services: Services) -> DeployPorts:
+    if services.deploys is None:
+        raise UserError("deploys are not set up in this hubbot process")
+    return services.deploys
+
+
+def plan_for(fleet: Fleet, ref: HubRef, *, chart_version: str | None = None) -> ReleasePlan:
+    """The Helm release of a hub: named after the hub, in a namespace of the same name."""
+    chart = ref.chart
+    if chart is None:
+        raise UserError(f"{ref.qualified} has no chart: add `chart:` to the hub or to cluster {ref.cluster} "
+                        "in the fleet config")
+    source = str(fleet.base / chart.path) if chart.path else str(chart.name)
+    return ReleasePlan(
+        name=ref.hub.name, namespace=ref.hub.name, chart=source, repo=chart.repo,
+        version=chart_version or chart.version,
+        values=tuple(str(fleet.base / v) for v in ref.hub.values),
+        secret_values=tuple(str(fleet.base / v) for v in ref.hub.secret_values),
+    )
+
+
+def duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds // 60 % 60} min"
+
+
+class LiveMessage:
+    """One chat message updated in place, at most once per :data:`UPDATE_INTERVAL`: an update
+    that comes too soon is held and sent with the next one that may go; the final one always goes."""
+
+    def __init__(self, services: Services, *, channel: str, ts: str | None) -> None:
+        self._services = services
+        self._channel = channel
+        self.ts = ts
+        self._last: datetime | None = None
+        self._held: tuple[str, list[Block]] | None = None
+        self.sent = 0
+
+    async def show(self, text: str, blocks: list[Block], *, final: bool = False) -> None:
+        if self.ts is None:
+            return
+        now = self._services.clock.now()
+        if not final and self._last is not None and now - self._last < UPDATE_INTERVAL:
+            self._held = (text, blocks)
+            return
+        self._last, self._held = now, None
+        try:
+            await self._services.notifier.update(channel=self._channel, ts=self.ts, text=text, blocks=blocks)
+            self.sent += 1
+        except HubbotError as exc:  # progress is best effort; the job and its record go on
+            log.warning("could not update the message of a job: %s", exc)
+
+
+@dataclass
+class Batch:
+    """The jobs of one ``deploy --all``: at most ``concurrency`` run at once, and one summary
+    message fills in as they finish."""
+
+    id: str
+    slots: asyncio.Semaphore
+    hubs: list[str]
+    message: LiveMessage
+    title: str
+    lines: dict[str, str] = field(default_factory=dict)
+
+    async def finished(self, hub: str, line: str) -> None:
+        self.lines[hub] = line
+        text, blocks = self.render()
+        await self.message.show(text, blocks, final=len(self.lines) == len(self.hubs))
+
+    def render(self) -> tuple[str, list[Block]]:
+        done = len(self.lines)
+        ok = sum(1 for line in self.lines.values() if line.startswith(_ICON[JobState.SUCCEEDED]))
+        head = f"{self.title}: {done}/{len(self.hubs)} finished, {ok} succeeded"
+        rows = [self.lines.get(h, f":hourglass: {h}") for h in self.hubs]
+        body = "\n".join(rows)
+        return f"{head}\n{body}", b.limit([b.section(f"*{head}*"), *[b.section(r) for r in _chunks(rows)]])
+
+
+def _chunks(rows: Sequence[str], size: int = 20) -> list[str]:
+    return ["\n".join(rows[i:i + size]) for i in range(0, len(rows), size)]
+
+
+@dataclass
+class _Run:
+    """A running job's changing state, rendered into its live message."""
+
+    job: Job
+    stages: tuple[str, ...]
+    started: datetime
+    done: dict[str, timedelta] = field(default_factory=dict)
+    current: str = ""
+    note: str = ""
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+
+    def render(self, now: datetime) -> tuple[str, list[Block]]:
+        job = self.job
+        rows = []
+        for stage in self.stages:
+            if stage in self.done:
+                rows.append(f":white_check_mark: {stage} · {duration(self.done[stage])}")
+            elif stage == self.current:
+                rows.append(f":hourglass_flowing_sand: *{stage}* · {duration(now - self.started)}"
+                            + (f" · {self.note}" if self.note else ""))
+            else:
+                rows.append(f":white_small_square: {stage}")
+        head = f"{_ICON[JobState.RUNNING]} {job.kind.capitalize()} of *{job.hub}* · job #{job.id}"
+        return f"{head}\n" + "\n".join(rows), [b.section(head), b.section("\n".join(rows)), b.context(_who(job))]
+
+
+def _who(job: Job) -> str:
+    parts = [f"requested by <@{job.requested_by}>"]
+    if job.approved_by:
+        parts.append(f"approved by <@{job.approved_by}>")
+    if job.chart_version:
+        parts.append(f"chart version {job.chart_version}")
+    return " · ".join(parts)
+
+
+def ended_message(job: Job, *, excerpt: str = "") -> tuple[str, list[Block]]:
+    """The live message's final form (and what a restart leaves for an interrupted job)."""
+    excerpt = shorten(excerpt)
+    icon = _ICON.get(job.state, ":grey_question:")
+    took = f" in {duration(job.finished_at - job.started_at)}" if job.finished_at and job.started_at else ""
+    if job.state is JobState.SUCCEEDED:
+        head = f"{icon} {job.kind.capitalize()} of *{job.hub}* succeeded{took} · job #{job.id}"
+    else:
+        head = f"{icon} {job.kind.capitalize()} of *{job.hub}* {job.state.value} at *{job.stage or 'start'}*{took}"
+        head += f" · job #{job.id}"
+    blocks: list[Block] = [b.section(head)]
+    if job.result:
+        blocks.append(b.section(b.escape(job.result)))
+    if excerpt:
+        blocks.append(b.section("```" + excerpt.replace("```", "'''") + "```"))
+    blocks.append(b.context(_who(job)))
+    if job.state is JobState.FAILED and job.kind == "deploy" and job.previous_revision:
+        blocks.append(b.actions(b.button(f"Roll back to revision {job.previous_revision}",
+                                         action_id=action_id("deploy", "rollback"), value=str(job.id),
+                                         style="danger")))
+    text = f"{head}\n{job.result}" + (f"\n{excerpt}" if excerpt else "")
+    return text, blocks
+
+
+def shorten(output: str, *, lines: int = EXCERPT_LINES, width: int = 200, total: int = 2800) -> str:
+    """The last lines of a tool's output, each cut to ``width``, at most ``total`` characters."""
+    kept = [line if len(line) <= width else line[: width - 1] + "…" for line in output.splitlines()[-lines:]]
+    text = "\n".join(kept)
+    return text if len(text) <= total else "…" + text[-total + 1:]
+
+
+def summary_line(job: Job) -> str:
+    icon = _ICON.get(job.state, ":grey_question:")
+    if job.state is JobState.SUCCEEDED:
+        return f"{icon} {job.hub} · revision {job.revision} · job #{job.id}"
+    return f"{icon} {job.hub} · {job.state.value} at {job.stage or 'start'}: {job.result[:150]} · job #{job.id}"
+
+
+class Engine:
+    """Starts and runs jobs for one fleet over the services' ports."""
+
+    def __init__(self, services: Services, fleet: Fleet) -> None:
+        self.services = services
+        self.fleet = fleet
+        self.ports = ports_of(services)
+        self.limits = fleet.config.deploys
+
+    def slots(self) -> asyncio.Semaphore:
+        """How many jobs of one ``deploy --all`` may run at once."""
+        return asyncio.Semaphore(self.limits.concurrency)
+
+    # -- starting -------------------------------------------------------------------------
+
+    async def start(
+        self, ref: HubRef, *, kind: str, requested_by: str, channel: str, thread_ts: str | None = None,
+        approved_by: str | None = None, chart_version: str | None = None, previous_revision: int | None = None,
+        batch: Batch | None = None,
+    ) -> Job | HubLock:
+        """Create the job (taking the hub's lock), post its live message and start it.
+        Returns the lock instead when another job holds the hub."""
+        if kind == "deploy":
+            plan_for(self.fleet, ref, chart_version=chart_version)  # a hub without a chart fails here, not later
+        now = self.services.clock.now()
+        created = await self.ports.jobs.create(Job(
+            kind=kind, hub=ref.qualified, community=ref.hub.community, state=JobState.QUEUED,
+            requested_by=requested_by, approved_by=approved_by, channel=channel, created_at=now,
+            thread_ts=batch.message.ts if batch else thread_ts, batch=batch.id if batch else None,
+            chart_version=chart_version, previous_revision=previous_revision))
+        if isinstance(created, HubLock):
+            return created
+        assert created.id is not None
+        job = await self._post_live(created) if batch is None else created
+        self.ports.background.start(task_name(created.id), self.run(job, ref=ref, batch=batch))
+        return job
+
+    async def _post_live(self, job: Job) -> Job:
+        notifier = self.services.notifier
+        root = job.thread_ts
+        try:
+            if root is None:
+                root = await notifier.post(
+                    channel=job.channel, text=f"{job.kind.capitalize()} of {job.hub} (job #{job.id})",
+                    blocks=[b.section(f"{_ICON[JobState.RUNNING]} *{job.kind.capitalize()} of {job.hub}* · "
+                                      f"job #{job.id} · progress in the thread"), b.context(_who(job))])
+            ts = await notifier.post(channel=job.channel, text=f"Job #{job.id} is queued…",
+                                     blocks=[b.section(f":hourglass: Job #{job.id} is queued…")], thread_ts=root)
+        except HubbotError as exc:
+            log.warning("could not post the live message of job %s: %s", job.id, exc)
+            return job
+        assert job.id is not None
+        return await self.ports.jobs.update(job.id, thread_ts=root, message_ts=ts)
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run(self, job: Job, *, ref: HubRef, batch: Batch | None = None) -> JobState:
+        assert job.id is not None
+        live = LiveMessage(self.services, channel=job.channel, ts=job.message_ts)
+        run = _Run(job=job, stages=STAGES[job.kind], started=self.services.clock.now())
+        ticker: asyncio.Task[None] | None = None
+        try:
+            async with batch.slots if batch else contextlib.nullcontext():
+                now = self.services.clock.now()
+                run.job = await self.ports.jobs.update(job.id, state=JobState.RUNNING, started_at=now,
+                                                       heartbeat_at=now, worker=self.ports.worker)
+                if run.job.cancel_requested:
+                    raise asyncio.CancelledError
+                ticker = asyncio.get_running_loop().create_task(self._tick(run, live))
+                await self._stages(run, live, ref)
+            final = await self._end(run, JobState.SUCCEEDED, result=run.note)
+        except asyncio.CancelledError:
+            current = await self.ports.jobs.get(job.id)
+            cancelled = current is not None and current.cancel_requested
+            final = await self._end(run, JobState.CANCELLED if cancelled else JobState.INTERRUPTED,
+                                    result="cancelled on request" if cancelled
+                                    else "hubbot stopped while this job ran; check the hub with /hub status")
+        except HubbotError as exc:
+            excerpt = exc.output if isinstance(exc, ToolFailed) and exc.output else "\n".join(
+                list(run.lines)[-EXCERPT_LINES:])
+            final = await self._end(run, JobState.FAILED, result=str(exc), excerpt=excerpt)
+        except Exception as exc:
+            log.exception("job %s failed unexpectedly", job.id)
+            final = await self._end(run, JobState.FAILED, result=f"unexpected error ({exc.__class__.__name__}); "
+                                                                  "the details are in hubbot's log")
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+        if batch is not None:
+            await batch.finished(final.hub, summary_line(final))
+        else:
+            text, blocks = ended_message(final, excerpt=final.log if final.state is JobState.FAILED else "")
+            await live.show(text, blocks, final=True)
+        return final.state
+
+    async def _stages(self, run: _Run, live: LiveMessage, ref: HubRef) -> None:
+        job = run.job
+        limits = self.limits
+        target: KubeTarget = await self._stage(run, live, "credentials", self.ports.clusters.target(ref.cluster))
+        info: ReleaseInfo | None = None
+        if job.kind == "deploy":
+            plan = plan_for(self.fleet, ref, chart_version=job.chart_version)
+            helm, limit = self.ports.helm, limits.helm_timeout
+            # the live revision is read beside the render: it is what Roll back returns to
+            _, before = await self._stage(run, live, "render", asyncio.gather(
+                helm.template(plan, time_limit=limit),
+                helm.status(plan.name, plan.namespace, target=target, time_limit=limit)))
+            assert job.id is not None
+            if before is not None:
+                run.job = await self.ports.jobs.update(job.id, previous_revision=before.revision)
+            info = await self._stage(run, live, "upgrade", helm.upgrade(
+                plan, target=target, time_limit=limit, on_line=run.lines.append))
+            run.job = await self.ports.jobs.update(job.id, revision=info.revision)
+        else:
+            await self._stage(run, live, "rollback", self.ports.helm.rollback(
+                ref.hub.name, ref.hub.name, revision=job.previous_revision, target=target,
+                time_limit=limits.helm_timeout, on_line=run.lines.append))
+        ready = await self._stage(run, live, "rollout", self._rollout(run, live, target, ref.hub.name))
+        healthy = await self._stage(run, live, "health", self._health(ref))
+        revision = info.revision if info else run.job.previous_revision
+        chart = f" · chart {info.chart}" if info and info.chart else ""
+        run.note = f"revision {revision}{chart} · {ready} · {healthy}"
+
+    async def _stage(self, run: _Run, live: LiveMessage, name: str, work: Awaitable[T]) -> T:
+        run.current, run.note = name, ""
+        assert run.job.id is not None
+        run.job = await self.ports.jobs.update(run.job.id, stage=name)
+        await live.show(*run.render(self.services.clock.now()))
+        began = self.services.clock.now()
+        result = await work
+        run.done[name] = self.services.clock.now() - began
+        return result
+
+    async def _rollout(self, run: _Run, live: LiveMessage, target: KubeTarget, namespace: str) -> str:
+        clusters, clock = self.ports.clusters, self.services.clock
+        deadline = clock.now() + timedelta(seconds=self.limits.rollout_timeout)
+        while True:
+            workloads = await clusters.workloads(target, namespace)
+            text = rollout_summary(workloads)
+            failed = [w for w in workloads if w.failed]
+            if failed:
+                raise ToolFailed(f"{failed[0].kind} {failed[0].name} will not become ready: {failed[0].failed}",
+                                 output=_describe(workloads))
+            if all(w.done for w in workloads):
+                return text
+            if clock.now() >= deadline:
+                waiting = ", ".join(f"{w.kind} {w.name}" for w in workloads if not w.done)
+                raise ToolFailed(f"not ready after {self.limits.rollout_timeout} s: {waiting}",
+                                 output=_describe(workloads))
+            run.note = text
+            await live.show(*run.render(clock.now()))
+            await self.ports.pause(self.limits.poll_seconds)
+
+    async def _health(self, ref: HubRef) -> str:
+        url = ref.hub.health
+        health = await self.ports.health.check(url, time_limit=self.limits.health_timeout)
+        if not health.ok:
+            answer = f"HTTP {health.status}" if health.status else "no answer"
+            raise ToolFailed(f"health check {url} failed: {answer}", output=health.detail[:1500])
+        return f"healthy ({health.status}, {health.elapsed_ms} ms)"
+
+    async def _tick(self, run: _Run, live: LiveMessage) -> None:
+        """While the job runs: keep its heartbeat fresh, refresh the elapsed time shown, and
+        stop the job when a cancel was asked for on another replica."""
+        assert run.job.id is not None
+        last = self.services.clock.now()
+        while True:
+            await asyncio.sleep(min(self.limits.poll_seconds, HEARTBEAT_EVERY.total_seconds()))
+            now = self.services.clock.now()
+            await live.show(*run.render(now))
+            if now - last >= HEARTBEAT_EVERY:
+                last = now
+                current = await self.ports.jobs.update(run.job.id, heartbeat_at=now)
+                if current.cancel_requested:
+                    self.ports.background.cancel(task_name(run.job.id))
+                    return
+
+    async def _end(self, run: _Run, state: JobState, *, result: str, excerpt: str = "") -> Job:
+        assert run.job.id is not None
+        log_tail = excerpt or "\n".join(list(run.lines)[-EXCERPT_LINES:])
+        job = await self.ports.jobs.update(
+            run.job.id, state=state, result=result, finished_at=self.services.clock.now(),
+            stage=run.current, log=log_tail)
+        await self.services.audit.record(_audit_entry(job, at=self.services.clock.now()))
+        return job
+
+    # -- after a restart -----------------------------------------------------------------
+
+    async def sweep(self) -> list[Job]:
+        """Mark jobs whose process is gone as interrupted, and say so in their threads."""
+        now = self.services.clock.now()
+        ended = []
+        for job in await self.ports.jobs.orphans(worker=self.ports.worker, stale_before=now - STALE_AFTER):
+            assert job.id is not None
+            if self.ports.background.cancel(task_name(job.id)):
+                continue  # still running here after all; its own handler records the end
+            job = await self.ports.jobs.update(
+                job.id, state=JobState.INTERRUPTED, finished_at=now,
+                result="hubbot restarted while this job ran, so it did not finish: the release may be half "
+                       f"upgraded. Check it with `/hub status {job.hub}` and deploy again.")
+            await self.services.audit.record(_audit_entry(job, at=now))
+            text, blocks = ended_message(job)
+            with contextlib.suppress(HubbotError):
+                if job.message_ts:
+                    await self.services.notifier.update(channel=job.channel, ts=job.message_ts, text=text,
+                                                        blocks=blocks)
+                await self.services.notifier.post(channel=job.channel, text=text, blocks=blocks,
+                                                  thread_ts=job.thread_ts)
+            ended.append(job)
+        return ended
+
+
+def _describe(workloads: Sequence[Workload]) -> str:
+    return "\n".join(f"{w.kind}/{w.name}: {w.ready}/{w.desired} ready" + (f" ({w.failed})" if w.failed else "")
+                     for w in workloads)
+
+
+def _audit_entry(job: Job, *, at: datetime) -> AuditEntry:
+    return AuditEntry(at=at, user=job.requested_by, channel=job.channel, transport="job", command=job.kind,
+                      args=f"job #{job.id} {job.hub}", outcome=Outcome.CHANGED if job.state is JobState.SUCCEEDED
+                      else Outcome.ERROR, community=job.community, hub=job.hub,
+                      detail=f"{job.state.value} at {job.stage}: {job.result}"[:500]
+                      + (f" (approved by {job.approved_by})" if job.approved_by else ""))
+
+
+def new_batch_id() -> str:
+    return secrets.token_hex(6)
+

@@ -1,0 +1,104 @@
+"""Everything a deploy test talks to: the Kubernetes API stand-in, the hubs' health endpoints,
+a kubeconfig pointing at the stand-in, a fleet using the test chart, and a helm stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tests.support.fake_helm import install_fake_helm, read_state
+from tests.support.fleet import CHANNEL_A, CHANNEL_B, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A
+from tests.support.hub_standin import HubStandIn
+from tests.support.kube_standin import KubeStandIn
+from tests.support.server import serve
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CHART = DATA / "charts" / "testhub"
+VALUES = DATA / "deploy"
+KUBE_TOKEN = "kube-token-SECRET-0123456789"
+STAGING, PROD, BINDER, OFFLINE = "aws-cluster/staging", "aws-cluster/prod", "aws-cluster/binder", "js2-cluster/class"
+
+
+def fleet_yaml(*, hubs_url: str, concurrency: int = 2, extra_staging: int = 0) -> str:
+    more = "".join(
+        f"      - {{name: extra{i}, community: alpha, domain: extra{i}.alpha.test,"
+        f" values: [{VALUES}/common.values.yaml], health_url: '{hubs_url}/extra{i}/hub/api/'}}\n"
+        for i in range(extra_staging))
+    return f"""
+providers:
+  aws-test: {{kind: aws, account_id: "111122223333", region: us-west-2}}
+  js2-test: {{kind: openstack, auth_url: "https://keystone.test:5000/v3", project: TRA000001}}
+clusters:
+  - name: aws-cluster
+    provider: aws-test
+    kubernetes: {{kind: kubeconfig, path: kubeconfig.yaml, context: standin}}
+    chart: {{path: "{CHART}"}}
+    hubs:
+      - {{name: staging, community: alpha, domain: staging.alpha.test, tier: staging,
+         values: ["{VALUES}/common.values.yaml", "{VALUES}/staging.values.yaml"],
+         secret_values: ["{VALUES}/secret.values.yaml"], health_url: "{hubs_url}/staging/hub/api/"}}
+      - {{name: prod, community: alpha, domain: alpha.test, tier: prod, values: ["{VALUES}/common.values.yaml"],
+         health_url: "{hubs_url}/prod/hub/api/"}}
+      - {{name: binder, community: beta, domain: binder.beta.test, tier: staging, binder: true,
+         health_url: "{hubs_url}/binder/health"}}
+{more}  - name: js2-cluster
+    provider: js2-test
+    chart: {{path: "{CHART}"}}
+    hubs:
+      - {{name: class, community: alpha, domain: class.alpha.test}}
+communities:
+  - {{name: alpha, channel: {CHANNEL_A}, leaders: [{LEADER_A}], members: [{MEMBER_A}]}}
+  - {{name: beta, channel: {CHANNEL_B}}}
+roles:
+  engineers: [{ENGINEER}, {ENGINEER_2}]
+deploys: {{concurrency: {concurrency}, helm_timeout: 2, rollout_timeout: 30, health_timeout: 1, poll_seconds: 5}}
+"""
+
+
+def kubeconfig(server: str, token: str = KUBE_TOKEN) -> str:
+    return yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "standin",
+        "clusters": [{"name": "standin", "cluster": {"server": server}}],
+        "users": [{"name": "hubbot", "user": {"token": token}}],
+        "contexts": [{"name": "standin", "context": {"cluster": "standin", "user": "hubbot"}}],
+    })
+
+
+@dataclass
+class DeployEnv:
+    tmp: Path
+    kube: KubeStandIn
+    hubs: HubStandIn
+    kube_url: str
+    hubs_url: str
+    fleet_file: Path
+    state: Path
+
+    def helm(self, mode: str = "ok", **settings: object) -> str:
+        folder = self.tmp / "bin"
+        folder.mkdir(exist_ok=True)
+        return str(install_fake_helm(folder, mode=mode, state=self.state, **settings))
+
+    def helm_calls(self) -> list[list[str]]:
+        return [list(c) for c in read_state(self.state)["calls"]]
+
+    def write_fleet(self, **kw: int) -> Path:
+        self.fleet_file.write_text(fleet_yaml(hubs_url=self.hubs_url, **kw))
+        return self.fleet_file
+
+
+@contextmanager
+def deploy_env(tmp: Path) -> Iterator[DeployEnv]:
+    kube, hubs = KubeStandIn(token=KUBE_TOKEN), HubStandIn()
+    with ExitStack() as stack:
+        kube_served = stack.enter_context(serve(kube.app))
+        hubs_served = stack.enter_context(serve(hubs.app))
+        (tmp / "kubeconfig.yaml").write_text(kubeconfig(kube_served.url))
+        env = DeployEnv(tmp=tmp, kube=kube, hubs=hubs, kube_url=kube_served.url, hubs_url=hubs_served.url,
+                        fleet_file=tmp / "fleet.yaml", state=tmp / "helm-state.json")
+        env.write_fleet()
+        yield env

@@ -1,0 +1,234 @@
+"""A stand-in for the helm executable, for testing :mod:`hubbot.adapters.helm` without a cluster.
+
+:func:`install_fake_helm` writes an executable ``helm`` wrapper that runs this file with the test's
+Python and points it at a JSON state file (env ``FAKE_HELM_STATE``). The state's ``mode`` picks the
+behaviour:
+
+``ok``
+    ``upgrade`` prints the release as JSON with a revision that grows with each call; ``status``
+    prints it (or ``Error: release: not found`` and exit 1 before the first upgrade); ``rollback``
+    succeeds; ``get manifest`` prints the stored manifest; ``template`` prints a fixed manifest.
+``fail``
+    prints a few lines, then ``Error: UPGRADE FAILED: ...`` and exits 1.
+``hang``
+    starts a child in the same process group, prints both PIDs and sleeps far past any test's limit
+    (ignoring SIGTERM when the state has ``"ignore_term": true``).
+``flood``
+    prints about 5 MB of lines on stdout and stderr, plus one very long line, then fails.
+``slow``
+    sleeps ``delay`` seconds from the state, then behaves like ``ok``.
+``echo-secret``
+    prints every ``--values`` file (and the base64 of each value in it) and fails.
+
+With ``"only": [verbs]`` in the state (e.g. ``["upgrade"]``, ``["get manifest"]``), the mode applies
+to those commands only and every other command behaves as in ``ok``.
+
+Every run appends its arguments to the state's ``calls``, and for a ``--kubeconfig`` file, what it
+found in it to ``kubeconfigs``; ``envs`` gets the names of the environment variables it was given.
+Runs may overlap, so the state is changed under an exclusive lock on a file next to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MANIFEST = """---
+# Source: testhub/templates/configmap.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: hub-config
+data:
+  ANNOUNCEMENT: "hello"
+---
+# Source: testhub/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: hub
+spec:
+  replicas: 1
+"""
+_KEPT: dict[str, Any] = {"revision": 0, "release": None, "calls": [], "kubeconfigs": [], "envs": []}
+_VALUE_FLAGS = {
+    "--namespace", "--repo", "--version", "--values", "--timeout", "--output", "--kubeconfig", "--kube-context",
+}
+
+
+def install_fake_helm(folder: Path, *, mode: str, state: Path, **settings: Any) -> Path:
+    """Write ``folder/helm`` running the stand-in in ``mode`` with ``state``; its path.
+
+    ``settings`` (``delay``, ``ignore_term``, ``only``, ``release``...) replace those of an earlier
+    install; the state file keeps its release, revision and recorded calls.
+    """
+    old = read_state(state) if state.exists() else {}
+    kept = {key: old.get(key, empty) for key, empty in _KEPT.items()}
+    state.write_text(json.dumps({**kept, "mode": mode, **settings}))
+    wrapper = folder / "helm"
+    script = Path(__file__).resolve()
+    wrapper.write_text(
+        f"#!/bin/sh\nFAKE_HELM_STATE={shlex.quote(str(state))}\nexport FAKE_HELM_STATE\n"
+        f'exec {shlex.quote(sys.executable)} {shlex.quote(str(script))} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def read_state(state: Path) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(state.read_text())
+    return result
+
+
+@contextlib.contextmanager
+def _locked(state: Path) -> Iterator[dict[str, Any]]:
+    """The state, written back when the block ends; other runs wait meanwhile."""
+    with open(f"{state}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = read_state(state)
+        yield data
+        state.write_text(json.dumps(data))
+
+
+def _options(args: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    positional: list[str] = []
+    options: dict[str, list[str]] = {}
+    rest = iter(args)
+    for arg in rest:
+        if arg in _VALUE_FLAGS:
+            options.setdefault(arg, []).append(next(rest))
+        elif arg.startswith("-"):
+            options.setdefault(arg, [])
+        else:
+            positional.append(arg)
+    return positional, options
+
+
+def _kubeconfig(path: str) -> dict[str, Any]:
+    """What a kubeconfig (JSON or YAML, as users write them) holds for its first cluster and user."""
+    config = yaml.safe_load(Path(path).read_text())
+    cluster = config["clusters"][0]["cluster"]
+    return {
+        "path": path, "mode": oct(os.stat(path).st_mode & 0o777), "server": cluster["server"],
+        "ca_data": cluster.get("certificate-authority-data"), "token": config["users"][0]["user"].get("token"),
+    }
+
+
+def _not_found() -> int:
+    print("Error: release: not found", file=sys.stderr)
+    return 1
+
+
+def _ok(positional: list[str], options: dict[str, list[str]], state: Path) -> int:
+    verb = positional[0]
+    namespace = options.get("--namespace", ["default"])[-1]
+    with _locked(state) as data:
+        release = data["release"]
+        if verb == "version":
+            print("v3.17.3+fake")
+        elif verb == "template":
+            print(MANIFEST, end="")
+        elif verb == "upgrade":
+            print("a warning helm prints on stderr", file=sys.stderr)
+            data["revision"] += 1
+            version = options.get("--version", ["0.1.0"])[-1]
+            data["release"] = release = {
+                "name": positional[1], "namespace": namespace, "version": data["revision"],
+                "info": {"status": "deployed", "last_deployed": "2025-01-02T03:04:05.678Z", "notes": ""},
+                "chart": {"metadata": {"name": "testhub", "version": version, "appVersion": "5.2.1"}},
+                "config": {}, "manifest": MANIFEST,
+            }
+            print(json.dumps(release))
+        elif release is None or release["name"] != positional[-1 if verb == "get" else 1]:
+            return _not_found()
+        elif verb == "status":
+            print(json.dumps(release))
+        elif verb == "get":
+            print(release["manifest"], end="")
+        elif verb == "rollback":
+            data["revision"] += 1
+            release["version"] = data["revision"]
+            print("Rollback was a success! Happy Helming!")
+        else:
+            print(f"Error: unknown command {verb!r} for fake helm", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _hang(ignore_term: bool) -> int:
+    if ignore_term:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # The child inherits the pipes and stays in this process group: the adapter must end it too.
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    print(f"fake helm pid {os.getpid()} child {child.pid}", flush=True)
+    time.sleep(600)
+    return 0
+
+
+def _flood() -> int:
+    line = "level=debug msg=" + "x" * 90
+    for number in range(25_000):
+        print(f"{number} {line}")
+        print(f"{number} {line}", file=sys.stderr)
+    print("y" * 200_000)
+    print("Error: flood of output", file=sys.stderr)
+    return 1
+
+
+def _echo_secret(options: dict[str, list[str]]) -> int:
+    texts = [Path(path).read_text() for path in options.get("--values", [])]
+    for text in texts:
+        for line in text.splitlines():
+            print(f"values: {line}")  # what a debug run of helm would print, on both streams
+            print(f"values: {line}", file=sys.stderr)
+            key, colon, value = line.partition(":")
+            if colon and value.strip():
+                encoded = base64.b64encode(value.strip().encode()).decode()
+                print(f"{key.strip()}: {encoded}", file=sys.stderr)
+    print(f"Error: UPGRADE FAILED: cannot patch with values {texts!r}", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str]) -> int:
+    state = Path(os.environ["FAKE_HELM_STATE"])
+    positional, options = _options(argv)
+    with _locked(state) as data:
+        data["calls"].append(argv)
+        data["envs"].append(sorted(os.environ))
+        if "--kubeconfig" in options and Path(options["--kubeconfig"][0]).is_file():
+            data["kubeconfigs"].append(_kubeconfig(options["--kubeconfig"][0]))
+        settings = dict(data)
+    verb = " ".join(positional[:2]) if positional[:1] == ["get"] else " ".join(positional[:1])
+    only = settings.get("only")
+    mode = settings["mode"] if only is None or verb in only else "ok"
+    if mode == "fail":
+        print('Release "hub" does not exist. Installing it now.')
+        print("coalesce.go:237: warning: skipped value for hub.config: Not a table.", file=sys.stderr)
+        print("Error: UPGRADE FAILED: cannot patch \"hub\" with kind Deployment: field is immutable", file=sys.stderr)
+        return 1
+    if mode == "hang":
+        return _hang(bool(settings.get("ignore_term")))
+    if mode == "flood":
+        return _flood()
+    if mode == "echo-secret":
+        return _echo_secret(options)
+    if mode == "slow":
+        time.sleep(float(settings.get("delay", 0)))
+    return _ok(positional, options, state)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
