@@ -64,6 +64,10 @@ async def _deploy(ctx: Context, *, binder: bool) -> Reply:
     if ctx.args.flag("dry-run"):
         return await _dry_run(ctx, ref, version)
     plan_for(ctx.fleet, ref, chart_version=version)  # no chart: say so now, before anyone approves
+    if ctx.fleet.clusters[ref.cluster].kubernetes is None:
+        raise UserError(f"cannot deploy {ref.qualified}: cluster {ref.cluster} has no `kubernetes:` access in the "
+                        f"fleet config (eks, gke or kubeconfig). `{PREFIX} deploy {ref.qualified} --dry-run` still "
+                        "renders the chart.")
     payload = json.dumps({"hubs": [ref.qualified], "chart_version": version})
     what = f"deploy {ref.qualified}" + (f" with chart version {version}" if version else "")
     if ref.hub.tier == "prod" and ctx.approved_by is None:
@@ -134,6 +138,10 @@ async def _fan_out(ctx: Context, version: str | None) -> Reply:
     if without:
         raise UserError(f"these hubs have no chart in the fleet config: {', '.join(without[:10])}; narrow the "
                         "choice with --tier/--cluster or add their charts")
+    unreachable = sorted({r.cluster for r in refs if ctx.fleet.clusters[r.cluster].kubernetes is None})
+    if unreachable:
+        raise UserError(f"clusters without `kubernetes:` access in the fleet config: {', '.join(unreachable)}; "
+                        "choose others with --cluster or add their access")
     payload = json.dumps({"hubs": [r.qualified for r in refs], "chart_version": version, "all": True})
     prod = [r for r in refs if r.hub.tier == "prod"]
     what = (f"deploy {len(refs)} hubs ({len(prod)} prod)" + (f" with chart version {version}" if version else ""))

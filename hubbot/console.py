@@ -104,15 +104,15 @@ class Console:
 
     async def once(self, text: str, *, as_json: bool) -> int:
         reply, files = await self.run(text)
-        ended = await self.wait_for_jobs()
         if as_json:
             payload: dict[str, Any] = {
                 "ok": reply.ok, "kind": reply.kind, "text": reply.text, "blocks": list(reply.blocks),
                 "files": [str(p) for p in files],
             }
-            print(json.dumps(payload, ensure_ascii=False), file=self.out)
+            print(json.dumps(payload, ensure_ascii=False), file=self.out, flush=True)
         else:
             self.show(reply, files)
+        ended = await self.wait_for_jobs()
         if any(state != "succeeded" for state in ended):
             return 1
         return exit_code(reply)

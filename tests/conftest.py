@@ -10,9 +10,12 @@ import pytest
 _PREFIXES = ("HUBBOT_", "SLACK_", "AWS_", "GOOGLE_", "GCLOUD_", "OS_", "KUBECONFIG")
 
 
+_KEEP = ("HUBBOT_TEST_",)  # settings of the tests themselves, e.g. HUBBOT_TEST_HELM
+
+
 def _clean_environ() -> None:
     for key in list(os.environ):
-        if key.startswith(_PREFIXES):
+        if key.startswith(_PREFIXES) and not key.startswith(_KEEP):
             del os.environ[key]
 
 
@@ -24,7 +27,7 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for key in list(os.environ):
-        if key.startswith(_PREFIXES) and key != "AWS_EC2_METADATA_DISABLED":
+        if key.startswith(_PREFIXES) and key != "AWS_EC2_METADATA_DISABLED" and not key.startswith(_KEEP):
             monkeypatch.delenv(key)
     yield
 

@@ -3,11 +3,13 @@ a kubeconfig pointing at the stand-in, a fleet using the test chart, and a helm 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.fake_helm import install_fake_helm, read_state
@@ -16,11 +18,24 @@ from tests.support.hub_standin import HubStandIn
 from tests.support.kube_standin import KubeStandIn
 from tests.support.server import serve
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 CHART = DATA / "charts" / "testhub"
 VALUES = DATA / "deploy"
 KUBE_TOKEN = "kube-token-SECRET-0123456789"
 STAGING, PROD, BINDER, OFFLINE = "aws-cluster/staging", "aws-cluster/prod", "aws-cluster/binder", "js2-cluster/class"
+
+
+def real_helm() -> str:
+    """The real helm v3 binary (HUBBOT_TEST_HELM, else the one `make helm` put in .venv/bin); a test
+    without it skips on a laptop and fails in CI."""
+    executable = os.environ.get("HUBBOT_TEST_HELM") or str(ROOT / ".venv" / "bin" / "helm")
+    if not os.access(executable, os.X_OK):
+        message = f"no helm at {executable}: run `make helm` (or set HUBBOT_TEST_HELM to a helm v3 executable)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return executable
 
 
 def fleet_yaml(*, hubs_url: str, concurrency: int = 2, extra_staging: int = 0) -> str:
