@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hubbot.chat import Invocation
+from hubbot.cli import pidfd_child_watcher
 from hubbot.fleet import load_fleet
 from hubbot.main import build
 from hubbot.settings import DatabaseSettings, Settings
 from tests.support.deploy_env import CHART, VALUES, kubeconfig
-from tests.support.fake_helm import install_fake_helm
 from tests.support.hub_standin import HubStandIn
 from tests.support.kube_standin import KubeStandIn
 from tests.support.server import serve
@@ -60,6 +61,19 @@ class TimedNotifier:
             for i, start in enumerate(times):
                 best = max(best, sum(1 for t in times[i:] if t - start < 1.0))
         return best
+
+
+HELM = """#!/bin/sh
+# helm stand-in: template and status answer at once, upgrade takes a fixed time
+case "$1" in
+  template) printf -- '---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: hub-config\\n' ;;
+  status) echo "Error: release: not found" >&2; exit 1 ;;
+  upgrade) sleep {delay}
+    printf '{{"name":"%s","namespace":"%s","version":1,"info":{{"status":"deployed"}},'\\
+'"chart":{{"metadata":{{"name":"bench","version":"1.0.0"}}}}}}\\n' "$3" "$3" ;;
+  *) echo "Error: unexpected $1" >&2; exit 1 ;;
+esac
+"""
 
 
 def fleet_yaml(hubs: int, concurrency: int, hubs_url: str) -> str:
@@ -115,6 +129,17 @@ async def baseline_run(helm: Path, hubs: int, concurrency: int) -> float:
     return time.perf_counter() - started
 
 
+def standins(conn: Connection, hubs: int) -> None:
+    """The outside world (Kubernetes API, hubs' health) in its own process, off hubbot's CPU budget."""
+    kube, hub_api = KubeStandIn(), HubStandIn()
+    for i in range(hubs):
+        kube.add_deployment(f"hub{i:03d}", "hub")
+        kube.make_ready(f"hub{i:03d}")
+    with serve(kube.app) as kube_served, serve(hub_api.app) as hubs_served:
+        conn.send((kube_served.url, hubs_served.url))
+        conn.recv()  # until told to stop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hubs", type=int, default=50)
@@ -122,18 +147,21 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
     opts = parser.parse_args()
-    ideal = opts.hubs / opts.concurrency * opts.delay
-    kube, hub_api = KubeStandIn(), HubStandIn()
-    for i in range(opts.hubs):
-        kube.add_deployment(f"hub{i:03d}", "hub")
-        kube.make_ready(f"hub{i:03d}")
-    with tempfile.TemporaryDirectory() as name, ExitStack() as stack:
+    pidfd_child_watcher()  # as the hubbot command does
+    ideal = max(opts.hubs / opts.concurrency * opts.delay, 1e-9)
+    ours_end, theirs = multiprocessing.get_context("spawn").Pipe()
+    world = multiprocessing.get_context("spawn").Process(target=standins, args=(theirs, opts.hubs), daemon=True)
+    world.start()
+    kube_url, hubs_url = ours_end.recv()
+    with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        kube_url = stack.enter_context(serve(kube.app)).url
-        hubs_url = stack.enter_context(serve(hub_api.app)).url
         (tmp / "kubeconfig.yaml").write_text(kubeconfig(kube_url))
         (tmp / "fleet.yaml").write_text(fleet_yaml(opts.hubs, opts.concurrency, hubs_url))
-        helm = install_fake_helm(tmp, mode="slow", state=tmp / "helm.json", delay=opts.delay, only=["upgrade"])
+        helm = tmp / "helm"
+        helm.write_text(HELM.format(delay=opts.delay))
+        helm.chmod(0o755)
+        # The first fan-out of a process also imports the Kubernetes client (about 0.7 s): timed apart.
+        cold, _, _ = asyncio.run(hubbot_run(tmp, helm, opts.hubs))
         ours, bases, rates = [], [], []
         for _ in range(opts.rounds):
             bases.append(asyncio.run(baseline_run(helm, opts.hubs, opts.concurrency)))
@@ -141,6 +169,8 @@ def main() -> None:
             assert states.count("succeeded") == opts.hubs, states
             ours.append(took)
             rates.append(notifier.fastest_rate())
+    ours_end.send("stop")
+    world.join(timeout=10)
     hub_med, base_med = statistics.median(ours), statistics.median(bases)
     print(f"deploy fan-out: {opts.hubs} hubs, concurrency {opts.concurrency}, helm upgrade {opts.delay:g} s; "
           f"medians of {opts.rounds} rounds")
@@ -148,6 +178,7 @@ def main() -> None:
     print(f"  bare helm calls     {base_med:6.2f} s  ({base_med / ideal:.3f} × ideal)")
     print(f"  hubbot              {hub_med:6.2f} s  ({hub_med / ideal:.3f} × ideal, {hub_med / base_med:.3f} × bare)"
           f"   runs: {', '.join(f'{t:.2f}' for t in ours)}")
+    print(f"  hubbot, first run   {cold:6.2f} s  (includes importing the Kubernetes client)")
     print(f"  most updates of one message within a second: {max(rates)} (Slack allows about 1)")
     print(f"  goal: within 10% of ideal -> {'met' if hub_med <= ideal * 1.1 else 'NOT met'}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -367,7 +368,21 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
+def pidfd_child_watcher() -> None:
+    """Python 3.11 waits for each child process (every helm run of a deploy) in a thread of its own;
+    a pidfd watcher, the default from 3.12 on, waits in the event loop instead. Set before any event
+    loop starts."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:  # a kernel before 5.3, or a sandbox that forbids it
+        return
+    asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
+
+
 def main() -> None:
+    pidfd_child_watcher()
     app()
 
 

@@ -16,9 +16,9 @@ import logging
 import secrets
 from collections import deque
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hubbot.chat import Block, action_id
 from hubbot.domain import AuditEntry, HubLock, Job, JobState, KubeTarget, Outcome, ReleaseInfo, ReleasePlan, Workload
@@ -144,6 +144,7 @@ class _Run:
     current: str = ""
     note: str = ""
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    writing: asyncio.Task[None] | None = None  # the latest progress write to the job store
 
     def render(self, now: datetime) -> tuple[str, list[Block]]:
         job = self.job
@@ -271,10 +272,9 @@ class Engine:
         try:
             async with batch.slots if batch else contextlib.nullcontext():
                 now = self.services.clock.now()
-                run.job = await self.ports.jobs.update(job.id, state=JobState.RUNNING, started_at=now,
-                                                       heartbeat_at=now, worker=self.ports.worker)
-                if run.job.cancel_requested:
-                    raise asyncio.CancelledError
+                run.job = replace(run.job, state=JobState.RUNNING, started_at=now)
+                self._record(run, state=JobState.RUNNING, started_at=now, heartbeat_at=now,
+                             worker=self.ports.worker, stage="credentials")
                 ticker = asyncio.get_running_loop().create_task(self._tick(run, live))
                 await self._stages(run, live, ref)
             final = await self._end(run, JobState.SUCCEEDED, result=run.note)
@@ -305,7 +305,9 @@ class Engine:
     async def _stages(self, run: _Run, live: LiveMessage, ref: HubRef) -> None:
         job = run.job
         limits = self.limits
-        target: KubeTarget = await self._stage(run, live, "credentials", self.ports.clusters.target(ref.cluster))
+        # the job row was moved to "credentials" when it started running
+        target: KubeTarget = await self._stage(run, live, "credentials", self.ports.clusters.target(ref.cluster),
+                                               recorded=True)
         info: ReleaseInfo | None = None
         if job.kind == "deploy":
             plan = plan_for(self.fleet, ref, chart_version=job.chart_version)
@@ -314,26 +316,29 @@ class Engine:
             _, before = await self._stage(run, live, "render", asyncio.gather(
                 helm.template(plan, time_limit=limit),
                 helm.status(plan.name, plan.namespace, target=target, time_limit=limit)))
-            assert job.id is not None
-            if before is not None:
-                run.job = await self.ports.jobs.update(job.id, previous_revision=before.revision)
             info = await self._stage(run, live, "upgrade", helm.upgrade(
-                plan, target=target, time_limit=limit, on_line=run.lines.append))
-            run.job = await self.ports.jobs.update(job.id, revision=info.revision)
+                plan, target=target, time_limit=limit, on_line=run.lines.append),
+                previous_revision=before.revision if before else None)
+            upgraded: dict[str, Any] = {"revision": info.revision}
         else:
             await self._stage(run, live, "rollback", self.ports.helm.rollback(
                 ref.hub.name, ref.hub.name, revision=job.previous_revision, target=target,
                 time_limit=limits.helm_timeout, on_line=run.lines.append))
-        ready = await self._stage(run, live, "rollout", self._rollout(run, live, target, ref.hub.name))
+            upgraded = {}
+        ready = await self._stage(run, live, "rollout", self._rollout(run, live, target, ref.hub.name), **upgraded)
         healthy = await self._stage(run, live, "health", self._health(ref))
         revision = info.revision if info else run.job.previous_revision
         chart = f" · chart {info.chart}" if info and info.chart else ""
         run.note = f"revision {revision}{chart} · {ready} · {healthy}"
 
-    async def _stage(self, run: _Run, live: LiveMessage, name: str, work: Awaitable[T]) -> T:
+    async def _stage(self, run: _Run, live: LiveMessage, name: str, work: Awaitable[T], *, recorded: bool = False,
+                     **changes: Any) -> T:
+        """Run one stage: record it (with ``changes`` learnt in the stage before, in the same write),
+        show it, and time it."""
         run.current, run.note = name, ""
         assert run.job.id is not None
-        run.job = await self.ports.jobs.update(run.job.id, stage=name)
+        if not recorded:
+            self._record(run, stage=name, **changes)
         await live.show(*run.render(self.services.clock.now()))
         began = self.services.clock.now()
         result = await work
@@ -384,8 +389,29 @@ class Engine:
                     self.ports.background.cancel(task_name(run.job.id))
                     return
 
+    def _record(self, run: _Run, **changes: Any) -> None:
+        """Write a job's progress without holding it up: its writes go in order, each after the last,
+        and the job's end waits for them."""
+        job_id, previous = run.job.id, run.writing
+        assert job_id is not None
+
+        async def write() -> None:
+            if previous is not None:
+                with contextlib.suppress(Exception):  # a failed write is logged where it failed
+                    await previous
+            try:
+                run.job = await self.ports.jobs.update(job_id, **changes)
+            except Exception:
+                log.exception("could not record the progress of job %s", job_id)
+                raise
+
+        run.writing = asyncio.get_running_loop().create_task(write())
+
     async def _end(self, run: _Run, state: JobState, *, result: str, excerpt: str = "") -> Job:
         assert run.job.id is not None
+        if run.writing is not None:
+            with contextlib.suppress(Exception):
+                await run.writing
         log_tail = excerpt or "\n".join(list(run.lines)[-EXCERPT_LINES:])
         job = await self.ports.jobs.update(
             run.job.id, state=state, result=result, finished_at=self.services.clock.now(),

@@ -4,6 +4,7 @@ interrupted — in its thread, through the real Slack app."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -89,10 +90,8 @@ def _kill_fake_helms(state: Path) -> None:
         except OSError:
             continue
         if f"FAKE_HELM_STATE={state}".encode() in environ:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(proc.name), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_a_process_killed_mid_deploy_leaves_an_interrupted_job_that_the_next_start_reports(env: DeployEnv) -> None:

@@ -368,8 +368,9 @@ def test_deploy_all_fills_in_one_summary_and_skips_busy_hubs(env: DeployEnv, clo
 
 def test_deploy_all_with_prod_hubs_asks_for_approval_first(env: DeployEnv, clockwork: Clockwork) -> None:
     with start(env, clockwork) as bot:
-        # typed in alpha's channel: alpha's three hubs
-        assert "Approval needed: deploy 3 hubs (1 prod)" in ask(bot, "deploy --all", user=ENGINEER)
+        # typed in alpha's channel: alpha's hubs on that cluster
+        assert "Approval needed: deploy 2 hubs (1 prod)" in ask(bot, "deploy --all --cluster aws-cluster",
+                                                                  user=ENGINEER)
         assert env.helm_calls() == []
 
 
@@ -418,6 +419,8 @@ def test_link_builds_nbgitpuller_and_binder_links(env: DeployEnv, clockwork: Clo
     (ENGINEER, f"deploy {STAGING} --all", "either a hub or --all"),
     (ENGINEER, f"deploy {STAGING} --tier prod", "choose hubs for --all"),
     (ENGINEER, "deploy --all --cluster mars", "unknown cluster 'mars'"),
+    (ENGINEER, "deploy --all", "clusters without `kubernetes:` access in the fleet config: js2-cluster"),
+    (ENGINEER, f"deploy {OFFLINE}", "has no `kubernetes:` access"),
     (ENGINEER, f"deploy {STAGING} --colour red", "--colour"),
     (LEADER_A, f"deploy {STAGING}", "engineer"),
     (MEMBER_A, "cancel 1", "engineer"),

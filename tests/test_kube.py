@@ -412,6 +412,9 @@ async def test_rollout_through_each_route(route: tuple[KubeClusters, KubeTarget,
     assert {seen.authorization for seen in kube.requests} == {f"Bearer {token}"}
     lists = {f"/apis/apps/v1/namespaces/hubs/{plural}" for plural in ("deployments", "daemonsets", "statefulsets")}
     assert set(kube.paths()) == {*lists, "/api/v1/namespaces/hubs/pods"}
+    # one client (and CA file) is kept for the target between polls, and removed on close
+    assert len(os.listdir(tmp_path / "tmp")) <= 1
+    clusters.close()
     assert os.listdir(tmp_path / "tmp") == []
 
 

@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,11 @@ class KubeClusters:
         self._eks_tokens: dict[str, tuple[str, datetime]] = {}
         self._google: Any = None
         self._google_lock = threading.Lock()  # credentials refresh in worker threads, possibly at once
+        self._clients = _Clients()
+
+    def close(self) -> None:
+        """Close the API clients kept between calls."""
+        self._clients.close()
 
     async def target(self, cluster: str) -> KubeTarget:
         """How to reach ``cluster``'s API now. Raises :class:`NotFound` for an unknown cluster,
@@ -165,7 +171,7 @@ class KubeClusters:
         from kubernetes import client
 
         found: list[Workload] = []
-        with _api_client(target) as api:
+        with self._clients.use(target) as api:
             apps = client.AppsV1Api(api)
             for kind, plural, method in _LISTS:
                 items = _list(target, namespace, plural, getattr(apps, method))
@@ -177,7 +183,7 @@ class KubeClusters:
     def _pods_sync(self, target: KubeTarget, namespace: str) -> PodCount:
         from kubernetes import client
 
-        with _api_client(target) as api:
+        with self._clients.use(target) as api:
             items = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod)
         if items is None:
             return PodCount(ready=0, total=0)
@@ -283,9 +289,62 @@ def _guard_google(cluster: str, call: Callable[[], _T]) -> _T:
         ) from exc
 
 
-@contextmanager
-def _api_client(target: KubeTarget) -> Iterator[Any]:
-    """An ApiClient for ``target``, closed afterwards (with its CA file, if one was written)."""
+class _Clients:
+    """ApiClients kept between calls, one per target (a kubeconfig file as it is now, or a server with
+    its token and CA): a rollout is polled every few seconds, and a new client would parse the
+    kubeconfig and open a new connection each time. A client whose call failed is not kept."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._kept: OrderedDict[tuple[Any, ...], tuple[Any, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            while self._kept:
+                _close(self._kept.popitem()[1])
+
+    @contextmanager
+    def use(self, target: KubeTarget) -> Iterator[Any]:
+        key = _key(target)
+        with self._lock:
+            found = self._kept.pop(key, None) if key is not None else None
+        if found is None:
+            found = _new_client(target)
+        try:
+            yield found[0]
+        except BaseException:
+            _close(found)
+            raise
+        with self._lock:
+            if key is None or key in self._kept:
+                _close(found)
+                return
+            self._kept[key] = found
+            while len(self._kept) > self._size:
+                _close(self._kept.popitem(last=False)[1])
+
+
+def _key(target: KubeTarget) -> tuple[Any, ...] | None:
+    if target.kubeconfig is not None:
+        try:
+            changed = os.stat(target.kubeconfig).st_mtime_ns
+        except OSError:
+            return None  # _new_client says what is wrong with it
+        return ("kubeconfig", target.kubeconfig, target.context, changed)
+    return ("server", target.server, target.token, target.ca_data)
+
+
+def _close(found: tuple[Any, str | None]) -> None:
+    api, ca_file = found
+    api.close()
+    if ca_file is not None:
+        with suppress(FileNotFoundError):
+            os.unlink(ca_file)
+
+
+def _new_client(target: KubeTarget) -> tuple[Any, str | None]:
+    """An ApiClient for ``target``, and the CA file written for it (removed when it is closed)."""
     from kubernetes import client, config
 
     if target.kubeconfig is not None:
@@ -297,22 +356,14 @@ def _api_client(target: KubeTarget) -> Iterator[Any]:
         except (config.ConfigException, OSError, ValueError) as exc:
             raise UserError(f"the kubeconfig {target.kubeconfig} for cluster '{target.cluster}' is unusable "
                             f"({type(exc).__name__}: {str(exc)[:200]})") from exc
-        with api:
-            yield api
-        return
+        return api, None
     if not target.server or not target.token:
         raise UserError(f"no server and token for cluster '{target.cluster}'; resolve its target first")
     ca_file = _write_ca(target) if target.ca_data else None
-    try:
-        # One retry for a dropped connection: rollouts are polled, so the next poll retries anyway.
-        configuration = client.Configuration(host=target.server, api_key={"authorization": f"Bearer {target.token}"},
-                                             ssl_ca_cert=ca_file, retries=1)
-        with client.ApiClient(configuration) as api:
-            yield api
-    finally:
-        if ca_file is not None:
-            with suppress(FileNotFoundError):
-                os.unlink(ca_file)
+    # One retry for a dropped connection: rollouts are polled, so the next poll retries anyway.
+    configuration = client.Configuration(host=target.server, api_key={"authorization": f"Bearer {target.token}"},
+                                         ssl_ca_cert=ca_file, retries=1)
+    return client.ApiClient(configuration), ca_file
 
 
 def _write_ca(target: KubeTarget) -> str:

@@ -31,6 +31,15 @@ def _job(row: JobRow) -> Job:
     return Job(**values)
 
 
+def _job_of(row: Any) -> Job:
+    values: dict[str, Any] = {name: row[name] for name in _FIELDS}
+    values["state"] = JobState(values["state"])
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = as_utc(values[name])
+    return Job(**values)
+
+
 def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - set(_FIELDS) - {"id"}
     if unknown or "id" in changes:
@@ -88,16 +97,16 @@ class SqlJobs:
         values = _column_values(changes)
 
         def run() -> Job:
+            # one statement that changes the row and hands it back (UPDATE ... RETURNING)
+            stmt = update(JobRow).where(JobRow.id == job_id).values(**values).returning(*JobRow.__table__.columns)
             with self._db.engine.begin() as conn:
-                if values:
-                    conn.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
-                if "state" in values and values["state"] not in _ACTIVE:
-                    conn.execute(delete(HubLockRow).where(HubLockRow.job_id == job_id))
-            with self._db.session() as session:
-                row = session.get(JobRow, job_id)
+                row = conn.execute(stmt).mappings().first() if values else conn.execute(
+                    select(*JobRow.__table__.columns).where(JobRow.id == job_id)).mappings().first()
                 if row is None:
                     raise KeyError(f"no job {job_id}")
-                return _job(row)
+                if "state" in values and values["state"] not in _ACTIVE:
+                    conn.execute(delete(HubLockRow).where(HubLockRow.job_id == job_id))
+            return _job_of(row)
         return await asyncio.to_thread(run)
 
     async def request_cancel(self, job_id: int) -> bool:
