@@ -252,6 +252,7 @@ def test_failed_upgrade_offers_roll_back_to_the_previous_revision(env: DeployEnv
 
 @pytest.mark.parametrize(("case", "stage", "says"), [
     ("helm-missing", "render", "HUBBOT_HELM"),
+    ("chart-missing", "render", "does not exist"),
     ("helm-hangs", "upgrade", "did not finish within 2 s"),
     ("helm-floods", "upgrade", "flood of output"),
     ("credentials-refused", "rollout", "refused"),
@@ -267,6 +268,8 @@ def test_each_failure_ends_the_job_at_its_stage_and_frees_the_hub(
     clockwork.hook = ready_after_first_poll(env)
     if case == "helm-missing":
         helm = str(env.tmp / "no-such-helm")
+    elif case == "chart-missing":
+        env.fleet_file.write_text(env.fleet_file.read_text().replace("charts/testhub", "charts/no-such-chart"))
     elif case == "helm-hangs":
         helm = env.helm("hang", only=["upgrade"])
     elif case == "helm-floods":

@@ -21,6 +21,7 @@ from hubbot.domain import KubeTarget, ReleasePlan
 from hubbot.errors import ToolFailed, UserError
 from hubbot.manifests import ManifestDiff, diff_manifests, parse_manifests
 from hubbot.redact import MASK
+from tests.support.deploy_env import real_helm as real_helm_path
 from tests.support.fake_helm import MANIFEST, install_fake_helm, read_state
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,13 +51,7 @@ def fake(tmp_path: Path) -> FakeFactory:
 
 @pytest.fixture
 def real_helm(tmp_path: Path) -> HelmCli:
-    executable = os.environ.get("HUBBOT_TEST_HELM") or str(ROOT / ".venv" / "bin" / "helm")
-    if not os.access(executable, os.X_OK):
-        message = f"no helm at {executable}: run `make helm` (or set HUBBOT_TEST_HELM to a helm v3 executable)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return HelmCli(executable, base=DATA, home=tmp_path / "helm-home")
+    return HelmCli(real_helm_path(), base=DATA, home=tmp_path / "helm-home")
 
 
 def _values_args(argv: list[str]) -> list[str]:

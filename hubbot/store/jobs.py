@@ -23,15 +23,11 @@ LOG_LIMIT = 16_000
 
 
 def _job(row: JobRow) -> Job:
-    values: dict[str, Any] = {name: getattr(row, name) for name in _FIELDS}
-    values["state"] = JobState(row.state)
-    for name in _TIMES:
-        if values[name] is not None:
-            values[name] = as_utc(values[name])
-    return Job(**values)
+    return _job_of({name: getattr(row, name) for name in _FIELDS})
 
 
 def _job_of(row: Any) -> Job:
+    """A job from a row's columns by name (an ORM row's attributes, or a RETURNING mapping)."""
     values: dict[str, Any] = {name: row[name] for name in _FIELDS}
     values["state"] = JobState(values["state"])
     for name in _TIMES:
