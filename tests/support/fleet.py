@@ -25,12 +25,14 @@ providers:
 clusters:
   - name: aws-cluster
     provider: aws-test
+    kubernetes: {{kind: eks, cluster_name: test-cluster, region: us-west-2}}
     chart: {{repo: "https://charts.example.org", name: basehub, version: "1.0.0"}}
     hubs:
       - {{name: staging, community: alpha, domain: staging.alpha.test, tier: staging}}
       - {{name: prod, community: alpha, domain: alpha.test, tier: prod}}
   - name: gcp-cluster
     provider: gcp-test
+    kubernetes: {{kind: gke, project: test-project, location: us-central1, cluster_name: test-cluster}}
     chart: {{repo: "https://charts.example.org", name: basehub, version: "1.0.0"}}
     hubs:
       - {{name: staging, community: beta, domain: staging.beta.test, tier: staging}}
