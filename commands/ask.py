@@ -64,7 +64,8 @@ def _answer_reply(docs: Knowledge, answer: Answer, qid: int) -> Reply:
     best, *more = answer.citations
     link = docs.url(best.path, best.anchor)
     title = best.heading or best.title
-    lines = [f"*<{link}|{b.escape(title)}>*", f">{b.escape(answer.extract)}" if answer.extract else ""]
+    head = f"*<{link}|{b.escape(title)}>*" if link else f"*{b.escape(title)}*"
+    lines = [head, f">{b.escape(answer.extract)}" if answer.extract else ""]
     also = [f"<{docs.url(c.path, c.anchor)}|{b.escape(c.heading or c.title)}>" for c in more[:2]]
     blocks = [b.section("\n".join(line for line in lines if line))]
     if also:

@@ -217,6 +217,9 @@ class SupportConfig(_Model):
     """Support answers: the docs to answer from, and where questions go when hubbot is unsure."""
 
     docs: list[DocsConfig] = Field(default_factory=list)
+    faq: list[str] = Field(default_factory=list, description=(
+        "curated FAQ files (YAML list of questions, answer, links), relative to this config; an entry at least "
+        "as sure as the docs answers instead of them"))
     channel: str | None = Field(None, description="support team channel: unsure questions are escalated here")
     answer_unprompted: list[str] = Field(
         default_factory=list, description="channels where questions are answered without a mention (high confidence)")

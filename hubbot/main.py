@@ -180,11 +180,13 @@ def knowledge_for(fleet: Fleet) -> dict[str, Knowledge]:
 
     base = fleet.base
     out: dict[str, Knowledge] = {}
-    if fleet.config.support.docs:
-        out[""] = LazyKnowledge([(base / d.path, d) for d in fleet.config.support.docs])
+    fleetwide = fleet.config.support
+    if fleetwide.docs or fleetwide.faq:
+        out[""] = LazyKnowledge([(base / d.path, d) for d in fleetwide.docs], [base / f for f in fleetwide.faq])
     for c in fleet.config.communities:
-        if c.support and c.support.docs:
-            out[c.name] = LazyKnowledge([(base / d.path, d) for d in c.support.docs])
+        if c.support and (c.support.docs or c.support.faq):
+            out[c.name] = LazyKnowledge([(base / d.path, d) for d in c.support.docs],
+                                        [base / f for f in c.support.faq])
     return out
 
 

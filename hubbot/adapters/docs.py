@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hubbot.errors import UserError
 from hubbot.faq import Answer, Index
+from hubbot.faq.curated import Curated
 from hubbot.fleet import DocsConfig
 
 log = logging.getLogger("hubbot.support")
@@ -17,11 +18,12 @@ class DocsKnowledge:
     """One or more docs trees and where they are published. Files that change are re-read on
     the next question (at most every ``check_every`` questions a stat of the tree)."""
 
-    def __init__(self, trees: list[tuple[Path, DocsConfig]]) -> None:
+    def __init__(self, trees: list[tuple[Path, DocsConfig]], faqs: list[Path] | None = None) -> None:
         missing = [str(path) for path, _ in trees if not path.is_dir()]
         if missing:
             raise UserError(f"docs folder not found: {', '.join(missing)}")
         self._trees = trees
+        self.curated = Curated(faqs or [])
         self._lock = threading.Lock()
         # One index per tree: each is published at its own URL, and a citation's path is
         # relative to its tree. A question is answered by the tree most confident about it.
@@ -32,13 +34,24 @@ class DocsKnowledge:
 
     def answer(self, question: str) -> Answer:
         answers = [index.answer(question) for index in self.indexes]
-        return max(answers, key=lambda a: a.confidence)
+        best = max(answers, key=lambda a: a.confidence) if answers else None
+        curated = self.curated.answer(question) if self.curated.entries else None
+        if curated is not None and (best is None or (curated.answered and curated.confidence >= best.confidence)):
+            return curated
+        assert best is not None
+        return best
 
     def refresh(self) -> bool:
         with self._lock:
-            return any([index.refresh() for index in self.indexes])
+            docs = any([index.refresh() for index in self.indexes])
+            if self.curated.changed():
+                self.curated = Curated(self.curated.files)
+                return True
+            return docs
 
     def url(self, path: str, anchor: str) -> str:
+        if self.curated.knows(path, anchor):
+            return self.curated.link(path, anchor) or (self._trees[0][1].base_url if self._trees else "")
         conf = next((c for root, c in self._trees if (root / path).is_file()), self._trees[0][1])
         page = path
         for suffix in (".md", ".rst", ".ipynb", ".txt"):
@@ -56,15 +69,16 @@ class LazyKnowledge:
     """Builds its :class:`DocsKnowledge` on the first question, so commands that never answer
     one (and the CLI's one-shot runs) do not pay for indexing."""
 
-    def __init__(self, trees: list[tuple[Path, DocsConfig]]) -> None:
+    def __init__(self, trees: list[tuple[Path, DocsConfig]], faqs: list[Path] | None = None) -> None:
         self._trees = trees
+        self._faqs = faqs or []
         self._built: DocsKnowledge | None = None
         self._lock = threading.Lock()
 
     def _get(self) -> DocsKnowledge:
         with self._lock:
             if self._built is None:
-                self._built = DocsKnowledge(self._trees)
+                self._built = DocsKnowledge(self._trees, self._faqs)
             return self._built
 
     def answer(self, question: str) -> Answer:
