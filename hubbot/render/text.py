@@ -14,7 +14,17 @@ _BARE = re.compile(r"<((?:https?|mailto):[^>]+)>")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
+# The shortcodes hubbot's own messages use, as the characters a terminal shows.
+_EMOJI = {
+    ":rocket:": "🚀", ":white_check_mark:": "✅", ":x:": "❌", ":hourglass_flowing_sand:": "⏳", ":hourglass:": "⌛",
+    ":white_small_square:": "▫", ":warning:": "⚠", ":no_entry_sign:": "🚫", ":no_entry:": "⛔", ":lock:": "🔒",
+    ":rewind:": "⏪", ":mag:": "🔍", ":cloud:": "☁", ":thinking_face:": "🤔", ":grey_question:": "❔",
+}
+_SHORTCODE = re.compile(r":[a-z_]+:")
+
+
 def mrkdwn_to_text(text: str) -> str:
+    text = _SHORTCODE.sub(lambda m: _EMOJI.get(m.group(0), m.group(0)), text)
     text = _USER.sub(r"@\1", text)
     text = _GROUP.sub(r"@\1", text)
     text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
