@@ -123,7 +123,7 @@ def test_staging_deploy_shows_each_stage_in_its_thread_and_ends_with_the_revisio
         assert "Deploy of aws-cluster/staging" in header.args["text"] and header.args["channel"] == CHANNEL_A
         assert live.args["thread_ts"]  # the live message sits in the header's thread
         updates = bot.standin.of("chat.update")
-        assert {c.args["ts"] for c in updates} == {live.args.get("ts") or updates[0].args["ts"]}
+        assert len({c.args["ts"] for c in updates}) == 1  # one message, updated in place
         final = updates[-1].args["text"]
         assert "succeeded" in final and "revision 1" in final and "chart testhub-0.1.0" in final
         assert "2/2 workloads ready" in final and "healthy (200" in final
@@ -176,14 +176,12 @@ def test_prod_deploy_needs_a_second_engineer(env: DeployEnv, clockwork: Clockwor
         assert "cannot approve your own" in texts(bot.standin.of("response_url"))[-1]
         bot.click(user=LEADER_A, channel=CHANNEL_A, action_id=approve["action_id"], value=approve["value"])
         bot.settle()
-        assert "not allowed" in texts(bot.standin.of("response_url"))[-1].lower() or "only hub engineers" in \
-            texts(bot.standin.of("response_url"))[-1]
+        assert "only hub engineers can approve" in texts(bot.standin.of("response_url"))[-1]
         bot.click(user=ENGINEER_2, channel=CHANNEL_A, action_id=approve["action_id"], value=approve["value"])
         assert finish(bot) == [JobState.SUCCEEDED]
         done = job(bot, 1)
         assert done.requested_by == ENGINEER and done.approved_by == ENGINEER_2
-        assert f"approved by <@{ENGINEER_2}>" in bot.standin.of("chat.update")[-1].args["text"] or any(
-            f"approved by <@{ENGINEER_2}>" in json.dumps(c.args) for c in bot.standin.of("chat.update"))
+        assert f"approved by <@{ENGINEER_2}>" in json.dumps(bot.standin.of("chat.update")[-1].args)
         assert any(e.outcome is Outcome.CONFIRMED for e in bot.audit())
 
 
