@@ -268,14 +268,14 @@ class Engine:
         assert job.id is not None
         live = LiveMessage(self.services, channel=job.channel, ts=job.message_ts)
         run = _Run(job=job, stages=STAGES[job.kind], started=self.services.clock.now())
-        ticker: asyncio.Task[None] | None = None
+        # the heartbeat starts with the job, so one queued behind others in a fan-out is not an orphan
+        ticker = asyncio.get_running_loop().create_task(self._tick(run, live))
         try:
             async with batch.slots if batch else contextlib.nullcontext():
                 now = self.services.clock.now()
                 run.job = replace(run.job, state=JobState.RUNNING, started_at=now)
                 self._record(run, state=JobState.RUNNING, started_at=now, heartbeat_at=now,
                              worker=self.ports.worker, stage="credentials")
-                ticker = asyncio.get_running_loop().create_task(self._tick(run, live))
                 await self._stages(run, live, ref)
             final = await self._end(run, JobState.SUCCEEDED, result=run.note)
         except asyncio.CancelledError:
@@ -293,8 +293,7 @@ class Engine:
             final = await self._end(run, JobState.FAILED, result=f"unexpected error ({exc.__class__.__name__}); "
                                                                   "the details are in hubbot's log")
         finally:
-            if ticker is not None:
-                ticker.cancel()
+            ticker.cancel()
         if batch is not None:
             await batch.finished(final.hub, summary_line(final))
         else:
@@ -374,8 +373,8 @@ class Engine:
         return f"healthy ({health.status}, {health.elapsed_ms} ms)"
 
     async def _tick(self, run: _Run, live: LiveMessage) -> None:
-        """While the job runs: keep its heartbeat fresh, refresh the elapsed time shown, and
-        stop the job when a cancel was asked for on another replica."""
+        """While the job is queued or runs: keep its heartbeat fresh, refresh the elapsed time
+        shown, and stop the job when a cancel was asked for on another replica."""
         assert run.job.id is not None
         last = self.services.clock.now()
         while True:
@@ -427,8 +426,8 @@ class Engine:
         ended = []
         for job in await self.ports.jobs.orphans(worker=self.ports.worker, stale_before=now - STALE_AFTER):
             assert job.id is not None
-            if self.ports.background.cancel(task_name(job.id)):
-                continue  # still running here after all; its own handler records the end
+            if task_name(job.id) in self.ports.background.running():
+                continue  # alive in this process, only quiet (its clock and ours disagree): not an orphan
             job = await self.ports.jobs.update(
                 job.id, state=JobState.INTERRUPTED, finished_at=now,
                 result="hubbot restarted while this job ran, so it did not finish: the release may be half "

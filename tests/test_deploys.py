@@ -441,3 +441,28 @@ def test_bad_input_gets_a_clear_answer_and_changes_nothing(
         assert "Traceback" not in answer and "reference" not in answer.lower()
         assert env.helm_calls() == []
         assert bot.standin.of("chat.postMessage") == []
+
+
+def test_the_minutely_sweep_leaves_jobs_of_this_process_alone(env: DeployEnv, clockwork: Clockwork) -> None:
+    """A long fan-out keeps hubs queued for many minutes; the sweep that looks for jobs of dead
+    processes must not take them (or the running one) for orphans."""
+    env.write_fleet(extra_staging=2)
+    env.fleet_file.write_text(env.fleet_file.read_text().replace("concurrency: 2", "concurrency: 1"))
+    clockwork.hold.clear()  # the first hub stays in its rollout
+    with start(env, clockwork) as bot:
+        bot.slash("deploy --all --tier staging --cluster aws-cluster", user=ENGINEER, channel=CHANNEL_A)
+        bot.settle()
+        deploys = bot.runtime.services.deploys
+        assert deploys is not None
+        bot.standin.wait_for("response_url")
+        clockwork.clock.advance(timedelta(minutes=30))
+        from hubbot.deploys import Engine
+
+        swept = bot.served.call(Engine(bot.runtime.services, bot.runtime.fleet).sweep())
+        assert swept == []
+        states = [j.state for j in bot.served.call(deploys.jobs.recent(communities=None, active_only=False,
+                                                                           limit=10))]
+        assert sorted(states) == [JobState.QUEUED, JobState.QUEUED, JobState.RUNNING]
+        clockwork.hook = ready_after_first_poll(env)
+        clockwork.hold.set()
+        assert sorted(finish(bot)) == [JobState.SUCCEEDED] * 3
