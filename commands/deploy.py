@@ -45,9 +45,25 @@ def _hub(ctx: Context, *, binder: bool = False) -> HubRef:
     return ref
 
 
-def busy(lock: HubLock, now_text: str = "") -> str:
+def busy(lock: HubLock) -> str:
     return (f"{lock.hub} is busy: job #{lock.job_id} by <@{lock.holder}> holds it since "
-            f"{lock.since:%Y-%m-%d %H:%M} UTC{now_text}. Wait for it to finish, or `{PREFIX} cancel {lock.job_id}`.")
+            f"{lock.since:%Y-%m-%d %H:%M} UTC. Wait for it to finish, or `{PREFIX} cancel {lock.job_id}`.")
+
+
+def _check_deployable(ctx: Context, refs: list[HubRef]) -> None:
+    """Hubs without a chart, or on clusters hubbot cannot reach: said before anyone approves or waits."""
+    without = [r.qualified for r in refs if r.chart is None]
+    if without:
+        raise UserError(f"no chart in the fleet config for {', '.join(without[:10])}: add `chart:` to the hub or "
+                        "its cluster" + (", or narrow the choice with --tier/--cluster" if len(refs) > 1 else ""))
+    unreachable = sorted({r.cluster for r in refs if ctx.fleet.clusters[r.cluster].kubernetes is None})
+    access = "`kubernetes:` access (eks, gke or kubeconfig) in the fleet config"
+    if unreachable and len(refs) == 1:
+        raise UserError(f"cannot deploy {refs[0].qualified}: cluster {unreachable[0]} has no {access}. "
+                        f"`{PREFIX} deploy {refs[0].qualified} --dry-run` still renders the chart.")
+    if unreachable:
+        raise UserError(f"cannot deploy: these clusters have no {access}: {', '.join(unreachable)}. "
+                        "Choose others with --cluster.")
 
 
 async def _deploy(ctx: Context, *, binder: bool) -> Reply:
@@ -63,11 +79,7 @@ async def _deploy(ctx: Context, *, binder: bool) -> Reply:
     ref = _hub(ctx, binder=binder)
     if ctx.args.flag("dry-run"):
         return await _dry_run(ctx, ref, version)
-    plan_for(ctx.fleet, ref, chart_version=version)  # no chart: say so now, before anyone approves
-    if ctx.fleet.clusters[ref.cluster].kubernetes is None:
-        raise UserError(f"cannot deploy {ref.qualified}: cluster {ref.cluster} has no `kubernetes:` access in the "
-                        f"fleet config (eks, gke or kubeconfig). `{PREFIX} deploy {ref.qualified} --dry-run` still "
-                        "renders the chart.")
+    _check_deployable(ctx, [ref])
     payload = json.dumps({"hubs": [ref.qualified], "chart_version": version})
     what = f"deploy {ref.qualified}" + (f" with chart version {version}" if version else "")
     if ref.hub.tier == "prod" and ctx.approved_by is None:
@@ -134,14 +146,7 @@ def _chosen(ctx: Context) -> list[HubRef]:
 
 async def _fan_out(ctx: Context, version: str | None) -> Reply:
     refs = _chosen(ctx)
-    without = [r.qualified for r in refs if r.chart is None]
-    if without:
-        raise UserError(f"these hubs have no chart in the fleet config: {', '.join(without[:10])}; narrow the "
-                        "choice with --tier/--cluster or add their charts")
-    unreachable = sorted({r.cluster for r in refs if ctx.fleet.clusters[r.cluster].kubernetes is None})
-    if unreachable:
-        raise UserError(f"clusters without `kubernetes:` access in the fleet config: {', '.join(unreachable)}; "
-                        "choose others with --cluster or add their access")
+    _check_deployable(ctx, refs)
     payload = json.dumps({"hubs": [r.qualified for r in refs], "chart_version": version, "all": True})
     prod = [r for r in refs if r.hub.tier == "prod"]
     what = (f"deploy {len(refs)} hubs ({len(prod)} prod)" + (f" with chart version {version}" if version else ""))

@@ -86,7 +86,6 @@ class LiveMessage:
         self.ts = ts
         self._last: datetime | None = None
         self._held: tuple[str, list[Block]] | None = None
-        self.sent = 0
 
     async def show(self, text: str, blocks: list[Block], *, final: bool = False) -> None:
         if self.ts is None:
@@ -98,7 +97,6 @@ class LiveMessage:
         self._last, self._held = now, None
         try:
             await self._services.notifier.update(channel=self._channel, ts=self.ts, text=text, blocks=blocks)
-            self.sent += 1
         except HubbotError as exc:  # progress is best effort; the job and its record go on
             log.warning("could not update the message of a job: %s", exc)
 
@@ -230,8 +228,6 @@ class Engine:
     ) -> Job | HubLock:
         """Create the job (taking the hub's lock), post its live message and start it.
         Returns the lock instead when another job holds the hub."""
-        if kind == "deploy":
-            plan_for(self.fleet, ref, chart_version=chart_version)  # a hub without a chart fails here, not later
         now = self.services.clock.now()
         created = await self.ports.jobs.create(Job(
             kind=kind, hub=ref.qualified, community=ref.hub.community, state=JobState.QUEUED,

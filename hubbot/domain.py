@@ -214,6 +214,10 @@ class JobState(StrEnum):
         return self in (JobState.QUEUED, JobState.RUNNING)
 
 
+JOB_LOG_CHARS = 16_000  # the tail of a job's output that is kept
+JOB_RESULT_CHARS = 2_000
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """A deploy or rollback of one hub. ``hub`` is ``cluster/hub``; ``batch`` groups the jobs of

@@ -420,7 +420,7 @@ def test_link_builds_nbgitpuller_and_binder_links(env: DeployEnv, clockwork: Clo
     (ENGINEER, f"deploy {STAGING} --all", "either a hub or --all"),
     (ENGINEER, f"deploy {STAGING} --tier prod", "choose hubs for --all"),
     (ENGINEER, "deploy --all --cluster mars", "unknown cluster 'mars'"),
-    (ENGINEER, "deploy --all", "clusters without `kubernetes:` access in the fleet config: js2-cluster"),
+    (ENGINEER, "deploy --all", "in the fleet config: js2-cluster. Choose others with --cluster"),
     (ENGINEER, f"deploy {OFFLINE}", "has no `kubernetes:` access"),
     (ENGINEER, f"deploy {STAGING} --colour red", "--colour"),
     (LEADER_A, f"deploy {STAGING}", "engineer"),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hubbot.domain import AuditEntry, Health, HubLock, Job, JobState, PendingAction
+from hubbot.domain import JOB_LOG_CHARS, JOB_RESULT_CHARS, AuditEntry, Health, HubLock, Job, JobState, PendingAction
 from hubbot.errors import UpstreamError
 
 
@@ -137,9 +137,9 @@ class MemoryJobs:
         if "state" in changes:
             changes["state"] = JobState(changes["state"])
         if "log" in changes:
-            changes["log"] = str(changes["log"])[-16_000:]
+            changes["log"] = str(changes["log"])[-JOB_LOG_CHARS:]
         if "result" in changes:
-            changes["result"] = str(changes["result"])[:2000]
+            changes["result"] = str(changes["result"])[:JOB_RESULT_CHARS]
         job = dataclasses.replace(self.jobs[job_id], **changes)
         self.jobs[job_id] = job
         if not job.state.active and self.locks.get(job.hub, None) is not None and self.locks[job.hub].job_id == job_id:

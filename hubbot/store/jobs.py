@@ -12,14 +12,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hubbot.domain import HubLock, Job, JobState
+from hubbot.domain import JOB_LOG_CHARS, JOB_RESULT_CHARS, HubLock, Job, JobState
 from hubbot.store.db import Database, as_utc
 from hubbot.store.models import HubLockRow, JobRow
 
 _FIELDS = [f.name for f in dataclasses.fields(Job)]
 _TIMES = ("created_at", "started_at", "finished_at", "heartbeat_at")
 _ACTIVE = [JobState.QUEUED.value, JobState.RUNNING.value]
-LOG_LIMIT = 16_000
 
 
 def _job(row: JobRow) -> Job:
@@ -44,9 +43,9 @@ def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
     if "state" in out:
         out["state"] = JobState(out["state"]).value
     if "log" in out:
-        out["log"] = str(out["log"])[-LOG_LIMIT:]
+        out["log"] = str(out["log"])[-JOB_LOG_CHARS:]
     if "result" in out:
-        out["result"] = str(out["result"])[:2000]
+        out["result"] = str(out["result"])[:JOB_RESULT_CHARS]
     return out
 
 
