@@ -1,6 +1,8 @@
 """FAQ engine benchmark: index build time and per-question latency (p50/p95), hubbot's engine against a plain BM25
 baseline over the same sections (same folding, tokens and stop words; no stemming, no field weights, no typo or
-compound handling, no proximity or page aggregation, always answers), plus both engines' dev-set scores.
+compound handling, no proximity or page aggregation, always answers), plus both engines' scores on the shared
+development questions and on the project's own question sets (``benchmarks/faq_questions``: one over the same
+docs, one over the Zero to JupyterHub guide in shared/faq/holdout), written apart from the engine.
 
     python benchmarks/faq.py [--shared ../shared/faq] [--pages 500]
 """
@@ -24,6 +26,8 @@ from hubbot.faq import Index, score
 from hubbot.faq.index import discover
 from hubbot.faq.sections import Section
 from hubbot.faq.text import STOP_WORDS, raw_tokens
+
+SCORES = ("strict@1", "page@1", "page@3", "abstention", "wrong_abstention")
 
 
 class PlainBM25:
@@ -124,21 +128,28 @@ def main() -> None:
               f"{percentile(eng, 0.95) / max(percentile(base, 0.95), 1e-9):.1f}x")
     print("(bm25 build is on top of the shared parsing, which the engine build includes)")
 
-    index = Index.build([corpus])
-    baseline = PlainBM25(index.sections)
-    q_lines = [json.dumps(q) for q in questions]
-    engine_lines, base_lines = [], []
-    for q in questions:
-        answer = index.answer(q["question"])
-        engine_lines.append(json.dumps({"id": q["id"], "answered": answer.answered, "citations": [
-            {"path": c.path, "anchor": c.anchor} for c in answer.citations]}))
-        base_lines.append(json.dumps({"id": q["id"], "answered": True, "citations": [
-            {"path": s.path, "anchor": s.anchor} for s in baseline.search(q["question"])]}))
-    for name, lines in (("hubbot engine", engine_lines), ("plain BM25", base_lines)):
-        result = score(lines, q_lines)
-        print(f"{name:<14} " + "  ".join(f"{key}={result[key]:.3f}" for key in
-                                         ("strict@1", "page@1", "page@3", "abstention", "wrong_abstention")))
-
+    own = Path(__file__).resolve().parent / "faq_questions"
+    sets = [("dev (shared)", corpus, dev), ("own, same docs", corpus, own / "corpus.jsonl"),
+            ("own, z2jh docs", args.shared / "holdout", own / "zero-to-jupyterhub.jsonl")]
+    print(f"\n{'question set':<16}{'engine':<14}" + "".join(f"{key:>18}" for key in SCORES))
+    for label, docs, file in sets:
+        if not docs.is_dir():
+            print(f"{label:<16}(no docs at {docs.name})")
+            continue
+        q_lines = [line for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        index = Index.build([docs])
+        baseline = PlainBM25(index.sections)
+        engine_lines, base_lines = [], []
+        for q in map(json.loads, q_lines):
+            answer = index.answer(q["question"])
+            engine_lines.append(json.dumps({"id": q["id"], "answered": answer.answered, "citations": [
+                {"path": c.path, "anchor": c.anchor} for c in answer.citations]}))
+            base_lines.append(json.dumps({"id": q["id"], "answered": True, "citations": [
+                {"path": s.path, "anchor": s.anchor} for s in baseline.search(q["question"])]}))
+        for name, lines in (("hubbot", engine_lines), ("plain BM25", base_lines)):
+            result = score(lines, q_lines)
+            print(f"{label if name == 'hubbot' else '':<16}{name:<14}"
+                  + "".join(f"{result[key]:>18.3f}" for key in SCORES))
 
 if __name__ == "__main__":
     main()

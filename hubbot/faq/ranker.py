@@ -14,7 +14,10 @@ Taking the best alternative of a concept (not the sum) means a section that says
 is not counted three times for one question word.
 
 Pages are indexed as documents of their own (title, all headings, all text), so a section on a page that matches
-the question as a whole is preferred over an isolated lucky match elsewhere.
+the question as a whole is preferred over an isolated lucky match elsewhere.  Page scores use the section-level
+idf: with a page-level idf the page part of a score shrank, relative to the section part, as trees got smaller
+(a tree of 4 pages and 15 sections weighed it at half the share a tree of 100 pages did), so scores, and the
+confidence read from them, did not mean the same on every tree.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hubbot.faq.sections import Section
@@ -94,25 +97,27 @@ class _Postings:
         df = len(self.postings.get(term, ()))
         return math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
 
-    def score(self, terms: Sequence[QueryTerm], scores: dict[int, float]) -> None:
+    def score(self, terms: Sequence[QueryTerm], scores: dict[int, float],
+              idf: Callable[[str], float] | None = None) -> None:
         """Add each concept's contribution to ``scores``: the best of its alternatives in each doc.  An
         alternative's idf is capped at the idf of the question's own word, so a rare synonym does not outweigh
-        the word the user actually wrote."""
+        the word the user actually wrote.  ``idf`` defaults to these postings' own."""
+        idf = idf or self.idf
         concepts: dict[int, list[QueryTerm]] = defaultdict(list)
         for t in terms:
             if t.known and t.term in self.postings:
                 concepts[t.concept].append(t)
         for alternatives in concepts.values():
-            cap = next((self.idf(t.term) for t in alternatives if t.primary), math.inf)
+            cap = next((idf(t.term) for t in alternatives if t.primary), math.inf)
             if len(alternatives) == 1:
                 t = alternatives[0]
-                factor = t.weight * min(self.idf(t.term), cap)
+                factor = t.weight * min(idf(t.term), cap)
                 for doc, tf in self.postings[t.term]:
                     scores[doc] = scores.get(doc, 0.0) + factor * tf / (K1 + tf)
                 continue
             best: dict[int, float] = {}
             for t in alternatives:
-                factor = t.weight * min(self.idf(t.term), cap)
+                factor = t.weight * min(idf(t.term), cap)
                 for doc, tf in self.postings[t.term]:
                     value = factor * tf / (K1 + tf)
                     if value > best.get(doc, 0.0):
@@ -214,7 +219,7 @@ class Ranker:
         if not section_scores:
             return Retrieval(tuple(terms), ())
         page_scores: dict[int, float] = {}
-        self._pages.score(terms, page_scores)
+        self._pages.score(terms, page_scores, self._sections.idf)
         ordered = [t.term for t in terms if t.known and t.primary]
         query_pairs = list(itertools.pairwise(ordered))
         idf = {t.term: t.idf for t in terms}
