@@ -129,8 +129,11 @@ def main() -> None:
     print("(bm25 build is on top of the shared parsing, which the engine build includes)")
 
     own = Path(__file__).resolve().parent / "faq_questions"
+    z2jh = args.shared / "holdout"
     sets = [("dev (shared)", corpus, dev), ("own, same docs", corpus, own / "corpus.jsonl"),
-            ("own, z2jh docs", args.shared / "holdout", own / "zero-to-jupyterhub.jsonl")]
+            ("own, z2jh docs", z2jh, own / "zero-to-jupyterhub.jsonl"),
+            ("check, same", corpus, own / "corpus-check.jsonl"),
+            ("check, z2jh", z2jh, own / "zero-to-jupyterhub-check.jsonl")]
     print(f"\n{'question set':<16}{'engine':<14}" + "".join(f"{key:>18}" for key in SCORES))
     for label, docs, file in sets:
         if not docs.is_dir():

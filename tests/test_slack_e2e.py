@@ -415,7 +415,7 @@ def test_support_channel_down_keeps_the_question_for_later(bot: Harness) -> None
 
 def test_questions_in_a_support_channel_are_answered_only_when_sure(bot: Harness) -> None:
     sure = {"type": "message", "channel_type": "channel", "user": OUTSIDER, "channel": "CHELP0001",
-            "text": "where is my home directory and who can read it?", "ts": "1700001400.000100"}
+            "text": "how do I reset my password?", "ts": "1700001400.000100"}
     unsure = dict(sure, text="is sourdough better with rye?", ts="1700001400.000200")
     chatter = dict(sure, text="good morning everyone", ts="1700001400.000300")
     elsewhere = dict(sure, channel="CRANDOM01", ts="1700001400.000400")
@@ -424,4 +424,4 @@ def test_questions_in_a_support_channel_are_answered_only_when_sure(bot: Harness
     reply = bot.standin.wait_for("chat.postMessage")[0].args
     bot.settle()
     assert len(bot.standin.of("chat.postMessage")) == 1
-    assert reply["channel"] == "CHELP0001" and "your-home-directory" in reply["text"]
+    assert reply["channel"] == "CHELP0001" and "reset-your-password" in reply["text"]
