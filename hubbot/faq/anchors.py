@@ -32,6 +32,8 @@ _RST_INTERPRETED = re.compile(r"`([^`]+)`")
 _RST_SUBST = re.compile(r"\|([^|\s][^|]*)\|_{0,2}")
 
 _STASHED = re.compile(r"\x00(\d+)\x00")
+# A line holding none of these characters has no inline markup to reduce (most prose lines).
+_MD_MARKUP = re.compile(r"[<{`\[*\x00]")
 _SLUG_DROP = re.compile(r"[^\w\- ]", re.UNICODE)
 
 
@@ -47,6 +49,8 @@ def _role_text(content: str) -> str:
 
 def render_md_inline(text: str) -> str:
     """Reduce Markdown/MyST inline markup to the text a reader sees."""
+    if not _MD_MARKUP.search(text):
+        return text.strip()
     text = _HTML_COMMENT.sub("", text)
     text = _MYST_ROLE.sub(lambda m: _role_text(m.group(1)), text)
     spans: list[str] = []

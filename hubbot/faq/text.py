@@ -11,8 +11,8 @@ from typing import NamedTuple
 from hubbot.faq.lexicon import BROADER, GROUPS, IRREGULAR
 from hubbot.faq.stemmer import stem
 
-__all__ = ["RELATED", "STOP_WORDS", "Unit", "analyse", "expression_term", "fold", "query_units", "raw_tokens",
-           "sentences", "word_stem"]
+__all__ = ["RELATED", "STOP_WORDS", "Unit", "analyse", "clear_caches", "expression_term", "fold", "query_units",
+           "raw_tokens", "sentences", "word_stem"]
 
 # General English function words, plus chat fillers and apostrophe-less contractions people type in chat.
 _STOP_TEXT = """
@@ -39,12 +39,19 @@ _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9`\"'(\[])|\n+")
 _WRAPPED_LINE = re.compile(r"\n(?!\s*(?:[-*+\u2022]|\d+[.)])\s)")
 
 
+# Combining marks (accents once NFKD has split them off), as one character class.
+_COMBINING = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
+                                      if unicodedata.combining(chr(c))) + "]")
+
+
 def fold(text: str) -> str:
     """Lowercase, strip accents, unify apostrophes and dashes, drop contractions' clitics (``n't`` -> ``not``)."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # most docs text is plain ASCII and needs neither step
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("`", " ")
     text = text.replace("can't", "can not").replace("won't", "will not")
+    if "'" not in text:
+        return text
     return _CONTRACTIONS.sub(lambda m: " not" if m.group(0) == "n't" else "", text)
 
 
@@ -53,6 +60,7 @@ def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+@lru_cache(maxsize=65536)
 def word_stem(token: str) -> str:
     """Stem of one folded token, irregular forms first mapped to their base form ("ran" -> "run")."""
     return stem(IRREGULAR.get(token, token))
@@ -150,3 +158,10 @@ def sentences(text: str) -> list[str]:
     """Split prose into sentences (and list items / lines that stand alone)."""
     parts = (" ".join(part.split()) for part in _SENTENCE_END.split(_WRAPPED_LINE.sub(" ", text)))
     return [part for part in parts if part]
+
+
+def clear_caches() -> None:
+    """Forget memoised stems and analysed texts (benchmarks time cold index builds with it)."""
+    _analyse.cache_clear()
+    word_stem.cache_clear()
+    stem.cache_clear()
