@@ -256,6 +256,27 @@ def test_low_confidence_for_nonsense_and_bad_input(tree_index: Index, question: 
     assert 0.0 <= answer.confidence < 0.5
 
 
+@pytest.mark.parametrize("question", ["password", "password?", "billing", "files", "home directory"])
+def test_a_bare_word_is_too_vague_to_answer(tree_index: Index, question: str) -> None:
+    answer = tree_index.answer(question)
+    assert answer.citations  # the best section is still cited for whoever picks the question up
+    assert not answer.answered
+
+
+@pytest.mark.parametrize("question", ["python", "kubernetes?", "what is 2i2c", "is it down"])
+def test_common_words_of_a_large_tree_are_too_vague_to_answer(question: str) -> None:
+    assert not _corpus_index().answer(question).answered
+
+
+_CORPUS: list[Index] = []
+
+
+def _corpus_index() -> Index:
+    if not _CORPUS:
+        _CORPUS.append(Index.build([shared() / "corpus"]))
+    return _CORPUS[0]
+
+
 def test_huge_question_is_truncated(tree_index: Index) -> None:
     answer = tree_index.answer("reset password " * 1000)
     assert len(answer.question) == 2000

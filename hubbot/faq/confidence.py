@@ -3,12 +3,16 @@
 Signals (all scale-free):
 - strength: the best score divided by the weight of the question's KEY_CONCEPTS most informative concepts (a
   concept is a question word with its typo fixes and near-synonyms, worth its best alternative's idf; a word the
-  docs never use carries the maximum idf).  A strength near 1 means the best section matches about as well as a
+  docs never use carries the maximum idf).  A question of a single concept is divided by no less than the
+  maximum idf: "python?" or "what is 2i2c" is too vague to answer from the section that happens to say the word
+  most, unless the word is rare in the tree.  No labelled question had a single concept, so this changed none of
+  them.  A strength near 1 means the best section matches about as well as a
   section holding the question's key words would; a question about things the docs do not mention is weak,
   because its rarest words are the ones no section holds;
-- coverage: share of the question's whole concept mass found in the best section.  The strength is at least the
-  coverage: a section holding every word of the question is a match even where the tree is so small that idf
-  values, and so scores, stay low;
+- coverage: share of the question's whole concept mass found in the best section.  For a question of two or more
+  concepts, none of them common in the tree (idf at least SPECIFIC of the tree's largest), the strength is at
+  least the coverage: a section holding every word of such a question is a match even where the tree is so small
+  that idf values, and so scores, stay low;
 - margin: how far the best page stands above the runner-up page, relative to the best score (reported only).
 
 ``confidence = logistic(SLOPE * (strength - CENTRE))``, damped for pasted code, and the engine answers when it is
@@ -45,6 +49,7 @@ THRESHOLD = 0.5
 SLOPE = 6.0
 CENTRE = 0.9
 KEY_CONCEPTS = 2
+SPECIFIC = 0.5  # share of the tree's largest idf a concept needs for the coverage floor
 CODE_PENALTY = 3.0
 _CODE_CHARS = frozenset("(){}[];=<>*\\$|&^%~")
 
@@ -69,17 +74,25 @@ def signals(ranker: Ranker, retrieval: Retrieval) -> dict[str, float]:
     weights = concept_weights(retrieval.terms)
     mass = sum(weights.values())
     key = sum(sorted(weights.values(), reverse=True)[:KEY_CONCEPTS])
+    if len(weights) == 1:  # a one-word question ("python?") weighs what a word rare in the tree does
+        key = max(key, ranker.max_idf)
     if not retrieval.hits or mass <= 0:
         return {"coverage": 0.0, "strength": 0.0, "margin": 0.0}
     best = retrieval.hits[0]
     covered = concept_mass(retrieval.terms, ranker.terms_of[best.section])
     best_page = ranker.page_of[best.section]
     runner_up = next((h.score for h in retrieval.hits if ranker.page_of[h.section] != best_page), 0.0)
+    strength = min(best.score / key, 3.0)
+    # Every concept of the question found in one section is as sure as a strong key match, when the question
+    # has two or more concepts and none of them is a common word of the tree: in a small tree low idf values
+    # keep even a full match's score under the key mass ("who can read my home directory"), while "is the hub
+    # down" meets "hub" and "down" together by chance.
+    specific = len(weights) >= 2 and min(weights.values()) >= SPECIFIC * ranker.max_idf
+    if specific:
+        strength = max(strength, covered / mass)
     return {
         "coverage": covered / mass,
-        # Every concept of the question found in one section is as sure as a strong key match: in a small tree
-        # low idf values keep even a full match's score under the key mass.
-        "strength": max(min(best.score / key, 3.0), covered / mass),
+        "strength": strength,
         "margin": (best.score - runner_up) / best.score if best.score > 0 else 0.0,
     }
 
