@@ -3,12 +3,12 @@
 Signals (all scale-free):
 - strength: the best score divided by the weight of the question's KEY_CONCEPTS most informative concepts (a
   concept is a question word with its typo fixes and near-synonyms, worth its best alternative's idf; a word the
-  docs never use carries the maximum idf).  A question of a single concept is divided by no less than the
-  maximum idf: "python?" or "what is 2i2c" is too vague to answer from the section that happens to say the word
-  most, unless the word is rare in the tree.  No labelled question had a single concept, so this changed none of
-  them.  A strength near 1 means the best section matches about as well as a
+  docs never use carries the maximum idf).  A strength near 1 means the best section matches about as well as a
   section holding the question's key words would; a question about things the docs do not mention is weak,
-  because its rarest words are the ones no section holds;
+  because its rarest words are the ones no section holds.  A question of a single concept is divided by no less
+  than the maximum idf: "python?" or "what is 2i2c" is too vague to answer from the section that happens to say
+  the word most, unless the word is rare in the tree (no labelled question had a single concept, so this changed
+  none of them);
 - coverage: share of the question's whole concept mass found in the best section.  For a question of two or more
   concepts, none of them common in the tree (idf at least SPECIFIC of the tree's largest), the strength is at
   least the coverage: a section holding every word of such a question is a match even where the tree is so small
