@@ -16,8 +16,8 @@ is not counted three times for one question word.
 Pages are indexed as documents of their own (title, all headings, all text), so a section on a page that matches
 the question as a whole is preferred over an isolated lucky match elsewhere.  Page scores use the section-level
 idf: with a page-level idf the page part of a score shrank, relative to the section part, as trees got smaller
-(a tree of 4 pages and 15 sections weighed it at half the share a tree of 100 pages did), so scores, and the
-confidence read from them, did not mean the same on every tree.
+(page idf over section idf is about 0.46 in a tree of 4 pages and 15 sections, 0.67 in one of 100 pages and
+660 sections), so scores, and the confidence read from them, did not mean the same on every tree.
 """
 
 from __future__ import annotations

@@ -39,9 +39,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9`\"'(\[])|\n+")
 _WRAPPED_LINE = re.compile(r"\n(?!\s*(?:[-*+\u2022]|\d+[.)])\s)")
 
 
-# Combining marks (accents once NFKD has split them off), as one character class.
-_COMBINING = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
-                                      if unicodedata.combining(chr(c))) + "]")
+# The Unicode blocks of combining diacritical marks: the accents NFKD splits off letters.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def fold(text: str) -> str:
