@@ -3,6 +3,7 @@ Mute buttons that alert messages carry are handled here."""
 
 from __future__ import annotations
 
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
@@ -17,7 +18,7 @@ def _line(a: Alert) -> str:
             "digest": "weekly digest", "undelivered": "undelivered alert",
             "billing": "billing problem"}.get(a.basis, a.basis)
     spend = f" · {money(a.spend, a.currency)}" if a.spend is not None else ""
-    state = a.state + (f" · acknowledged by <@{a.acked_by}>" if a.acked_by else "")
+    state = a.state + (f" · acknowledged by {m.mention(a.acked_by)}" if a.acked_by else "")
     state += f" · muted until {a.muted_until:%Y-%m-%d}" if a.muted_until else ""
     return f"#{a.id} {a.created_at:%Y-%m-%d %H:%M} {a.community}: {what}{spend} → {a.channel or '-'} [{state}]"
 
@@ -27,8 +28,9 @@ async def alerts_handler(ctx: Context) -> Reply:
     if not recent:
         return Reply(text="No alerts yet.")
     lines = [_line(a) for a in recent]
-    return Reply(text="\n".join(lines), blocks=[b.header(f"Recent alerts ({len(lines)})"),
-                                                b.section("\n".join(lines))])
+    text, blocks = b.titled_listing("Recent alerts", lines,
+                                    more=f"name a community to narrow it (`{PREFIX} help alerts`)")
+    return Reply(text=text, blocks=blocks)
 
 
 async def _alert_for(ctx: Context, value: str) -> Alert:
@@ -46,10 +48,11 @@ async def ack_handler(ctx: Context, value: str) -> Reply:
     alert = await _alert_for(ctx, value)
     at = ctx.services.clock.now()
     if not await ctx.services.outbox.acknowledge(alert.id or 0, by=ctx.caller.user_id, at=at):
-        return Reply(text=f"Already acknowledged by <@{alert.acked_by}>.")
+        by = f" by {m.mention(alert.acked_by)}" if alert.acked_by else ""
+        return Reply(text=f"Already acknowledged{by}.")
     await ctx.record_change(command="alerts", args=f"alert {alert.id}", community=alert.community,
                             detail="alert acknowledged")
-    return Reply(text=f":white_check_mark: <@{ctx.caller.user_id}> acknowledged: {alert.text.splitlines()[0]}",
+    return Reply(text=f":white_check_mark: {m.mention(ctx.caller.user_id)} acknowledged: {alert.text.splitlines()[0]}",
                  public=True)
 
 
@@ -60,7 +63,7 @@ async def mute_handler(ctx: Context, value: str) -> Reply:
     await ctx.services.outbox.mute(alert.id or 0, until=alert.period_end)
     await ctx.record_change(command="alerts", args=f"alert {alert.id}", community=alert.community,
                             detail=f"alerts muted until {alert.period_end:%Y-%m-%d}")
-    return Reply(text=f":mute: <@{ctx.caller.user_id}> muted {alert.community}'s alerts until "
+    return Reply(text=f":mute: {m.mention(ctx.caller.user_id)} muted {alert.community}'s alerts until "
                       f"{alert.period_end:%Y-%m-%d} (the end of the period).", public=True)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
@@ -64,9 +65,9 @@ def _answer_reply(docs: Knowledge, answer: Answer, qid: int) -> Reply:
     best, *more = answer.citations
     link = docs.url(best.path, best.anchor)
     title = best.heading or best.title
-    head = f"*<{link}|{b.escape(title)}>*" if link else f"*{b.escape(title)}*"
-    lines = [head, f">{b.escape(answer.extract)}" if answer.extract else ""]
-    also = [f"<{docs.url(c.path, c.anchor)}|{b.escape(c.heading or c.title)}>" for c in more[:2]]
+    head = f"*{m.link(link, title)}*" if link else f"*{title}*"
+    lines = [head, f">{answer.extract}" if answer.extract else ""]
+    also = [m.link(docs.url(c.path, c.anchor), c.heading or c.title) for c in more[:2]]
     blocks = [b.section("\n".join(line for line in lines if line))]
     if also:
         blocks.append(b.context("See also: " + " · ".join(also)))
@@ -90,11 +91,12 @@ async def escalate(ctx: Context, qid: int, question: str) -> str:
     user = asked.user if asked else ctx.caller.user_id
     origin = asked.channel if asked else ctx.invocation.channel_id
     thread = asked.thread_ts if asked else ctx.invocation.thread_ts
-    where = f"<#{origin}>"
+    where = m.channel(origin)
     if thread:  # a link straight to the conversation, so the team can answer in place
-        where += f" (<https://slack.com/archives/{origin}/p{thread.replace('.', '')}|thread>)"
-    head = f":raising_hand: Question from <@{user}> in {where} that hubbot could not answer confidently"
-    text = f"{head}:\n>{b.escape(question[:1500])}"
+        permalink = f"https://slack.com/archives/{origin}/p{thread.replace('.', '')}"
+        where += f" ({m.link(permalink, 'thread')})"
+    head = f":raising_hand: Question from {m.mention(user)} in {where} that hubbot could not answer confidently"
+    text = f"{head}:\n>{question[:1500]}"
     now = ctx.services.clock.now()
     key = f"support:{qid}@{channel}"
     row = Alert(key=key, community=community or "", channel=channel, basis="escalation", period_start=now.date(),
@@ -123,7 +125,7 @@ async def _question_of(ctx: Context, value: str) -> SupportQuestion:
     if found is None:
         raise NotFound("that question is not known any more")
     if found.user != ctx.caller.user_id:
-        raise NotAllowed(f"only <@{found.user}>, who asked, can say whether this answered it")
+        raise NotAllowed(f"only {m.mention(found.user)}, who asked, can say whether this answered it")
     return found
 
 
@@ -164,7 +166,7 @@ async def stats_handler(ctx: Context) -> Reply:
         lines.append("Most escalated (what the docs are missing):")
         lines += [f"  {n}× {q[:120]}" for q, n in s.top_escalated]
     body = "\n".join(lines)
-    return Reply(text=body, blocks=[b.header("Support answers"), b.section(b.escape(body))])
+    return Reply(text=body, blocks=[b.header("Support answers"), b.section(body)])
 
 
 ASK = CommandSpec(

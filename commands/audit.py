@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, CommandSpec, Context, Reply
@@ -26,11 +27,12 @@ async def audit_handler(ctx: Context) -> Reply:
         where = e.hub or e.community or "fleet"
         args = f" {e.args}" if e.args else ""
         lines.append(
-            f"{e.at:%Y-%m-%d %H:%M:%S}Z  <@{e.user}>  {e.command}{args}  [{where}]  {e.outcome.value}"
+            f"{e.at:%Y-%m-%d %H:%M:%S}Z  {m.mention(e.user)}  {e.command}{args}  [{where}]  {e.outcome.value}"
             f"  {e.duration_ms}ms"
         )
-    body = "\n".join(lines)
-    return Reply(text=body, blocks=[b.header(f"Audit log ({len(entries)})"), b.section(f"```{b.escape(body)}```")])
+    text, blocks = b.titled_listing("Audit log", lines, code=True,
+                                    more=f"name a hub or community to narrow it (`{PREFIX} help audit`)")
+    return Reply(text=text, blocks=blocks)
 
 
 AUDIT = CommandSpec(

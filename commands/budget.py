@@ -6,6 +6,7 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from hubbot import confirm
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
@@ -55,7 +56,7 @@ async def show_handler(ctx: Context) -> Reply:
         return Reply(text=f"{s.title} has no budget. A leader or engineer can set one: "
                           f"`{PREFIX} budget set {community} <amount>`")
     bud = s.budget
-    origin = (f"set by <@{bud.set_by}> on {bud.set_at:%Y-%m-%d}" if bud.set_by and bud.set_at
+    origin = (f"set by {m.mention(bud.set_by)} on {bud.set_at:%Y-%m-%d}" if bud.set_by and bud.set_at
               else "from the fleet config")
     details = (f"*Thresholds:* {', '.join(f'{t}%' for t in bud.thresholds)} · forecast alerts "
                f"{'on' if bud.forecast else 'off'} · time zone {bud.timezone} · {origin}")

@@ -34,7 +34,7 @@ async def cost_handler(ctx: Context) -> Reply:
     scope = f"{ctx.hub} ({s.title})" if ctx.hub else s.title
     blocks = summary_blocks(s, headline=f"Costs of {scope} — {s.period.label()}")
     table = "\n".join(f"{k:<40} {money(v, s.currency):>14}" for k, v in rows[:40]) or "no cost data for this period"
-    blocks.insert(2, b.section(f"*By {by}:*\n```{b.escape(table)}```"))
+    blocks.insert(2, b.section(f"*By {by}:*\n```{table}```"))
     days = await ctx.services.ledger.breakdown(community=community, start=s.period.start, end=s.period.end,
                                                currency=s.currency, by="day", hub=ctx.hub)
     files = []
@@ -64,7 +64,7 @@ async def _overview(ctx: Context) -> Reply:
         return Reply(text="No communities are configured.")
     table = "\n".join(lines)
     return Reply(text="Spend this period\n" + table,
-                 blocks=[b.header("Spend this period, by community"), b.section(f"```{b.escape(table)}```"),
+                 blocks=[b.header("Spend this period, by community"), b.section(f"```{table}```"),
                          b.context(f"`{PREFIX} cost <community>` for details and a chart")], public=True)
 
 

@@ -11,6 +11,7 @@ import json
 import re
 
 from hubbot import confirm
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
@@ -46,7 +47,7 @@ def _hub(ctx: Context, *, binder: bool = False) -> HubRef:
 
 
 def busy(lock: HubLock) -> str:
-    return (f"{lock.hub} is busy: job #{lock.job_id} by <@{lock.holder}> holds it since "
+    return (f"{lock.hub} is busy: job #{lock.job_id} by {m.mention(lock.holder)} holds it since "
             f"{lock.since:%Y-%m-%d %H:%M} UTC. Wait for it to finish, or `{PREFIX} cancel {lock.job_id}`.")
 
 

@@ -59,7 +59,7 @@ def _one(ctx: Context, topic: str) -> Reply:
     if spec is None:
         hints = ctx.registry.suggest(topic.split()[0])
         mean = f" — did you mean {' or '.join(f'`{h}`' for h in hints)}?" if hints else ""
-        raise NotFound(f"no command `{b.escape(topic[:40])}`{mean}")
+        raise NotFound(f"no command `{topic[:40]}`{mean}")
     parts = [f"*Usage:* `{spec.usage}`", spec.summary]
     if spec.help:
         parts.append(spec.help)

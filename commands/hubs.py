@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Arg, Signature
 from hubbot.chat import PREFIX, CommandSpec, Context, Reply
@@ -23,7 +24,7 @@ async def hubs_handler(ctx: Context) -> Reply:
             f"tier={ref.hub.tier}  {kind}  {ref.hub.url}"
         )
         rows.append(
-            f"*<{ref.hub.url}|{ref.qualified}>* · {kind} · {ref.hub.tier} · "
+            f"*{m.link(ref.hub.url, ref.qualified)}* · {kind} · {ref.hub.tier} · "
             f"community `{ref.hub.community}` · provider `{ref.provider}`"
         )
     title = f"Hubs of {ctx.fleet.community(ctx.community).title}" if ctx.community else "Hubs"

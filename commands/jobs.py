@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from hubbot import links
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Arg, Opt, Signature
 from hubbot.chat import PREFIX, CommandSpec, Context, Reply
@@ -64,13 +65,13 @@ async def status_handler(ctx: Context) -> Reply:
                             f":x: {health.status or 'no answer'} — {health.detail[:120]}")))
     if last is not None:
         when = f"{last.finished_at:%Y-%m-%d %H:%M} UTC" if last.finished_at else "?"
-        rows.append(("Last deploy", f"{last.kind} job #{last.id} by <@{last.requested_by}> · {when} · "
+        rows.append(("Last deploy", f"{last.kind} job #{last.id} by {m.mention(last.requested_by)} · {when} · "
                                     f"{last.state.value}" + (f" at {last.stage}" if last.state.value != "succeeded"
                                                              else "")))
     else:
         rows.append(("Last deploy", "none recorded by hubbot"))
     if lock is not None:
-        rows.append(("Now", f"job #{lock.job_id} by <@{lock.holder}> since {lock.since:%H:%M} UTC"))
+        rows.append(("Now", f"job #{lock.job_id} by {m.mention(lock.holder)} since {lock.since:%H:%M} UTC"))
     head = f"{ref.qualified} · {ref.hub.tier} · {ref.hub.url}"
     text = "\n".join([head, *(f"{k}: {v}" for k, v in rows)])
     return Reply(text=text, blocks=[b.section(f"*{head}*"), b.fields(rows[:10])])
@@ -97,7 +98,7 @@ async def binder_status_handler(ctx: Context) -> Reply:
     else:
         head = f":x: BinderHub {ref.qualified} is unhealthy: {health.status or 'no answer'}"
         if not checks:
-            checks.append(b.escape(health.detail[:300]))
+            checks.append(health.detail[:300])
     text = "\n".join([head, *checks, url])
     return Reply(text=text, blocks=[b.section(f"*{head}*"), *([b.section("\n".join(checks))] if checks else []),
                                     b.context(url)])
@@ -122,7 +123,7 @@ async def link_handler(ctx: Context) -> Reply:
 def _row(job: Job, now: Any) -> str:
     took = (job.finished_at or now) - (job.started_at or job.created_at)
     stage = f" at {job.stage}" if job.stage and job.state.value != "succeeded" else ""
-    return (f"#{job.id} {job.kind} {job.hub} · {job.state.value}{stage} · <@{job.requested_by}> · "
+    return (f"#{job.id} {job.kind} {job.hub} · {job.state.value}{stage} · {m.mention(job.requested_by)} · "
             f"{job.created_at:%m-%d %H:%M} · {duration(took)}")
 
 

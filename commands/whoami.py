@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hubbot import markup as m
 from hubbot.access import Permission
 from hubbot.args import Signature
 from hubbot.chat import CommandSpec, Context, Reply
@@ -14,7 +15,7 @@ async def whoami_handler(ctx: Context) -> Reply:
     member = ", ".join(sorted(caller.member_of)) or "none"
     here = ctx.fleet.community_for_channel(ctx.invocation.channel_id)
     lines = [
-        f"You are <@{caller.user_id}>.",
+        f"You are {m.mention(caller.user_id)}.",
         f"Roles: {', '.join(caller.roles)}",
         f"Leader of: {leads}",
         f"Member of: {member}",

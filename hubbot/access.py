@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hubbot import markup as m
 from hubbot.errors import NotAllowed
 from hubbot.fleet import Fleet
 
@@ -66,10 +67,7 @@ def visible(caller: Caller, permission: Permission, fleet: Fleet) -> list[str]:
 
 
 def _mentions(ids: list[str]) -> str:
-    def one(i: str) -> str:
-        return f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>"
-
-    return ", ".join(one(i) for i in ids[:5]) if ids else "nobody is configured yet"
+    return ", ".join(m.mention(i) for i in ids[:5]) if ids else "nobody is configured yet"
 
 
 def authorize(

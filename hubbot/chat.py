@@ -43,6 +43,7 @@ class File:
     content: bytes
     mimetype: str = "application/octet-stream"
     title: str = ""
+    alt: str = ""  # what an image shows, for screen readers and notifications
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from hubbot import markup as m
 from hubbot.chat import Context, Reply, action_id
 from hubbot.domain import PendingAction
 from hubbot.render import blocks as b
@@ -53,13 +54,13 @@ async def request(
     if approval:
         buttons = (b.button("Approve", action_id=action_id(PENDING, "approve"), value=pending.id, style="primary"),
                    b.button("Reject", action_id=action_id(PENDING, "reject"), value=pending.id, style="danger"))
-        note = (f"Requested by <@{pending.requested_by}> · needs another engineer's approval · "
+        note = (f"Requested by {m.mention(pending.requested_by)} · needs another engineer's approval · "
                 f"expires in {_minutes(ttl)}")
         text = f"Approval needed: {summary}"
     else:
         buttons = (b.button("Confirm", action_id=action_id(PENDING, "confirm"), value=pending.id, style="primary"),
                    b.button("Cancel", action_id=action_id(PENDING, "cancel"), value=pending.id))
-        note = f"Only <@{pending.requested_by}> can confirm · expires in {_minutes(ttl)}"
+        note = f"Only {m.mention(pending.requested_by)} can confirm · expires in {_minutes(ttl)}"
         text = f"Please confirm: {summary}"
     return Reply(text=text, blocks=(b.section(f"*{text}*"), b.actions(*buttons), b.context(note)), public=approval)
 

@@ -12,7 +12,8 @@ from typing import Any, TextIO
 
 from hubbot.chat import Invocation, Reply
 from hubbot.dispatch import Dispatcher
-from hubbot.render.text import mrkdwn_to_text, render
+from hubbot.render.blocks import for_slack, text_for_slack
+from hubbot.render.text import render, terminal_text
 
 EXIT_CODES = {"ok": 0, "silent": 0, "usage": 2, "not_found": 2, "denied": 3, "upstream": 4, "error": 1}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -31,11 +32,11 @@ class PrintNotifier:
     ) -> str | None:
         self._count += 1
         where = f"{channel}, thread {thread_ts}" if thread_ts else channel
-        print(f"── to {where} ──\n{mrkdwn_to_text(text)}", file=self._out, flush=True)
+        print(f"── to {where} ──\n{terminal_text(text)}", file=self._out, flush=True)
         return f"{self._count}.0"
 
     async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
-        print(f"  ↻ {mrkdwn_to_text(text)}", file=self._out, flush=True)
+        print(f"  ↻ {terminal_text(text)}", file=self._out, flush=True)
 
 
 def exit_code(reply: Reply) -> int:
@@ -58,7 +59,7 @@ class Console:
                           trigger="console")
 
     async def _progress(self, text: str) -> None:
-        print(f"  … {mrkdwn_to_text(text)}", file=self.out, flush=True)
+        print(f"  … {terminal_text(text)}", file=self.out, flush=True)
 
     async def run(self, text: str) -> tuple[Reply, list[Path]]:
         reply = await self.dispatcher.run(self._invocation(text), progress=self._progress)
@@ -85,7 +86,7 @@ class Console:
         if reply.blocks and reply.ok:
             text, self.buttons = render(reply.blocks)
         else:
-            text, self.buttons = mrkdwn_to_text(reply.text), []
+            text, self.buttons = terminal_text(reply.text), []
         if not reply.ok:
             text = f"[{reply.kind}] {text}"
         print(text, file=self.out)
@@ -104,9 +105,10 @@ class Console:
 
     async def once(self, text: str, *, as_json: bool) -> int:
         reply, files = await self.run(text)
-        if as_json:
+        if as_json:  # the message as Slack would get it (mrkdwn, escaped, clipped)
             payload: dict[str, Any] = {
-                "ok": reply.ok, "kind": reply.kind, "text": reply.text, "blocks": list(reply.blocks),
+                "ok": reply.ok, "kind": reply.kind, "text": text_for_slack(reply.text),
+                "blocks": for_slack(reply.blocks),
                 "files": [str(p) for p in files],
             }
             print(json.dumps(payload, ensure_ascii=False), file=self.out, flush=True)

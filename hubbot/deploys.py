@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from hubbot import markup as m
 from hubbot.chat import Block, action_id
 from hubbot.domain import AuditEntry, HubLock, Job, JobState, KubeTarget, Outcome, ReleaseInfo, ReleasePlan, Workload
 from hubbot.errors import HubbotError, ToolFailed, UserError
@@ -160,9 +161,9 @@ class _Run:
 
 
 def _who(job: Job) -> str:
-    parts = [f"requested by <@{job.requested_by}>"]
+    parts = [f"requested by {m.mention(job.requested_by)}"]
     if job.approved_by:
-        parts.append(f"approved by <@{job.approved_by}>")
+        parts.append(f"approved by {m.mention(job.approved_by)}")
     if job.chart_version:
         parts.append(f"chart version {job.chart_version}")
     return " · ".join(parts)
@@ -180,7 +181,7 @@ def ended_message(job: Job, *, excerpt: str = "") -> tuple[str, list[Block]]:
         head += f" · job #{job.id}"
     blocks: list[Block] = [b.section(head)]
     if job.result:
-        blocks.append(b.section(b.escape(job.result)))
+        blocks.append(b.section(job.result))
     if excerpt:
         blocks.append(b.section("```" + excerpt.replace("```", "'''") + "```"))
     blocks.append(b.context(_who(job)))

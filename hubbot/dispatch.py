@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hubbot import markup as m
 from hubbot.access import Caller, authorize, resolve_caller
 from hubbot.args import MAX_TEXT, ParsedArgs, normalize, parse
 from hubbot.chat import (
@@ -175,7 +176,7 @@ class Dispatcher:
         clicker = await self._caller(invocation)
         now = self.services.clock.now()
         if pending.state != "pending":
-            by = f" by <@{pending.decided_by}>" if pending.decided_by else ""
+            by = f" by {m.mention(pending.decided_by)}" if pending.decided_by else ""
             raise UserError(f"that request was already {pending.state}{by}")
         if (verb in ("confirm", "cancel")) != (pending.kind == "confirm"):
             raise UserError("that button does not belong to this request")
@@ -184,7 +185,7 @@ class Dispatcher:
             raise UserError(f"that request expired at {pending.expires_at:%H:%M} UTC — run the command again")
         own = clicker.user_id == pending.requested_by
         if pending.kind == "confirm" and not own:
-            raise NotAllowed(f"only <@{pending.requested_by}>, who asked, can {verb} this")
+            raise NotAllowed(f"only {m.mention(pending.requested_by)}, who asked, can {verb} this")
         if verb == "approve" and own:
             raise NotAllowed("you cannot approve your own request — ask another hub engineer")
         if pending.kind == "approve" and not clicker.engineer and not (verb == "reject" and own):
@@ -192,7 +193,8 @@ class Dispatcher:
         if not await self.services.pending.decide(pending.id, state=VERBS[verb], by=clicker.user_id, at=now):
             raise UserError("someone else handled that request a moment ago")
         if verb not in ACCEPT:
-            return Reply(text=f"{VERBS[verb].capitalize()} by <@{clicker.user_id}>: {pending.summary}", replace=True)
+            return Reply(text=f"{VERBS[verb].capitalize()} by {m.mention(clicker.user_id)}: {pending.summary}",
+                         replace=True)
         spec = self.registry.get(pending.command)
         action = spec.action(pending.action) if spec else None
         if spec is None or action is None:

@@ -14,6 +14,7 @@ from hubbot.adapters.memory import FrozenClock, RecordingNotifier
 from hubbot.chat import Invocation, Reply
 from hubbot.domain import Outcome
 from hubbot.main import Runtime
+from hubbot.markup import to_mrkdwn
 from tests.support.costs import runtime, setup_costs
 
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
@@ -134,7 +135,7 @@ async def test_budget_set_asks_then_changes_and_audits(rt: Runtime) -> None:
     assert stored is not None and stored.amount == Decimal("2500.00") and stored.thresholds == (50, 80, 100)
     assert stored.forecast is False and stored.set_by == LEADER_A
     shown = await run(rt, "budget show alpha", user=LEADER_A)
-    assert f"set by <@{LEADER_A}>" in shown.text and "28.0% used" in shown.text
+    assert f"set by <@{LEADER_A}>" in to_mrkdwn(shown.text) and "28.0% used" in shown.text
     await rt.services.audit.flush()
     changes = [e for e in await rt.services.audit.query(communities=["alpha"], hub=None, limit=20)
                if e.outcome is Outcome.CHANGED]
@@ -194,7 +195,7 @@ async def test_alerts_list_and_buttons(rt: Runtime) -> None:
     assert "acknowledged" in ack.text
     again = await rt.dispatcher.run_action(Invocation(user_id=ENGINEER, channel_id="CALPHA001", text=""),
                                            action_id="hubbot:alerts:ack", value=str(alert.id))
-    assert f"Already acknowledged by <@{LEADER_A}>" in again.text
+    assert f"Already acknowledged by <@{LEADER_A}>" in to_mrkdwn(again.text)
     denied = await rt.dispatcher.run_action(Invocation(user_id=LEADER_B, channel_id="CBETA0001", text=""),
                                             action_id="hubbot:alerts:mute", value=str(alert.id))
     assert denied.kind == "denied"

@@ -428,7 +428,7 @@ def test_link_builds_nbgitpuller_and_binder_links(env: DeployEnv, clockwork: Clo
     (ENGINEER, "cancel one", "not a job number"),
     (ENGINEER, "cancel 99999999999999999999", "not a job number"),
     (ENGINEER, "cancel 42", "no job #42"),
-    (ENGINEER, "status", "missing <hub>"),
+    (ENGINEER, "status", "missing &lt;hub&gt;"),  # as Slack gets it
     (ENGINEER, f"link {STAGING} javascript:alert(1)", "not an https://"),
     (ENGINEER, f"link {STAGING} https://github.com/org/repo --binder", "not a BinderHub"),
     (ENGINEER, f"link {STAGING} https://github.com/org/repo --path ../../etc/passwd", "not a path"),

@@ -70,7 +70,8 @@ async def test_audit_by_hub(fleet_file: Path) -> None:
     await run(d, "hubs aws-cluster/prod", user=ENGINEER)
     await run(d, "hubs alpha", user=ENGINEER)
     reply = await run(d, "audit aws-cluster/prod", user=ENGINEER)
-    assert reply.text.count("\n") == 0 and "[aws-cluster/prod]" in reply.text
+    assert reply.text.splitlines()[0] == "Audit log (1)"
+    assert reply.text.count("\n") == 1 and "[aws-cluster/prod]" in reply.text
 
 
 async def test_unexpected_error_is_logged_under_a_reference_with_secrets_redacted(

@@ -159,4 +159,5 @@ async def test_anyone_in_a_community_channel_is_a_member_there(fleet_file: Path)
 async def test_denial_names_who_can(fleet_file: Path) -> None:
     d, _ = dispatcher(fleet_file)
     reply = await run(d, "audit beta", user=LEADER_A)
-    assert "<!subteam^SLEADSB01>" in reply.text and f"<@{ENGINEER}>" in reply.text
+    slack = to_mrkdwn(reply.text)
+    assert "<!subteam^SLEADSB01>" in slack and f"<@{ENGINEER}>" in slack

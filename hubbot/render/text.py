@@ -1,4 +1,4 @@
-"""Render Block Kit JSON as readable terminal text (the console transport's view)."""
+"""Render hubbot text and Block Kit JSON as readable terminal text (the console transport's view)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
-_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)\|([^>]+)>")
-_BARE = re.compile(r"<((?:https?|mailto):[^>]+)>")
+from hubbot.markup import to_plain
+
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
@@ -23,21 +20,18 @@ _EMOJI = {
 _SHORTCODE = re.compile(r":[a-z_]+:")
 
 
-def mrkdwn_to_text(text: str) -> str:
+def terminal_text(text: str) -> str:
+    """hubbot text as a terminal shows it: mentions as ``@U…``, links as ``label (url)``,
+    emoji shortcodes as characters, no bold stars or code fences; nothing escaped."""
+    text = to_plain(text)
     text = _SHORTCODE.sub(lambda m: _EMOJI.get(m.group(0), m.group(0)), text)
-    text = _USER.sub(r"@\1", text)
-    text = _GROUP.sub(r"@\1", text)
-    text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
-    text = _LINK.sub(r"\2 (\1)", text)
-    text = _BARE.sub(r"\1", text)
     text = _BOLD.sub(r"\1", text)
-    text = text.replace("```", "\n").replace("\n\n", "\n")
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text.replace("```", "\n").replace("\n\n", "\n")
 
 
 def _text_of(obj: Any) -> str:
     if isinstance(obj, dict):
-        return mrkdwn_to_text(str(obj.get("text", "")))
+        return terminal_text(str(obj.get("text", "")))
     return ""
 
 

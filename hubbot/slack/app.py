@@ -25,24 +25,27 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from hubbot.chat import Invocation, Progress, Reply
 from hubbot.dispatch import Dispatcher
 from hubbot.ports import Clock, EventLedger
+from hubbot.render.blocks import for_slack, text_for_slack
 from hubbot.slack.retry import SlackRetry, Sleep
 from hubbot.slack.text import decode, strip_mention
 
 log = logging.getLogger("hubbot.slack")
 _ICON = {"usage": ":warning:", "not_found": ":mag:", "denied": ":no_entry:", "upstream": ":cloud:", "error": ":x:"}
-MAX_TEXT = 39_000
 PROGRESS_INTERVAL = 1.0  # Slack allows about one update a second per message
 RESPONSE_URL_UPDATES = 3  # a response_url takes 5 posts; keep 2 for the result and a spare
 
 
 def message(reply: Reply) -> dict[str, Any]:
-    """Slack message arguments for a reply."""
+    """Slack message arguments for a reply: the one place replies become mrkdwn."""
     text = reply.text if reply.ok else f"{_ICON.get(reply.kind, ':x:')} {reply.text}"
-    text = text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-    out: dict[str, Any] = {"text": text}
+    out: dict[str, Any] = {"text": text_for_slack(text)}
     if reply.blocks and reply.ok:
-        out["blocks"] = list(reply.blocks)
+        out["blocks"] = for_slack(reply.blocks)
     return out
+
+
+def _working(text: str) -> str:
+    return text_for_slack(f":hourglass_flowing_sand: {text}")
 
 
 class _Throttle:
@@ -157,7 +160,7 @@ class SlackTransport:
                 "upload a file",
                 self.client.files_upload_v2(
                     channel=channel, thread_ts=thread_ts, filename=f.name, content=f.content,
-                    title=f.title or f.name,
+                    title=f.title or f.name, alt_txt=f.alt or None,
                 ),
             )
 
@@ -180,11 +183,11 @@ class SlackTransport:
         spec = self._dispatcher.find(invocation.text)
         if spec is not None and spec.slow:
             self._spawn(self._slash_later(invocation, self._hook(hook_url)))
-            return {"text": f":hourglass_flowing_sand: Working on `/hub {spec.name}`…", "response_type": "ephemeral"}
+            return {"text": _working(f"Working on `/hub {spec.name}`…"), "response_type": "ephemeral"}
         task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation))
         if not await _finished_within(task, self._ack_budget):
             self._spawn(self._slash_finish(task, invocation, self._hook(hook_url)))
-            return {"text": ":hourglass_flowing_sand: Working on it…", "response_type": "ephemeral"}
+            return {"text": _working("Working on it…"), "response_type": "ephemeral"}
         reply = task.result()
         if reply.files:
             self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
@@ -195,7 +198,7 @@ class SlackTransport:
 
         async def progress(text: str) -> None:
             if throttle.ready():
-                await self._safely("post progress", hook.send(text=f":hourglass_flowing_sand: {text}",
+                await self._safely("post progress", hook.send(text=_working(text),
                                                              response_type="ephemeral", replace_original=True))
 
         task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation, progress=progress))
@@ -245,7 +248,7 @@ class SlackTransport:
         if spec is not None and spec.slow:
             try:
                 posted = await self.client.chat_postMessage(
-                    channel=channel, thread_ts=thread, text=f":hourglass_flowing_sand: Working on `/hub {spec.name}`…"
+                    channel=channel, thread_ts=thread, text=_working(f"Working on `/hub {spec.name}`…")
                 )
                 working_ts = str(posted["ts"])
             except SlackApiError as exc:
@@ -255,7 +258,7 @@ class SlackTransport:
             async def update(text: str) -> None:
                 if working_ts and throttle.ready():
                     await self._safely("update progress", self.client.chat_update(
-                        channel=channel, ts=working_ts, text=f":hourglass_flowing_sand: {text}"))
+                        channel=channel, ts=working_ts, text=_working(text)))
 
             progress = update
         reply = await (self._dispatcher.run(invocation, progress=progress) if progress

@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from hubbot.errors import UpstreamError
+from hubbot.render.blocks import for_slack, text_for_slack
 
 _HINTS = {
     "channel_not_found": "the channel ID is wrong, or the channel is private and hubbot is not in it",
@@ -19,6 +20,8 @@ _HINTS = {
 
 
 class SlackNotifier:
+    """Posts hubbot text and blocks (rendered to mrkdwn here, as for replies)."""
+
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
@@ -26,8 +29,8 @@ class SlackNotifier:
         self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
     ) -> str | None:
         try:
-            answer = await self._client.chat_postMessage(channel=channel, text=text[:39000], blocks=list(blocks)[:50],
-                                                         thread_ts=thread_ts)
+            answer = await self._client.chat_postMessage(channel=channel, text=text_for_slack(text),
+                                                         blocks=for_slack(blocks), thread_ts=thread_ts)
         except SlackApiError as exc:
             raise _refused(channel, exc) from None
         except Exception as exc:  # transport failures after the client's own retries
@@ -37,7 +40,7 @@ class SlackNotifier:
 
     async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
         try:
-            await self._client.chat_update(channel=channel, ts=ts, text=text[:39000], blocks=list(blocks)[:50])
+            await self._client.chat_update(channel=channel, ts=ts, text=text_for_slack(text), blocks=for_slack(blocks))
         except SlackApiError as exc:
             raise _refused(channel, exc) from None
         except Exception as exc:

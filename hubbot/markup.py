@@ -1,0 +1,135 @@
+"""The one rule for text that reaches a chat: everything is plain text until a transport
+renders it, and only hubbot's own mentions and links become control sequences.
+
+Commands, alerts and stored messages write *plain* text: whatever a user typed, a docs extract,
+helm's ``<nil>``, hubbot's own ``<hub>`` in a usage line. A deliberate mention or link is made
+with :func:`mention`, :func:`channel` or :func:`link`, which wrap it in two Unicode
+noncharacters (U+FDD0 and U+FDD1, reserved by Unicode for a program's internal use and never
+exchanged). Each transport renders once, at its edge:
+
+- :func:`to_mrkdwn` (Slack) escapes ``&``, ``<`` and ``>`` in all the text and turns only the
+  wrapped tokens into ``<@U…>``, ``<!subteam^S…>``, ``<#C…>`` and ``<https://…|label>``;
+- :func:`to_plain` (terminals, plain_text fields) shows them as ``@U…``, ``#C…`` and
+  ``label (https://…)``.
+
+Both drop control characters and the bidirectional overrides that make a line read
+backwards, and any stray noncharacter, so text from outside can never forge a token's edges
+into something else. A token is checked again when rendered: a Slack ID must look like one and
+a link must be ``http(s)`` or ``mailto`` with nothing that could end the sequence, or it is
+shown as plain text.
+"""
+
+from __future__ import annotations
+
+import re
+
+OPEN = "\ufdd0"
+CLOSE = "\ufdd1"
+_SEP = "\ufdd2"  # between a link's target and its label
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+_GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
+_URL = re.compile(r"(?:https?://[^\s<>|\"'`]+|mailto:[^\s<>|\"'`]+)")
+_TOKEN = re.compile(OPEN + "([^" + OPEN + CLOSE + "]{1,3000})" + CLOSE)
+
+# Characters nobody needs in a chat line and that can disguise one: C0/C1 controls (but tab and
+# newline), the bidirectional marks, embeddings, overrides and isolates, the zero-width space
+# and invisible operators that split a word without showing it, the byte-order mark, and every
+# Unicode noncharacter. (Zero-width joiners stay: scripts and emoji need them.)
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+def clean(text: str) -> str:
+    """``text`` without control characters, bidirectional overrides or noncharacters.
+    Safe to store, log or show; used on everything a user typed before anything reads it."""
+    return _UNSAFE.sub("", text)
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as Slack's entities: all that makes mrkdwn read text as a control sequence."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- hubbot's own control sequences -------------------------------------------------------
+
+
+def mention(slack_id: str) -> str:
+    """A ping of a user (``U…``/``W…``) or a user group (``S…``); anything else stays plain text."""
+    if _USER_ID.fullmatch(slack_id):
+        return f"{OPEN}@{slack_id}{CLOSE}"
+    if _GROUP_ID.fullmatch(slack_id):
+        return f"{OPEN}!subteam^{slack_id}{CLOSE}"
+    return slack_id
+
+
+def channel(channel_id: str) -> str:
+    """A link to a channel by ID; anything else stays plain text."""
+    return f"{OPEN}#{channel_id}{CLOSE}" if _CHANNEL_ID.fullmatch(channel_id) else channel_id
+
+
+def link(url: str, label: str = "") -> str:
+    """A link whose text is ``label`` (the URL itself when empty). A URL that is not http(s) or
+    mailto, or that holds a character that could end the sequence, is shown as plain text."""
+    label = clean(label).replace("\n", " ")
+    if not _URL.fullmatch(url):
+        return f"{label} ({url})" if label else url
+    return f"{OPEN}{url}{_SEP}{label}{CLOSE}"
+
+
+# -- rendering, once per transport ----------------------------------------------------------
+
+
+def _token_mrkdwn(body: str) -> str:
+    sigil, rest = body[:1], body[1:]
+    if sigil == "@" and _USER_ID.fullmatch(rest):
+        return f"<@{rest}>"
+    if sigil == "!" and rest.startswith("subteam^") and _GROUP_ID.fullmatch(rest[8:]):
+        return f"<!subteam^{rest[8:]}>"
+    if sigil == "#" and _CHANNEL_ID.fullmatch(rest):
+        return f"<#{rest}>"
+    url, sep, label = body.partition(_SEP)
+    if sep and _URL.fullmatch(url):
+        shown = escape(clean(label)).replace("\n", " ")
+        return f"<{escape(url)}|{shown}>" if shown else f"<{escape(url)}>"
+    return escape(clean(body.replace(_SEP, " ")))
+
+
+def _token_plain(body: str) -> str:
+    sigil, rest = body[:1], body[1:]
+    if sigil == "@" and _USER_ID.fullmatch(rest):
+        return f"@{rest}"
+    if sigil == "!" and rest.startswith("subteam^") and _GROUP_ID.fullmatch(rest[8:]):
+        return f"@{rest[8:]}"
+    if sigil == "#" and _CHANNEL_ID.fullmatch(rest):
+        return f"#{rest}"
+    url, sep, label = body.partition(_SEP)
+    if sep:
+        label = clean(label)
+        return f"{label} ({url})" if label and label != url else url
+    return clean(body)
+
+
+def to_mrkdwn(text: str) -> str:
+    """Slack mrkdwn for hubbot text: every character escaped, hubbot's tokens made live."""
+    if OPEN not in text:
+        return escape(clean(text))
+    out: list[str] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        out.append(escape(clean(text[last : match.start()])))
+        out.append(_token_mrkdwn(match.group(1)))
+        last = match.end()
+    out.append(escape(clean(text[last:])))
+    return "".join(out)
+
+
+def to_plain(text: str) -> str:
+    """Plain text for hubbot text (a terminal, a Slack ``plain_text`` field): tokens shown as
+    ``@U…``, ``#C…`` or ``label (url)``, unsafe characters dropped, nothing escaped."""
+    if OPEN not in text:
+        return clean(text)
+    return clean(_TOKEN.sub(lambda m: _token_plain(m.group(1)), text))
