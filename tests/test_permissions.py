@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from commands import ALL
+from hubbot.markup import to_mrkdwn
 from tests.support.fleet import (
     CHANNEL_A,
     CHANNEL_OPS,
