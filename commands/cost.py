@@ -13,7 +13,7 @@ from hubbot.costview import freshness, summarize, summary_blocks, summary_lines
 from hubbot.errors import UserError
 from hubbot.periods import Period, local_day, month
 from hubbot.render import blocks as b
-from hubbot.render.chart import cost_chart
+from hubbot.render.chart import chart_alt, cost_chart
 from hubbot.spend import money
 
 
@@ -41,11 +41,14 @@ async def cost_handler(ctx: Context) -> Reply:
     if days:
         from datetime import date
 
-        png = cost_chart(title=f"{scope} — {s.period.label()}", days=[date.fromisoformat(d) for d, _ in days],
-                         daily=[a for _, a in days], budget=None if ctx.hub else s.limit, currency=s.currency,
-                         forecast=None if ctx.hub else s.forecast, period_end=s.period.end - timedelta(days=1))
+        title, when = f"{scope} — {s.period.label()}", [date.fromisoformat(d) for d, _ in days]
+        daily, budget = [a for _, a in days], None if ctx.hub else s.limit
+        forecast = None if ctx.hub else s.forecast
+        png = cost_chart(title=title, days=when, daily=daily, budget=budget, currency=s.currency, forecast=forecast,
+                         period_end=s.period.end - timedelta(days=1))
+        alt = chart_alt(title=title, days=when, daily=daily, budget=budget, currency=s.currency, forecast=forecast)
         files.append(File(name=f"cost-{community}-{s.period.key}.png", content=png, mimetype="image/png",
-                          title=f"Costs of {scope}"))
+                          title=f"Costs of {scope}", alt=alt))
     text = "\n".join([f"Costs of {scope} — {s.period.label()}", *(ln.replace("*", "") for ln in summary_lines(s)),
                       f"By {by}:", table, freshness(s.as_of, s.stale)])
     return Reply(text=text, blocks=b.limit(blocks), files=files, public=True)

@@ -56,6 +56,9 @@ def _overview(ctx: Context, allowed: tuple[bool, ...]) -> Reply:
 
 def _one(ctx: Context, topic: str) -> Reply:
     spec, _ = ctx.registry.match(topic.split())
+    members = ctx.registry.group(topic.split()[0]) if len(topic.split()) == 1 else []
+    if spec is None and members:
+        return _group(ctx, topic.split()[0].lower(), members)
     if spec is None:
         hints = ctx.registry.suggest(topic.split()[0])
         mean = f" — did you mean {' or '.join(f'`{h}`' for h in hints)}?" if hints else ""
@@ -72,6 +75,17 @@ def _one(ctx: Context, topic: str) -> Reply:
     parts.append(f"*Who can run it:* {_WHO[spec.permission]}")
     text = "\n\n".join(parts)
     return Reply(text=text, blocks=[b.header(f"{PREFIX} {spec.name}"), b.section(text)])
+
+
+def _group(ctx: Context, name: str, members: list[CommandSpec]) -> Reply:
+    lines = []
+    for spec in members:
+        mark = "" if _allowed(ctx, spec) else " _(not for your role)_"
+        lines.append(f"`{spec.usage}` — {spec.summary}{mark}")
+    text = f"`{PREFIX} {name}` has {len(members)} commands:\n" + "\n".join(lines)
+    blocks = [b.header(f"{PREFIX} {name} …"), b.section("\n".join(lines)),
+              b.context(f"`{PREFIX} help {members[0].name}` for details of one")]
+    return Reply(text=text, blocks=blocks)
 
 
 HELP = CommandSpec(

@@ -169,6 +169,11 @@ class Registry:
                 return spec, length
         return None, 0
 
+    def group(self, word: str) -> list[CommandSpec]:
+        """The commands of a group (``budget`` -> ``budget show``, ``budget set``), in order."""
+        prefix = word.lower() + " "
+        return [c for c in self.commands if c.name.startswith(prefix)]
+
     def suggest(self, word: str) -> list[str]:
         names = [c.name for c in self.commands]
         firsts = sorted({n.split()[0] for n in names})

@@ -32,6 +32,7 @@ from hubbot.confirm import ACCEPT, PENDING, VERBS
 from hubbot.domain import AuditEntry, Outcome, PendingAction
 from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
 from hubbot.fleet import Fleet
+from hubbot.markup import clean
 from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.dispatch")
@@ -108,7 +109,7 @@ class Dispatcher:
     async def run(self, invocation: Invocation, *, progress: Progress = no_progress) -> Reply:
         started = time.perf_counter()
         reference = new_reference()
-        text = strip_prefix(invocation.text)
+        text = strip_prefix(clean(invocation.text))
         name = ""
         scope: tuple[str | None, str | None] = (None, None)
         try:
@@ -135,6 +136,7 @@ class Dispatcher:
         approvals (``hubbot:_pending:<verb>``) are decided here, see :mod:`hubbot.confirm`."""
         started = time.perf_counter()
         reference = new_reference()
+        action_id, value = clean(action_id), clean(value)
         label = action_id[:80]
         scope: tuple[str | None, str | None] = (None, None)
         outcome: Outcome | None = None
@@ -228,6 +230,9 @@ class Dispatcher:
         ask = self.registry.get("ask")
         if spec is None and ask is not None and self.looks_like_question(text):
             return _Target(ask, text)
+        help_spec = self.registry.get("help")
+        if spec is None and help_spec is not None and len(words) == 1 and self.registry.group(words[0]):
+            return _Target(help_spec, words[0])  # `/hub budget` lists what `budget` can do
         if spec is None:
             word = words[0][:40]
             hints = self.registry.suggest(word)

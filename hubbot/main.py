@@ -310,7 +310,7 @@ def slack_transport(
         dispatcher=runtime.dispatcher, events=runtime.services.events, clock=runtime.services.clock,
         bot_token=slack.bot_token.get_secret_value(),
         signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
-        api_url=slack.api_url, redact=runtime.redactor, **kwargs,
+        api_url=slack.api_url, redact=runtime.redactor, response_url_prefix=slack.response_url_prefix, **kwargs,
     )
     from hubbot.slack.notifier import SlackNotifier
 
@@ -365,7 +365,7 @@ def web_app(
         await runtime.aclose()
 
     return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown, on_startup=startup,
-                      budget_push=budget_push(runtime))
+                      budget_push=budget_push(runtime), read_deadline=runtime.settings.slack.read_deadline)
 
 
 async def sweep_jobs(runtime: Runtime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,8 +17,18 @@ class SlackSettings(BaseSettings):
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     api_url: str = "https://slack.com/api/"
-    # Seconds of clock skew accepted on signed requests (Slack recommends 5 minutes).
+    # Seconds of clock skew accepted on signed requests (Slack recommends 5 minutes, the most allowed).
     max_request_age: int = 300
+    # Replies go only to a response_url under this prefix (Slack's hooks host; tests point it at a stand-in).
+    response_url_prefix: str = "https://hooks.slack.com/"
+    # Seconds a client has to send a request's whole body to /slack/events before it is answered 408.
+    read_deadline: float = 10.0
+
+    @field_validator("response_url_prefix")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        # with the slash, "https://hooks.slack.com.evil.example/" or "...@evil.example" never match
+        return value if value.endswith("/") else value + "/"
 
 
 class DatabaseSettings(BaseSettings):

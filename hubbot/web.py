@@ -1,13 +1,16 @@
 """The HTTP surface: ``POST /slack/events`` (commands, events, interactivity), health probes.
 
-``/slack/events`` is a plain ASGI handler in front of FastAPI: every request is verified
-(signature, age, shape) first; slash commands, the hot path, go straight to the transport's
+``/slack/events`` is a plain ASGI handler in front of FastAPI. For every request with a body, a
+declared length over 1 MB is refused before reading, and the body must arrive within
+``read_deadline`` seconds (else 408). Slack requests are verified (signature, age, shape) before
+anything acts on them; slash commands, the hot path, go straight to the transport's
 generic command handler, and everything else (events, buttons) through Bolt. FastAPI serves
 the rest (health probes now; metrics and provider webhooks later).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.request.async_request import AsyncBoltRequest
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from hubbot.slack import SlackTransport
 from hubbot.slack.verify import RequestCheck, classify
@@ -28,23 +31,26 @@ class SlackEndpoint:
     """The ASGI app hubbot serves: it answers ``POST /slack/events`` itself and passes every
     other request (and the lifespan) to the FastAPI ``app``."""
 
-    def __init__(self, app: FastAPI, *, slack: SlackTransport, check: RequestCheck) -> None:
+    def __init__(self, app: FastAPI, *, slack: SlackTransport, check: RequestCheck, read_deadline: float) -> None:
         self.app = app
         self.slack = slack
         self.check = check
+        self.read_deadline = read_deadline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != EVENTS_PATH:
+        if scope["type"] != "http" or (scope["method"] in ("GET", "HEAD") and scope["path"] != EVENTS_PATH):
             await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await self._body(headers, receive, send)
+        if body is None:
+            return
+        if scope["path"] != EVENTS_PATH:  # provider webhooks: FastAPI reads the body already received
+            await self.app(scope, _replay(body, receive), send)
             return
         if scope["method"] != "POST":
             await _send(send, 405, b'{"ok":false,"error":"use POST"}')
             return
-        body = await _read(receive)
-        if body is None:
-            await _send(send, 413, b'{"ok":false,"error":"body too large"}')
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         problem = self.check.problem(body, headers)
         if problem is not None:
             await _send(send, problem[0], json.dumps({"ok": False, "error": problem[1]}).encode())
@@ -65,6 +71,39 @@ class SlackEndpoint:
                     content_type=response.first_headers().get("content-type", "text/plain;charset=utf-8"))
 
 
+    async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
+        """The request body, or None once the request was answered 400, 408 or 413."""
+        declared = headers.get("content-length", "0")
+        if not declared.isdigit() or len(declared) > 12:
+            await _send(send, 400, b'{"ok":false,"error":"bad Content-Length"}', close=True)
+            return None
+        if int(declared) > MAX_BODY:  # refused before reading a byte of it
+            await _send(send, 413, b'{"ok":false,"error":"body too large"}', close=True)
+            return None
+        try:  # a client that sends less than it declared, or trickles it, is cut off
+            async with asyncio.timeout(self.read_deadline):
+                body = await _read(receive)
+        except TimeoutError:
+            await _send(send, 408, b'{"ok":false,"error":"body not received in time"}', close=True)
+            return None
+        if body is None:
+            await _send(send, 413, b'{"ok":false,"error":"body too large"}', close=True)
+        return body
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 async def _read(receive: Receive) -> bytes | None:
     chunks: list[bytes] = []
     size = 0
@@ -80,9 +119,9 @@ async def _read(receive: Receive) -> bytes | None:
 
 
 async def _send(send: Send, status: int, body: bytes, *, content_type: str = "application/json",
-                extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+                extra_headers: list[tuple[bytes, bytes]] | None = None, close: bool = False) -> None:
     headers = [(b"content-type", content_type.encode("latin-1")), (b"content-length", str(len(body)).encode()),
-               *(extra_headers or [])]
+               *(extra_headers or []), *([(b"connection", b"close")] if close else [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -95,6 +134,7 @@ def create_app(
     on_shutdown: Callable[[], Awaitable[None]],
     on_startup: Callable[[], Awaitable[None]] | None = None,
     budget_push: Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None = None,
+    read_deadline: float = 10.0,
 ) -> SlackEndpoint:
     """``ready`` returns None when hubbot can serve, else the reason it cannot."""
 
@@ -129,6 +169,6 @@ def create_app(
             return JSONResponse({"ok": True})
         return JSONResponse({"ok": False, "reason": problem}, status_code=503)
 
-    return SlackEndpoint(app, slack=slack, check=check)
+    return SlackEndpoint(app, slack=slack, check=check, read_deadline=read_deadline)
 
 

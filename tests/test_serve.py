@@ -39,6 +39,7 @@ def _start(tmp_path: Path, fleet_file: Path, standin: SlackStandIn, database_url
         "HUBBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
         "HUBBOT_SLACK_SIGNING_SECRET": signing.SECRET,
         "HUBBOT_SLACK_API_URL": f"{standin.base_url}/api/",
+        "HUBBOT_SLACK_RESPONSE_URL_PREFIX": f"{standin.base_url}/respond/",
         "HUBBOT_SCHEDULER": "false", "HUBBOT_DATABASE_URL": database_url,
         "HUBBOT_LOG_LEVEL": "DEBUG",
     })

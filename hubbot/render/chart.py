@@ -12,6 +12,26 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+def chart_alt(
+    *, title: str, days: list[date], daily: list[Decimal], budget: Decimal | None, currency: str,
+    forecast: Decimal | None = None,
+) -> str:
+    """What :func:`cost_chart` shows, in words (the image's alt text for screen readers)."""
+    from hubbot.spend import money
+
+    parts = [f"Bar chart of daily spend, {title}"]
+    if days:
+        peak = max(range(len(daily)), key=lambda i: daily[i])
+        parts.append(f"{len(days)} days from {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}, "
+                     f"total {money(sum(daily, Decimal(0)), currency)}, "
+                     f"highest {money(daily[peak], currency)} on {days[peak]:%Y-%m-%d}")
+    if budget is not None:
+        parts.append(f"budget {money(budget, currency)}")
+    if forecast is not None:
+        parts.append(f"forecast for the period {money(forecast, currency)}")
+    return "; ".join(parts) + "."
+
+
 def cost_chart(
     *, title: str, days: list[date], daily: list[Decimal], budget: Decimal | None, currency: str,
     forecast: Decimal | None = None, period_end: date | None = None,

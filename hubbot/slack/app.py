@@ -82,6 +82,13 @@ async def _finished_within(task: asyncio.Task[Reply], seconds: float) -> bool:
         timer.cancel()
 
 
+class _NoHook:
+    """Stands for a response_url hubbot refused: what would go there is dropped (and logged once)."""
+
+    async def send(self, **_: Any) -> None:
+        return None
+
+
 class SlackTransport:
     """Builds the Bolt app over a dispatcher. ``sleep`` is what retries wait with (tests pass
     a recorder); ``ack_budget`` is how long a quick command may take before we ack anyway."""
@@ -98,8 +105,10 @@ class SlackTransport:
         redact: Callable[[str], str],
         sleep: Sleep = asyncio.sleep,
         ack_budget: float = 2.0,
+        response_url_prefix: str = "https://hooks.slack.com/",
     ) -> None:
         self._dispatcher = dispatcher
+        self._hooks = response_url_prefix
         self._events = events
         self._clock = clock
         self._redact = redact
@@ -143,8 +152,13 @@ class SlackTransport:
         log.info("ignoring redelivered event %s", event_id)
         return False
 
-    def _hook(self, url: str) -> AsyncWebhookClient:
-        return AsyncWebhookClient(url, retry_handlers=self._retry)
+    def _hook(self, url: str) -> AsyncWebhookClient | _NoHook:
+        """The client for a request's ``response_url`` — only one on Slack's hooks host, so a
+        request can never make hubbot post its answer (and its data) anywhere else."""
+        if url.startswith(self._hooks) and url.isascii() and url.isprintable() and " " not in url:
+            return AsyncWebhookClient(url, retry_handlers=self._retry)
+        log.warning("ignoring a response_url that is not Slack's (%s…)", self._redact(url[:40]))
+        return _NoHook()
 
     async def _safely(self, what: str, call: Coroutine[Any, Any, Any]) -> None:
         try:
@@ -193,7 +207,7 @@ class SlackTransport:
             self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
         return {"response_type": "in_channel" if reply.public else "ephemeral", **message(reply)}
 
-    async def _slash_later(self, invocation: Invocation, hook: AsyncWebhookClient) -> None:
+    async def _slash_later(self, invocation: Invocation, hook: AsyncWebhookClient | _NoHook) -> None:
         throttle = _Throttle(interval=PROGRESS_INTERVAL, budget=RESPONSE_URL_UPDATES)
 
         async def progress(text: str) -> None:
@@ -204,7 +218,9 @@ class SlackTransport:
         task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation, progress=progress))
         await self._slash_finish(task, invocation, hook)
 
-    async def _slash_finish(self, task: asyncio.Task[Reply], invocation: Invocation, hook: AsyncWebhookClient) -> None:
+    async def _slash_finish(
+        self, task: asyncio.Task[Reply], invocation: Invocation, hook: AsyncWebhookClient | _NoHook
+    ) -> None:
         reply = await task
         kind = "in_channel" if reply.public else "ephemeral"
         await self._safely("post a reply", hook.send(response_type=kind, replace_original=True, **message(reply)))
@@ -294,7 +310,9 @@ class SlackTransport:
         hook = self._hook(str(body.get("response_url", "")))
         self._spawn(self._click(invocation, str(action.get("action_id", "")), str(action.get("value", "")), hook))
 
-    async def _click(self, invocation: Invocation, action_id: str, value: str, hook: AsyncWebhookClient) -> None:
+    async def _click(
+        self, invocation: Invocation, action_id: str, value: str, hook: AsyncWebhookClient | _NoHook
+    ) -> None:
         reply = await self._dispatcher.run_action(invocation, action_id=action_id, value=value)
         await self._safely(
             "answer a button",

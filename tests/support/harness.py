@@ -84,7 +84,8 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, hel
         standin.base_url = slack_served.url
         settings = Settings(
             slack=SlackSettings(bot_token=SecretStr(BOT_TOKEN), signing_secret=SecretStr(signing.SECRET),
-                                api_url=f"{slack_served.url}/api/"),
+                                api_url=f"{slack_served.url}/api/",
+                                response_url_prefix=f"{slack_served.url}/respond/"),
             database=DatabaseSettings(url=database_url or f"sqlite:///{tmp / 'hubbot.sqlite3'}"), helm=helm,
         )
         runtime = build(settings, load_fleet(fleet_file), registry=Registry((*ALL, *EXTRA)), clock=clock)
