@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
+from hubbot import markup
 from hubbot.adapters.clock import SystemClock
 from hubbot.adapters.memory import StaticDirectory
 from hubbot.chat import Registry
@@ -247,6 +248,8 @@ def build(
     from commands import ALL
 
     redactor = redactor_for(settings)
+    if settings.slack.bot_token is not None:  # every replica seals mentions and links alike
+        markup.use_key(settings.slack.bot_token.get_secret_value())
     database = Database(settings.database.url)
     database.upgrade()
     built = cost_sources(fleet, settings) if sources is None or mirrors is None else None

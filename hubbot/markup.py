@@ -13,19 +13,45 @@ exchanged). Each transport renders once, at its edge:
   ``label (https://…)``.
 
 Both drop control characters and the bidirectional overrides that make a line read
-backwards, and any stray noncharacter, so text from outside can never forge a token's edges
-into something else. A token is checked again when rendered: a Slack ID must look like one and
-a link must be ``http(s)`` or ``mailto`` with nothing that could end the sequence, or it is
-shown as plain text.
+backwards, and any stray noncharacter. A token is *sealed*: it carries a keyed hash of what it
+says, so text from outside (a docs page, helm's output, a health check, a value typed before
+this rule existed) that happens to hold the same characters is rendered as plain text — only
+tokens this installation made go live. The key is derived from the bot token in the composition
+root (:func:`use_key`), so every replica, and a CronJob filling the outbox, seal alike. A token
+is also checked when rendered: a Slack ID must look like one and a link must be ``http(s)`` or
+``mailto`` with nothing that could end the sequence.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 
 OPEN = "\ufdd0"
 CLOSE = "\ufdd1"
 _SEP = "\ufdd2"  # between a link's target and its label
+_SEAL = "\ufdd3"  # between what a token says and its seal
+_key = secrets.token_bytes(32)  # per process until use_key(); tokens then live only in this process
+
+
+def use_key(material: str) -> None:
+    """Seal tokens with a key derived from ``material`` (a secret every replica shares)."""
+    global _key
+    _key = hashlib.blake2s(material.encode(), person=b"hbmarkup").digest()
+
+
+def _sealed(body: str) -> str:
+    mac = hmac.new(_key, body.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"{OPEN}{body}{_SEAL}{mac}{CLOSE}"
+
+
+def _unseal(token: str) -> str | None:
+    body, sep, mac = token.rpartition(_SEAL)
+    if not sep or not hmac.compare_digest(mac, hmac.new(_key, body.encode(), hashlib.sha256).hexdigest()[:16]):
+        return None
+    return body
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
@@ -60,15 +86,15 @@ def escape(text: str) -> str:
 def mention(slack_id: str) -> str:
     """A ping of a user (``U…``/``W…``) or a user group (``S…``); anything else stays plain text."""
     if _USER_ID.fullmatch(slack_id):
-        return f"{OPEN}@{slack_id}{CLOSE}"
+        return _sealed(f"@{slack_id}")
     if _GROUP_ID.fullmatch(slack_id):
-        return f"{OPEN}!subteam^{slack_id}{CLOSE}"
+        return _sealed(f"!subteam^{slack_id}")
     return slack_id
 
 
 def channel(channel_id: str) -> str:
     """A link to a channel by ID; anything else stays plain text."""
-    return f"{OPEN}#{channel_id}{CLOSE}" if _CHANNEL_ID.fullmatch(channel_id) else channel_id
+    return _sealed(f"#{channel_id}") if _CHANNEL_ID.fullmatch(channel_id) else channel_id
 
 
 def link(url: str, label: str = "") -> str:
@@ -77,13 +103,16 @@ def link(url: str, label: str = "") -> str:
     label = clean(label).replace("\n", " ")
     if not _URL.fullmatch(url):
         return f"{label} ({url})" if label else url
-    return f"{OPEN}{url}{_SEP}{label}{CLOSE}"
+    return _sealed(f"{url}{_SEP}{label}")
 
 
 # -- rendering, once per transport ----------------------------------------------------------
 
 
-def _token_mrkdwn(body: str) -> str:
+def _token_mrkdwn(token: str) -> str:
+    body = _unseal(token)
+    if body is None:  # not made here: its text, shown as text
+        return escape(clean(token.partition(_SEAL)[0]))
     sigil, rest = body[:1], body[1:]
     if sigil == "@" and _USER_ID.fullmatch(rest):
         return f"<@{rest}>"
@@ -98,7 +127,10 @@ def _token_mrkdwn(body: str) -> str:
     return escape(clean(body.replace(_SEP, " ")))
 
 
-def _token_plain(body: str) -> str:
+def _token_plain(token: str) -> str:
+    body = _unseal(token)
+    if body is None:
+        return clean(token.partition(_SEAL)[0])
     sigil, rest = body[:1], body[1:]
     if sigil == "@" and _USER_ID.fullmatch(rest):
         return f"@{rest}"

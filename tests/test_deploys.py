@@ -20,6 +20,7 @@ from hubbot.domain import Job, JobState, Outcome
 from tests.support.deploy_env import BINDER, KUBE_TOKEN, OFFLINE, PROD, STAGING, DeployEnv, deploy_env
 from tests.support.fleet import CHANNEL_A, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A
 from tests.support.harness import Harness, harness
+from tests.support.hostile import problems
 from tests.support.slack_standin import Call
 
 SECRET_VALUE = "s3cr3t-api-token-value"
@@ -235,6 +236,9 @@ def test_failed_upgrade_offers_roll_back_to_the_previous_revision(env: DeployEnv
         assert failed.stage == "upgrade" and failed.previous_revision == 1
         assert "failed at *upgrade*" in final and "field is immutable" in final
         assert "Roll back to revision 1" in final
+        # helm's own angle brackets and ampersands reach Slack escaped, never as control sequences
+        update = bot.standin.of("chat.update")[-1].args
+        assert "&amp; &lt;no value&gt;" in final and "(&lt;nil&gt;)" in final and not problems(update)
         button = next(e for blk in bot.standin.of("chat.update")[-1].args["blocks"] if blk["type"] == "actions"
                       for e in blk["elements"])
         env.helm("ok")
@@ -407,6 +411,16 @@ def test_link_builds_nbgitpuller_and_binder_links(env: DeployEnv, clockwork: Clo
                in text
         text = ask(bot, f"link {BINDER} https://github.com/org/lessons --binder --ref main", user=ENGINEER)
         assert "https://binder.beta.test/v2/gh/org/lessons/main" in text
+        # a query string's & reaches Slack as &amp; (Slack shows it as &, in code blocks too)
+        text = ask(bot, f"link {STAGING} https://github.com/org/lessons --path 'a b.ipynb' --ref v1", user=MEMBER_A)
+        assert "&amp;urlpath=" in text and not problems({"text": text})
+
+
+def test_health_check_names_and_details_from_a_hub_are_escaped(env: DeployEnv, clockwork: Clockwork) -> None:
+    env.hubs.binder_checks[1].update(ok=False, service="<!channel> registry", message="<https://evil.example|ok>")
+    with start(env, clockwork) as bot:
+        text = ask(bot, f"binder status {BINDER}", user=ENGINEER, hook="b1")
+        assert "&lt;!channel&gt; registry" in text and not problems({"text": text})
 
 
 # -- bad input ------------------------------------------------------------------------------------------------------

@@ -217,7 +217,10 @@ def main(argv: list[str]) -> int:
     if mode == "fail":
         print('Release "hub" does not exist. Installing it now.')
         print("coalesce.go:237: warning: skipped value for hub.config: Not a table.", file=sys.stderr)
-        print("Error: UPGRADE FAILED: cannot patch \"hub\" with kind Deployment: field is immutable", file=sys.stderr)
+        print("coalesce.go:298: warning: destination for hub.extraEnv is a table. Ignoring non-table value (<nil>)",
+              file=sys.stderr)
+        print("Error: UPGRADE FAILED: cannot patch \"hub\" with kind Deployment: field is immutable & <no value>",
+              file=sys.stderr)
         return 1
     if mode == "hang":
         return _hang(bool(settings.get("ignore_term")))
