@@ -74,10 +74,10 @@ class SlackEndpoint:
     async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
         """The request body, or None once the request was answered 400, 408 or 413."""
         declared = headers.get("content-length", "0")
-        if not declared.isdigit() or len(declared) > 12:
+        if not (declared.isascii() and declared.isdigit()):
             await _send(send, 400, b'{"ok":false,"error":"bad Content-Length"}', close=True)
             return None
-        if int(declared) > MAX_BODY:  # refused before reading a byte of it
+        if len(declared) > 9 or int(declared) > MAX_BODY:  # refused before reading a byte of it
             await _send(send, 413, b'{"ok":false,"error":"body too large"}', close=True)
             return None
         try:  # a client that sends less than it declared, or trickles it, is cut off

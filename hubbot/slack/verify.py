@@ -45,7 +45,11 @@ class RequestCheck:
             return 401, "bad Slack timestamp"
         if abs(self._now() - int(timestamp)) > self._max_age:
             return 401, "stale Slack request"
-        if not self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+        try:
+            text = body.decode("utf-8")  # Slack signs UTF-8; the verifier would raise on anything else
+        except UnicodeDecodeError:
+            return 401, "bad Slack signature"
+        if not self._verifier.is_valid(body=text, timestamp=timestamp, signature=signature):
             return 401, "bad Slack signature"
         return None
 

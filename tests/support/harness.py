@@ -76,7 +76,8 @@ class Harness:
 
 @contextmanager
 def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, helm: str = "helm",
-            clock: Clock | None = None, pause: Callable[[float], Awaitable[None]] | None = None) -> Iterator[Harness]:
+            clock: Clock | None = None, pause: Callable[[float], Awaitable[None]] | None = None,
+            read_deadline: float = 10.0) -> Iterator[Harness]:
     standin = SlackStandIn()
     standin.usergroups[LEADERS_B_GROUP] = [LEADER_B]
     with ExitStack() as stack:
@@ -85,7 +86,7 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, hel
         settings = Settings(
             slack=SlackSettings(bot_token=SecretStr(BOT_TOKEN), signing_secret=SecretStr(signing.SECRET),
                                 api_url=f"{slack_served.url}/api/",
-                                response_url_prefix=f"{slack_served.url}/respond/"),
+                                response_url_prefix=f"{slack_served.url}/respond/", read_deadline=read_deadline),
             database=DatabaseSettings(url=database_url or f"sqlite:///{tmp / 'hubbot.sqlite3'}"), helm=helm,
         )
         runtime = build(settings, load_fleet(fleet_file), registry=Registry((*ALL, *EXTRA)), clock=clock)
