@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/faq.py
 	$(BIN)/python benchmarks/deploy_fanout.py
+	$(BIN)/python benchmarks/render.py
 
 serve: $(STAMP)
 	$(BIN)/hubbot serve --demo

@@ -24,6 +24,7 @@ is also checked when rendered: a Slack ID must look like one and a link must be 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -40,18 +41,21 @@ def use_key(material: str) -> None:
     """Seal tokens with a key derived from ``material`` (a secret every replica shares)."""
     global _key
     _key = hashlib.blake2s(material.encode(), person=b"hbmarkup").digest()
+    _token_mrkdwn.cache_clear()
+    _token_plain.cache_clear()
+
+
+def _mac(body: str) -> str:
+    return hmac.digest(_key, body.encode(), "sha256")[:8].hex()
 
 
 def _sealed(body: str) -> str:
-    mac = hmac.new(_key, body.encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{OPEN}{body}{_SEAL}{mac}{CLOSE}"
+    return f"{OPEN}{body}{_SEAL}{_mac(body)}{CLOSE}"
 
 
 def _unseal(token: str) -> str | None:
     body, sep, mac = token.rpartition(_SEAL)
-    if not sep or not hmac.compare_digest(mac, hmac.new(_key, body.encode(), hashlib.sha256).hexdigest()[:16]):
-        return None
-    return body
+    return body if sep and hmac.compare_digest(mac, _mac(body)) else None
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
@@ -109,6 +113,8 @@ def link(url: str, label: str = "") -> str:
 # -- rendering, once per transport ----------------------------------------------------------
 
 
+# The same few mentions and links recur in every listing; a token renders the same until the key changes.
+@functools.lru_cache(maxsize=4096)
 def _token_mrkdwn(token: str) -> str:
     body = _unseal(token)
     if body is None:  # not made here: its text, shown as text
@@ -127,6 +133,7 @@ def _token_mrkdwn(token: str) -> str:
     return escape(clean(body.replace(_SEP, " ")))
 
 
+@functools.lru_cache(maxsize=4096)
 def _token_plain(token: str) -> str:
     body = _unseal(token)
     if body is None:
@@ -149,14 +156,10 @@ def to_mrkdwn(text: str) -> str:
     """Slack mrkdwn for hubbot text: every character escaped, hubbot's tokens made live."""
     if OPEN not in text:
         return escape(clean(text))
-    out: list[str] = []
-    last = 0
-    for match in _TOKEN.finditer(text):
-        out.append(escape(clean(text[last : match.start()])))
-        out.append(_token_mrkdwn(match.group(1)))
-        last = match.end()
-    out.append(escape(clean(text[last:])))
-    return "".join(out)
+    pieces = _TOKEN.split(text)  # text, token, text, token, ..., text
+    pieces[0::2] = [escape(clean(p)) for p in pieces[0::2]]
+    pieces[1::2] = [_token_mrkdwn(p) for p in pieces[1::2]]
+    return "".join(pieces)
 
 
 def to_plain(text: str) -> str:

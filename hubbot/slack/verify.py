@@ -46,9 +46,9 @@ class RequestCheck:
         if abs(self._now() - int(timestamp)) > self._max_age:
             return 401, "stale Slack request"
         try:
-            text = body.decode("utf-8")  # Slack signs UTF-8; the verifier would raise on anything else
+            text = body.decode("utf-8")  # Slack sends UTF-8; the verifier cannot check anything else
         except UnicodeDecodeError:
-            return 401, "bad Slack signature"
+            return 400, "body is not UTF-8"
         if not self._verifier.is_valid(body=text, timestamp=timestamp, signature=signature):
             return 401, "bad Slack signature"
         return None
