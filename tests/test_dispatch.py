@@ -30,6 +30,21 @@ async def test_help_for_one_command_is_generated_from_its_declaration(fleet_file
     assert "community leaders and engineers" in reply.text
 
 
+@pytest.mark.parametrize(("text", "members"), [
+    ("help binder", ["/hub binder deploy", "/hub binder status"]),
+    ("binder", ["/hub binder deploy", "/hub binder status"]),
+    ("help budget", ["/hub budget show", "/hub budget set"]),
+    ("budget", ["/hub budget show", "/hub budget set"]),
+    ("help FAQ", ["/hub faq stats"]),
+])
+async def test_help_for_a_command_group_lists_its_commands(fleet_file: Path, text: str, members: list[str]) -> None:
+    d, _ = dispatcher(fleet_file)
+    reply = await run(d, text, user=LEADER_A)
+    assert reply.ok and "did you mean" not in reply.text, reply.text
+    assert all(f"`{m} " in reply.text or f"`{m}`" in reply.text for m in members), reply.text
+    assert "not for your role" in reply.text if "binder" in text else True
+
+
 async def test_help_marks_commands_a_role_cannot_run(fleet_file: Path) -> None:
     d, _ = dispatcher(fleet_file)
     assert "not for your role" in (await run(d, "help", user=OUTSIDER)).text

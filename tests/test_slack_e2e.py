@@ -353,6 +353,10 @@ def test_cost_through_slack_uploads_the_chart(bot: Harness) -> None:
     assert upload["channel_id"] == CHANNEL_A
     body = bot.standin.of("upload")[0].args["body"]
     assert body[:8] == b"\x89PNG\r\n\x1a\n"
+    # the chart says in words what it shows (files.getUploadURLExternal's alt_txt)
+    alt = bot.standin.of("files.getUploadURLExternal")[0].args["alt_txt"]
+    assert alt.startswith("Bar chart of daily spend, alpha") or alt.startswith("Bar chart of daily spend, Alpha")
+    assert f"{len(lines)} days from {start:%Y-%m-%d}" in alt and "highest $12.50" in alt and "budget" not in alt
 
 
 # -- support answers ------------------------------------------------------------------------------
