@@ -32,7 +32,7 @@ from hubbot.confirm import ACCEPT, PENDING, VERBS
 from hubbot.domain import AuditEntry, Outcome, PendingAction
 from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
 from hubbot.fleet import Fleet
-from hubbot.markup import clean
+from hubbot.markup import clean, to_plain
 from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.dispatch")
@@ -318,7 +318,7 @@ class Dispatcher:
             outcome=outcome or _OUTCOME.get(reply.kind, Outcome.ERROR),
             community=scope[0],
             hub=scope[1],
-            detail="" if reply.ok else self._redact(reply.text)[:500],
+            detail="" if reply.ok else self._redact(to_plain(reply.text))[:500],  # as a person reads it
             duration_ms=int((time.perf_counter() - started) * 1000),
             reference=reference,
         )

@@ -116,9 +116,11 @@ async def test_what_is_stored_is_escaped_when_shown_later(fleet_file: Path) -> N
     _check(shown, "audit")
     sent = message(shown)
     assert "&lt;!subteam^S0HOSTILE&gt;" in sent["text"] and "&lt;!channel&gt;" in sent["text"]
+    await run(d, "audit beta", user=LEADER_A)  # a denial that names who can: mentions in the reply
     await audit.flush()
     stored = await audit.query(communities=None, hub=None, limit=500)
-    assert stored and not any(BIDI.search(e.args) or "\ufdd0" in e.args for e in stored)
+    assert stored and not any(BIDI.search(e.args) or "\ufdd0" in e.args + e.detail for e in stored)
+    assert any("ask one of @SLEADSB01" in e.detail for e in stored)  # stored as a person reads it
 
 
 async def test_escalated_question_reaches_the_support_channel_escaped(fleet_file: Path) -> None:

@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from hubbot.chat import Invocation, Progress, Reply
 from hubbot.dispatch import Dispatcher
+from hubbot.markup import to_plain
 from hubbot.ports import Clock, EventLedger
 from hubbot.render.blocks import for_slack, text_for_slack
 from hubbot.slack.retry import SlackRetry, Sleep
@@ -174,7 +175,7 @@ class SlackTransport:
                 "upload a file",
                 self.client.files_upload_v2(
                     channel=channel, thread_ts=thread_ts, filename=f.name, content=f.content,
-                    title=f.title or f.name, alt_txt=f.alt or None,
+                    title=to_plain(f.title or f.name), alt_txt=to_plain(f.alt) or None,
                 ),
             )
 
