@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,14 +69,16 @@ class Database:
         return self.sessions()
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration (safe to run on every start)."""
+        """Bring the schema to the newest migration (safe to run on every start, and by several
+        replicas starting at once: one migrates, the others wait for it and then find nothing to do)."""
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.begin() as connection:
+            with self._migration_lock(), self.engine.begin() as connection:
+                serialize(connection, "hubbot:migrate")  # PostgreSQL: held until this transaction ends
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
@@ -81,6 +86,21 @@ class Database:
                 f"cannot migrate the database at {self.url.render_as_string(hide_password=True)}: "
                 f"{exc.__class__.__name__}"
             ) from None
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """SQLite: an exclusive lock on a file beside the database while migrating (SQLite's own
+        locks let two processes both find the schema missing and both try to create it)."""
+        database = self.url.database if self.url.get_backend_name() == "sqlite" else None
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def dispose(self) -> None:
         self.engine.dispose()
