@@ -143,7 +143,7 @@ SET = CommandSpec(
               Opt("forecast", "alert when the forecast reaches 100%", choices=("on", "off"))),
     ),
     scope="community",
-    actions=(ActionSpec("apply", Permission.COMMUNITY_ADMIN, apply_handler),),
+    actions=(ActionSpec("apply", Permission.COMMUNITY_ADMIN, apply_handler, button=False),),
     examples=(f"{PREFIX} budget set example 1500", f"{PREFIX} budget set example 4000 --period quarterly "
               "--thresholds 50,80,100"),
 )

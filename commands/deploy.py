@@ -245,9 +245,9 @@ _DEPLOY_OPTS = (
     Opt("dry-run", "render and compare with the live release; change nothing", kind="flag"),
     Opt("chart-version", "deploy this chart version instead of the configured one"),
 )
-_ACTIONS = (ActionSpec("start", Permission.ENGINEER, start_handler),
+_ACTIONS = (ActionSpec("start", Permission.ENGINEER, start_handler, button=False),
             ActionSpec("rollback", Permission.ENGINEER, rollback_handler),
-            ActionSpec("rollback-run", Permission.ENGINEER, rollback_run))
+            ActionSpec("rollback-run", Permission.ENGINEER, rollback_run, button=False))
 
 DEPLOY = CommandSpec(
     name="deploy",
@@ -276,6 +276,6 @@ BINDER_DEPLOY = CommandSpec(
     signature=Signature(args=(Arg("hub", "the BinderHub"),), opts=_DEPLOY_OPTS),
     scope="hub",
     slow=True,
-    actions=(ActionSpec("start", Permission.ENGINEER, start_handler),),
+    actions=(ActionSpec("start", Permission.ENGINEER, start_handler, button=False),),
     examples=(f"{PREFIX} binder deploy climate-binder --dry-run",),
 )

@@ -111,11 +111,14 @@ ActionHandler = Callable[[Context, str], Awaitable[Reply]]
 
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
-    """A button handler: ``hubbot:<command>:<name>``, run with the button's value."""
+    """A button handler: ``hubbot:<command>:<name>``, run with the button's value. An action
+    with ``button=False`` runs only once a confirmation or approval accepted it (its payload is
+    the stored one); a click that names it directly is refused."""
 
     name: str
     permission: Permission
     handler: ActionHandler
+    button: bool = True
 
 
 @dataclass(frozen=True)

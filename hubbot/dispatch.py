@@ -153,7 +153,7 @@ class Dispatcher:
             else:
                 spec = self.registry.get(command) if prefix == ACTION_PREFIX else None
                 action = spec.action(action_name) if spec else None
-                if spec is None or action is None:
+                if spec is None or action is None or not action.button:  # approval-only: never clicked directly
                     raise NotFound("that button no longer does anything here (the command changed)")
                 caller = await self._caller(invocation)
                 communities = authorize(
