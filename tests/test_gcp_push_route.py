@@ -81,15 +81,26 @@ def test_a_signed_notification_is_recorded_as_a_reading(app: tuple[str, SigningK
 ])
 def test_unsigned_or_forged_pushes_are_refused(app: tuple[str, SigningKey, Any], headers: dict[str, str],
                                                status: int) -> None:
-    url, _, _ = app
+    url, _, runtime = app
     assert httpx.post(f"{url}/gcp/budget/gcp-test", content=envelope(1), headers=headers).status_code == status
+    assert _stored(runtime) == []  # refused before anything was recorded
 
 
-def test_wrong_audience_or_sender_is_refused(app: tuple[str, SigningKey, Any]) -> None:
-    url, key, _ = app
-    for bad in (token(key, aud="https://elsewhere"), token(key, email="intruder@x.iam.gserviceaccount.com")):
+def _stored(runtime: Any) -> list[Any]:
+    import asyncio
+
+    return list(asyncio.run(runtime.services.ledger.readings(communities=None)))
+
+
+def test_wrong_audience_sender_age_or_key_is_refused_and_nothing_is_stored(app: tuple[str, SigningKey, Any]) -> None:
+    url, key, runtime = app
+    stranger = SigningKey("k1")  # same key id, a key Google never published
+    now = int(time.time())
+    for bad in (token(key, aud="https://elsewhere"), token(key, email="intruder@x.iam.gserviceaccount.com"),
+                token(key, iat=now - 7200, exp=now - 3600), token(stranger), token(key, email_verified=False)):
         resp = httpx.post(f"{url}/gcp/budget/gcp-test", content=envelope(1), headers={"Authorization": f"Bearer {bad}"})
         assert resp.status_code == 403
+    assert _stored(runtime) == []
 
 
 def test_unknown_provider_and_malformed_body(app: tuple[str, SigningKey, Any]) -> None:
