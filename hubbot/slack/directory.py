@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,16 +17,19 @@ class SlackDirectory:
     """Looks up only the groups the fleet config names, so roles can be granted to a
     user group (``S...``) instead of to each person."""
 
-    def __init__(self, client: AsyncWebClient, groups: list[str]) -> None:
+    def __init__(
+        self, client: AsyncWebClient, groups: list[str], *, now: Callable[[], float] = time.monotonic
+    ) -> None:
         self._client = client
         self._groups = sorted(set(groups))
         self._cache: dict[str, frozenset[str]] = {}
-        self._loaded = -TTL
+        self._now = now
+        self._loaded: float | None = None
 
     async def groups_of(self, user_id: str) -> frozenset[str]:
         if not self._groups:
             return frozenset()
-        if time.monotonic() - self._loaded > TTL:
+        if self._loaded is None or self._now() - self._loaded > TTL:
             await self._load()
         return frozenset(g for g, users in self._cache.items() if user_id in users)
 
@@ -37,4 +41,4 @@ class SlackDirectory:
             except SlackApiError as exc:
                 # Keep the last known members; a role must not vanish because Slack hiccuped.
                 log.warning("could not list members of %s: %s", group, exc.response.get("error"))
-        self._loaded = time.monotonic()
+        self._loaded = self._now()
