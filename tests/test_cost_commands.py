@@ -86,6 +86,35 @@ async def test_chart_has_axes_and_lines(rt: Runtime) -> None:
     assert plt.get_fignums() == []  # the figure is closed, no leak per request
 
 
+def test_the_chart_shows_the_days_spend_the_running_total_the_budget_and_the_forecast() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import dates as mdates
+    from matplotlib import pyplot as plt
+
+    from hubbot.render.chart import cost_figure
+
+    days = [datetime(2026, 3, d).date() for d in range(1, 5)]
+    fig = cost_figure(title="Alpha — March 2026", days=days, daily=[Decimal(10), Decimal(0), Decimal("25.5"),
+                      Decimal(4)], budget=Decimal(100), currency="USD", forecast=Decimal(120),
+                      period_end=datetime(2026, 3, 31).date())
+    try:
+        bars_ax, lines_ax = fig.axes
+        bars = bars_ax.patches
+        assert [round(p.get_height(), 2) for p in bars] == [10.0, 0.0, 25.5, 4.0]
+        assert [mdates.num2date(p.get_x() + p.get_width() / 2).date() for p in bars] == days
+        lines = {line.get_label(): line for line in lines_ax.get_lines()}
+        assert list(lines["cumulative"].get_ydata()) == [10.0, 10.0, 35.5, 39.5]
+        assert list(lines["budget 100"].get_ydata()) == [100.0, 100.0]
+        forecast = lines["forecast"]
+        assert list(forecast.get_ydata()) == [39.5, 120.0]
+        assert mdates.num2date(forecast.get_xdata()[-1]).date() == datetime(2026, 3, 31).date()
+        assert bars_ax.get_title() == "Alpha — March 2026" and "USD" in bars_ax.get_ylabel()
+    finally:
+        plt.close(fig)
+
+
 async def test_cost_by_service_and_day_and_for_a_hub(rt: Runtime) -> None:
     assert "compute" in (await run(rt, "cost alpha --by service")).text
     assert "2026-03-14" in (await run(rt, "cost alpha --by day")).text
