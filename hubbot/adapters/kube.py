@@ -402,6 +402,11 @@ def _list(target: KubeTarget, namespace: str, plural: str, call: Callable[..., A
             f"cluster {cluster} answered HTTP {exc.status} listing {plural} in {namespace}; try again later."
         ) from exc
     except urllib3.exceptions.HTTPError as exc:
+        if isinstance(getattr(exc, "reason", exc), urllib3.exceptions.SSLError):
+            raise UpstreamError(
+                f"cluster {cluster} presented a TLS certificate its CA did not sign, so hubbot did not talk to it; "
+                "check the cluster's CA (certificate-authority-data, or the one its cloud API reports)"
+            ) from exc
         raise UpstreamError(f"could not reach cluster {cluster} ({type(exc).__name__}); try again later.") from exc
     except ValueError as exc:
         raise UpstreamError(f"cluster {cluster} sent {plural} hubbot could not read") from exc

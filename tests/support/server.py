@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -23,9 +24,11 @@ class Served:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[Served]:
-    """Yield the base URL (``http://127.0.0.1:PORT``) and loop while the server runs."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on")
+def serve(app: Any, *, tls: tuple[Path, Path] | None = None) -> Iterator[Served]:
+    """Yield the base URL (``http://127.0.0.1:PORT``, or ``https://`` with ``tls``, a certificate
+    and key file) and loop while the server runs."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on",
+                            ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
     server = uvicorn.Server(config)
     started = threading.Event()
     loop = asyncio.new_event_loop()
@@ -50,7 +53,7 @@ def serve(app: Any) -> Iterator[Served]:
         raise RuntimeError("test server did not start")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Served(f"http://127.0.0.1:{port}", loop)
+        yield Served(f"{'https' if tls else 'http'}://127.0.0.1:{port}", loop)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
