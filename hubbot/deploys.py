@@ -431,10 +431,12 @@ class Engine:
                        f"upgraded. Check it with `/hub status {job.hub}` and deploy again.")
             await self.services.audit.record(_audit_entry(job, at=now))
             text, blocks = ended_message(job)
-            with contextlib.suppress(HubbotError):
-                if job.message_ts:
+            # Each on its own: a live message someone deleted must not keep the thread from hearing it.
+            if job.message_ts:
+                with contextlib.suppress(HubbotError):
                     await self.services.notifier.update(channel=job.channel, ts=job.message_ts, text=text,
                                                         blocks=blocks)
+            with contextlib.suppress(HubbotError):
                 await self.services.notifier.post(channel=job.channel, text=text, blocks=blocks,
                                                   thread_ts=job.thread_ts)
             ended.append(job)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import asyncio
 import base64
 import os
@@ -228,6 +230,29 @@ async def test_upgrade_returns_the_release_and_passes_helm_the_plan(fake: FakeFa
     ]
     # stderr reaches on_line; the release JSON on stdout is data, not progress.
     assert lines == ["a warning helm prints on stderr"] * 2
+
+
+async def test_every_command_line_hubbot_builds_is_one_real_helm_accepts(fake: FakeFactory) -> None:
+    helm, state = fake("ok")
+    plan = ReleasePlan(name="hub", namespace="prod", chart="jupyterhub", repo="https://hub.jupyter.org/helm-chart/",
+                       version="4.1.0")
+    await helm.upgrade(plan, target=TARGET, time_limit=30, on_line=lambda _: None)
+    await helm.template(plan, time_limit=30)
+    await helm.status("hub", "prod", target=TARGET, time_limit=30)
+    await helm.manifest("hub", "prod", target=TARGET, time_limit=30)
+    await helm.rollback("hub", "prod", revision=1, target=TARGET, time_limit=30, on_line=lambda _: None)
+    await helm.rollback("hub", "prod", revision=None, target=TARGET, time_limit=30, on_line=lambda _: None)
+    recorded = read_state(state)
+    assert len(recorded["calls"]) == 6 and recorded.get("refused", []) == []
+
+
+async def test_the_stand_in_refuses_a_flag_real_helm_does_not_have(fake: FakeFactory) -> None:
+    _, state = fake("ok")
+    wrapper = state.parent / "helm"
+    bad = subprocess.run([str(wrapper), "upgrade", "--install", "hub", "chart", "--wait-for-godot"],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 1 and "unknown flag: --wait-for-godot" in bad.stderr
+    assert read_state(state)["refused"] == [["upgrade", "--install", "hub", "chart", "--wait-for-godot"]]
 
 
 async def test_repo_and_version_go_on_the_command_line(fake: FakeFactory) -> None:

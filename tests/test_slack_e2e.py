@@ -135,6 +135,8 @@ def test_slow_command_acks_then_posts_progress_and_result_to_response_url(bot: H
     bot.settle()
     posts = bot.standin.of("response_url")
     assert any("rendering" in p.args["text"] for p in posts)  # progress (throttled to one a second)
+    # within Slack's five posts to one response_url: none was refused (used_url) or dropped
+    assert not [m for m in bot.standin.methods() if m.startswith("response_url!")] and len(posts) <= 5
     final = posts[-1].args
     assert final["text"] == "slow work done" and final["response_type"] == "in_channel"
     assert final["replace_original"] is True

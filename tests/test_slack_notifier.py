@@ -33,10 +33,46 @@ def notifier(standin: SlackStandIn, waits: list[float]) -> SlackNotifier:
 
 
 async def test_posts_with_blocks(standin: SlackStandIn) -> None:
-    await notifier(standin, []).post(channel="C1", text="hello", blocks=[{"type": "section"}])
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "hi & bye"}}
+    await notifier(standin, []).post(channel="C1", text="hello", blocks=[section])
     (call,) = standin.of("chat.postMessage")
     assert (call.args["channel"], call.args["text"]) == ("C1", "hello")
-    assert call.args["blocks"] == [{"type": "section"}]
+    assert call.args["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": "hi &amp; bye"}}]
+
+
+async def test_whatever_hubbot_builds_fits_slacks_limits(standin: SlackStandIn) -> None:
+    """The stand-in refuses what Slack refuses (msg_too_long, invalid_blocks); hubbot's own
+    rendering keeps every message within the limits, however long the content."""
+    from hubbot.render import blocks as b
+
+    huge = "<&>" * 20_000
+    blocks = [b.header(huge), b.section(huge), b.context(huge), b.fields([(huge, huge)] * 12),
+              b.actions(*[b.button(huge, action_id="hubbot:x:y", value=huge) for _ in range(30)])] * 12
+    ts = await notifier(standin, []).post(channel="C1", text=huge, blocks=blocks)
+    assert ts is not None
+    (call,) = standin.of("chat.postMessage")
+    assert len(call.args["blocks"]) == 50 and len(call.args["text"]) <= 40_000
+    await notifier(standin, []).update(channel="C1", ts=ts, text=huge, blocks=blocks)
+    assert standin.methods() == ["chat.postMessage", "chat.update"]
+
+
+@pytest.mark.parametrize(("setup", "error", "hint"), [
+    ("not joined", "not_in_channel", "/invite @hubbot"),
+    ("wrong token", "invalid_auth", "bot token is not valid"),
+])
+async def test_refusals_say_what_to_do(standin: SlackStandIn, setup: str, error: str, hint: str) -> None:
+    if setup == "not joined":
+        standin.joined = {"COTHER001"}
+    else:
+        standin.bot_token = "xoxb-another-token"
+    with pytest.raises(UpstreamError) as err:
+        await notifier(standin, []).post(channel="C1", text="x", blocks=[])
+    assert error in str(err.value) and hint in str(err.value) and BOT_TOKEN not in str(err.value)
+
+
+async def test_updating_a_message_that_was_never_posted_is_refused(standin: SlackStandIn) -> None:
+    with pytest.raises(UpstreamError, match="message_not_found"):
+        await notifier(standin, []).update(channel="C1", ts="1700000000.999999", text="x", blocks=[])
 
 
 async def test_rate_limits_and_server_errors_are_retried(standin: SlackStandIn) -> None:

@@ -20,6 +20,11 @@ behaviour:
 ``echo-secret``
     prints every ``--values`` file (and the base64 of each value in it) and fails.
 
+Every run is first checked by the real helm (``"real_helm"`` in the state, set by default from
+:func:`tests.support.deploy_env.real_helm`): the same command line with ``--help`` added, which
+helm parses fully — an unknown flag, or one given a value it cannot take, fails there exactly as
+it would against a cluster, so this stand-in refuses every command line real helm refuses.
+
 With ``"only": [verbs]`` in the state (e.g. ``["upgrade"]``, ``["get manifest"]``), the mode applies
 to those commands only and every other command behaves as in ``ok``.
 
@@ -77,6 +82,7 @@ def install_fake_helm(folder: Path, *, mode: str, state: Path, **settings: Any) 
     """
     old = read_state(state) if state.exists() else {}
     kept = {key: old.get(key, empty) for key, empty in _KEPT.items()}
+    settings.setdefault("real_helm", _real_helm())
     state.write_text(json.dumps({**kept, "mode": mode, **settings}))
     wrapper = folder / "helm"
     script = Path(__file__).resolve()
@@ -86,6 +92,21 @@ def install_fake_helm(folder: Path, *, mode: str, state: Path, **settings: Any) 
     )
     wrapper.chmod(0o755)
     return wrapper
+
+
+def _real_helm() -> str | None:
+    from tests.support.deploy_env import real_helm
+
+    return real_helm()
+
+
+def _refused_by_real_helm(real: str | None, argv: list[str]) -> str | None:
+    """What real helm says about this command line (None: it accepts it)."""
+    if not real:
+        return None
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
+    checked = subprocess.run([real, *argv, "--help"], capture_output=True, text=True, env=env, timeout=60, check=False)
+    return None if checked.returncode == 0 else (checked.stderr.strip() or f"helm exited {checked.returncode}")
 
 
 def read_state(state: Path) -> dict[str, Any]:
@@ -211,6 +232,12 @@ def main(argv: list[str]) -> int:
         if "--kubeconfig" in options and Path(options["--kubeconfig"][0]).is_file():
             data["kubeconfigs"].append(_kubeconfig(options["--kubeconfig"][0]))
         settings = dict(data)
+    refused = _refused_by_real_helm(settings.get("real_helm"), argv)
+    if refused is not None:
+        with _locked(state) as data:
+            data.setdefault("refused", []).append(argv)
+        print(refused, file=sys.stderr)
+        return 1
     verb = " ".join(positional[:2]) if positional[:1] == ["get"] else " ".join(positional[:1])
     only = settings.get("only")
     mode = settings["mode"] if only is None or verb in only else "ok"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -26,9 +27,11 @@ from tests.support import signing
 from tests.support.extra_commands import EXTRA
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 from tests.support.server import Served, serve
+from tests.support.slack_standin import BOT_TOKEN as SLACK_BOT_TOKEN
 from tests.support.slack_standin import SlackStandIn
 
-BOT_TOKEN = "xoxb-1111-2222-SECRETbotTOKENvalue"
+BOT_TOKEN = SLACK_BOT_TOKEN
+_CLICKS = itertools.count(1)
 
 
 @dataclass
@@ -56,8 +59,9 @@ class Harness:
         return self.post(signing.event_body(event, event_id=event_id), content_type="application/json", extra=extra)
 
     def click(self, *, user: str, channel: str, action_id: str, value: str) -> httpx.Response:
+        # every click has a response_url of its own, as in Slack
         body = signing.action_body(user=user, channel=channel, action_id=action_id, value=value,
-                                   response_url=self.standin.response_url("click"))
+                                   response_url=self.standin.response_url(f"click{next(_CLICKS)}"))
         return self.post(body, content_type="application/x-www-form-urlencoded")
 
     def settle(self) -> None:

@@ -3,6 +3,12 @@
 It answers with the shapes Slack documents (``{"ok": true, ...}``), merges arguments from the
 query string, form and JSON bodies (slack_sdk uses all three), and can be told to fail the
 next calls of a method with 429 (and Retry-After) or 5xx.
+
+It says no where Slack says no: a token it did not issue (``invalid_auth``), a post to a channel
+the bot is not in (``not_in_channel``) or that does not exist (``channel_not_found``), text over
+40,000 characters (``msg_too_long``), no text and no blocks (``no_text``), blocks past Block
+Kit's limits (``invalid_blocks``, see tests/support/blockkit.py), ``chat.update`` of a message
+it never posted (``message_not_found``), and a sixth post to one ``response_url`` (``used_url``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.support import blockkit
+
 BOT_USER = "UBOT"
+BOT_TOKEN = "xoxb-1111-2222-SECRETbotTOKENvalue"
+MAX_TEXT = 40_000
+RESPONSE_URL_USES = 5
 
 
 @dataclass
@@ -30,7 +41,8 @@ class Call:
 
 
 class SlackStandIn:
-    def __init__(self) -> None:
+    def __init__(self, *, bot_token: str = BOT_TOKEN) -> None:
+        self.bot_token = bot_token
         self.calls: list[Call] = []
         self.base_url = ""  # set once served
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
@@ -39,6 +51,9 @@ class SlackStandIn:
         self.usergroups: dict[str, list[str]] = {}
         self.socket_url = "ws://127.0.0.1:1/"  # what apps.connections.open hands out
         self.missing_channels: set[str] = set()  # chat.postMessage answers channel_not_found
+        self.joined: set[str] | None = None  # channels the bot is in (None: all of them)
+        self.posted: set[tuple[str, str]] = set()  # (channel, ts) of messages posted, for chat.update
+        self._hook_uses: dict[str, int] = {}
         self.app = Starlette(routes=[
             Route("/api/{method}", self._api, methods=["GET", "POST"]),
             Route("/respond/{hook}", self._respond, methods=["POST"]),
@@ -74,6 +89,7 @@ class SlackStandIn:
         with self._cond:
             self.calls.clear()
             self._failures.clear()
+            self._hook_uses.clear()
 
     # -- handlers -----------------------------------------------------------------------
 
@@ -108,19 +124,46 @@ class SlackStandIn:
         self._record(method if failed is None else f"{method}!{failed.status_code}", args, request)
         if failed is not None:
             return failed
-        token_prefix = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
-        if not request.headers.get("authorization", "").startswith(token_prefix):
+        authorization = request.headers.get("authorization", "")
+        if not authorization:
             return JSONResponse({"ok": False, "error": "not_authed"})
-        return JSONResponse(self._answer(method, args))
+        if method == "apps.connections.open":
+            valid = authorization.startswith("Bearer xapp-")
+        else:
+            valid = authorization == f"Bearer {self.bot_token}"
+        if not valid:
+            return JSONResponse({"ok": False, "error": "invalid_auth"})
+        refused = self._refuse(method, args) if method in ("chat.postMessage", "chat.update") else None
+        return JSONResponse(refused or self._answer(method, args))
+
+    def _refuse(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        channel = str(args.get("channel", ""))
+        if channel in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if self.joined is not None and channel not in self.joined and not channel.startswith("D"):
+            return {"ok": False, "error": "not_in_channel"}
+        if method == "chat.update" and (channel, str(args.get("ts", ""))) not in self.posted:
+            return {"ok": False, "error": "message_not_found"}
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        text = str(args.get("text") or "")
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        if len(text) > MAX_TEXT:
+            return {"ok": False, "error": "msg_too_long"}
+        if blocks is not None and (problems := blockkit.problems(blocks)):
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        return None
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "hubbot",
                     "team_id": "T0TEST", "user_id": BOT_USER, "bot_id": "B0BOT"}
-        if method == "chat.postMessage" and args.get("channel") in self.missing_channels:
-            return {"ok": False, "error": "channel_not_found"}
         if method in ("chat.postMessage", "chat.update"):
+            with self._cond:
+                self.posted.add((str(args.get("channel", "")), str(args.get("ts", ts))))
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts", ts),
                     "message": {"type": "message", "text": args.get("text", ""), "user": BOT_USER, "ts": ts}}
         if method == "files.getUploadURLExternal":
@@ -137,7 +180,17 @@ class SlackStandIn:
 
     async def _respond(self, request: Request) -> Response:
         args = await self._args(request)
+        hook = request.path_params["hook"]
         failed = self._failure("response_url")
+        with self._cond:
+            uses = self._hook_uses[hook] = self._hook_uses.get(hook, 0) + 1
+        if failed is None and uses > RESPONSE_URL_USES:
+            failed = PlainTextResponse("used_url", status_code=404)
+        blocks = args.get("blocks")
+        if failed is None and blocks is not None and blockkit.problems(blocks):
+            failed = PlainTextResponse("invalid_blocks", status_code=400)
+        if failed is None and len(str(args.get("text") or "")) > MAX_TEXT:
+            failed = PlainTextResponse("msg_too_long", status_code=400)
         self._record("response_url" if failed is None else f"response_url!{failed.status_code}", args, request)
         return failed or PlainTextResponse("ok")
 
