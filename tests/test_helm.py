@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import asyncio
 import base64
 import os
 import select
 import socket
+import subprocess
 import time
 import tracemalloc
 from collections.abc import Callable
