@@ -371,6 +371,17 @@ def test_deploy_all_fills_in_one_summary_and_skips_busy_hubs(env: DeployEnv, clo
         assert "2 at a time" in reply(bot)
 
 
+def test_a_fan_out_runs_as_many_helms_at_once_as_its_concurrency(env: DeployEnv, clockwork: Clockwork) -> None:
+    env.write_fleet(extra_staging=3)  # 4 staging hubs on aws-cluster, 2 at a time
+    clockwork.hook = ready_after_first_poll(env)
+    # each upgrade waits until two are running at once: a fan-out that ran them one by one would fail
+    with start(env, clockwork, helm=env.helm("barrier", parties=2, only=["upgrade"], barrier_timeout=30)) as bot:
+        bot.slash("deploy --all --tier staging --cluster aws-cluster", user=ENGINEER, channel=CHANNEL_A)
+        assert sorted(finish(bot)) == [JobState.SUCCEEDED] * 4
+    upgrades = [c for c in env.helm_calls() if c[0] == "upgrade"]
+    assert len(upgrades) == 4
+
+
 def test_deploy_all_with_prod_hubs_asks_for_approval_first(env: DeployEnv, clockwork: Clockwork) -> None:
     with start(env, clockwork) as bot:
         # typed in alpha's channel: alpha's hubs on that cluster

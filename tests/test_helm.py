@@ -8,7 +8,6 @@ import os
 import select
 import socket
 import subprocess
-import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
@@ -362,12 +361,10 @@ async def test_failure_raises_tool_failed_with_the_last_lines(fake: FakeFactory)
 async def test_a_hanging_helm_is_killed_with_its_process_group(fake: FakeFactory) -> None:
     helm, _ = fake("hang")
     pids = _Pids()
-    started = time.monotonic()
 
     with pytest.raises(ToolFailed, match=r"helm rollback did not finish within 0\.5 s") as failed:
         await helm.rollback("staging", "staging-hub", revision=None, target=TARGET, time_limit=0.5, on_line=pids)
 
-    assert time.monotonic() - started < 5
     assert "fake helm pid" in failed.value.output
     pids.assert_all_exited()
 
@@ -493,12 +490,11 @@ async def test_invalid_plans_are_refused_before_helm_runs(fake: FakeFactory, cha
 
 
 async def test_calls_run_concurrently(fake: FakeFactory) -> None:
-    helm, state = fake("slow", delay=0.3)
-    started = time.monotonic()
+    # each run waits until all four are running at once: calls made one at a time would fail
+    helm, state = fake("barrier", parties=4, barrier_timeout=20)
 
-    infos = await asyncio.gather(*(helm.upgrade(PLAN, target=TARGET, time_limit=30, on_line=lambda _: None)
+    infos = await asyncio.gather(*(helm.upgrade(PLAN, target=TARGET, time_limit=60, on_line=lambda _: None)
                                    for _ in range(4)))
 
     assert sorted(info.revision for info in infos) == [1, 2, 3, 4]
-    assert time.monotonic() - started < 4 * 0.3 + 1.0
-    assert len(read_state(state)["calls"]) == 4
+    assert read_state(state)["most_at_once"] == 4 and len(read_state(state)["calls"]) == 4

@@ -17,6 +17,10 @@ behaviour:
     prints about 5 MB of lines on stdout and stderr, plus one very long line, then fails.
 ``slow``
     sleeps ``delay`` seconds from the state, then behaves like ``ok``.
+``barrier``
+    waits until ``parties`` runs (from the state) are running at once, then behaves like ``ok``; a
+    run that waits ``barrier_timeout`` seconds (default 30) without them fails, so calls made one at
+    a time fail instead of passing slowly.
 ``echo-secret``
     prints every ``--values`` file (and the base64 of each value in it) and fails.
 
@@ -257,7 +261,25 @@ def main(argv: list[str]) -> int:
         return _echo_secret(options)
     if mode == "slow":
         time.sleep(float(settings.get("delay", 0)))
+    limit = float(settings.get("barrier_timeout", 30))
+    if mode == "barrier" and not _rendezvous(state, int(settings["parties"]), limit):
+        print(f"Error: fake helm barrier: fewer than {settings['parties']} runs at once", file=sys.stderr)
+        return 1
     return _ok(positional, options, state)
+
+
+def _rendezvous(state: Path, parties: int, limit: float) -> bool:
+    """Arrive, then wait until ``parties`` runs have arrived (polling the shared state)."""
+    with _locked(state) as data:
+        data["arrived"] = data.get("arrived", 0) + 1
+        data["most_at_once"] = max(data.get("most_at_once", 0), data["arrived"])
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with _locked(state) as data:  # read under the lock: another run may be writing it
+            if data.get("most_at_once", 0) >= parties:
+                return True
+        time.sleep(0.01)
+    return False
 
 
 if __name__ == "__main__":
