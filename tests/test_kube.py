@@ -424,6 +424,19 @@ async def test_missing_namespace_is_empty(route: tuple[KubeClusters, KubeTarget,
     assert await clusters.pods(target, "nowhere") == PodCount(ready=0, total=0)
 
 
+@pytest.mark.parametrize("plural", ["deployments", "daemonsets", "statefulsets", "pods"])
+async def test_a_role_without_list_rights_is_named(route: tuple[KubeClusters, KubeTarget, str], kube: KubeStandIn,
+                                                   plural: str) -> None:
+    clusters, target, token = route
+    kube.add_deployment("hubs", "hub")
+    kube.forbidden.add(plural)
+    call = clusters.pods if plural == "pods" else clusters.workloads
+    with pytest.raises(UpstreamError, match=rf"refused hubbot's credentials \(403\); they need to list {plural} in "
+                                            r"namespace hubs") as err:
+        await call(target, "hubs")
+    assert token not in str(err.value)
+
+
 async def test_refused_credentials(route: tuple[KubeClusters, KubeTarget, str], kube: KubeStandIn) -> None:
     clusters, target, token = route
     kube.add_deployment("hubs", "hub")

@@ -60,6 +60,7 @@ class KubeStandIn:
         self.objects: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # (ns, kind) -> name -> object
         self.pods: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (ns, workload) -> its pods
         self.secrets: dict[str, dict[str, dict[str, Any]]] = {}  # ns -> name -> secret
+        self.forbidden: set[str] = set()  # resources (plurals) RBAC does not let the token list
         self.app = FastAPI()
         self.app.add_api_route("/version", self._version, methods=["GET"])
         self.app.add_api_route("/api", self._api, methods=["GET"])
@@ -79,6 +80,7 @@ class KubeStandIn:
             self.objects.clear()
             self.pods.clear()
             self.secrets.clear()
+            self.forbidden.clear()
 
     def paths(self) -> list[str]:
         with self._lock:
@@ -241,23 +243,28 @@ class KubeStandIn:
 
     # -- routes ---------------------------------------------------------------------------
 
-    def _admit(self, request: Request) -> Response | None:
+    def _admit(self, request: Request, *, plural: str | None = None, group: str = "", ns: str = "") -> Response | None:
         authorization = request.headers.get("authorization")
         with self._lock:
             self.requests.append(Seen(request.url.path, authorization))
             token = self.token
+            forbidden = plural in self.forbidden
         if token is not None and authorization != f"Bearer {token}":
             return JSONResponse(status_object(401, "Unauthorized", "Unauthorized"), status_code=401)
+        if forbidden:  # what the API server's RBAC authorizer answers
+            resource = f"{plural}.{group}" if group else str(plural)
+            message = (f'{resource} is forbidden: User "system:serviceaccount:hubbot:hubbot" cannot list resource '
+                       f'"{plural}" in API group "{group}" in the namespace "{ns}"')
+            return JSONResponse(status_object(403, "Forbidden", message), status_code=403)
         return None
 
     def _list(self, kind: str, api_version: str, ns: str, items: list[dict[str, Any]]) -> Response:
-        if ns not in self.namespaces:
-            return JSONResponse(status_object(404, "NotFound", f'namespaces "{ns}" not found'), status_code=404)
+        # Like the API server: listing in a namespace that does not exist is an empty list, not a 404.
         return JSONResponse({"kind": f"{kind}List", "apiVersion": api_version,
                              "metadata": {"resourceVersion": str(next(self._versions))}, "items": items})
 
     async def _workloads(self, request: Request, ns: str, plural: str) -> Response:
-        denied = self._admit(request)
+        denied = self._admit(request, plural=plural, group="apps", ns=ns)
         if denied is not None:
             return denied
         kind = _PLURAL.get(plural)
@@ -268,7 +275,7 @@ class KubeStandIn:
             return self._list(kind, "apps/v1", ns, items)
 
     async def _pods(self, request: Request, ns: str) -> Response:
-        denied = self._admit(request)
+        denied = self._admit(request, plural="pods", ns=ns)
         if denied is not None:
             return denied
         with self._lock:
@@ -276,7 +283,7 @@ class KubeStandIn:
             return self._list("Pod", "v1", ns, json.loads(json.dumps(items)))
 
     async def _secrets(self, request: Request, ns: str) -> Response:
-        denied = self._admit(request)
+        denied = self._admit(request, plural="secrets", ns=ns)
         if denied is not None:
             return denied
         wanted: dict[str, str] = {}
