@@ -188,6 +188,30 @@ async def test_a_row_that_cannot_be_read_fails_the_whole_fetch(standin: GcpStand
         await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
 
 
+async def test_the_query_carries_its_days_as_typed_parameters(standin: GcpStandIn, provider: GcpProvider) -> None:
+    # the stand-in applies the window from the query's own parameters, as the SQL would
+    standin.bq_rows = [["2024-04-30", "x", "Compute Engine", "USD", "1"], *ROWS,
+                       ["2024-05-04", "x", "Compute Engine", "USD", "1"]]
+    batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
+    assert {line.day for line in batch.lines} == {date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)}
+    (call,) = [c for c in standin.calls if c.route == "bq.query"]
+    params = {p["name"]: (p["parameterType"]["type"], p["parameterValue"]["value"])
+              for p in call.body["queryParameters"]}
+    assert params == {"project": ("STRING", PROJECT), "hub_label": ("STRING", provider.hub_label),
+                      "start_day": ("DATE", "2024-05-01"), "end_day": ("DATE", "2024-05-04")}
+    assert "@start_day" in call.body["query"] and "2024-05-01" not in call.body["query"]  # a parameter, not text
+
+
+async def test_the_stand_in_refuses_a_query_whose_parameters_are_missing(served_standin: tuple[GcpStandIn, str]
+                                                                         ) -> None:
+    import httpx
+
+    body = {"query": "SELECT 1 FROM t WHERE day >= @start_day", "useLegacySql": False, "parameterMode": "NAMED",
+            "queryParameters": []}
+    answer = httpx.post(f"{served_standin[1]}/bigquery/v2/projects/p/queries", json=body)
+    assert answer.status_code == 400 and "start_day" in answer.json()["error"]["message"]
+
+
 async def test_an_answer_without_the_expected_columns_fails(standin: GcpStandIn, provider: GcpProvider) -> None:
     standin.bq_fields = [{"name": "total", "type": "NUMERIC", "mode": "NULLABLE"}]
     standin.bq_rows = [["1.0"]]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -223,11 +224,17 @@ class GcpStandIn:
         body = call.body if isinstance(call.body, dict) else {}
         if not isinstance(body.get("query"), str) or body.get("useLegacySql") is not False:
             return JSONResponse(google_error(400, "expected a standard SQL query", bigquery=True), status_code=400)
+        params = _query_parameters(body)
+        if isinstance(params, str):
+            return JSONResponse(google_error(400, params, bigquery=True, reason="invalidQuery"), status_code=400)
         project = request.path_params["project"]
         job_id = f"job_{uuid.uuid4().hex}"
-        with self._lock:
-            rows = [{"f": [{"v": value} for value in row]} for row in self.bq_rows]
+        start, end = params.get("start_day"), params.get("end_day")
+        with self._lock:  # the day window is applied as the query's WHERE would apply it
             fields = list(self.bq_fields)
+            day = next((i for i, f in enumerate(fields) if f.get("name") == "usage_day"), None)
+            rows = [{"f": [{"v": value} for value in row]} for row in self.bq_rows
+                    if start is None or end is None or day is None or start <= str(row[day]) < end]
         return JSONResponse({
             "kind": "bigquery#queryResponse",
             "schema": {"fields": fields},
@@ -332,6 +339,32 @@ class GcpStandIn:
     async def _unknown(self, request: Request) -> Response:
         await self._record("unknown", request)
         return JSONResponse(google_error(404, f"no such method: {request.method} {request.url.path}"), status_code=404)
+
+
+_PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+_PARAM_TYPES = {"STRING", "DATE", "INT64", "TIMESTAMP", "BOOL", "NUMERIC", "FLOAT64"}
+
+
+def _query_parameters(body: dict[str, Any]) -> dict[str, str] | str:
+    """The named parameters' values, or the error BigQuery would give: every ``@name`` in the
+    query must be declared, named, typed and given a value of its type."""
+    declared: dict[str, str] = {}
+    for param in body.get("queryParameters") or []:
+        kind = (param.get("parameterType") or {}).get("type")
+        value = (param.get("parameterValue") or {}).get("value")
+        name = param.get("name")
+        if not name or kind not in _PARAM_TYPES or not isinstance(value, str):
+            return f"Query parameter {name!r} needs a name, a type and a value"
+        if kind == "DATE" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return f"Invalid DATE value {value!r} for query parameter {name!r}"
+        declared[name] = value
+    used = set(_PARAM.findall(body["query"]))
+    if used and body.get("parameterMode") != "NAMED":
+        return "Query parameters are used but parameterMode is not NAMED"
+    missing = sorted(used - set(declared))
+    if missing:
+        return f"Query parameter '{missing[0]}' not found at [1:1]"
+    return declared
 
 
 def _camel(path: str) -> str:
