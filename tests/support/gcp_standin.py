@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -129,12 +130,18 @@ class GcpStandIn:
         self.signing_keys: list[SigningKey] = []
         self.certs_max_age = 3600
         self.budget_page_size = 50  # the most budgets one list page holds (the API's own default is 50)
+        # With a service account set (its email and key), every API call must carry a credential of
+        # it (``Authorization: Bearer``), as Google checks: the access token POST /token hands out
+        # for a JWT assertion the key signed, or a JWT the key signed itself (what GAPIC clients send).
+        self.service_account: tuple[str, SigningKey] | None = None
+        self.access_token = "ya29.standin-access-token"
         self.app = Starlette(routes=[
             Route("/bigquery/v2/projects/{project}/queries", self._bq_query, methods=["POST"]),
             Route("/v1/billingAccounts/{account}/budgets", self._budgets, methods=["GET", "POST"]),
             Route("/v1/billingAccounts/{account}/budgets/{budget}", self._budget, methods=["GET", "PATCH"]),
             Route("/v1/projects/{project}/billingInfo", self._billing_info, methods=["GET"]),
             Route("/oauth2/v1/certs", self._certs, methods=["GET"]),
+            Route("/token", self._token, methods=["POST"]),
             Route("/{rest:path}", self._unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         ])
 
@@ -218,7 +225,7 @@ class GcpStandIn:
 
     async def _bq_query(self, request: Request) -> Response:
         call = await self._record("bq.query", request)
-        failed = self._failure("bq.query")
+        failed = self._failure("bq.query") or self._unauthenticated(request)
         if failed is not None:
             return failed
         body = call.body if isinstance(call.body, dict) else {}
@@ -253,7 +260,7 @@ class GcpStandIn:
         account = request.path_params["account"]
         if request.method == "GET":
             await self._record("budgets.list", request)
-            failed = self._failure("budgets.list")
+            failed = self._failure("budgets.list") or self._unauthenticated(request)
             if failed is not None:
                 return failed
             query = dict(request.query_params)
@@ -268,7 +275,7 @@ class GcpStandIn:
                 page["nextPageToken"] = str(offset + size)
             return JSONResponse(page)
         call = await self._record("budgets.create", request)
-        failed = self._failure("budgets.create")
+        failed = self._failure("budgets.create") or self._unauthenticated(request)
         if failed is not None:
             return failed
         budget = dict(call.body) if isinstance(call.body, dict) else {}
@@ -283,7 +290,7 @@ class GcpStandIn:
         account, budget_id = request.path_params["account"], request.path_params["budget"]
         route = "budgets.get" if request.method == "GET" else "budgets.patch"
         call = await self._record(route, request)
-        failed = self._failure(route)
+        failed = self._failure(route) or self._unauthenticated(request)
         if failed is not None:
             return failed
         with self._lock:
@@ -313,7 +320,7 @@ class GcpStandIn:
 
     async def _billing_info(self, request: Request) -> Response:
         await self._record("billing.info", request)
-        failed = self._failure("billing.info")
+        failed = self._failure("billing.info") or self._unauthenticated(request)
         if failed is not None:
             return failed
         project = request.path_params["project"]
@@ -335,6 +342,37 @@ class GcpStandIn:
         with self._lock:
             certs = {k.kid: k.cert_pem for k in self.signing_keys}
         return JSONResponse(certs, headers={"Cache-Control": f"public, max-age={self.certs_max_age}, must-revalidate"})
+
+    def _unauthenticated(self, request: Request) -> Response | None:
+        if self.service_account is None:
+            return None
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if bearer == self.access_token or self._signed_by_the_account(bearer):
+            return None
+        message = ("Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie "
+                   "or other valid authentication credential.")
+        return JSONResponse(google_error(401, message), status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+
+    def _signed_by_the_account(self, token: str, audience: str | None = None) -> bool:
+        from google.auth import exceptions, jwt
+
+        assert self.service_account is not None
+        email, key = self.service_account
+        try:
+            claims = jwt.decode(token, certs={key.kid: key.cert_pem}, audience=audience)
+        except (exceptions.GoogleAuthError, ValueError):
+            return False
+        return bool(claims.get("iss") == email)
+
+    async def _token(self, request: Request) -> Response:
+        await self._record("token", request)
+        form = dict(parse_qsl((await request.body()).decode()))
+        if (self.service_account is None or form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer"
+                or not self._signed_by_the_account(form.get("assertion", ""))):
+            return JSONResponse({"error": "invalid_grant", "error_description": "Invalid JWT Signature."},
+                                status_code=400)
+        return JSONResponse({"access_token": self.access_token, "expires_in": 3599, "token_type": "Bearer"})
 
     async def _unknown(self, request: Request) -> Response:
         await self._record("unknown", request)

@@ -28,6 +28,7 @@ def serve(app: Any, *, tls: tuple[Path, Path] | None = None) -> Iterator[Served]
     """Yield the base URL (``http://127.0.0.1:PORT``, or ``https://`` with ``tls``, a certificate
     and key file) and loop while the server runs."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=2,  # clients that keep connections open do not hold it up
                             ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
     server = uvicorn.Server(config)
     started = threading.Event()
