@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean helm
+.PHONY: demo test lint bench serve lock clean helm mutate
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/deploy_fanout.py
 	$(BIN)/python benchmarks/render.py
 
+# Mutation testing of the modules that carry guarantees (see [tool.mutmut] in pyproject.toml);
+# not part of `make test`. Prints the score; `.venv/bin/mutmut results` lists the survivors.
+MUTMUT := mutmut==3.8.1
+mutate: $(STAMP)
+	$(BIN)/python -m pip install -q $(MUTMUT)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 > .mutmut.log 2>&1 || { tail -c 2000 .mutmut.log; exit 1; }
+	$(BIN)/python tools/mutation_score.py
+
 serve: $(STAMP)
 	$(BIN)/hubbot serve --demo
 
@@ -52,4 +61,4 @@ lock:
 	rm -rf .lockvenv
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache hubbot-files hubbot.sqlite3*
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache hubbot-files hubbot.sqlite3* mutants .mutmut.log

@@ -104,3 +104,27 @@ def test_which_signed_bodies_are_slack_payloads(body: bytes, ctype: str, expecte
 def test_nesting_is_counted_outside_strings_only() -> None:
     deep_in_a_string = json.dumps({"type": "event_callback", "event": {"type": "message", "text": "[" * 500}})
     assert not isinstance(classify(deep_in_a_string.encode(), "application/json"), str)
+
+
+@pytest.mark.parametrize("missing", ["x-slack-signature", "x-slack-request-timestamp"])
+def test_an_absent_header_is_a_missing_signature(missing: str) -> None:
+    without = {k: v for k, v in headers().items() if k != missing}
+    assert check().problem(BODY, without) == (401, "missing Slack signature")
+
+
+@pytest.mark.parametrize(("timestamp", "reason"), [("1" * 12, "stale Slack request"),
+                                                   ("1" * 13, "bad Slack timestamp")])
+def test_a_timestamp_has_at_most_twelve_digits(timestamp: str, reason: str) -> None:
+    assert check().problem(BODY, {**headers(), "x-slack-request-timestamp": timestamp}) == (401, reason)
+
+
+def test_slash_command_forms_are_read_as_slack_encodes_them() -> None:
+    from hubbot.slack.verify import Form
+
+    form = Form("command=%2Fhub&text=cost+alpha+%26+beta%3D1&user_id=U1&text%5B%5D=k&empty=&flag&user_id=U2")
+    assert form["command"] == "/hub" and form["text"] == "cost alpha & beta=1"
+    assert form["user_id"] == "U2"  # the last of a repeated key wins
+    assert form["text[]"] == "k" and form["empty"] == "" and form["flag"] == ""
+    assert len(form) == 6 and list(form) == ["command", "text", "user_id", "text[]", "empty", "flag"]
+    assert form.get("absent") is None and len(Form("")) == 0
+    assert Form("a=x%3Dy=z")["a"] == "x=y=z"  # only the first "=" separates key and value
