@@ -14,6 +14,7 @@ from commands import ALL
 from hubbot.markup import to_mrkdwn
 from tests.support.fleet import (
     CHANNEL_A,
+    CHANNEL_B,
     CHANNEL_OPS,
     ENGINEER,
     LEADER_A,
@@ -162,3 +163,21 @@ async def test_denial_names_who_can(fleet_file: Path) -> None:
     reply = await run(d, "audit beta", user=LEADER_A)
     slack = to_mrkdwn(reply.text)
     assert "<!subteam^SLEADSB01>" in slack and f"<@{ENGINEER}>" in slack
+
+
+@pytest.mark.parametrize(("text", "user", "says"), [
+    ("audit beta", LEADER_A, "only hub engineers and leaders of 'beta' can run `/hub audit` for 'beta'"),
+    ("cost beta", MEMBER_A, "only hub engineers and members and leaders of 'beta' can run `/hub cost` for 'beta'"),
+    ("deploy aws-cluster/prod", LEADER_A, "only hub engineers can run `/hub deploy`"),
+])
+async def test_a_denial_says_who_may(fleet_file: Path, text: str, user: str, says: str) -> None:
+    d, _ = dispatcher(fleet_file)
+    reply = await run(d, text, user=user)
+    assert reply.kind == "denied" and says in reply.text, reply.text
+
+
+async def test_a_member_keeps_their_community_in_another_communitys_channel(fleet_file: Path) -> None:
+    d, _ = dispatcher(fleet_file)
+    assert (await run(d, "cost alpha", user=MEMBER_A, channel=CHANNEL_B)).ok  # listed as alpha's member
+    assert (await run(d, "cost beta", user=MEMBER_A, channel=CHANNEL_B)).ok  # and in beta's channel, beta's too
+    assert (await run(d, "cost beta", user=MEMBER_A, channel=CHANNEL_A)).kind == "denied"
