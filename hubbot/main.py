@@ -455,14 +455,14 @@ def serve(runtime: Runtime, *, host: str, port: int) -> None:
 
 
 def socket(runtime: Runtime) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from hubbot.slack.socket import CheckedSocketModeHandler
 
     slack = slack_transport(runtime, socket_mode=True)
     app_token = runtime.settings.slack.app_token
     assert app_token is not None
 
     async def main() -> None:
-        handler = AsyncSocketModeHandler(slack.app, app_token.get_secret_value())
+        handler = CheckedSocketModeHandler(slack.app, app_token.get_secret_value())
         scheduler = scheduler_for(runtime)
         await sweep_jobs(runtime)
         if scheduler is not None:

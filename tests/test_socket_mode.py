@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.fleet import CHANNEL_A, ENGINEER, LEADER_A
 from tests.support.harness import BOT_TOKEN
+from tests.support.hostile import problems
 from tests.support.server import serve
 from tests.support.slack_standin import SlackStandIn
 from tests.support.socket_standin import SocketStandIn
@@ -36,6 +37,7 @@ def test_socket_mode_runs_commands_and_mentions(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBBOT_", "SLACK_"))}
     env.update({"HUBBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
                 "HUBBOT_SLACK_APP_TOKEN": APP_TOKEN, "HUBBOT_SLACK_API_URL": f"{api.base_url}/api/",
+                "HUBBOT_SLACK_RESPONSE_URL_PREFIX": f"{api.base_url}/respond/",
                 "HUBBOT_SCHEDULER": "false", "HUBBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
     proc = subprocess.Popen([sys.executable, "-m", "hubbot", "socket", "--config", str(fleet_file)], cwd=tmp_path,
                             env=env, stderr=subprocess.PIPE, text=True)
@@ -55,6 +57,23 @@ def test_socket_mode_runs_commands_and_mentions(
         sock.wait_for_ack("env-2")
         reply = api.wait_for("chat.postMessage")[0]
         assert "engineer" in reply.args["text"] and reply.args["thread_ts"] == "1700000900.000100"
+        # hostile text over the socket renders like everywhere else; an ill-typed envelope breaks nothing
+        sock.send({"envelope_id": "env-3", "type": "slash_commands", "accepts_response_payload": True,
+                   "payload": {"command": "/hub", "text": "hubs --&lt;!channel&gt; <!here>", "user_id": LEADER_A,
+                               "channel_id": CHANNEL_A, "team_id": "T0TEST", "response_url": api.response_url(),
+                               "trigger_id": "1.3"}})
+        hostile = sock.wait_for_ack("env-3")["payload"]
+        assert "&lt;!channel&gt;" in hostile["text"] and not problems(hostile)
+        sock.send({"envelope_id": "env-4", "type": "events_api", "accepts_response_payload": False,
+                   "payload": {"type": "event_callback", "event_id": "EvSock2", "team_id": "T0TEST",
+                               "event": {"type": "app_mention", "user": 12345, "text": ["a", "list"],
+                                         "ts": "1700000901.000100", "channel": CHANNEL_A}}})
+        sock.wait_for_ack("env-4")
+        sock.send({"envelope_id": "env-5", "type": "slash_commands", "accepts_response_payload": True,
+                   "payload": {"command": "/hub", "text": "whoami", "user_id": LEADER_A, "channel_id": CHANNEL_A,
+                               "team_id": "T0TEST", "response_url": api.response_url(), "trigger_id": "1.4"}})
+        assert "Leader of: alpha" in sock.wait_for_ack("env-5")["payload"]["text"]  # still serving
+        assert proc.poll() is None
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)

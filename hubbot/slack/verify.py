@@ -154,6 +154,13 @@ def _json_problem(text: str, *, interactive: bool = False) -> str | None:
         data: Any = json.loads(text)
     except (ValueError, RecursionError):
         return "payload is not JSON"
+    return payload_problem(data, interactive=interactive)
+
+
+def payload_problem(data: Any, *, interactive: bool = False) -> str | None:
+    """Why a parsed payload (events API or interactivity) is not one Slack sends, or None.
+    Socket Mode envelopes are checked with this too: they arrive parsed, over the app's own
+    connection, but Bolt must not see fields of the wrong type there either."""
     if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not _strings(data, _TOP_STRINGS):
         return "payload has no type"
     if not all(_optional_object(data, k, _OBJECT_STRINGS) for k in ("team", "enterprise", "user", "channel")):
