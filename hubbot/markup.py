@@ -113,43 +113,51 @@ def link(url: str, label: str = "") -> str:
 # -- rendering, once per transport ----------------------------------------------------------
 
 
+def _parts(token: str) -> tuple[str, str, str] | None:
+    """``(kind, target, label)`` of a token sealed here (kind: user, group, channel or link),
+    or None for one that was not made here or says something no token may."""
+    body = _unseal(token)
+    if body is None:
+        return None
+    sigil, rest = body[:1], body[1:]
+    if sigil == "@" and _USER_ID.fullmatch(rest):
+        return "user", rest, ""
+    if sigil == "!" and rest.startswith("subteam^") and _GROUP_ID.fullmatch(rest[8:]):
+        return "group", rest[8:], ""
+    if sigil == "#" and _CHANNEL_ID.fullmatch(rest):
+        return "channel", rest, ""
+    url, sep, label = body.partition(_SEP)
+    if sep and _URL.fullmatch(url):
+        return "link", url, clean(label).replace("\n", " ")
+    return None
+
+
+def _as_text(token: str) -> str:
+    """What a token that will not go live says, as text."""
+    return clean(token.partition(_SEAL)[0].replace(_SEP, " "))
+
+
 # The same few mentions and links recur in every listing; a token renders the same until the key changes.
 @functools.lru_cache(maxsize=4096)
 def _token_mrkdwn(token: str) -> str:
-    body = _unseal(token)
-    if body is None:  # not made here: its text, shown as text
-        return escape(clean(token.partition(_SEAL)[0]))
-    sigil, rest = body[:1], body[1:]
-    if sigil == "@" and _USER_ID.fullmatch(rest):
-        return f"<@{rest}>"
-    if sigil == "!" and rest.startswith("subteam^") and _GROUP_ID.fullmatch(rest[8:]):
-        return f"<!subteam^{rest[8:]}>"
-    if sigil == "#" and _CHANNEL_ID.fullmatch(rest):
-        return f"<#{rest}>"
-    url, sep, label = body.partition(_SEP)
-    if sep and _URL.fullmatch(url):
-        shown = escape(clean(label)).replace("\n", " ")
-        return f"<{escape(url)}|{shown}>" if shown else f"<{escape(url)}>"
-    return escape(clean(body.replace(_SEP, " ")))
+    parts = _parts(token)
+    if parts is None:
+        return escape(_as_text(token))
+    kind, target, label = parts
+    if kind == "link":
+        return f"<{escape(target)}|{escape(label)}>" if label else f"<{escape(target)}>"
+    return {"user": f"<@{target}>", "group": f"<!subteam^{target}>", "channel": f"<#{target}>"}[kind]
 
 
 @functools.lru_cache(maxsize=4096)
 def _token_plain(token: str) -> str:
-    body = _unseal(token)
-    if body is None:
-        return clean(token.partition(_SEAL)[0])
-    sigil, rest = body[:1], body[1:]
-    if sigil == "@" and _USER_ID.fullmatch(rest):
-        return f"@{rest}"
-    if sigil == "!" and rest.startswith("subteam^") and _GROUP_ID.fullmatch(rest[8:]):
-        return f"@{rest[8:]}"
-    if sigil == "#" and _CHANNEL_ID.fullmatch(rest):
-        return f"#{rest}"
-    url, sep, label = body.partition(_SEP)
-    if sep:
-        label = clean(label)
-        return f"{label} ({url})" if label and label != url else url
-    return clean(body)
+    parts = _parts(token)
+    if parts is None:
+        return _as_text(token)
+    kind, target, label = parts
+    if kind == "link":
+        return f"{label} ({target})" if label and label != target else target
+    return ("#" if kind == "channel" else "@") + target
 
 
 def to_mrkdwn(text: str) -> str:

@@ -29,9 +29,7 @@ from tests.support.fleet import (
     OUTSIDER,
 )
 from tests.support.memory import dispatcher, run
-
-ROLES = {"engineer": ENGINEER, "leader_a": LEADER_A, "leader_b": LEADER_B, "member_a": MEMBER_A,
-         "outsider": OUTSIDER}
+from tests.test_permissions import ROLES
 
 
 async def press(d: Dispatcher, action_id: str, value: str, *, user: str, channel: str = CHANNEL_OPS) -> Reply:

@@ -9,15 +9,14 @@ import random
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from tests.support import signing
-from tests.support.fleet import CHANNEL_A, CHANNEL_OPS, ENGINEER, FLEET_YAML
-from tests.support.harness import Harness, harness
+from tests.support.fleet import CHANNEL_A, CHANNEL_OPS, ENGINEER
+from tests.support.harness import Harness, fleet_harness
 
 DEADLINE = 0.5  # the server's read deadline in these tests
 GUARD = 20.0  # a test fails, rather than hangs, if the server never answers
@@ -25,10 +24,7 @@ GUARD = 20.0  # a test fails, rather than hangs, if the server never answers
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    tmp: Path = tmp_path_factory.mktemp("fuzz")
-    fleet = tmp / "fleet.yaml"
-    fleet.write_text(FLEET_YAML)
-    with harness(tmp, fleet, read_deadline=DEADLINE) as h:
+    with fleet_harness(tmp_path_factory.mktemp("fuzz"), read_deadline=DEADLINE) as h:
         yield h
 
 

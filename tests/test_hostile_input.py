@@ -22,8 +22,8 @@ from commands import ALL
 from hubbot.chat import Invocation, Reply
 from hubbot.console import Console
 from hubbot.slack.app import message
-from tests.support.fleet import CHANNEL_A, CHANNEL_OPS, ENGINEER, FLEET_YAML, LEADER_A, OUTSIDER
-from tests.support.harness import Harness, harness
+from tests.support.fleet import CHANNEL_A, CHANNEL_OPS, ENGINEER, LEADER_A, OUTSIDER
+from tests.support.harness import Harness, fleet_harness
 from tests.support.hostile import BIDI, CORPUS, invocations, problems
 from tests.support.memory import dispatcher, run
 
@@ -161,10 +161,7 @@ def test_hubbot_run_json_prints_what_slack_would_get(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    tmp = tmp_path_factory.mktemp("hostile")
-    fleet = tmp / "fleet.yaml"
-    fleet.write_text(FLEET_YAML)
-    with harness(tmp, fleet) as h:
+    with fleet_harness(tmp_path_factory.mktemp("hostile")) as h:
         yield h
 
 

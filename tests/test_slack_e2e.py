@@ -13,17 +13,12 @@ import pytest
 from hubbot.domain import Outcome
 from tests.support import signing
 from tests.support.fleet import CHANNEL_A, CHANNEL_B, CHANNEL_OPS, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A, OUTSIDER
-from tests.support.harness import BOT_TOKEN, Harness, harness
+from tests.support.harness import BOT_TOKEN, Harness, fleet_harness
 
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    from tests.support.fleet import FLEET_YAML
-
-    tmp = tmp_path_factory.mktemp("slack")
-    fleet = tmp / "fleet.yaml"
-    fleet.write_text(FLEET_YAML)
-    with harness(tmp, fleet) as h:
+    with fleet_harness(tmp_path_factory.mktemp("slack")) as h:
         yield h
 
 

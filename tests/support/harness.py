@@ -79,6 +79,17 @@ class Harness:
 
 
 @contextmanager
+def fleet_harness(tmp: Path, **options: Any) -> Iterator[Harness]:
+    """:func:`harness` over the test fleet (tests/support/fleet.py), written into ``tmp``."""
+    from tests.support.fleet import FLEET_YAML
+
+    fleet = tmp / "fleet.yaml"
+    fleet.write_text(FLEET_YAML)
+    with harness(tmp, fleet, **options) as h:
+        yield h
+
+
+@contextmanager
 def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, helm: str = "helm",
             clock: Clock | None = None, pause: Callable[[float], Awaitable[None]] | None = None,
             read_deadline: float = 10.0) -> Iterator[Harness]:
