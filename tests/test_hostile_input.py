@@ -136,6 +136,27 @@ async def test_escalated_question_reaches_the_support_channel_escaped(fleet_file
     assert not problems(sent)
 
 
+async def test_docs_text_reaches_slack_escaped(tmp_path: Path) -> None:
+    """A docs page is outside text too: a section that says ``<!channel>`` or holds a raw
+    link with a misleading label is answered with both shown as text."""
+    from tests.support.fleet import DOCS, FLEET_YAML
+
+    docs = tmp_path / "docs"
+    (docs / "guide").mkdir(parents=True)
+    (docs / "guide" / "quota.md").write_text(
+        "# Storage quota <!channel>\n\n## Raise the storage quota\n\nTo raise the storage quota, write to "
+        "<https://evil.example/login|https://docs.test.org/quota> & <!here> ask the admins: the storage quota "
+        "grows on request.\n")
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(FLEET_YAML.replace(str(DOCS), str(docs)))
+    d, _ = dispatcher(fleet_file)
+    reply = await run(d, "ask how do I raise my storage quota?", user=LEADER_A, channel=CHANNEL_A)
+    sent = message(reply)
+    assert reply.ok and "storage quota" in json.dumps(sent), reply.text
+    assert not problems(sent), problems(sent)  # no live <!channel>, <!here> or disguised link
+    assert "&lt;!here&gt;" in json.dumps(sent) and "&amp;" in json.dumps(sent)
+
+
 async def test_console_shows_no_bidi_or_control_characters(fleet_file: Path) -> None:
     d, _ = dispatcher(fleet_file)
     out = io.StringIO()
