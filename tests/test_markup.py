@@ -118,3 +118,40 @@ async def test_audit_of_200_long_entries_never_cuts_a_code_block(fleet_file: Pat
         text = s["text"]["text"]
         assert text.startswith("```") and text.endswith("```") and text.count("```") == 2 and len(text) <= 3000
     assert reply.text.splitlines()[0] == title
+
+
+def test_token_characters_in_outside_text_never_go_live() -> None:
+    """Text from outside (a docs page, helm's output) is not cleaned on the way in; the seal is
+    what keeps a look-alike token from pinging: unsealed, mis-sealed or sealed elsewhere."""
+    from hubbot import markup
+
+    real = mention("U0HOSTILE")
+    body, _, seal = real[1:-1].rpartition("\ufdd3")
+    forged = [
+        "\ufdd0@U0HOSTILE\ufdd1",  # no seal
+        f"\ufdd0@U0HOSTILE\ufdd3{'0' * len(seal)}\ufdd1",  # a made-up seal
+        f"\ufdd0!subteam^S0HOSTILE\ufdd3{seal}\ufdd1",  # a real seal moved to another target
+        f"\ufdd0https://evil.example\ufdd2docs\ufdd3{seal}\ufdd1",
+    ]
+    for text in forged:
+        for rendered in (to_mrkdwn(f"see {text} now"), to_plain(f"see {text} now")):
+            assert "<" not in rendered and "\ufdd0" not in rendered and "\ufdd3" not in rendered, rendered
+    assert to_mrkdwn(real) == "<@U0HOSTILE>" and body == "@U0HOSTILE"
+    markup.use_key("another installation's bot token")
+    try:
+        assert to_mrkdwn(real) == "@U0HOSTILE"  # sealed under another key: text, not a ping
+        assert to_mrkdwn(mention("U0HOSTILE")) == "<@U0HOSTILE>"
+    finally:
+        markup.use_key("tests")
+
+
+def test_every_replica_seals_alike() -> None:
+    from hubbot import markup
+
+    markup.use_key("xoxb-shared-bot-token")
+    made_by_one = link("https://docs.test.org/a", "A")
+    markup.use_key("xoxb-another-token")
+    assert "<" not in to_mrkdwn(made_by_one)  # another installation's link is only text here
+    markup.use_key("xoxb-shared-bot-token")  # another process with the same token
+    assert to_mrkdwn(made_by_one) == "<https://docs.test.org/a|A>"
+    markup.use_key("tests")
