@@ -41,11 +41,12 @@ async def help_handler(ctx: Context) -> Reply:
     return reply
 
 
+def _line(spec: CommandSpec, allowed: bool) -> str:
+    return f"`{spec.usage}` — {spec.summary}" + ("" if allowed else " _(not for your role)_")
+
+
 def _overview(ctx: Context, allowed: tuple[bool, ...]) -> Reply:
-    lines = []
-    for spec, ok in zip(ctx.registry.commands, allowed, strict=True):
-        mark = "" if ok else " _(not for your role)_"
-        lines.append(f"`{spec.usage}` — {spec.summary}{mark}")
+    lines = [_line(spec, ok) for spec, ok in zip(ctx.registry.commands, allowed, strict=True)]
     blocks = [
         b.header("hubbot commands"),
         b.section("\n".join(lines)),
@@ -78,10 +79,7 @@ def _one(ctx: Context, topic: str) -> Reply:
 
 
 def _group(ctx: Context, name: str, members: list[CommandSpec]) -> Reply:
-    lines = []
-    for spec in members:
-        mark = "" if _allowed(ctx, spec) else " _(not for your role)_"
-        lines.append(f"`{spec.usage}` — {spec.summary}{mark}")
+    lines = [_line(spec, _allowed(ctx, spec)) for spec in members]
     text = f"`{PREFIX} {name}` has {len(members)} commands:\n" + "\n".join(lines)
     blocks = [b.header(f"{PREFIX} {name} …"), b.section("\n".join(lines)),
               b.context(f"`{PREFIX} help {members[0].name}` for details of one")]

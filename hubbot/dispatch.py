@@ -32,7 +32,6 @@ from hubbot.confirm import ACCEPT, PENDING, VERBS
 from hubbot.domain import AuditEntry, Outcome, PendingAction
 from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
 from hubbot.fleet import Fleet
-from hubbot.markup import clean, to_plain
 from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.dispatch")
@@ -109,7 +108,7 @@ class Dispatcher:
     async def run(self, invocation: Invocation, *, progress: Progress = no_progress) -> Reply:
         started = time.perf_counter()
         reference = new_reference()
-        text = strip_prefix(clean(invocation.text))
+        text = strip_prefix(m.clean(invocation.text))
         name = ""
         scope: tuple[str | None, str | None] = (None, None)
         try:
@@ -136,7 +135,7 @@ class Dispatcher:
         approvals (``hubbot:_pending:<verb>``) are decided here, see :mod:`hubbot.confirm`."""
         started = time.perf_counter()
         reference = new_reference()
-        action_id, value = clean(action_id), clean(value)
+        action_id, value = m.clean(action_id), m.clean(value)
         label = action_id[:80]
         scope: tuple[str | None, str | None] = (None, None)
         outcome: Outcome | None = None
@@ -318,7 +317,7 @@ class Dispatcher:
             outcome=outcome or _OUTCOME.get(reply.kind, Outcome.ERROR),
             community=scope[0],
             hub=scope[1],
-            detail="" if reply.ok else self._redact(to_plain(reply.text))[:500],  # as a person reads it
+            detail="" if reply.ok else self._redact(m.to_plain(reply.text))[:500],  # as a person reads it
             duration_ms=int((time.perf_counter() - started) * 1000),
             reference=reference,
         )

@@ -57,6 +57,7 @@ def _unseal(token: str) -> str | None:
     body, sep, mac = token.rpartition(_SEAL)
     return body if sep and hmac.compare_digest(mac, _mac(body)) else None
 
+
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")

@@ -84,7 +84,7 @@ async def _finished_within(task: asyncio.Task[Reply], seconds: float) -> bool:
 
 
 class _NoHook:
-    """Stands for a response_url hubbot refused: what would go there is dropped (and logged once)."""
+    """Stands for a response_url hubbot refused: what would go there is dropped (the refusal is logged)."""
 
     async def send(self, **_: Any) -> None:
         return None

@@ -26,8 +26,9 @@ behaviour:
 
 Every run is first checked by the real helm (``"real_helm"`` in the state, set by default from
 :func:`tests.support.deploy_env.real_helm`): the same command line with ``--help`` added, which
-helm parses fully — an unknown flag, or one given a value it cannot take, fails there exactly as
-it would against a cluster, so this stand-in refuses every command line real helm refuses.
+helm parses flag by flag — an unknown verb, an unknown flag, or a flag given a value it cannot
+take fails there as it would against a cluster. (``--help`` skips the check of how many
+positional arguments a verb takes; the tests of argv shapes cover those.)
 
 With ``"only": [verbs]`` in the state (e.g. ``["upgrade"]``, ``["get manifest"]``), the mode applies
 to those commands only and every other command behaves as in ``ok``.

@@ -27,10 +27,8 @@ from tests.support import signing
 from tests.support.extra_commands import EXTRA
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 from tests.support.server import Served, serve
-from tests.support.slack_standin import BOT_TOKEN as SLACK_BOT_TOKEN
-from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin import BOT_TOKEN, SlackStandIn
 
-BOT_TOKEN = SLACK_BOT_TOKEN
 _CLICKS = itertools.count(1)
 
 
