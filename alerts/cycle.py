@@ -7,9 +7,9 @@ from datetime import datetime
 
 from alerts.evaluate import billing_alerts, budget_alerts, digests, spike_alerts
 from alerts.refresh import RefreshReport, refresh
-from hubbot.delivery import deliver
 from hubbot.domain import Alert
 from hubbot.fleet import Fleet
+from hubbot.outbox.delivery import deliver
 from hubbot.ports import Services
 
 

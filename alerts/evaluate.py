@@ -11,14 +11,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from alerts.messages import billing_message, budget_message, digest_message, spike_message
-from hubbot.costview import Summary as CostSummary
-from hubbot.costview import allocation, provider_forecast, su_rate, summarize
-from hubbot.domain import Alert, Budget, CostReading, ProviderStatus
+from hubbot.costs.periods import Period, local_day, period_of
+from hubbot.costs.spend import SPIKE_WINDOW, due, forecast_due, projected, run_rate_days, spikes
+from hubbot.costs.summary import Summary as CostSummary
+from hubbot.costs.summary import allocation, provider_forecast, su_rate, summarize
+from hubbot.domain import Alert, Budget, CostReading, ProviderStatus, money
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet
-from hubbot.periods import Period, local_day, period_of
 from hubbot.ports import Services
-from hubbot.spend import SPIKE_WINDOW, due, forecast_due, money, projected, run_rate_days, spikes
 
 log = logging.getLogger("hubbot.alerts")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from hubbot.chat import PREFIX
-from hubbot.costview import Summary, freshness, summary_lines
+from hubbot.costs.spend import Spike
+from hubbot.costs.summary import Summary, freshness, summary_lines
+from hubbot.domain import money
+from hubbot.pipeline.contract import PREFIX
 from hubbot.render import blocks as b
-from hubbot.spend import Spike, money
 
 
 def budget_message(s: Summary, *, basis: str, threshold: int) -> tuple[str, str]:

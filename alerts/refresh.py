@@ -7,10 +7,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from hubbot.costs.periods import Period
 from hubbot.domain import CostLine, LedgerLine
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet, HubRef
-from hubbot.periods import Period
 from hubbot.ports import ForecastSource, Services
 
 log = logging.getLogger("hubbot.alerts")

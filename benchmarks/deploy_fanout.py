@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hubbot.chat import Invocation
 from hubbot.cli import pidfd_child_watcher
 from hubbot.fleet import load_fleet
 from hubbot.main import build
+from hubbot.pipeline.contract import Invocation
 from hubbot.settings import DatabaseSettings, Settings
 from tests.support.deploy_env import CHART, VALUES, kubeconfig
 from tests.support.hub_standin import HubStandIn

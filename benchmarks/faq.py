@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hubbot.faq import Index, score
-from hubbot.faq.index import discover
-from hubbot.faq.sections import Section
-from hubbot.faq.text import STOP_WORDS, clear_caches, raw_tokens
+from hubbot.support.faq import Index, score
+from hubbot.support.faq.index import discover
+from hubbot.support.faq.sections import Section
+from hubbot.support.faq.text import STOP_WORDS, clear_caches, raw_tokens
 
 SCORES = ("strict@1", "page@1", "page@3", "abstention", "wrong_abstention")
 

@@ -14,7 +14,7 @@ from commands.help import HELP
 from commands.hubs import HUBS
 from commands.jobs import BINDER_STATUS, CANCEL, JOBS, LINK, STATUS
 from commands.whoami import WHOAMI
-from hubbot.chat import CommandSpec
+from hubbot.pipeline.contract import CommandSpec
 
 ALL: tuple[CommandSpec, ...] = (
     HELP, HUBS, WHOAMI, ASK, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, FAQ_STATS, STATUS, DEPLOY, BINDER_DEPLOY,

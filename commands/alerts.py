@@ -4,13 +4,12 @@ Mute buttons that alert messages carry are handled here."""
 from __future__ import annotations
 
 from hubbot import markup as m
-from hubbot.access import Permission
-from hubbot.args import Arg, Opt, Signature
-from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
-from hubbot.domain import Alert
+from hubbot.domain import Alert, money
 from hubbot.errors import NotAllowed, NotFound, UsageError
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
-from hubbot.spend import money
 
 
 def _line(a: Alert) -> str:

@@ -8,15 +8,15 @@ import json
 from datetime import timedelta
 
 from hubbot import markup as m
-from hubbot.access import Permission
-from hubbot.args import Arg, Opt, Signature
-from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
-from hubbot.delivery import deliver
-from hubbot.domain import Alert, SupportQuestion
+from hubbot.domain import Alert, Answer, SupportQuestion
 from hubbot.errors import NotAllowed, NotFound, UserError
-from hubbot.faq import THRESHOLD, Answer
+from hubbot.outbox.delivery import deliver
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
 from hubbot.ports import Knowledge
 from hubbot.render import blocks as b
+from hubbot.support.faq import THRESHOLD
 
 UNPROMPTED = THRESHOLD + 0.2  # answering without being asked needs more certainty
 MAX_QUESTION = 2000

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hubbot import markup as m
-from hubbot.access import Permission
-from hubbot.args import Arg, Opt, Signature
-from hubbot.chat import PREFIX, CommandSpec, Context, Reply
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
 
 

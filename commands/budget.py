@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 
-from hubbot import confirm
 from hubbot import markup as m
-from hubbot.access import Permission
-from hubbot.args import Arg, Opt, Signature
-from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
-from hubbot.costview import budget_of, providers_of, summarize, summary_blocks, summary_lines
-from hubbot.domain import Budget
+from hubbot.costs.summary import budget_of, providers_of, summarize, summary_blocks, summary_lines
+from hubbot.domain import Budget, money
 from hubbot.errors import UpstreamError, UsageError, UserError
+from hubbot.pipeline import confirm
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
-from hubbot.spend import money
 
 MAX_AMOUNT = Decimal("1000000000")
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from hubbot.access import Permission
-from hubbot.args import Arg, Opt, Signature
-from hubbot.chat import PREFIX, CommandSpec, Context, File, Reply
-from hubbot.costview import freshness, summarize, summary_blocks, summary_lines
+from hubbot.costs.periods import Period, local_day, month
+from hubbot.costs.summary import freshness, summarize, summary_blocks, summary_lines
+from hubbot.domain import money
 from hubbot.errors import UserError
-from hubbot.periods import Period, local_day, month
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, File, Reply
 from hubbot.render import blocks as b
 from hubbot.render.chart import chart_alt, cost_chart
-from hubbot.spend import money
 
 
 async def cost_handler(ctx: Context) -> Reply:

@@ -1,7 +1,7 @@
 """``/hub deploy``, ``/hub binder deploy`` and the Roll back button.
 
 A deploy of a ``prod`` hub waits for a second engineer's approval; a ``staging`` one starts at
-once. Either way it becomes a job (see :mod:`hubbot.deploys`) whose thread shows each stage.
+once. Either way it becomes a job (see :mod:`hubbot.deploys.engine`) whose thread shows each stage.
 ``--dry-run`` renders the chart and compares it with the live release, changing nothing.
 """
 
@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 import re
 
-from hubbot import confirm
 from hubbot import markup as m
-from hubbot.access import Permission
-from hubbot.args import Arg, Opt, Signature
-from hubbot.chat import PREFIX, ActionSpec, CommandSpec, Context, Reply
-from hubbot.deploys import Batch, Engine, LiveMessage, new_batch_id, plan_for, ports_of
+from hubbot.deploys.engine import Batch, Engine, LiveMessage, new_batch_id, plan_for, ports_of
+from hubbot.deploys.manifests import diff_manifests
 from hubbot.domain import HubLock, Job, JobState
 from hubbot.errors import NotFound, UsageError, UserError
 from hubbot.fleet import HubRef
-from hubbot.manifests import diff_manifests
+from hubbot.pipeline import confirm
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
 
 _VERSION = re.compile(r"^v?[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hubbot.access import Permission, visible
-from hubbot.args import Arg, Signature
-from hubbot.chat import PREFIX, CommandSpec, Context, Reply
 from hubbot.errors import NotFound
+from hubbot.pipeline.access import Permission, visible
+from hubbot.pipeline.args import Arg, Signature
+from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
 
 _WHO = {

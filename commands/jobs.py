@@ -6,15 +6,15 @@ import asyncio
 import json
 from typing import Any
 
-from hubbot import links
 from hubbot import markup as m
-from hubbot.access import Permission
-from hubbot.args import Arg, Opt, Signature
-from hubbot.chat import PREFIX, CommandSpec, Context, Reply
-from hubbot.deploys import duration, ports_of, task_name
+from hubbot.deploys import links
+from hubbot.deploys.engine import duration, ports_of, task_name
 from hubbot.domain import Job
 from hubbot.errors import HubbotError, NotFound, UsageError, UserError
 from hubbot.fleet import HubRef
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
 
 LIST_LIMIT = 15

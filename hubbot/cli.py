@@ -247,7 +247,7 @@ def faq_index(config: ConfigOpt = None, demo: DemoOpt = False, docs: DocsOpt = N
     """Index the docs trees (given with --docs, or configured in the fleet) and report what was found."""
     import time
 
-    from hubbot.faq import Index
+    from hubbot.support.faq import Index
 
     if docs:
         trees = [("--docs", list(docs))]
@@ -278,7 +278,7 @@ def faq_answer(
     jsonl: Annotated[bool, typer.Option("--jsonl", help='{"id","question"} lines on stdin; answers out.')] = True,
 ) -> None:
     """Answer questions from docs trees: JSON lines in on stdin, answers out (id, answered, citations, text)."""
-    from hubbot.faq import answer_jsonl
+    from hubbot.support.faq import answer_jsonl
 
     if not docs:
         _fail("give at least one --docs DIR", 2)
@@ -298,7 +298,7 @@ def faq_eval(
     """Score answers: strict@1, page@1, page@3, abstention on out-of-scope, wrong abstention on answerable."""
     import json
 
-    from hubbot.faq import eval_files
+    from hubbot.support.faq import eval_files
 
     for path in (answers, questions):
         if not path.is_file():

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from hubbot.chat import Invocation, Reply
-from hubbot.dispatch import Dispatcher
+from hubbot.pipeline.contract import Invocation, Reply
+from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.render.blocks import for_slack, text_for_slack
 from hubbot.render.text import render, terminal_text
 

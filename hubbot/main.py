@@ -22,11 +22,11 @@ from sqlalchemy import text
 from hubbot import markup
 from hubbot.adapters.clock import SystemClock
 from hubbot.adapters.memory import StaticDirectory
-from hubbot.chat import Registry
 from hubbot.console import PrintNotifier
-from hubbot.dispatch import Dispatcher
 from hubbot.errors import UpstreamError, UserError
 from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider, load_fleet
+from hubbot.pipeline.contract import Registry
+from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import (
     BillingCheck,
     BudgetMirror,
@@ -156,7 +156,7 @@ def cost_sources(fleet: Fleet, settings: Settings) -> Providers:
 
             sources[name] = AwsCostSource(provider=provider)
         elif isinstance(provider, GcpProvider) and (provider.billing_export_table or provider.billing_account):
-            from hubbot.adapters.gcp import BigQueryCostSource, GcpBilling, GcpBudgets
+            from hubbot.adapters.gcp.costs import BigQueryCostSource, GcpBilling, GcpBudgets
 
             if provider.billing_export_table:
                 sources[name] = BigQueryCostSource(provider)
@@ -376,7 +376,7 @@ async def sweep_jobs(runtime: Runtime) -> None:
     threads too (jobs of other hosts are, once their heartbeat is stale; the scheduler re-checks)."""
     if runtime.services.deploys is None:
         return
-    from hubbot.deploys import Engine
+    from hubbot.deploys.engine import Engine
 
     try:
         ended = await Engine(runtime.services, runtime.fleet).sweep()
@@ -403,7 +403,7 @@ def budget_push(runtime: Runtime) -> Callable[[str, str | None, bytes], Awaitabl
     if not audience:
         return None
     from alerts.refresh import owner
-    from hubbot.adapters.gcp_push import PushVerifier, parse_budget_notification
+    from hubbot.adapters.gcp.push import PushVerifier, parse_budget_notification
     from hubbot.errors import NotAllowed
 
     verifier = PushVerifier(audience, certs_url=runtime.settings.gcp_certs_url,

@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from hubbot.domain import (
     Alert,
+    Answer,
     AuditEntry,
     Budget,
     CostBatch,
@@ -30,7 +31,6 @@ from hubbot.domain import (
     SupportStats,
     Workload,
 )
-from hubbot.faq import Answer
 
 
 class Clock(Protocol):
@@ -221,7 +221,7 @@ class Ticketing(Protocol):
 
 
 class Knowledge(Protocol):
-    """A searchable documentation collection (see :mod:`hubbot.faq`)."""
+    """A searchable documentation collection (see :mod:`hubbot.support.faq`)."""
 
     def answer(self, question: str) -> Answer: ...
 

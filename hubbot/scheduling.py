@@ -61,14 +61,14 @@ class CycleScheduler:
             await self._on_done(report)
 
     async def deliver_once(self) -> None:
-        from hubbot.delivery import deliver
+        from hubbot.outbox.delivery import deliver
 
         try:
             await deliver(self._services(), self._fleet, at=datetime.now(UTC), worker=socket.gethostname())
         except Exception:
             log.exception("outbox delivery failed")
         if self._services().deploys is not None:
-            from hubbot.deploys import Engine
+            from hubbot.deploys.engine import Engine
 
             try:  # deploy jobs whose replica died: interrupted, and their threads say so
                 await Engine(self._services(), self._fleet).sweep()

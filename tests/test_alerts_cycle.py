@@ -174,7 +174,7 @@ async def test_a_failing_provider_marks_data_stale_and_never_reports_zero(tmp_pa
     (tmp_path / "costs-a.csv").write_text("date,hub,amount,currency\nnot-a-date,prod,5,USD\n")
     report = await run_cycle(rt.services, rt.fleet, at=at(13), worker="w1")
     assert "aws-a" in report.refresh.errors
-    from hubbot.costview import summarize
+    from hubbot.costs.summary import summarize
 
     s = await summarize(rt.services, rt.fleet, "alpha", at=at(13))
     assert s.spend == Decimal("550") and s.stale == ["aws-a"]  # last good figures, flagged
@@ -299,7 +299,7 @@ async def test_the_providers_own_forecast_is_used_when_it_has_one(
     tmp_path: Path, database_url: str, remaining: Decimal | None, expect_forecast_alert: bool
 ) -> None:
     from hubbot.adapters.csv_costs import CsvCostSource
-    from hubbot.costview import summarize
+    from hubbot.costs.summary import summarize
     from hubbot.fleet import load_fleet
     from hubbot.main import build
     from hubbot.settings import DatabaseSettings, Settings

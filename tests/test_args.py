@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubbot.args import MAX_TEXT, Arg, Opt, Signature, normalize, parse, tokenize
 from hubbot.errors import UsageError
+from hubbot.pipeline.args import MAX_TEXT, Arg, Opt, Signature, normalize, parse, tokenize
 
 SIG = Signature(
     args=(Arg("hub", "a hub"), Arg("ref", "a ref", required=False)),

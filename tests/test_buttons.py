@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from commands import ALL
-from hubbot.chat import Invocation, Reply
-from hubbot.dispatch import Dispatcher
 from hubbot.domain import Alert, Job, JobState
+from hubbot.pipeline.contract import Invocation, Reply
+from hubbot.pipeline.dispatch import Dispatcher
 from tests.support.fleet import (
     CHANNEL_A,
     CHANNEL_B,

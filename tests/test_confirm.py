@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from hubbot.adapters.memory import FrozenClock
-from hubbot.chat import Invocation, Reply
-from hubbot.dispatch import Dispatcher
 from hubbot.domain import Outcome
+from hubbot.pipeline.contract import Invocation, Reply
+from hubbot.pipeline.dispatch import Dispatcher
 from tests.support.extra_commands import APPLIED, EXTRA
 from tests.support.fleet import CHANNEL_A, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A, OUTSIDER
 from tests.support.memory import dispatcher, run

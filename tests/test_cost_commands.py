@@ -11,10 +11,10 @@ import pytest
 
 from alerts import run_cycle
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
-from hubbot.chat import Invocation, Reply
 from hubbot.domain import Outcome
 from hubbot.main import Runtime
 from hubbot.markup import to_mrkdwn
+from hubbot.pipeline.contract import Invocation, Reply
 from tests.support.costs import runtime, setup_costs
 
 NOW = datetime(2026, 3, 15, 12, tzinfo=UTC)
@@ -261,10 +261,10 @@ async def test_alert_buttons_with_hostile_values(rt: Runtime, value: str) -> Non
 def test_service_units_are_also_shown_as_money() -> None:
     from datetime import date as day
 
-    from hubbot.costview import Summary, su_rate, summary_lines
+    from hubbot.costs.periods import Period
+    from hubbot.costs.summary import Summary, su_rate, summary_lines
     from hubbot.domain import Budget
     from hubbot.fleet import parse_fleet
-    from hubbot.periods import Period
 
     fleet = parse_fleet({
         "providers": {"js2": {"kind": "openstack", "auth_url": "https://keystone.test/v3", "project": "TRA1",

@@ -481,7 +481,7 @@ def test_the_minutely_sweep_leaves_jobs_of_this_process_alone(env: DeployEnv, cl
         assert deploys is not None
         bot.standin.wait_for("response_url")
         clockwork.clock.advance(timedelta(minutes=30))
-        from hubbot.deploys import Engine
+        from hubbot.deploys.engine import Engine
 
         swept = bot.served.call(Engine(bot.runtime.services, bot.runtime.fleet).sweep())
         assert swept == []

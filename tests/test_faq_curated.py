@@ -8,8 +8,8 @@ import pytest
 
 from hubbot.adapters.docs import DocsKnowledge
 from hubbot.errors import UserError
-from hubbot.faq.curated import Curated, load_entries
 from hubbot.fleet import DocsConfig
+from hubbot.support.faq.curated import Curated, load_entries
 from tests.support.fleet import DOCS, MEMBER_A
 from tests.support.memory import dispatcher, run
 

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from hubbot.faq import Index
-from hubbot.faq.anchors import SlugCounter, render_md_inline, slugify
-from hubbot.faq.confidence import concept_mass, signals
-from hubbot.faq.markup import parse_file, parse_markdown, parse_rst
-from hubbot.faq.ranker import SYNONYM_WEIGHT, Ranker
-from hubbot.faq.sections import Section
-from hubbot.faq.stemmer import stem
-from hubbot.faq.text import RELATED, analyse, query_units, word_stem
-from hubbot.faq.typos import TypoMatcher, within_one_edit
+from hubbot.support.faq import Index
+from hubbot.support.faq.anchors import SlugCounter, render_md_inline, slugify
+from hubbot.support.faq.confidence import concept_mass, signals
+from hubbot.support.faq.markup import parse_file, parse_markdown, parse_rst
+from hubbot.support.faq.ranker import SYNONYM_WEIGHT, Ranker
+from hubbot.support.faq.sections import Section
+from hubbot.support.faq.stemmer import stem
+from hubbot.support.faq.text import RELATED, analyse, query_units, word_stem
+from hubbot.support.faq.typos import TypoMatcher, within_one_edit
 
 TREE = Path(__file__).parent / "data" / "faq" / "tree"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "faq"

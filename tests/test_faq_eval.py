@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbot.faq import answer_jsonl, eval_files, score
+from hubbot.support.faq import answer_jsonl, eval_files, score
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "faq"
 TREE = Path(__file__).parent / "data" / "faq" / "tree"

@@ -18,9 +18,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hubbot.adapters.freshdesk import FreshdeskTickets
-from hubbot.delivery import deliver
 from hubbot.errors import UpstreamError
 from hubbot.fleet import FreshdeskConfig
+from hubbot.outbox.delivery import deliver
 from tests.support.fleet import MEMBER_A
 from tests.support.memory import dispatcher, run
 from tests.support.server import serve

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from hubbot.adapters.gcp import BigQueryCostSource, GcpBilling, GcpBudgets
-from hubbot.adapters.gcp_push import PushRejected, PushVerifier, parse_budget_notification
+from hubbot.adapters.gcp.costs import BigQueryCostSource, GcpBilling, GcpBudgets
+from hubbot.adapters.gcp.push import PushRejected, PushVerifier, parse_budget_notification
 from hubbot.domain import CostLine, CostReading
 from hubbot.errors import NotAllowed, UpstreamError, UserError
 from hubbot.fleet import GcpProvider

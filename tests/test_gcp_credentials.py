@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbot.adapters.gcp import BigQueryCostSource, GcpBilling, GcpBudgets
+from hubbot.adapters.gcp.costs import BigQueryCostSource, GcpBilling, GcpBudgets
 from hubbot.errors import UpstreamError
 from hubbot.fleet import GcpProvider
 from tests.support.gcp_standin import GcpStandIn, SigningKey

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from hubbot.adapters.helm import LINE_CHARS, TAIL_LINES, HelmCli
+from hubbot.deploys.manifests import ManifestDiff, diff_manifests, parse_manifests
 from hubbot.domain import KubeTarget, ReleasePlan
 from hubbot.errors import ToolFailed, UserError
-from hubbot.manifests import ManifestDiff, diff_manifests, parse_manifests
 from hubbot.redact import MASK
 from tests.support.deploy_env import real_helm as real_helm_path
 from tests.support.fake_helm import MANIFEST, install_fake_helm, read_state

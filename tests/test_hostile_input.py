@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from commands import ALL
-from hubbot.chat import Invocation, Reply
 from hubbot.console import Console
+from hubbot.pipeline.contract import Invocation, Reply
 from hubbot.slack.app import message
 from tests.support.fleet import CHANNEL_A, CHANNEL_OPS, ENGINEER, LEADER_A, OUTSIDER
 from tests.support.harness import Harness, fleet_harness

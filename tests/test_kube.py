@@ -22,8 +22,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from hubbot import rollout
 from hubbot.adapters.kube import KubeClusters
+from hubbot.deploys import rollout
 from hubbot.domain import KubeTarget, PodCount, Workload
 from hubbot.errors import NotFound, UpstreamError, UserError
 from hubbot.fleet import Fleet, parse_fleet

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from hubbot import links
+from hubbot.deploys import links
 from hubbot.errors import UsageError
 
 

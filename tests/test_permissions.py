@@ -1,6 +1,6 @@
 """The permission matrix: every command × role × community, through the real dispatcher.
 
-The expectations are written out here by hand (not computed from hubbot.access), so a
+The expectations are written out here by hand (not computed from hubbot.pipeline.access), so a
 change in the rules has to change this table too.
 """
 

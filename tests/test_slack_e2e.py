@@ -406,7 +406,7 @@ def test_support_channel_down_keeps_the_question_for_later(bot: Harness) -> None
     pending = [a for a in bot.served.call(bot.runtime.services.outbox.recent(communities=None, limit=20))
                if a.basis == "escalation" and "kombucha" in a.text]
     assert [a.state for a in pending] == ["pending"]
-    from hubbot.delivery import deliver
+    from hubbot.outbox.delivery import deliver
 
     later = datetime.now(UTC) + timedelta(minutes=10)
     bot.served.call(deliver(bot.runtime.services, bot.runtime.fleet, at=later, worker="retry"))

@@ -6,10 +6,11 @@ import logging
 import threading
 from pathlib import Path
 
+from hubbot.domain import Answer
 from hubbot.errors import UserError
-from hubbot.faq import Answer, Index
-from hubbot.faq.curated import Curated
 from hubbot.fleet import DocsConfig
+from hubbot.support.faq import Index
+from hubbot.support.faq.curated import Curated
 
 log = logging.getLogger("hubbot.support")
 

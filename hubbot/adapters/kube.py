@@ -4,7 +4,7 @@ of a namespace, through the official Kubernetes client.
 Credentials come from the cluster's ``kubernetes:`` section in the fleet config: an EKS cluster's
 endpoint and CA from the EKS API with a token signed like ``aws eks get-token``; a GKE cluster's
 from the GKE API with a token from Google application credentials; or a kubeconfig file. Objects
-are read as raw JSON and judged by :mod:`hubbot.rollout`. Blocking SDK calls run in worker
+are read as raw JSON and judged by :mod:`hubbot.deploys.rollout`. Blocking SDK calls run in worker
 threads and the SDKs are imported on first use. Tokens never appear in errors.
 """
 
@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hubbot import rollout
+from hubbot.deploys import rollout
 from hubbot.domain import KubeTarget, PodCount, Workload
 from hubbot.errors import NotFound, UpstreamError, UserError
 from hubbot.fleet import EksAccess, Fleet, GkeAccess, KubeconfigAccess, did_you_mean

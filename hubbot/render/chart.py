@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from hubbot.domain import money
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -17,8 +19,6 @@ def chart_alt(
     forecast: Decimal | None = None,
 ) -> str:
     """What :func:`cost_chart` shows, in words (the image's alt text for screen readers)."""
-    from hubbot.spend import money
-
     parts = [f"Bar chart of daily spend, {title}"]
     if days:
         peak = max(range(len(daily)), key=lambda i: daily[i])

@@ -22,9 +22,9 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from hubbot.chat import Invocation, Progress, Reply
-from hubbot.dispatch import Dispatcher
 from hubbot.markup import to_plain
+from hubbot.pipeline.contract import Invocation, Progress, Reply
+from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import Clock, EventLedger
 from hubbot.render.blocks import for_slack, text_for_slack
 from hubbot.slack.retry import SlackRetry, Sleep

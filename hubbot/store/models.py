@@ -43,7 +43,7 @@ class SeenEvent(Base):
 
 
 class PendingRow(Base):
-    """Changes waiting for confirmation or approval (see :mod:`hubbot.confirm`)."""
+    """Changes waiting for confirmation or approval (see :mod:`hubbot.pipeline.confirm`)."""
 
     __tablename__ = "pending_actions"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from hubbot import confirm
-from hubbot.access import Permission
-from hubbot.args import Arg, Signature
-from hubbot.chat import ActionSpec, CommandSpec, Context, File, Reply, action_id
+from hubbot.pipeline import confirm
+from hubbot.pipeline.access import Permission
+from hubbot.pipeline.args import Arg, Signature
+from hubbot.pipeline.contract import ActionSpec, CommandSpec, Context, File, Reply, action_id
 from hubbot.render import blocks as b
 
 

@@ -16,10 +16,10 @@ import httpx
 from pydantic import SecretStr
 
 from commands import ALL
-from hubbot.chat import Registry
 from hubbot.domain import AuditEntry
 from hubbot.fleet import load_fleet
 from hubbot.main import Runtime, build, web_app
+from hubbot.pipeline.contract import Registry
 from hubbot.ports import Clock
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
 from hubbot.slack import SlackTransport

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commands import ALL
-from hubbot.chat import CommandSpec
+from hubbot.pipeline.contract import CommandSpec
 from tests.support.fleet import CHANNEL_A, CHANNEL_B, CHANNEL_OPS, ENGINEER, ENGINEER_2, LEADER_A, LEADERS_B_GROUP
 
 HOSTILE_IDS = ("U0HOSTILE", "S0HOSTILE", "C0HOSTILE", "W0HOSTILE")

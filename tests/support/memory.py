@@ -19,10 +19,10 @@ from hubbot.adapters.memory import (
     StaticHealth,
 )
 from hubbot.adapters.tasks import AsyncioBackground
-from hubbot.chat import CommandSpec, Invocation, Registry, Reply
-from hubbot.dispatch import Dispatcher
 from hubbot.fleet import Fleet, load_fleet
 from hubbot.main import knowledge_for
+from hubbot.pipeline.contract import CommandSpec, Invocation, Registry, Reply
+from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import DeployPorts, Services
 from hubbot.redact import Redactor
 from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger, SqlSupportLog

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from hubbot.faq.anchors import SlugCounter, slugify
+from hubbot.support.faq.anchors import SlugCounter, slugify
 
 __all__ = ["Section", "SectionBuilder", "title_from_path"]
 

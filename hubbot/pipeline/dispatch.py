@@ -15,9 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hubbot import markup as m
-from hubbot.access import Caller, authorize, resolve_caller
-from hubbot.args import MAX_TEXT, ParsedArgs, normalize, parse
-from hubbot.chat import (
+from hubbot.domain import AuditEntry, Outcome, PendingAction
+from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
+from hubbot.fleet import Fleet
+from hubbot.pipeline.access import Caller, authorize, resolve_caller
+from hubbot.pipeline.args import MAX_TEXT, ParsedArgs, normalize, parse
+from hubbot.pipeline.confirm import ACCEPT, PENDING, VERBS
+from hubbot.pipeline.contract import (
     ACTION_PREFIX,
     PREFIX,
     CommandSpec,
@@ -28,13 +32,9 @@ from hubbot.chat import (
     Reply,
     no_progress,
 )
-from hubbot.confirm import ACCEPT, PENDING, VERBS
-from hubbot.domain import AuditEntry, Outcome, PendingAction
-from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
-from hubbot.fleet import Fleet
 from hubbot.ports import Services
 
-log = logging.getLogger("hubbot.dispatch")
+log = logging.getLogger("hubbot.pipeline.dispatch")
 _KIND = {UsageError: "usage", NotFound: "not_found", NotAllowed: "denied", UpstreamError: "upstream"}
 _OUTCOME = {
     "usage": Outcome.USAGE,
@@ -132,7 +132,7 @@ class Dispatcher:
         self, invocation: Invocation, *, action_id: str, value: str, progress: Progress = no_progress
     ) -> Reply:
         """Run the handler behind a button: ``hubbot:<command>:<action>``; confirmations and
-        approvals (``hubbot:_pending:<verb>``) are decided here, see :mod:`hubbot.confirm`."""
+        approvals (``hubbot:_pending:<verb>``) are decided here, see :mod:`hubbot.pipeline.confirm`."""
         started = time.perf_counter()
         reference = new_reference()
         action_id, value = m.clean(action_id), m.clean(value)

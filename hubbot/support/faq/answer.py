@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hubbot.domain import Answer, Citation
+from hubbot.support.faq.confidence import THRESHOLD, confidence
+from hubbot.support.faq.ranker import QueryTerm, Ranker
+from hubbot.support.faq.sections import Section
+from hubbot.support.faq.text import analyse, sentences
 
-from hubbot.faq.confidence import THRESHOLD, confidence
-from hubbot.faq.ranker import QueryTerm, Ranker
-from hubbot.faq.sections import Section
-from hubbot.faq.text import analyse, sentences
-
-__all__ = ["MAX_CITATIONS", "MAX_QUESTION_CHARS", "Answer", "Citation", "answer_question", "extract"]
+__all__ = ["MAX_CITATIONS", "MAX_QUESTION_CHARS", "answer_question", "extract"]
 
 MAX_CITATIONS = 5
 MAX_QUESTION_CHARS = 2000
 EXTRACT_CHARS = 400
 EXTRACT_SENTENCES = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    path: str
-    anchor: str
-    score: float
-    title: str
-    heading: str
-
-    @property
-    def ref(self) -> str:
-        return f"{self.path}#{self.anchor}"
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    question: str
-    answered: bool
-    confidence: float
-    citations: list[Citation] = field(default_factory=list)
-    extract: str = ""
 
 
 def extract(section: Section, terms: list[QueryTerm]) -> str:

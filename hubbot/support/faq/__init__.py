@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from hubbot.faq.answer import Answer, Citation
-from hubbot.faq.confidence import THRESHOLD
-from hubbot.faq.evaluate import score
-from hubbot.faq.index import Index
-from hubbot.faq.sections import Section
+from hubbot.domain import Answer, Citation
+from hubbot.support.faq.confidence import THRESHOLD
+from hubbot.support.faq.evaluate import score
+from hubbot.support.faq.index import Index
+from hubbot.support.faq.sections import Section
 
 __all__ = ["THRESHOLD", "Answer", "Citation", "Index", "Section", "answer_jsonl", "answer_record", "eval_files",
            "index_stats", "score"]

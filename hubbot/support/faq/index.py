@@ -13,10 +13,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from hubbot.faq.answer import Answer, answer_question
-from hubbot.faq.markup import DOC_SUFFIXES, parse_file
-from hubbot.faq.ranker import Ranker
-from hubbot.faq.sections import Section
+from hubbot.domain import Answer
+from hubbot.support.faq.answer import answer_question
+from hubbot.support.faq.markup import DOC_SUFFIXES, parse_file
+from hubbot.support.faq.ranker import Ranker
+from hubbot.support.faq.sections import Section
 
 __all__ = ["Index", "Snapshot", "discover"]
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from hubbot.chat import PREFIX, Block
-from hubbot.domain import Budget, CostReading, ProviderStatus
+from hubbot.costs.periods import Period, local_day, period_of
+from hubbot.costs.spend import forecast, percent
+from hubbot.domain import Budget, CostReading, ProviderStatus, money
 from hubbot.fleet import Fleet
-from hubbot.periods import Period, local_day, period_of
+from hubbot.pipeline.contract import PREFIX, Block
 from hubbot.ports import Services
 from hubbot.render import blocks as b
-from hubbot.spend import forecast, money, percent
 
 
 async def budget_of(services: Services, fleet: Fleet, community: str) -> Budget | None:

@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from hubbot import markup as m
-from hubbot.chat import Block, action_id
+from hubbot.deploys.rollout import summary as rollout_summary
 from hubbot.domain import AuditEntry, HubLock, Job, JobState, KubeTarget, Outcome, ReleaseInfo, ReleasePlan, Workload
 from hubbot.errors import HubbotError, ToolFailed, UserError
 from hubbot.fleet import Fleet, HubRef
+from hubbot.pipeline.contract import Block, action_id
 from hubbot.ports import DeployPorts, Services
 from hubbot.render import blocks as b
-from hubbot.rollout import summary as rollout_summary
 
 log = logging.getLogger("hubbot.jobs")
 T = TypeVar("T")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from hubbot.faq.anchors import render_rst_inline
-from hubbot.faq.sections import Section, SectionBuilder, title_from_path
+from hubbot.support.faq.anchors import render_rst_inline
+from hubbot.support.faq.sections import Section, SectionBuilder, title_from_path
 
 __all__ = ["parse_rst"]
 

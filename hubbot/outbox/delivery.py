@@ -8,10 +8,10 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from hubbot.chat import Block, action_id
 from hubbot.domain import Alert
 from hubbot.errors import HubbotError, UpstreamError
 from hubbot.fleet import Fleet
+from hubbot.pipeline.contract import Block, action_id
 from hubbot.ports import Services
 from hubbot.render import blocks as b
 

@@ -17,11 +17,12 @@ from typing import Any
 
 import yaml
 
+from hubbot.domain import Answer
 from hubbot.errors import UserError
-from hubbot.faq.anchors import SlugCounter, slugify
-from hubbot.faq.answer import Answer, answer_question
-from hubbot.faq.ranker import Ranker
-from hubbot.faq.sections import Section
+from hubbot.support.faq.anchors import SlugCounter, slugify
+from hubbot.support.faq.answer import answer_question
+from hubbot.support.faq.ranker import Ranker
+from hubbot.support.faq.sections import Section
 
 __all__ = ["Curated", "Entry", "load_entries"]
 

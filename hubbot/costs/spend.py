@@ -8,20 +8,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from hubbot.periods import Period
+from hubbot.costs.periods import Period
 
 RUN_RATE_DAYS = 7
 FORECAST_AFTER_DAYS = 7
 SPIKE_WINDOW = 14
-CENT = Decimal("0.01")
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """``$1,234.50``-style text for USD, ``1,234.50 EUR`` otherwise."""
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    if currency == "USD":
-        return f"-${-rounded:,}" if rounded < 0 else f"${rounded:,}"
-    return f"{rounded:,} {currency}"
 
 
 def percent(spend: Decimal, budget: Decimal) -> Decimal:

@@ -4,7 +4,7 @@ A handler that is about to change something returns :func:`request` instead of a
 reply asks the requester to **Confirm** or **Cancel** — or, with ``approval=True`` (production
 changes), asks a *second engineer* to **Approve** or **Reject**. The request is stored (so it
 survives a restart and works across replicas) and expires after ``ttl``. When it is accepted,
-the dispatcher runs the command's :class:`~hubbot.chat.ActionSpec` named ``action`` with the
+the dispatcher runs the command's :class:`~hubbot.pipeline.contract.ActionSpec` named ``action`` with the
 stored ``payload``, as the requester, re-checking the requester's permission at that moment.
 Every decision is written to the audit log.
 """
@@ -15,8 +15,8 @@ import secrets
 from datetime import timedelta
 
 from hubbot import markup as m
-from hubbot.chat import Context, Reply, action_id
 from hubbot.domain import PendingAction
+from hubbot.pipeline.contract import Context, Reply, action_id
 from hubbot.render import blocks as b
 
 PENDING = "_pending"  # the pseudo-command in the buttons' action IDs: hubbot:_pending:<verb>

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Container, Sequence
 
-from hubbot.faq.ranker import QueryTerm, Ranker, Retrieval
+from hubbot.support.faq.ranker import QueryTerm, Ranker, Retrieval
 
 __all__ = ["CENTRE", "KEY_CONCEPTS", "THRESHOLD", "code_likeness", "concept_mass", "concept_weights", "confidence",
            "signals"]

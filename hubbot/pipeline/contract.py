@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from hubbot.access import Caller, Permission
-from hubbot.args import ParsedArgs, Signature
 from hubbot.domain import AuditEntry, Outcome
 from hubbot.fleet import Fleet
+from hubbot.pipeline.access import Caller, Permission
+from hubbot.pipeline.args import ParsedArgs, Signature
 from hubbot.ports import Services
 
 Block = dict[str, Any]

@@ -8,8 +8,8 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-from hubbot.faq.lexicon import BROADER, GROUPS, IRREGULAR
-from hubbot.faq.stemmer import stem
+from hubbot.support.faq.lexicon import BROADER, GROUPS, IRREGULAR
+from hubbot.support.faq.stemmer import stem
 
 __all__ = ["RELATED", "STOP_WORDS", "Unit", "analyse", "clear_caches", "expression_term", "fold", "query_units",
            "raw_tokens", "sentences", "word_stem"]

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubbot.faq.anchors import render_md_inline
-from hubbot.faq.rst import parse_rst
-from hubbot.faq.sections import Section, SectionBuilder, title_from_path
+from hubbot.support.faq.anchors import render_md_inline
+from hubbot.support.faq.rst import parse_rst
+from hubbot.support.faq.sections import Section, SectionBuilder, title_from_path
 
 __all__ = ["DOC_SUFFIXES", "Section", "parse_file", "parse_markdown", "parse_rst", "title_from_path"]
 

@@ -1,0 +1,50 @@
+"""Plain values shared by the core, the store and the transports (no behaviour beyond small
+properties, no imports from the rest of hubbot). Import them from here."""
+
+from hubbot.domain.audit import AuditEntry, Outcome, PendingAction
+from hubbot.domain.costs import CENT, Budget, CostBatch, CostLine, CostReading, LedgerLine, ProviderStatus, money
+from hubbot.domain.deploys import (
+    JOB_LOG_CHARS,
+    JOB_RESULT_CHARS,
+    Health,
+    HubLock,
+    Job,
+    JobState,
+    KubeTarget,
+    PodCount,
+    ReleaseInfo,
+    ReleasePlan,
+    Workload,
+)
+from hubbot.domain.outbox import Alert
+from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats
+
+__all__ = [
+    "CENT",
+    "JOB_LOG_CHARS",
+    "JOB_RESULT_CHARS",
+    "Alert",
+    "Answer",
+    "AuditEntry",
+    "Budget",
+    "Citation",
+    "CostBatch",
+    "CostLine",
+    "CostReading",
+    "Health",
+    "HubLock",
+    "Job",
+    "JobState",
+    "KubeTarget",
+    "LedgerLine",
+    "Outcome",
+    "PendingAction",
+    "PodCount",
+    "ProviderStatus",
+    "ReleaseInfo",
+    "ReleasePlan",
+    "SupportQuestion",
+    "SupportStats",
+    "Workload",
+    "money",
+]

@@ -1,0 +1,97 @@
+"""Cost values: provider lines and readings, the ledger, provider status, budgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """One day's cost of one hub (or of untagged, shared resources) for one service, as a
+    provider reports it. ``hub_tag`` is the raw value of the provider's hub tag or label
+    (``None``: untagged, shown as "shared"); ``estimated`` marks figures the provider may
+    still revise (AWS ``Estimated``, today's partial day)."""
+
+    day: date
+    hub_tag: str | None
+    service: str
+    amount: Decimal
+    currency: str
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CostReading:
+    """A to-date total the provider states directly, rather than daily lines: a JetStream2
+    allocation's service units used, or a GCP budget notification's ``costAmount``.
+    ``allocated`` is the provider's own budget for the period, when it has one."""
+
+    start: date
+    end: date
+    amount: Decimal
+    currency: str
+    as_of: datetime
+    allocated: Decimal | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CostBatch:
+    """What one fetch from one provider returned, and how many API requests it took."""
+
+    lines: list[CostLine] = field(default_factory=list)
+    readings: list[CostReading] = field(default_factory=list)
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """A cost line attributed to a hub (``cluster/hub``; None: shared) and its community."""
+
+    day: date
+    provider: str
+    hub: str | None
+    community: str | None
+    service: str
+    amount: Decimal
+    currency: str
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    provider: str
+    ok_at: datetime | None
+    error_at: datetime | None
+    error: str | None
+    requests: int = 0
+
+    @property
+    def stale(self) -> bool:
+        """The last attempt failed (or none succeeded yet): figures are older than they look."""
+        return self.ok_at is None or (self.error_at is not None and self.error_at >= self.ok_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    amount: Decimal
+    currency: str
+    period: str
+    thresholds: tuple[int, ...]
+    forecast: bool = True
+    timezone: str = "UTC"
+    set_by: str | None = None
+    set_at: datetime | None = None
+
+
+CENT = Decimal("0.01")
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """``$1,234.50``-style text for USD, ``1,234.50 EUR`` otherwise."""
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if currency == "USD":
+        return f"-${-rounded:,}" if rounded < 0 else f"${rounded:,}"
+    return f"{rounded:,} {currency}"
