@@ -33,11 +33,6 @@ def window(at: datetime) -> Period:
     return Period(min(last_month, quarter), today + timedelta(days=1))
 
 
-def owner(fleet: Fleet, provider: str) -> str | None:
-    """The community that owns everything on ``provider``, if exactly one does."""
-    return fleet.owner_of(provider)
-
-
 def attribute(fleet: Fleet, provider: str, lines: list[CostLine]) -> list[LedgerLine]:
     """Map provider tags to hubs; untagged or unknown tags are the provider's shared cost,
     charged to its community when a single community owns the provider."""
@@ -46,7 +41,7 @@ def attribute(fleet: Fleet, provider: str, lines: list[CostLine]) -> list[Ledger
         if ref.provider == provider:
             hubs.setdefault(ref.hub.name, ref)
             hubs[ref.qualified] = ref
-    shared = owner(fleet, provider)
+    shared = fleet.owner_of(provider)
     out = []
     for line in lines:
         found = hubs.get(line.hub_tag) if line.hub_tag else None
@@ -72,9 +67,9 @@ async def refresh(services: Services, fleet: Fleet, *, at: datetime) -> RefreshR
             await services.ledger.replace(provider=name, start=span.start, end=span.end,
                                           lines=attribute(fleet, name, batch.lines), at=at)
         if batch.readings:
-            await services.ledger.put_readings(provider=name, community=owner(fleet, name), readings=batch.readings)
+            await services.ledger.put_readings(provider=name, community=fleet.owner_of(name), readings=batch.readings)
         await services.ledger.record_status(provider=name, at=at, error=None, requests=batch.requests)
-        if isinstance(source, ForecastSource) and owner(fleet, name):
+        if isinstance(source, ForecastSource) and fleet.owner_of(name):
             await _forecast(services, name, source, at=at)
     return report
 

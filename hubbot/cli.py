@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from hubbot.fleet import Fleet
-    from hubbot.main import Runtime
+    from hubbot.main import Runtime, SlackMode
 
 app = typer.Typer(help="hubbot: Slack ChatOps for JupyterHub and BinderHub fleets.", no_args_is_help=True,
                   pretty_exceptions_enable=False, rich_markup_mode=None, add_completion=False)
@@ -39,15 +38,22 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False) -> Runtime:
+def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False, slack: SlackMode | None = None,
+             quiet: bool = False) -> Runtime:
+    """Settings, logging and everything built once. ``slack="post"`` falls back to printing when
+    no bot token is set; ``quiet`` drops notices (``--json`` prints what was sent instead)."""
     from hubbot.errors import HubbotError
-    from hubbot.main import build, configure_logging, load, redactor_for
+    from hubbot.logs import configure_logging, redactor_for
+    from hubbot.main import build, load
     from hubbot.settings import Settings
 
     try:
         settings = Settings()
         configure_logging(settings, redactor_for(settings), json_lines=json_logs)
-        return build(settings, load(settings, config=config, demo=demo))
+        if slack == "post" and settings.slack.bot_token is None:
+            slack = None
+        return build(settings, load(settings, config=config, demo=demo), slack=slack,
+                     notifier=_Quiet() if quiet and slack is None else None)
     except HubbotError as exc:
         _fail(str(exc), exc.exit_code)
         raise  # unreachable; _fail exits
@@ -157,9 +163,9 @@ def serve(
 ) -> None:
     """Serve Slack over HTTP: POST /slack/events, GET /healthz, GET /readyz."""
     from hubbot.errors import HubbotError
-    from hubbot.main import serve as serve_http
+    from hubbot.lifecycle import serve as serve_http
 
-    runtime = _runtime(config, demo, json_logs=True)
+    runtime = _runtime(config, demo, json_logs=True, slack="http")
     try:
         serve_http(runtime, host=host, port=port)
     except HubbotError as exc:
@@ -170,9 +176,9 @@ def serve(
 def socket(config: ConfigOpt = None, demo: DemoOpt = False) -> None:
     """Connect to Slack over Socket Mode (no public URL needed; needs HUBBOT_SLACK_APP_TOKEN)."""
     from hubbot.errors import HubbotError
-    from hubbot.main import socket as run_socket
+    from hubbot.lifecycle import socket as run_socket
 
-    runtime = _runtime(config, demo, json_logs=True)
+    runtime = _runtime(config, demo, json_logs=True, slack="socket")
     try:
         run_socket(runtime)
     except HubbotError as exc:
@@ -194,7 +200,6 @@ def alerts_run(
     from datetime import UTC, datetime
 
     from alerts import run_cycle
-    from hubbot.main import use_slack_notifier
 
     when = datetime.now(UTC)
     if at is not None:
@@ -203,10 +208,7 @@ def alerts_run(
         except ValueError:
             _fail(f"--at '{at[:40]}' is not an ISO 8601 instant, like 2026-03-15T09:00:00+00:00")
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    runtime = _runtime(config, demo)
-    if as_json:
-        runtime.services = dataclasses.replace(runtime.services, notifier=_Quiet())
-    use_slack_notifier(runtime)
+    runtime = _runtime(config, demo, slack="post", quiet=as_json)
 
     async def go() -> int:
         try:

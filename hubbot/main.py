@@ -1,30 +1,32 @@
-"""Composition root: settings -> fleet -> database -> ports -> dispatcher -> transports."""
+"""Composition root: settings -> fleet -> database -> adapters -> services -> dispatcher.
+
+Each thing is built once, in order, and never patched afterwards. A process that talks to Slack
+(``serve``, ``socket``, or ``alerts run`` with a bot token) builds its Slack Web API client
+here, first, so the notifier, the user-group directory and the transport all share it.
+:mod:`hubbot.lifecycle` runs what is built here.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import gc
-import json
-import logging
-import os
-import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from socket import gethostname
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import text
 
 from hubbot import markup
+from hubbot.adapters import providers
 from hubbot.adapters.clock import SystemClock
 from hubbot.adapters.memory import StaticDirectory
 from hubbot.console import PrintNotifier
-from hubbot.errors import UpstreamError, UserError
-from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider, load_fleet
+from hubbot.costs.push import BudgetPushReceiver
+from hubbot.errors import UserError
+from hubbot.fleet import Fleet, load_fleet
+from hubbot.logs import redactor_for
 from hubbot.pipeline.contract import Registry
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import (
@@ -34,12 +36,11 @@ from hubbot.ports import (
     CostSource,
     DeployPorts,
     Directory,
-    Knowledge,
     Notifier,
     Services,
     Ticketing,
 )
-from hubbot.redact import RedactingFilter, Redactor
+from hubbot.redact import Redactor
 from hubbot.settings import Settings
 from hubbot.store import (
     Database,
@@ -54,14 +55,20 @@ from hubbot.store import (
 )
 
 if TYPE_CHECKING:
-    from hubbot.scheduling import CycleScheduler
-    from hubbot.slack import SlackTransport
+    from slack_sdk.web.async_client import AsyncWebClient
+
     from hubbot.slack.retry import Sleep
-    from hubbot.web import SlackEndpoint
 
 DEMO_ENGINEER = "UDEMOENG01"
 DEMO_CHANNEL = "CDEMOOPS01"
-log = logging.getLogger("hubbot")
+# How this process talks to Slack: serving requests over HTTP or Socket Mode, or only posting
+# (alerts run). Each needs the bot token; serving needs the signing secret or the app token too.
+SlackMode = Literal["http", "socket", "post"]
+_NEEDED: dict[SlackMode, tuple[str, ...]] = {
+    "http": ("HUBBOT_SLACK_BOT_TOKEN", "HUBBOT_SLACK_SIGNING_SECRET"),
+    "socket": ("HUBBOT_SLACK_BOT_TOKEN", "HUBBOT_SLACK_APP_TOKEN"),
+    "post": ("HUBBOT_SLACK_BOT_TOKEN",),
+}
 
 
 def demo_config() -> Path:
@@ -79,34 +86,11 @@ def fleet_path(settings: Settings, *, config: Path | None, demo: bool) -> Path:
     return path
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {"level": record.levelname.lower(), "logger": record.name,
-                               "message": record.getMessage()}
-        if record.exc_text:
-            out["exc"] = record.exc_text
-        return json.dumps(out, ensure_ascii=False)
+def load(settings: Settings, *, config: Path | None, demo: bool) -> Fleet:
+    return load_fleet(fleet_path(settings, config=config, demo=demo))
 
 
-def configure_logging(settings: Settings, redactor: Redactor, *, json_lines: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter(redactor))
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper() if json_lines else logging.WARNING)
-
-
-def redactor_for(settings: Settings) -> Redactor:
-    secrets = [s.get_secret_value() for s in (settings.slack.bot_token, settings.slack.signing_secret,
-                                               settings.slack.app_token) if s is not None]
-    url = settings.database.url
-    if "@" in url and ":" in url.split("@", 1)[0]:
-        secrets.append(url.split("@", 1)[0].rsplit(":", 1)[1])  # the database password
-    return Redactor(secrets)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
     """Everything built from settings, shared by the transports."""
 
@@ -116,6 +100,8 @@ class Runtime:
     services: Services
     dispatcher: Dispatcher
     redactor: Redactor
+    slack: AsyncWebClient | None = None  # the one Slack Web API client, when this process talks to Slack
+    budget_push: Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None = None
 
     async def ready(self) -> str | None:
         def ping() -> None:
@@ -133,155 +119,21 @@ class Runtime:
         self.database.dispose()
 
 
-@dataclass
-class Providers:
-    sources: dict[str, CostSource]
-    mirrors: dict[str, BudgetMirror]
-    billing: dict[str, BillingCheck]
+def slack_client(settings: Settings, mode: SlackMode, *, sleep: Sleep | None = None) -> AsyncWebClient:
+    """The Slack Web API client, with hubbot's retries; a clear error when a setting is missing."""
+    from slack_sdk.web.async_client import AsyncWebClient
 
+    from hubbot.slack.retry import SlackRetry
 
-def cost_sources(fleet: Fleet, settings: Settings) -> Providers:
-    """One cost source per provider that can report costs; GCP budget mirrors and billing checks."""
-    sources: dict[str, CostSource] = {}
-    mirrors: dict[str, BudgetMirror] = {}
-    billing: dict[str, BillingCheck] = {}
-    base = fleet.base
-    for name, provider in fleet.config.providers.items():
-        if isinstance(provider, CsvProvider):
-            from hubbot.adapters.csv_costs import CsvCostSource
-
-            sources[name] = CsvCostSource(base / provider.path, currency=provider.currency)
-        elif isinstance(provider, AwsProvider):
-            from hubbot.adapters.aws import AwsCostSource
-
-            sources[name] = AwsCostSource(provider=provider)
-        elif isinstance(provider, GcpProvider) and (provider.billing_export_table or provider.billing_account):
-            from hubbot.adapters.gcp.costs import BigQueryCostSource, GcpBilling, GcpBudgets
-
-            if provider.billing_export_table:
-                sources[name] = BigQueryCostSource(provider)
-            if provider.billing_account:
-                mirrors[name] = GcpBudgets(provider)
-                billing[name] = GcpBilling(provider)
-        elif isinstance(provider, OpenStackProvider) and provider.accounting_url:
-            from hubbot.adapters.jetstream2 import Jetstream2CostSource
-
-            credential = settings.openstack.get(name)
-            if credential is None:
-                log.warning("provider %s: set HUBBOT_OPENSTACK with its application credential to read usage", name)
-                continue
-            sources[name] = Jetstream2CostSource(provider, application_credential_id=credential.id,
-                                                 application_credential_secret=credential.secret)
-    return Providers(sources, mirrors, billing)
-
-
-def knowledge_for(fleet: Fleet) -> dict[str, Knowledge]:
-    """Docs collections for support answers: the fleet-wide one ("") and each community's own."""
-    from hubbot.adapters.docs import LazyKnowledge
-
-    base = fleet.base
-    out: dict[str, Knowledge] = {}
-    fleetwide = fleet.config.support
-    if fleetwide.docs or fleetwide.faq:
-        out[""] = LazyKnowledge([(base / d.path, d) for d in fleetwide.docs], [base / f for f in fleetwide.faq])
-    for c in fleet.config.communities:
-        if c.support and (c.support.docs or c.support.faq):
-            out[c.name] = LazyKnowledge([(base / d.path, d) for d in c.support.docs],
-                                        [base / f for f in c.support.faq])
-    return out
-
-
-def tickets_for(fleet: Fleet, settings: Settings) -> dict[str, Ticketing]:
-    """Freshdesk desks for escalated questions, fleet-wide ("") and per community."""
-    from hubbot.adapters.freshdesk import FreshdeskTickets
-
-    key = settings.freshdesk_api_key
-    confs = {"": fleet.config.support.freshdesk}
-    confs.update({c.name: c.support.freshdesk for c in fleet.config.communities if c.support})
-    wanted = {name: conf for name, conf in confs.items() if conf is not None}
-    if wanted and key is None:
-        log.warning("Freshdesk is configured but HUBBOT_FRESHDESK_API_KEY is not set: no tickets will be opened")
-        return {}
-    assert key is not None or not wanted
-    return {name: FreshdeskTickets(conf, api_key=key) for name, conf in wanted.items() if key is not None}
-
-
-def worker_name() -> str:
-    return f"{gethostname()}:{os.getpid()}"
-
-
-def helm_executable(settings: Settings) -> str:
-    """HUBBOT_HELM; when that is the default `helm` and none is on PATH, the one `make helm` put
-    beside the Python running hubbot (in .venv/bin)."""
-    if settings.helm == "helm" and shutil.which("helm") is None:
-        beside = Path(sys.executable).parent / "helm"
-        if beside.is_file():
-            return str(beside)
-    return settings.helm
-
-
-def deploy_ports(fleet: Fleet, settings: Settings, database: Database, redactor: Redactor) -> DeployPorts:
-    """Helm, the clusters, health checks and the job store, for deploys from this process."""
-    from hubbot.adapters.health import HttpHealth
-    from hubbot.adapters.helm import HelmCli
-    from hubbot.adapters.kube import KubeClusters
-    from hubbot.adapters.tasks import AsyncioBackground
-
-    return DeployPorts(jobs=SqlJobs(database), helm=HelmCli(helm_executable(settings), base=fleet.base,
-                                                           redact=redactor),
-                       clusters=KubeClusters(fleet), health=HttpHealth(), background=AsyncioBackground(),
-                       worker=worker_name())
-
-
-def build(
-    settings: Settings,
-    fleet: Fleet,
-    *,
-    clock: Clock | None = None,
-    directory: Directory | None = None,
-    registry: Registry | None = None,
-    notifier: Notifier | None = None,
-    sources: dict[str, CostSource] | None = None,
-    mirrors: dict[str, BudgetMirror] | None = None,
-    deploys: DeployPorts | None = None,
-) -> Runtime:
-    from commands import ALL
-
-    redactor = redactor_for(settings)
-    if settings.slack.bot_token is not None:  # every replica seals mentions and links alike
-        markup.use_key(settings.slack.bot_token.get_secret_value())
-    database = Database(settings.database.url)
-    database.upgrade()
-    built = cost_sources(fleet, settings) if sources is None or mirrors is None else None
-    billing = built.billing if built else {}
-    if built is not None:
-        sources = built.sources if sources is None else sources
-        mirrors = built.mirrors if mirrors is None else mirrors
-    services = Services(
-        audit=SqlAuditLog(database),
-        clock=clock or SystemClock(),
-        events=SqlEventLedger(database),
-        directory=directory or StaticDirectory(),
-        pending=SqlPendingActions(database),
-        ledger=SqlCostLedger(database),
-        budgets=SqlBudgets(database),
-        outbox=SqlAlertOutbox(database),
-        notifier=notifier or PrintNotifier(sys.stdout),
-        sources=sources or {},
-        mirrors=mirrors or {},
-        billing=billing,
-        support=SqlSupportLog(database),
-        knowledge=knowledge_for(fleet),
-        tickets=tickets_for(fleet, settings),
-        deploys=deploys or deploy_ports(fleet, settings, database, redactor),
-    )
-    dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
-    return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
-                   redactor=redactor)
-
-
-def load(settings: Settings, *, config: Path | None, demo: bool) -> Fleet:
-    return load_fleet(fleet_path(settings, config=config, demo=demo))
+    slack = settings.slack
+    values = {"HUBBOT_SLACK_BOT_TOKEN": slack.bot_token, "HUBBOT_SLACK_SIGNING_SECRET": slack.signing_secret,
+              "HUBBOT_SLACK_APP_TOKEN": slack.app_token}
+    missing = [name for name in _NEEDED[mode] if values[name] is None]
+    if missing:
+        raise UserError(f"set {', '.join(missing)} to connect to Slack (see README, 'Connecting Slack')")
+    assert slack.bot_token is not None
+    retry = SlackRetry() if sleep is None else SlackRetry(sleep=sleep)
+    return AsyncWebClient(token=slack.bot_token.get_secret_value(), base_url=slack.api_url, retry_handlers=[retry])
 
 
 def _slack_groups(fleet: Fleet) -> list[str]:
@@ -291,189 +143,75 @@ def _slack_groups(fleet: Fleet) -> list[str]:
     return [i for i in ids if i.startswith("S")]
 
 
-def slack_transport(
-    runtime: Runtime, *, sleep: Sleep | None = None, socket_mode: bool = False, ack_budget: float | None = None
-) -> SlackTransport:
-    from hubbot.slack import SlackTransport
-    from hubbot.slack.directory import SlackDirectory
+def build(
+    settings: Settings,
+    fleet: Fleet,
+    *,
+    slack: SlackMode | None = None,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+    directory: Directory | None = None,
+    registry: Registry | None = None,
+    notifier: Notifier | None = None,
+    sources: dict[str, CostSource] | None = None,
+    mirrors: dict[str, BudgetMirror] | None = None,
+    billing: dict[str, BillingCheck] | None = None,
+    tickets: dict[str, Ticketing] | None = None,
+    deploys: DeployPorts | None = None,
+    pause: Callable[[float], Awaitable[None]] | None = None,
+) -> Runtime:
+    """Build everything once. ``slack`` says how this process talks to Slack (None: it does not;
+    notices go to stdout). Keyword arguments given replace what the settings would build (tests
+    and the demo); ``sleep`` is what Slack retries wait with, ``pause`` what rollout polling waits with."""
+    from commands import ALL
 
-    slack = runtime.settings.slack
-    # HTTP mode verifies requests with the signing secret; Socket Mode authenticates with the app token.
-    needed = [("HUBBOT_SLACK_BOT_TOKEN", slack.bot_token)]
-    needed.append(("HUBBOT_SLACK_APP_TOKEN", slack.app_token) if socket_mode
-                  else ("HUBBOT_SLACK_SIGNING_SECRET", slack.signing_secret))
-    missing = [name for name, value in needed if value is None]
-    if missing:
-        raise UserError(f"set {', '.join(missing)} to connect to Slack (see README, 'Connecting Slack')")
-    assert slack.bot_token is not None
-    kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-    if ack_budget is not None:
-        kwargs["ack_budget"] = ack_budget
-    transport = SlackTransport(
-        dispatcher=runtime.dispatcher, events=runtime.services.events, clock=runtime.services.clock,
-        bot_token=slack.bot_token.get_secret_value(),
-        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
-        api_url=slack.api_url, redact=runtime.redactor, response_url_prefix=slack.response_url_prefix, **kwargs,
-    )
-    from hubbot.slack.notifier import SlackNotifier
+    redactor = redactor_for(settings)
+    client = slack_client(settings, slack, sleep=sleep) if slack is not None else None
+    if settings.slack.bot_token is not None:  # every replica seals mentions and links alike
+        markup.use_key(settings.slack.bot_token.get_secret_value())
+    database = Database(settings.database.url)
+    database.upgrade()
+    built = providers.cost_providers(fleet, settings) if sources is None or mirrors is None else None
+    if directory is None:
+        groups = _slack_groups(fleet)
+        if client is not None and groups:
+            from hubbot.slack.directory import SlackDirectory
 
-    runtime.services = dataclasses.replace(runtime.services, notifier=SlackNotifier(transport.client))
-    runtime.dispatcher.services = runtime.services
-    groups = _slack_groups(runtime.fleet)
-    if groups and isinstance(runtime.services.directory, StaticDirectory):
-        directory = SlackDirectory(transport.client, groups)
-        services = dataclasses.replace(runtime.services, directory=directory)
-        runtime.services = services
-        runtime.dispatcher.services = services
-    return transport
+            directory = SlackDirectory(client, groups)
+        else:
+            directory = StaticDirectory()
+    if notifier is None:
+        if client is not None:
+            from hubbot.slack.notifier import SlackNotifier
 
-
-def use_slack_notifier(runtime: Runtime) -> None:
-    """Post alerts to Slack when a bot token is configured (``alerts run`` outside ``serve``)."""
-    token = runtime.settings.slack.bot_token
-    if token is None:
-        return
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from hubbot.slack.notifier import SlackNotifier
-    from hubbot.slack.retry import SlackRetry
-
-    client = AsyncWebClient(token=token.get_secret_value(), base_url=runtime.settings.slack.api_url,
-                            retry_handlers=[SlackRetry()])
-    runtime.services = dataclasses.replace(runtime.services, notifier=SlackNotifier(client))
-    runtime.dispatcher.services = runtime.services
-
-
-def web_app(
-    runtime: Runtime, *, sleep: Sleep | None = None, ack_budget: float | None = None, schedule: bool = True
-) -> SlackEndpoint:
-    from hubbot.slack.verify import RequestCheck
-    from hubbot.web import create_app
-
-    slack = slack_transport(runtime, sleep=sleep, ack_budget=ack_budget)
-    secret = runtime.settings.slack.signing_secret
-    assert secret is not None  # slack_transport() insists on it
-    check = RequestCheck(secret.get_secret_value(), max_age=runtime.settings.slack.max_request_age)
-    scheduler = scheduler_for(runtime) if schedule else None
-
-    async def startup() -> None:
-        await sweep_jobs(runtime)
-        if scheduler is not None:
-            scheduler.start()
-
-    async def shutdown() -> None:
-        if scheduler is not None:
-            scheduler.stop()
-        await stop_jobs(runtime)
-        await runtime.aclose()
-
-    return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown, on_startup=startup,
-                      budget_push=budget_push(runtime), read_deadline=runtime.settings.slack.read_deadline)
-
-
-async def sweep_jobs(runtime: Runtime) -> None:
-    """At start: jobs a previous process of this host left running are marked interrupted, in their
-    threads too (jobs of other hosts are, once their heartbeat is stale; the scheduler re-checks)."""
-    if runtime.services.deploys is None:
-        return
-    from hubbot.deploys.engine import Engine
-
-    try:
-        ended = await Engine(runtime.services, runtime.fleet).sweep()
-    except Exception:  # a sweep failure must not stop hubbot from starting
-        log.exception("could not check for interrupted deploy jobs")
-        return
-    for job in ended:
-        log.warning("deploy job #%s of %s was interrupted by a restart", job.id, job.hub)
-
-
-async def stop_jobs(runtime: Runtime) -> None:
-    """At shutdown: stop running jobs so each records that it was interrupted, and says so."""
-    deploys = runtime.services.deploys
+            notifier = SlackNotifier(client)
+        else:
+            notifier = PrintNotifier(sys.stdout)
     if deploys is None:
-        return
-    for name in deploys.background.running():
-        deploys.background.cancel(name)
-    await deploys.background.drain()
-
-
-def budget_push(runtime: Runtime) -> Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None:
-    """The handler for GCP budget notifications, when HUBBOT_GCP_PUSH_AUDIENCE is set."""
-    audience = runtime.settings.gcp_push_audience
-    if not audience:
-        return None
-    from alerts.refresh import owner
-    from hubbot.adapters.gcp.push import PushVerifier, parse_budget_notification
-    from hubbot.errors import NotAllowed
-
-    verifier = PushVerifier(audience, certs_url=runtime.settings.gcp_certs_url,
-                            issuer_emails=tuple(runtime.settings.gcp_push_service_accounts))
-
-    async def handle(provider: str, authorization: str | None, body: bytes) -> tuple[int, str]:
-        conf = runtime.fleet.config.providers.get(provider)
-        if not isinstance(conf, GcpProvider):
-            return 404, f"no GCP provider named {provider[:64]!r}"
-        try:
-            await asyncio.to_thread(verifier.verify, authorization)
-            reading = parse_budget_notification(body, now=runtime.services.clock.now())
-        except NotAllowed as exc:
-            return 403, str(exc)
-        except UpstreamError as exc:
-            return 503, str(exc)  # Pub/Sub retries
-        except UserError as exc:
-            return 400, str(exc)  # a retry would not help; acknowledge with an error
-        if reading is None:
-            return 204, "not a budget notification"
-        name = reading.source.removeprefix("hubbot-")
-        community = name if name in runtime.fleet.communities else owner(runtime.fleet, provider)
-        await runtime.services.ledger.put_readings(provider=provider, community=community, readings=[reading])
-        return 204, "recorded"
-
-    return handle
-
-
-def scheduler_for(runtime: Runtime) -> CycleScheduler | None:
-    if not runtime.settings.scheduler:
-        return None
-    from hubbot.scheduling import CycleScheduler
-
-    return CycleScheduler(services=lambda: runtime.services, fleet=runtime.fleet,
-                          database_url=runtime.database.url.render_as_string(hide_password=False),
-                          hours=runtime.fleet.config.alerts.refresh_hours)
-
-
-def serve(runtime: Runtime, *, host: str, port: int) -> None:
-    import uvicorn
-
-    app = web_app(runtime)
-    # Everything built so far lives as long as the process: keep it out of the cyclic
-    # collector's way so full collections stay short (they show up as p99 ack spikes).
-    gc.collect()
-    gc.freeze()
-    log.info("hubbot serving %s fleet on http://%s:%d/slack/events", runtime.fleet.source, host, port)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
-
-
-def socket(runtime: Runtime) -> None:
-    from hubbot.slack.socket import CheckedSocketModeHandler
-
-    slack = slack_transport(runtime, socket_mode=True)
-    app_token = runtime.settings.slack.app_token
-    assert app_token is not None
-
-    async def main() -> None:
-        handler = CheckedSocketModeHandler(slack.app, app_token.get_secret_value())
-        scheduler = scheduler_for(runtime)
-        await sweep_jobs(runtime)
-        if scheduler is not None:
-            scheduler.start()
-        try:
-            await handler.start_async()  # type: ignore[no-untyped-call]
-        finally:
-            if scheduler is not None:
-                scheduler.stop()
-            await slack.drain()
-            await stop_jobs(runtime)
-            await runtime.aclose()
-
-    asyncio.run(main())
+        deploys = providers.deploy_ports(fleet, settings, jobs=SqlJobs(database), redactor=redactor)
+    if pause is not None:
+        deploys = DeployPorts(jobs=deploys.jobs, helm=deploys.helm, clusters=deploys.clusters, health=deploys.health,
+                              background=deploys.background, worker=deploys.worker, pause=pause)
+    services = Services(
+        audit=SqlAuditLog(database),
+        clock=clock or SystemClock(),
+        events=SqlEventLedger(database),
+        directory=directory,
+        pending=SqlPendingActions(database),
+        ledger=SqlCostLedger(database),
+        budgets=SqlBudgets(database),
+        outbox=SqlAlertOutbox(database),
+        notifier=notifier,
+        sources=sources if sources is not None else built.sources if built else {},
+        mirrors=mirrors if mirrors is not None else built.mirrors if built else {},
+        billing=billing if billing is not None else built.billing if built else {},
+        support=SqlSupportLog(database),
+        knowledge=providers.knowledge_for(fleet),
+        tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
+        deploys=deploys,
+    )
+    dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
+    push = providers.budget_push(settings)
+    receiver = BudgetPushReceiver(push, services=services, fleet=fleet) if push is not None else None
+    return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
+                   redactor=redactor, slack=client, budget_push=receiver)

@@ -194,6 +194,17 @@ class BudgetMirror(Protocol):
         ...
 
 
+class BudgetPush(Protocol):
+    """Budget notifications a provider pushes to hubbot (GCP Pub/Sub)."""
+
+    async def read(self, authorization: str | None, body: bytes, *, now: datetime) -> CostReading | None:
+        """The to-date cost the push states; None for a message that is not a budget
+        notification. Raises NotAllowed for a request the provider did not sign, UpstreamError
+        when that cannot be checked now (the provider retries), UserError for a body no retry
+        would fix."""
+        ...
+
+
 class BillingCheck(Protocol):
     async def check(self) -> str | None:
         """None if the project bills to the expected account, else what is wrong."""

@@ -39,7 +39,7 @@ async def scheduled_delivery() -> None:
 
 
 class CycleScheduler:
-    def __init__(self, *, services: Callable[[], Services], fleet: Fleet, database_url: str, hours: int,
+    def __init__(self, *, services: Services, fleet: Fleet, database_url: str, hours: int,
                  on_done: Callable[[CycleReport], Awaitable[None]] | None = None) -> None:
         self._services = services
         self._fleet = fleet
@@ -51,7 +51,7 @@ class CycleScheduler:
     async def run_once(self) -> None:
         now = datetime.now(UTC)
         try:
-            report = await run_cycle(self._services(), self._fleet, at=now, worker=socket.gethostname())
+            report = await run_cycle(self._services, self._fleet, at=now, worker=socket.gethostname())
         except Exception:  # a scheduled job must log, not die silently
             log.exception("alert cycle failed")
             return
@@ -64,14 +64,14 @@ class CycleScheduler:
         from hubbot.outbox.delivery import deliver
 
         try:
-            await deliver(self._services(), self._fleet, at=datetime.now(UTC), worker=socket.gethostname())
+            await deliver(self._services, self._fleet, at=datetime.now(UTC), worker=socket.gethostname())
         except Exception:
             log.exception("outbox delivery failed")
-        if self._services().deploys is not None:
+        if self._services.deploys is not None:
             from hubbot.deploys.engine import Engine
 
             try:  # deploy jobs whose replica died: interrupted, and their threads say so
-                await Engine(self._services(), self._fleet).sweep()
+                await Engine(self._services, self._fleet).sweep()
             except Exception:
                 log.exception("checking for interrupted deploy jobs failed")
 

@@ -259,11 +259,8 @@ class _Detached:
 
 
 async def test_detached_billing_alerts_once_a_day(tmp_path: Path, database_url: str) -> None:
-    import dataclasses
-
     setup(tmp_path, days=2)
-    rt = runtime(tmp_path / "fleet.yaml", database_url, clock=FrozenClock(at(3)))
-    rt.services = dataclasses.replace(rt.services, billing={"csv-b": _Detached()})
+    rt = runtime(tmp_path / "fleet.yaml", database_url, clock=FrozenClock(at(3)), billing={"csv-b": _Detached()})
     first = await run_cycle(rt.services, rt.fleet, at=at(3), worker="w1")
     again = await run_cycle(rt.services, rt.fleet, at=at(3, 18), worker="w1")
     tomorrow = await run_cycle(rt.services, rt.fleet, at=at(4), worker="w1")

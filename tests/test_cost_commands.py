@@ -171,18 +171,15 @@ async def test_budget_set_asks_then_changes_and_audits(rt: Runtime) -> None:
     assert changes and changes[0].command == "budget set" and changes[0].user == LEADER_A
 
 
-async def test_budget_set_mirrors_to_the_providers_budget_first(rt: Runtime) -> None:
-    import dataclasses
-
+async def test_budget_set_mirrors_to_the_providers_budget_first(tmp_path: Path) -> None:
     mirror = Mirror()
-    rt.services = dataclasses.replace(rt.services, mirrors={"aws-a": mirror})
-    rt.dispatcher.services = rt.services
+    rt = runtime(setup_costs(tmp_path, days=14), f"sqlite:///{tmp_path / 'db.sqlite3'}", clock=FrozenClock(NOW),
+                 mirrors={"aws-a": mirror})
+    await run_cycle(rt.services, rt.fleet, at=NOW, worker="t")
     ask = await run(rt, "budget set alpha 1200")
     await click(rt, ask, "Confirm", user=ENGINEER)
     assert mirror.calls == [("alpha", Decimal("1200"))]
-    failing = Mirror(fail=True)
-    rt.services = dataclasses.replace(rt.services, mirrors={"aws-a": failing})
-    rt.dispatcher.services = rt.services
+    mirror.fail = True
     ask = await run(rt, "budget set alpha 5000")
     reply = await click(rt, ask, "Confirm", user=ENGINEER)
     assert reply.kind == "upstream" and "was not changed" in reply.text

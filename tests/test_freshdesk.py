@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -91,8 +90,7 @@ async def test_an_escalated_question_opens_a_ticket_and_retries_when_the_desk_is
     desk: tuple[Desk, str], fleet_file: Path
 ) -> None:
     d, url = desk
-    dsp, _ = dispatcher(fleet_file)
-    dsp.services = dataclasses.replace(dsp.services, tickets={"": tickets(url)})
+    dsp, _ = dispatcher(fleet_file, tickets={"": tickets(url)})
     d.failures.append(500)
     reply = await run(dsp, "ask is sourdough better with rye?", user=MEMBER_A, channel="CALPHA001")
     assert "asked the support team" in reply.text and d.tickets == []

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from hubbot.adapters.gcp.costs import BigQueryCostSource, GcpBilling, GcpBudgets
+from hubbot.adapters.gcp.billing import GcpBilling
+from hubbot.adapters.gcp.budgets import GcpBudgets
+from hubbot.adapters.gcp.costs import BigQueryCostSource
 from hubbot.adapters.gcp.push import PushRejected, PushVerifier, parse_budget_notification
 from hubbot.domain import CostLine, CostReading
 from hubbot.errors import NotAllowed, UpstreamError, UserError

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from hubbot.adapters.gcp.costs import BigQueryCostSource, GcpBilling, GcpBudgets
+from hubbot.adapters.gcp.billing import GcpBilling
+from hubbot.adapters.gcp.budgets import GcpBudgets
+from hubbot.adapters.gcp.costs import BigQueryCostSource
 from hubbot.errors import UpstreamError
 from hubbot.fleet import GcpProvider
 from tests.support.gcp_standin import GcpStandIn, SigningKey

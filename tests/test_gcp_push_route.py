@@ -16,7 +16,8 @@ import pytest
 from pydantic import SecretStr
 
 from hubbot.fleet import load_fleet
-from hubbot.main import build, web_app
+from hubbot.lifecycle import web_app
+from hubbot.main import build
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
 from tests.support import signing
 from tests.support.fleet import FLEET_YAML
@@ -41,7 +42,7 @@ def app(tmp_path: Path) -> Iterator[tuple[str, SigningKey, Any]]:
             database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'db.sqlite3'}"),
             gcp_push_audience=AUDIENCE, gcp_push_service_accounts=[PUSHER], gcp_certs_url=f"{gcp.url}/oauth2/v1/certs",
         )
-        runtime = build(settings, load_fleet(fleet))
+        runtime = build(settings, load_fleet(fleet), slack="http")
         with serve(web_app(runtime, schedule=False)) as served:
             yield served.url, key, runtime
 

@@ -22,7 +22,7 @@ async def test_the_scheduler_runs_the_cycle_and_keeps_its_job(tmp_path: Path) ->
         reports.append(report)
         done.set()
 
-    scheduler = CycleScheduler(services=lambda: rt.services, fleet=rt.fleet, database_url=url, hours=6,
+    scheduler = CycleScheduler(services=rt.services, fleet=rt.fleet, database_url=url, hours=6,
                                on_done=finished)
     scheduler.start()
     try:

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hubbot.adapters.lazy import Lazy
 from hubbot.domain import CostBatch, CostLine
 from hubbot.errors import UpstreamError, UserError
 
@@ -51,8 +52,7 @@ class AwsCostSource:
 
     def __init__(self, *, provider: AwsProvider, client_factory: ClientFactory | None = None) -> None:
         self.provider = provider
-        self._factory = client_factory or self._default_client
-        self._client: CostExplorerClient | None = None
+        self._ce = Lazy(client_factory or self._default_client)
 
     def _default_client(self) -> CostExplorerClient:
         import boto3
@@ -63,11 +63,6 @@ class AwsCostSource:
         return boto3.session.Session().client(
             "ce", region_name=self.provider.region, endpoint_url=self.provider.endpoint_url, config=config
         )
-
-    def _ce(self) -> CostExplorerClient:
-        if self._client is None:
-            self._client = self._factory()
-        return self._client
 
     def _filter(self) -> ExpressionTypeDef:
         return {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [self.provider.account_id]}}

@@ -27,7 +27,6 @@ from hubbot.pipeline.contract import Invocation, Progress, Reply
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import Clock, EventLedger
 from hubbot.render.blocks import for_slack, text_for_slack
-from hubbot.slack.retry import SlackRetry, Sleep
 from hubbot.slack.text import decode, strip_mention
 
 log = logging.getLogger("hubbot.slack")
@@ -91,8 +90,9 @@ class _NoHook:
 
 
 class SlackTransport:
-    """Builds the Bolt app over a dispatcher. ``sleep`` is what retries wait with (tests pass
-    a recorder); ``ack_budget`` is how long a quick command may take before we ack anyway."""
+    """Builds the Bolt app over a dispatcher and the process's Slack client (whose retry
+    handlers response_url posts use too); ``ack_budget`` is how long a quick command may take
+    before we ack anyway."""
 
     def __init__(
         self,
@@ -100,11 +100,9 @@ class SlackTransport:
         dispatcher: Dispatcher,
         events: EventLedger,
         clock: Clock,
-        bot_token: str,
+        client: AsyncWebClient,
         signing_secret: str | None,
-        api_url: str,
         redact: Callable[[str], str],
-        sleep: Sleep = asyncio.sleep,
         ack_budget: float = 2.0,
         response_url_prefix: str = "https://hooks.slack.com/",
     ) -> None:
@@ -114,9 +112,10 @@ class SlackTransport:
         self._clock = clock
         self._redact = redact
         self._ack_budget = ack_budget
-        self._retry: list[AsyncRetryHandler] = [SlackRetry(sleep=sleep)]
+        # response_url posts retry as the Web API client does
+        self._retry: list[AsyncRetryHandler] = list(client.retry_handlers)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.client = AsyncWebClient(token=bot_token, base_url=api_url, retry_handlers=self._retry)
+        self.client = client
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret,

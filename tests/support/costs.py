@@ -10,6 +10,7 @@ from pathlib import Path
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
 from hubbot.fleet import load_fleet
 from hubbot.main import Runtime, build
+from hubbot.ports import BillingCheck, BudgetMirror
 from hubbot.settings import DatabaseSettings, Settings
 
 FLEET = """
@@ -60,10 +61,11 @@ def write_fleet(tmp: Path, *, alpha_extra: str = "", beta_digest: str = "") -> P
 
 
 def runtime(fleet_path: Path, database_url: str, *, clock: FrozenClock | None = None,
-            notifier: RecordingNotifier | None = None) -> Runtime:
+            notifier: RecordingNotifier | None = None, mirrors: dict[str, BudgetMirror] | None = None,
+            billing: dict[str, BillingCheck] | None = None) -> Runtime:
     settings = Settings(database=DatabaseSettings(url=database_url))
     return build(settings, load_fleet(fleet_path), clock=clock or FrozenClock(),
-                 notifier=notifier or RecordingNotifier())
+                 notifier=notifier or RecordingNotifier(), mirrors=mirrors, billing=billing)
 
 
 def setup_costs(tmp: Path, *, start: date = date(2026, 3, 1), days: int = 62, daily: str = "50") -> Path:

@@ -4,7 +4,6 @@ end-to-end tests that speak signed HTTP like Slack does."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,7 +17,8 @@ from pydantic import SecretStr
 from commands import ALL
 from hubbot.domain import AuditEntry
 from hubbot.fleet import load_fleet
-from hubbot.main import Runtime, build, web_app
+from hubbot.lifecycle import web_app
+from hubbot.main import Runtime, build
 from hubbot.pipeline.contract import Registry
 from hubbot.ports import Clock
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
@@ -102,17 +102,14 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, hel
                                 response_url_prefix=f"{slack_served.url}/respond/", read_deadline=read_deadline),
             database=DatabaseSettings(url=database_url or f"sqlite:///{tmp / 'hubbot.sqlite3'}"), helm=helm,
         )
-        runtime = build(settings, load_fleet(fleet_file), registry=Registry((*ALL, *EXTRA)), clock=clock)
-        if pause is not None and runtime.services.deploys is not None:
-            runtime.services = dataclasses.replace(
-                runtime.services, deploys=dataclasses.replace(runtime.services.deploys, pause=pause))
-            runtime.dispatcher.services = runtime.services
         waits: list[float] = []
 
         async def record_sleep(seconds: float) -> None:
             waits.append(seconds)
 
-        app = web_app(runtime, sleep=record_sleep, ack_budget=0.2, schedule=False)
+        runtime = build(settings, load_fleet(fleet_file), slack="http", sleep=record_sleep,
+                        registry=Registry((*ALL, *EXTRA)), clock=clock, pause=pause)
+        app = web_app(runtime, ack_budget=0.2, schedule=False)
         served = stack.enter_context(serve(app))
         http = stack.enter_context(httpx.Client(timeout=30))
         yield Harness(standin=standin, runtime=runtime, served=served, http=http, slack=app.slack, waits=waits)

@@ -18,19 +18,19 @@ from hubbot.adapters.memory import (
     StaticDirectory,
     StaticHealth,
 )
+from hubbot.adapters.providers import knowledge_for
 from hubbot.adapters.tasks import AsyncioBackground
 from hubbot.fleet import Fleet, load_fleet
-from hubbot.main import knowledge_for
 from hubbot.pipeline.contract import CommandSpec, Invocation, Registry, Reply
 from hubbot.pipeline.dispatch import Dispatcher
-from hubbot.ports import DeployPorts, Services
+from hubbot.ports import DeployPorts, Services, Ticketing
 from hubbot.redact import Redactor
 from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger, SqlSupportLog
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 
 
-def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets: tuple[str, ...] = ()
-               ) -> tuple[Dispatcher, MemoryAuditLog]:
+def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets: tuple[str, ...] = (),
+               tickets: dict[str, Ticketing] | None = None) -> tuple[Dispatcher, MemoryAuditLog]:
     fleet: Fleet = load_fleet(fleet_file)
     audit = MemoryAuditLog()
     # Costs, budgets and alerts have no in-memory twin: they live in a throwaway SQLite file.
@@ -39,7 +39,8 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
     services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
                         directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
                         ledger=SqlCostLedger(db), budgets=SqlBudgets(db), outbox=SqlAlertOutbox(db),
-                        notifier=RecordingNotifier(), support=SqlSupportLog(db), knowledge=knowledge_for(fleet))
+                        notifier=RecordingNotifier(), support=SqlSupportLog(db), knowledge=knowledge_for(fleet),
+                        tickets=tickets or {})
     # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).
     services = dataclasses.replace(services, deploys=DeployPorts(
         jobs=MemoryJobs(), helm=HelmCli(str(fleet_file.parent / "no-helm-here"), base=fleet.base),

@@ -12,6 +12,7 @@ Google's certificates are fetched on first use and kept for as long as their Cac
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -279,3 +280,16 @@ def _instant(value: Any, what: str) -> datetime:
 
 def _next_month(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+class GcpBudgetPush:
+    """The :class:`hubbot.ports.BudgetPush` for Pub/Sub pushes: the token is checked in a worker
+    thread (certificate fetches block), then the message is parsed."""
+
+    def __init__(self, audience: str, *, certs_url: str = GOOGLE_CERTS_URL,
+                 issuer_emails: tuple[str, ...] = ()) -> None:
+        self._verifier = PushVerifier(audience, certs_url=certs_url, issuer_emails=issuer_emails)
+
+    async def read(self, authorization: str | None, body: bytes, *, now: datetime) -> CostReading | None:
+        await asyncio.to_thread(self._verifier.verify, authorization)
+        return parse_budget_notification(body, now=now)

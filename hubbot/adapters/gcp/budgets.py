@@ -1,0 +1,139 @@
+"""Community budgets mirrored into Cloud Billing budgets (the Budget API, over REST)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from hubbot.adapters.gcp.api import ACCOUNT_PREFIX, API_TIMEOUT, Api, account_id, client_options, credentials, guarded
+from hubbot.adapters.lazy import Lazy
+from hubbot.errors import UserError
+from hubbot.fleet import GcpProvider
+
+if TYPE_CHECKING:
+    from google.cloud.billing.budgets_v1 import Budget, BudgetServiceClient
+
+BudgetClientFactory = Callable[[], "BudgetServiceClient"]
+_DISPLAY_NAME_MAX = 60  # Cloud Billing's limit for a budget's display name
+
+
+class GcpBudgets:
+    """Mirrors a community's budget into a Cloud Billing budget on ``provider.billing_account``.
+
+    The budget is found by its display name, ``hubbot-<community>``, and covers only
+    ``provider.project``, per calendar month, counting credits. With ``pubsub_topic``
+    (``projects/<project>/topics/<topic>``) the budget also publishes its notifications there;
+    without it, an existing budget's notification settings are left as they are. hubbot's
+    credentials need ``roles/billing.costsManager`` on the billing account.
+
+    ``client_factory`` returns a ``google.cloud.billing.budgets_v1.BudgetServiceClient``; it is
+    called once, on first use, in a worker thread.
+    """
+
+    def __init__(
+        self,
+        provider: GcpProvider,
+        *,
+        client_factory: BudgetClientFactory | None = None,
+        pubsub_topic: str | None = None,
+    ) -> None:
+        self.provider = provider
+        self.pubsub_topic = pubsub_topic
+        self._client = Lazy(client_factory or self._default_client)
+
+    def _default_client(self) -> BudgetServiceClient:
+        from google.cloud.billing import budgets_v1
+
+        endpoint = self.provider.endpoint
+        return budgets_v1.BudgetServiceClient(
+            transport="rest", credentials=credentials(endpoint), client_options=client_options(endpoint)
+        )
+
+    async def mirror(self, *, community: str, amount: Decimal, currency: str, thresholds: list[int]) -> str:
+        """Create or update the community's budget; returns its resource name
+        (``billingAccounts/<account>/budgets/<id>``).
+
+        ``thresholds`` are percentages of ``amount`` (``[50, 90, 100]``). Raises
+        :class:`UserError` for settings Cloud Billing cannot hold, and :class:`UpstreamError`
+        when Cloud Billing fails or refuses.
+        """
+        if not self.provider.billing_account:
+            raise UserError(
+                f"GCP project '{self.provider.project}' has no billing_account in the fleet config; set it "
+                "to the billing account ID (like 0123AB-4567CD-89EF01) to mirror budgets into Cloud Billing"
+            )
+        display_name = f"hubbot-{community}"
+        if len(display_name) > _DISPLAY_NAME_MAX:
+            raise UserError(
+                f"community name '{community}' is too long for a Cloud Billing budget name "
+                f"(at most {_DISPLAY_NAME_MAX - len('hubbot-')} characters)"
+            )
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise UserError(f"Cloud Billing budgets are in money; {currency!r} is not an ISO 4217 currency code")
+        if not amount.is_finite() or amount <= 0:
+            raise UserError(f"a budget amount must be positive (got {amount})")
+        if not thresholds or any(t <= 0 for t in thresholds):
+            raise UserError("give at least one threshold, each a positive percentage")
+        account = account_id(self.provider.billing_account)
+        api = Api(
+            "the Cloud Billing Budget API",
+            f"billing account {account}",
+            f"roles/billing.costsManager on billing account {account}",
+        )
+        return await asyncio.to_thread(
+            guarded, api, lambda: self._mirror_sync(account, display_name, amount, currency, thresholds)
+        )
+
+    def _mirror_sync(self, account: str, display_name: str, amount: Decimal, currency: str,
+                     thresholds: list[int]) -> str:
+        from google.cloud.billing import budgets_v1
+
+        client = self._client()
+        parent = f"{ACCOUNT_PREFIX}{account}"
+        existing: Budget | None = None
+        for budget in client.list_budgets(parent=parent, retry=None, timeout=API_TIMEOUT):
+            if budget.display_name == display_name:
+                existing = budget
+                break
+        units, nanos = _money_parts(amount)
+        wanted = budgets_v1.Budget(
+            display_name=display_name,
+            budget_filter=budgets_v1.Filter(
+                projects=[f"projects/{self.provider.project}"],
+                calendar_period=budgets_v1.CalendarPeriod.MONTH,
+                credit_types_treatment=budgets_v1.Filter.CreditTypesTreatment.INCLUDE_ALL_CREDITS,
+            ),
+            amount=budgets_v1.BudgetAmount(
+                specified_amount={"currency_code": currency, "units": units, "nanos": nanos}
+            ),
+            threshold_rules=[
+                budgets_v1.ThresholdRule(
+                    threshold_percent=t / 100, spend_basis=budgets_v1.ThresholdRule.Basis.CURRENT_SPEND
+                )
+                for t in thresholds
+            ],
+        )
+        fields = ["display_name", "budget_filter", "amount", "threshold_rules"]
+        if self.pubsub_topic:
+            wanted.notifications_rule = budgets_v1.NotificationsRule(
+                pubsub_topic=self.pubsub_topic, schema_version="1.0"
+            )
+            fields.append("notifications_rule")
+        if existing is None:
+            created = client.create_budget(parent=parent, budget=wanted, retry=None, timeout=API_TIMEOUT)
+            return str(created.name)
+        wanted.name = existing.name
+        wanted.etag = existing.etag  # a concurrent change makes the update fail rather than be lost
+        request = budgets_v1.UpdateBudgetRequest(budget=wanted, update_mask={"paths": fields})
+        updated = client.update_budget(request=request, retry=None, timeout=API_TIMEOUT)
+        return str(updated.name)
+
+
+def _money_parts(amount: Decimal) -> tuple[int, int]:
+    """``amount`` as google.type.Money's whole units and nanos (rounded to a nano)."""
+    exact = amount.quantize(Decimal("1e-9"))
+    units = int(exact)  # towards zero, so units and nanos share the sign, as Money requires
+    return units, int((exact - units).scaleb(9))

@@ -1,0 +1,141 @@
+"""Which adapter serves each thing the fleet config names: a cost source per provider that can
+report costs, GCP budget mirrors and billing checks, docs collections, ticket desks, and the
+helm/cluster/health ports for deploys. The SDK behind each adapter loads only when it is used."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from socket import gethostname
+
+from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider
+from hubbot.ports import (
+    BillingCheck,
+    BudgetMirror,
+    BudgetPush,
+    CostSource,
+    DeployPorts,
+    JobStore,
+    Knowledge,
+    Ticketing,
+)
+from hubbot.redact import Redactor
+from hubbot.settings import Settings
+
+log = logging.getLogger("hubbot")
+
+
+@dataclass(frozen=True)
+class Providers:
+    sources: dict[str, CostSource]
+    mirrors: dict[str, BudgetMirror]
+    billing: dict[str, BillingCheck]
+
+
+def cost_providers(fleet: Fleet, settings: Settings) -> Providers:
+    """One cost source per provider that can report costs; GCP budget mirrors and billing checks."""
+    sources: dict[str, CostSource] = {}
+    mirrors: dict[str, BudgetMirror] = {}
+    billing: dict[str, BillingCheck] = {}
+    base = fleet.base
+    for name, provider in fleet.config.providers.items():
+        if isinstance(provider, CsvProvider):
+            from hubbot.adapters.csv_costs import CsvCostSource
+
+            sources[name] = CsvCostSource(base / provider.path, currency=provider.currency)
+        elif isinstance(provider, AwsProvider):
+            from hubbot.adapters.aws import AwsCostSource
+
+            sources[name] = AwsCostSource(provider=provider)
+        elif isinstance(provider, GcpProvider) and (provider.billing_export_table or provider.billing_account):
+            from hubbot.adapters.gcp.billing import GcpBilling
+            from hubbot.adapters.gcp.budgets import GcpBudgets
+            from hubbot.adapters.gcp.costs import BigQueryCostSource
+
+            if provider.billing_export_table:
+                sources[name] = BigQueryCostSource(provider)
+            if provider.billing_account:
+                mirrors[name] = GcpBudgets(provider)
+                billing[name] = GcpBilling(provider)
+        elif isinstance(provider, OpenStackProvider) and provider.accounting_url:
+            from hubbot.adapters.jetstream2 import Jetstream2CostSource
+
+            credential = settings.openstack.get(name)
+            if credential is None:
+                log.warning("provider %s: set HUBBOT_OPENSTACK with its application credential to read usage", name)
+                continue
+            sources[name] = Jetstream2CostSource(provider, application_credential_id=credential.id,
+                                                 application_credential_secret=credential.secret)
+    return Providers(sources, mirrors, billing)
+
+
+def budget_push(settings: Settings) -> BudgetPush | None:
+    """GCP budget notifications pushed by Pub/Sub, when HUBBOT_GCP_PUSH_AUDIENCE is set."""
+    if not settings.gcp_push_audience:
+        return None
+    from hubbot.adapters.gcp.push import GcpBudgetPush
+
+    return GcpBudgetPush(settings.gcp_push_audience, certs_url=settings.gcp_certs_url,
+                         issuer_emails=tuple(settings.gcp_push_service_accounts))
+
+
+def knowledge_for(fleet: Fleet) -> dict[str, Knowledge]:
+    """Docs collections for support answers: the fleet-wide one ("") and each community's own."""
+    from hubbot.adapters.docs import LazyKnowledge
+
+    base = fleet.base
+    out: dict[str, Knowledge] = {}
+    fleetwide = fleet.config.support
+    if fleetwide.docs or fleetwide.faq:
+        out[""] = LazyKnowledge([(base / d.path, d) for d in fleetwide.docs], [base / f for f in fleetwide.faq])
+    for c in fleet.config.communities:
+        if c.support and (c.support.docs or c.support.faq):
+            out[c.name] = LazyKnowledge([(base / d.path, d) for d in c.support.docs],
+                                        [base / f for f in c.support.faq])
+    return out
+
+
+def tickets_for(fleet: Fleet, settings: Settings) -> dict[str, Ticketing]:
+    """Freshdesk desks for escalated questions, fleet-wide ("") and per community."""
+    from hubbot.adapters.freshdesk import FreshdeskTickets
+
+    confs = {"": fleet.config.support.freshdesk}
+    confs.update({c.name: c.support.freshdesk for c in fleet.config.communities if c.support})
+    wanted = {name: conf for name, conf in confs.items() if conf is not None}
+    key = settings.freshdesk_api_key
+    if not wanted:
+        return {}
+    if key is None:
+        log.warning("Freshdesk is configured but HUBBOT_FRESHDESK_API_KEY is not set: no tickets will be opened")
+        return {}
+    return {name: FreshdeskTickets(conf, api_key=key) for name, conf in wanted.items()}
+
+
+def worker_name() -> str:
+    return f"{gethostname()}:{os.getpid()}"
+
+
+def helm_executable(settings: Settings) -> str:
+    """HUBBOT_HELM; when that is the default `helm` and none is on PATH, the one `make helm` put
+    beside the Python running hubbot (in .venv/bin)."""
+    if settings.helm == "helm" and shutil.which("helm") is None:
+        beside = Path(sys.executable).parent / "helm"
+        if beside.is_file():
+            return str(beside)
+    return settings.helm
+
+
+def deploy_ports(fleet: Fleet, settings: Settings, *, jobs: JobStore, redactor: Redactor) -> DeployPorts:
+    """Helm, the clusters, health checks and the job store, for deploys from this process."""
+    from hubbot.adapters.health import HttpHealth
+    from hubbot.adapters.helm import HelmCli
+    from hubbot.adapters.kube import KubeClusters
+    from hubbot.adapters.tasks import AsyncioBackground
+
+    return DeployPorts(jobs=jobs, helm=HelmCli(helm_executable(settings), base=fleet.base, redact=redactor),
+                       clusters=KubeClusters(fleet), health=HttpHealth(), background=AsyncioBackground(),
+                       worker=worker_name())

@@ -1,0 +1,126 @@
+"""Running what :mod:`hubbot.main` built: the HTTP server or the Socket Mode connection, with the
+alert scheduler, and what happens at start (interrupted jobs are swept) and at shutdown (running
+jobs stop and say so, replies in flight are sent, the audit log is flushed)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+
+from hubbot.deploys.engine import Engine
+from hubbot.main import Runtime
+from hubbot.scheduling import CycleScheduler
+from hubbot.slack import SlackTransport
+from hubbot.slack.verify import RequestCheck
+from hubbot.web import SlackEndpoint, create_app
+
+log = logging.getLogger("hubbot")
+
+
+def slack_transport(runtime: Runtime, *, ack_budget: float | None = None) -> SlackTransport:
+    """The Bolt transport over the runtime's dispatcher and Slack client."""
+    if runtime.slack is None:
+        raise RuntimeError("build the runtime with slack='http' or slack='socket' to serve Slack")
+    slack = runtime.settings.slack
+    return SlackTransport(
+        dispatcher=runtime.dispatcher, events=runtime.services.events, clock=runtime.services.clock,
+        client=runtime.slack,
+        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
+        redact=runtime.redactor, response_url_prefix=slack.response_url_prefix,
+        **({} if ack_budget is None else {"ack_budget": ack_budget}),
+    )
+
+
+def scheduler_for(runtime: Runtime) -> CycleScheduler | None:
+    if not runtime.settings.scheduler:
+        return None
+    return CycleScheduler(services=runtime.services, fleet=runtime.fleet,
+                          database_url=runtime.database.url.render_as_string(hide_password=False),
+                          hours=runtime.fleet.config.alerts.refresh_hours)
+
+
+async def sweep_jobs(runtime: Runtime) -> None:
+    """At start: jobs a previous process of this host left running are marked interrupted, in their
+    threads too (jobs of other hosts are, once their heartbeat is stale; the scheduler re-checks)."""
+    if runtime.services.deploys is None:
+        return
+    try:
+        ended = await Engine(runtime.services, runtime.fleet).sweep()
+    except Exception:  # a sweep failure must not stop hubbot from starting
+        log.exception("could not check for interrupted deploy jobs")
+        return
+    for job in ended:
+        log.warning("deploy job #%s of %s was interrupted by a restart", job.id, job.hub)
+
+
+async def stop_jobs(runtime: Runtime) -> None:
+    """At shutdown: stop running jobs so each records that it was interrupted, and says so."""
+    deploys = runtime.services.deploys
+    if deploys is None:
+        return
+    for name in deploys.background.running():
+        deploys.background.cancel(name)
+    await deploys.background.drain()
+
+
+def web_app(runtime: Runtime, *, ack_budget: float | None = None, schedule: bool = True) -> SlackEndpoint:
+    """The ASGI app: Slack events, health and readiness, and budget pushes when configured."""
+    slack = slack_transport(runtime, ack_budget=ack_budget)
+    secret = runtime.settings.slack.signing_secret
+    if secret is None:
+        raise RuntimeError("build the runtime with slack='http' to serve Slack over HTTP")
+    check = RequestCheck(secret.get_secret_value(), max_age=runtime.settings.slack.max_request_age)
+    scheduler = scheduler_for(runtime) if schedule else None
+
+    async def startup() -> None:
+        await sweep_jobs(runtime)
+        if scheduler is not None:
+            scheduler.start()
+
+    async def shutdown() -> None:
+        if scheduler is not None:
+            scheduler.stop()
+        await stop_jobs(runtime)
+        await runtime.aclose()
+
+    return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown, on_startup=startup,
+                      budget_push=runtime.budget_push, read_deadline=runtime.settings.slack.read_deadline)
+
+
+def serve(runtime: Runtime, *, host: str, port: int) -> None:
+    import uvicorn
+
+    app = web_app(runtime)
+    # Everything built so far lives as long as the process: keep it out of the cyclic
+    # collector's way so full collections stay short (they show up as p99 ack spikes).
+    gc.collect()
+    gc.freeze()
+    log.info("hubbot serving %s fleet on http://%s:%d/slack/events", runtime.fleet.source, host, port)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def socket(runtime: Runtime) -> None:
+    from hubbot.slack.socket import CheckedSocketModeHandler
+
+    slack = slack_transport(runtime)
+    app_token = runtime.settings.slack.app_token
+    if app_token is None:
+        raise RuntimeError("build the runtime with slack='socket' to use Socket Mode")
+
+    async def main() -> None:
+        handler = CheckedSocketModeHandler(slack.app, app_token.get_secret_value())
+        scheduler = scheduler_for(runtime)
+        await sweep_jobs(runtime)
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            await handler.start_async()  # type: ignore[no-untyped-call]
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            await slack.drain()
+            await stop_jobs(runtime)
+            await runtime.aclose()
+
+    asyncio.run(main())
