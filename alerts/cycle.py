@@ -7,7 +7,7 @@ from datetime import datetime
 
 from alerts.evaluate import billing_alerts, budget_alerts, digests, spike_alerts
 from alerts.refresh import RefreshReport, refresh
-from hubbot.domain import Alert
+from hubbot.domain import OutboxMessage
 from hubbot.fleet import Fleet
 from hubbot.outbox.delivery import deliver
 from hubbot.ports import Services
@@ -17,8 +17,8 @@ from hubbot.ports import Services
 class CycleReport:
     at: datetime
     refresh: RefreshReport = field(default_factory=RefreshReport)
-    recorded: list[Alert] = field(default_factory=list)
-    sent: list[Alert] = field(default_factory=list)
+    recorded: list[OutboxMessage] = field(default_factory=list)
+    sent: list[OutboxMessage] = field(default_factory=list)
 
 
 async def run_cycle(services: Services, fleet: Fleet, *, at: datetime, worker: str,

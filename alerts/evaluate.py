@@ -12,10 +12,19 @@ from zoneinfo import ZoneInfo
 
 from alerts.messages import billing_message, budget_message, digest_message, spike_message
 from hubbot.costs.periods import Period, local_day, period_of
-from hubbot.costs.spend import SPIKE_WINDOW, due, forecast_due, projected, run_rate_days, spikes
-from hubbot.costs.summary import Summary as CostSummary
-from hubbot.costs.summary import allocation, provider_forecast, su_rate, summarize
-from hubbot.domain import Alert, Budget, CostReading, ProviderStatus, money
+from hubbot.costs.spend import SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
+from hubbot.costs.summary import LedgerSpend, Summary, allocation, compose, effective_budget, summarize
+from hubbot.domain import (
+    Alert,
+    Basis,
+    Budget,
+    CostReading,
+    DeliveryState,
+    OutboxKind,
+    OutboxMessage,
+    Post,
+    money,
+)
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet
 from hubbot.ports import Services
@@ -42,11 +51,17 @@ def destinations(fleet: Fleet, community: str) -> list[str | None]:
     return out if any(out) else [None]
 
 
-def _rows(fleet: Fleet, base: Alert, *, send: bool) -> list[Alert]:
+def _message(key: str, community: str, alert: Alert, post: Post, at: datetime) -> OutboxMessage:
+    return OutboxMessage(key=key, kind=OutboxKind.ALERT, community=community, channel=None, payload=post,
+                         alert=alert, created_at=at)
+
+
+def _rows(fleet: Fleet, base: OutboxMessage, *, send: bool) -> list[OutboxMessage]:
     """One outbox row per destination (each is delivered, retried and acknowledged alone)."""
     if not send:
-        return [replace(base, key=f"{base.key}@-", state="skipped")]
-    return [replace(base, key=f"{base.key}@{ch or '-'}", channel=ch, state="pending" if ch else "skipped")
+        return [replace(base, key=f"{base.key}@-", state=DeliveryState.SKIPPED)]
+    return [replace(base, key=f"{base.key}@{ch or '-'}", channel=ch,
+                    state=DeliveryState.PENDING if ch else DeliveryState.SKIPPED)
             for ch in destinations(fleet, base.community)]
 
 
@@ -60,7 +75,7 @@ def _already(keys: set[str]) -> dict[tuple[str, str], set[int]]:
     return out
 
 
-async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:
     stored = await services.budgets.all()
     readings: dict[str, list[CostReading]] = defaultdict(list)
     for community, found in await services.ledger.readings(communities=None):
@@ -69,11 +84,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
     days: dict[str, date] = {}  # per time zone: thousands of communities share a handful
     periods: dict[tuple[str, date, tuple[date, date] | None], Period] = {}
     for conf in fleet.config.communities:
-        budget = stored.get(conf.name)
-        if budget is None and conf.budget is not None:
-            c = conf.budget
-            budget = Budget(amount=c.amount, currency=c.currency, period=c.period, thresholds=tuple(c.thresholds),
-                            forecast=c.forecast, timezone=c.timezone)
+        budget = effective_budget(stored.get(conf.name), conf.budget)
         if budget is None:
             continue
         today = days.get(budget.timezone) or days.setdefault(budget.timezone, local_day(at, budget.timezone))
@@ -87,7 +98,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
     statuses = await services.ledger.status()
     muted = await services.outbox.muted(on=at.date())
     provider_forecasts = await services.ledger.forecasts()
-    out: list[Alert] = []
+    out: list[OutboxMessage] = []
     for (period, currency, today), group in plans.items():
         # one aggregate per period, whatever the number of communities
         sums = await services.ledger.period_sums(start=period.start, end=period.end, today=today, currency=currency,
@@ -96,51 +107,40 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         tops: dict[str, list[tuple[str, Decimal]]] | None = None
         for plan in group:
             zero = Decimal(0)
-            spend, recent, so_far = sums.get(plan.community, (zero, zero, zero))
-            if plan.reading is not None and plan.reading.currency == currency:
-                spend = max(spend, plan.reading.amount)
-            theirs = provider_forecast(fleet, plan.community, provider_forecasts, period, today)
-            forecast = (spend - so_far + theirs if theirs is not None else
-                        projected(spent=spend, recent=recent, period=period, today=today, today_so_far=so_far))
-            decision = due(spend, plan.budget.amount, plan.budget.thresholds,
-                           already[(plan.community, "actual")])
-            forecasting = (plan.budget.forecast and 100 not in already[(plan.community, "forecast")]
-                           and forecast_due(forecast, plan.budget.amount, period, today))
+            total, recent, so_far = sums.get(plan.community, (zero, zero, zero))
+            # the top hubs are read only for the few communities that get an alert
+            summary = compose(fleet, plan.community, budget=plan.budget, period=period, today=today,
+                              currency=currency, ledger=LedgerSpend(total, recent, so_far), reading=plan.reading,
+                              forecasts=provider_forecasts, top=[], statuses=statuses)
+            decision = due(summary.spend, plan.budget.amount, plan.budget.thresholds,
+                           already[(plan.community, Basis.ACTUAL)])
+            forecasting = (plan.budget.forecast and 100 not in already[(plan.community, Basis.FORECAST)]
+                           and forecast_due(summary.forecast, plan.budget.amount, period, today))
             if decision.send is None and not decision.skip and not forecasting:
                 continue
             if tops is None:
                 tops = await services.ledger.hub_totals(start=period.start, end=period.end, currency=currency)
-            summary = _summary(fleet, plan, spend, forecast, tops.get(plan.community, [])[:3], statuses)
+            summary = replace(summary, top=tops.get(plan.community, [])[:3])
             quiet = plan.community in muted
             for threshold in decision.skip:  # recorded so they never fire later; never shown, so no message
-                out += _rows(fleet, _alert(plan, summary, "actual", threshold, at, message=False), send=False)
+                out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, threshold, at, message=False),
+                             send=False)
             if decision.send is not None:
-                out += _rows(fleet, _alert(plan, summary, "actual", decision.send, at), send=not quiet)
+                out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, decision.send, at), send=not quiet)
             if forecasting:
-                out += _rows(fleet, _alert(plan, summary, "forecast", 100, at), send=not quiet)
+                out += _rows(fleet, _budget_alert(plan, summary, Basis.FORECAST, 100, at), send=not quiet)
     return out
 
 
-def _summary(fleet: Fleet, plan: _Plan, spend: Decimal, projected: Decimal | None,
-             top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus]) -> CostSummary:
-    providers = fleet.providers_of(plan.community)
-    mine = [statuses[p] for p in providers if p in statuses]
-    stale = sorted({s.provider for s in mine if s.stale} | {p for p in providers if p not in statuses})
-    return CostSummary(community=plan.community, title=fleet.community(plan.community).title, period=plan.period,
-                       today=plan.today, currency=plan.budget.currency, spend=spend, budget=plan.budget,
-                       forecast=projected, top=top, as_of=min((s.ok_at for s in mine if s.ok_at), default=None),
-                       stale=stale, rate=su_rate(fleet, plan.community, plan.budget.currency))
+def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: datetime, *,
+                  message: bool = True) -> OutboxMessage:
+    post = budget_message(s, basis=basis, threshold=threshold) if message else Post(text="")
+    alert = Alert(basis=basis, threshold=threshold, period_start=plan.period.start, period_end=plan.period.end,
+                  spend=s.spend, budget=plan.budget.amount, forecast=s.forecast, currency=plan.budget.currency)
+    return _message(f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}", plan.community, alert, post, at)
 
 
-def _alert(plan: _Plan, s: CostSummary, basis: str, threshold: int, at: datetime, *, message: bool = True) -> Alert:
-    text, blocks = budget_message(s, basis=basis, threshold=threshold) if message else ("", "[]")
-    return Alert(key=f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}", community=plan.community,
-                 channel=None, basis=basis, threshold=threshold, period_start=plan.period.start,
-                 period_end=plan.period.end, spend=s.spend, budget=plan.budget.amount, forecast=s.forecast,
-                 currency=plan.budget.currency, text=text, blocks=blocks, state="pending", created_at=at)
-
-
-async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:
     """Spikes on the last complete UTC day, per hub. A day is scanned once (the first cycle
     after midnight UTC records that it did); later cycles that day skip the scan."""
     day = at.date() - timedelta(days=1)
@@ -151,30 +151,30 @@ async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> lis
                                             communities=None)
     conf = fleet.config.alerts
     found = spikes(daily, day=day, factor=conf.spike_factor, minimum=conf.spike_minimum)
-    scanned = Alert(key=marker, community="", channel=None, basis="scan", period_start=day,
-                    period_end=day + timedelta(days=1), currency="USD", text="spike scan", blocks="[]",
-                    state="skipped", created_at=at)
+    scanned = replace(_message(marker, "", Alert(basis=Basis.SCAN, period_start=day, period_end=day + timedelta(days=1),
+                                               currency="USD"), Post(text="spike scan"), at),
+                      state=DeliveryState.SKIPPED)
     if not found:
         return [scanned]
     known = await services.outbox.keys(prefix=f"spike:{day.isoformat()}:")
     refs = {h.qualified: h for h in fleet.hubs}
-    out: list[Alert] = []
+    out: list[OutboxMessage] = []
     for spike in found:
         ref = refs.get(spike.hub)
         if ref is None or any(k.startswith(f"spike:{day.isoformat()}:{spike.hub}@") for k in known):
             continue
         community = ref.hub.community
-        text, blocks = spike_message(fleet.community(community).title, community, spike, "USD")
-        base = Alert(key=f"spike:{day.isoformat()}:{spike.hub}", community=community, channel=None, basis="spike",
-                     period_start=day, period_end=day + timedelta(days=1), currency="USD", text=text, blocks=blocks,
-                     state="pending", created_at=at, spend=spike.amount)
+        alert = Alert(basis=Basis.SPIKE, period_start=day, period_end=day + timedelta(days=1), currency="USD",
+                      spend=spike.amount)
+        base = _message(f"spike:{day.isoformat()}:{spike.hub}", community, alert,
+                        spike_message(fleet.community(community).title, spike, "USD"), at)
         out += _rows(fleet, base, send=True)
     return [*out, scanned]
 
 
-async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:
     """Weekly digests, on the configured local day from the configured hour."""
-    out: list[Alert] = []
+    out: list[OutboxMessage] = []
     for conf in fleet.config.communities:
         if conf.digest is None:
             continue
@@ -190,18 +190,17 @@ async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[Ale
         week = await services.ledger.totals(start=week_start, end=local.date(), currency=s.currency,
                                             communities=[conf.name])
         line = f"*Last 7 days:* {money(week.get(conf.name, Decimal(0)), s.currency)}"
-        text, blocks = digest_message(s, line)
-        base = Alert(key=key, community=conf.name, channel=None, basis="digest", period_start=s.period.start,
-                     period_end=s.period.end, currency=s.currency, text=text, blocks=blocks, state="pending",
-                     created_at=at, spend=s.spend, budget=s.limit, forecast=s.forecast)
+        alert = Alert(basis=Basis.DIGEST, period_start=s.period.start, period_end=s.period.end, currency=s.currency,
+                      spend=s.spend, budget=s.limit, forecast=s.forecast)
+        base = _message(key, conf.name, alert, digest_message(s, line), at)
         out += [a for a in _rows(fleet, base, send=True) if a.channel == conf.channel or a.channel is None]
     return out
 
 
-async def billing_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[Alert]:
+async def billing_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:
     """A GCP project whose billing is detached (or moved to another account) is an alert of its
     own, once a day, to each community on that provider and the engineers."""
-    out: list[Alert] = []
+    out: list[OutboxMessage] = []
     day = at.date()
     for provider, check in services.billing.items():
         try:
@@ -214,10 +213,9 @@ async def billing_alerts(services: Services, fleet: Fleet, *, at: datetime) -> l
         key = f"billing:{day.isoformat()}:{provider}"
         if await services.outbox.keys(prefix=key + ":"):
             continue
-        text, blocks = billing_message(provider, problem)
+        post = billing_message(provider, problem)
+        alert = Alert(basis=Basis.BILLING, period_start=day, period_end=day + timedelta(days=1), currency="USD")
         for community in sorted({h.hub.community for h in fleet.hubs if h.provider == provider}):
-            base = Alert(key=f"{key}:{community}", community=community, channel=None, basis="billing",
-                         period_start=day, period_end=day + timedelta(days=1), currency="USD", text=text,
-                         blocks=blocks, state="pending", created_at=at)
+            base = _message(f"{key}:{community}", community, alert, post, at)
             out += _rows(fleet, base, send=True)
     return out

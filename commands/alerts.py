@@ -4,22 +4,33 @@ Mute buttons that alert messages carry are handled here."""
 from __future__ import annotations
 
 from hubbot import markup as m
-from hubbot.domain import Alert, money
+from hubbot.domain import Basis, OutboxKind, OutboxMessage, money
 from hubbot.errors import NotAllowed, NotFound, UsageError
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Opt, Signature
 from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
 
+_WHAT = {Basis.FORECAST: "forecast ≥ 100%", Basis.SPIKE: "spend spike", Basis.DIGEST: "weekly digest",
+         Basis.UNDELIVERED: "undelivered alert", Basis.BILLING: "billing problem", Basis.SCAN: "spike scan"}
+_KIND = {OutboxKind.ESCALATION: "support question escalated", OutboxKind.TICKET: "support ticket"}
 
-def _line(a: Alert) -> str:
-    what = {"actual": f"{a.threshold}% of budget", "forecast": "forecast ≥ 100%", "spike": "spend spike",
-            "digest": "weekly digest", "undelivered": "undelivered alert",
-            "billing": "billing problem"}.get(a.basis, a.basis)
-    spend = f" · {money(a.spend, a.currency)}" if a.spend is not None else ""
+
+def _what(message: OutboxMessage) -> str:
+    alert = message.alert
+    if alert is None:
+        return _KIND.get(message.kind, message.kind.value)
+    if alert.basis is Basis.ACTUAL:
+        return f"{alert.threshold}% of budget"
+    return _WHAT[alert.basis]
+
+
+def _line(a: OutboxMessage) -> str:
+    spend = f" · {money(a.alert.spend, a.alert.currency)}" if a.alert and a.alert.spend is not None else ""
     state = a.state + (f" · acknowledged by {m.mention(a.acked_by)}" if a.acked_by else "")
     state += f" · muted until {a.muted_until:%Y-%m-%d}" if a.muted_until else ""
-    return f"#{a.id} {a.created_at:%Y-%m-%d %H:%M} {a.community}: {what}{spend} → {a.channel or '-'} [{state}]"
+    where = a.channel or ("ticket desk" if a.kind is OutboxKind.TICKET else "-")
+    return f"#{a.id} {a.created_at:%Y-%m-%d %H:%M} {a.community}: {_what(a)}{spend} → {where} [{state}]"
 
 
 async def alerts_handler(ctx: Context) -> Reply:
@@ -32,7 +43,7 @@ async def alerts_handler(ctx: Context) -> Reply:
     return Reply(text=text, blocks=blocks)
 
 
-async def _alert_for(ctx: Context, value: str) -> Alert:
+async def _alert_for(ctx: Context, value: str) -> OutboxMessage:
     if not value.isdigit() or len(value) > 12:
         raise NotFound("that alert is not known")
     alert = await ctx.services.outbox.get(int(value))
@@ -51,19 +62,20 @@ async def ack_handler(ctx: Context, value: str) -> Reply:
         return Reply(text=f"Already acknowledged{by}.")
     await ctx.record_change(command="alerts", args=f"alert {alert.id}", community=alert.community,
                             detail="alert acknowledged")
-    return Reply(text=f":white_check_mark: {m.mention(ctx.caller.user_id)} acknowledged: {alert.text.splitlines()[0]}",
+    return Reply(text=f":white_check_mark: {m.mention(ctx.caller.user_id)} acknowledged: {alert.headline}",
                  public=True)
 
 
 async def mute_handler(ctx: Context, value: str) -> Reply:
     alert = await _alert_for(ctx, value)
-    if alert.basis not in ("actual", "forecast", "spike"):
+    if alert.alert is None or not alert.alert.has_buttons:
         raise UsageError("only budget and spike alerts can be muted")
-    await ctx.services.outbox.mute(alert.id or 0, until=alert.period_end)
+    until = alert.alert.period_end
+    await ctx.services.outbox.mute(alert.id or 0, until=until)
     await ctx.record_change(command="alerts", args=f"alert {alert.id}", community=alert.community,
-                            detail=f"alerts muted until {alert.period_end:%Y-%m-%d}")
+                            detail=f"alerts muted until {until:%Y-%m-%d}")
     return Reply(text=f":mute: {m.mention(ctx.caller.user_id)} muted {alert.community}'s alerts until "
-                      f"{alert.period_end:%Y-%m-%d} (the end of the period).", public=True)
+                      f"{until:%Y-%m-%d} (the end of the period).", public=True)
 
 
 ALERTS = CommandSpec(

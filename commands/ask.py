@@ -4,11 +4,10 @@ team. ``/hub faq stats`` shows how that goes."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from hubbot import markup as m
-from hubbot.domain import Alert, Answer, SupportQuestion
+from hubbot.domain import Answer, OutboxKind, OutboxMessage, Post, SupportQuestion, Ticket
 from hubbot.errors import NotAllowed, NotFound, UserError
 from hubbot.outbox.delivery import deliver
 from hubbot.pipeline.access import Permission
@@ -98,20 +97,16 @@ async def escalate(ctx: Context, qid: int, question: str) -> str:
     head = f":raising_hand: Question from {m.mention(user)} in {where} that hubbot could not answer confidently"
     text = f"{head}:\n>{question[:1500]}"
     now = ctx.services.clock.now()
-    key = f"support:{qid}@{channel}"
-    row = Alert(key=key, community=community or "", channel=channel, basis="escalation", period_start=now.date(),
-                period_end=now.date() + timedelta(days=1), currency="", text=text,
-                blocks=json.dumps([b.section(text), b.context(f"question #{qid} · `{PREFIX} faq stats`")]),
-                state="pending", created_at=now)
-    rows = [row]
+    post = Post(text=text, blocks=(b.section(text), b.context(f"question #{qid} · `{PREFIX} faq stats`")))
+    rows = [OutboxMessage(key=f"support:{qid}@{channel}", kind=OutboxKind.ESCALATION, community=community or "",
+                          channel=channel, payload=post, created_at=now)]
     desk = ctx.services.tickets.get(community or "") or ctx.services.tickets.get("")
     if desk is not None:
-        ticket = json.dumps({"subject": f"Support question from {community or 'the fleet'}: {question[:80]}",
-                             "description": f"{question}\n\nAsked in Slack by {user} in {origin}.",
-                             "tags": ["hubbot", community or "fleet"]})
-        rows.append(Alert(key=f"ticket:{qid}", community=community or "", channel="freshdesk", basis="ticket",
-                          period_start=row.period_start, period_end=row.period_end, currency="", text=ticket,
-                          blocks="[]", state="pending", created_at=now))
+        ticket = Ticket(subject=f"Support question from {community or 'the fleet'}: {question[:80]}",
+                        description=f"{question}\n\nAsked in Slack by {user} in {origin}.",
+                        tags=("hubbot", community or "fleet"))
+        rows.append(OutboxMessage(key=f"ticket:{qid}", kind=OutboxKind.TICKET, community=community or "",
+                                  channel=None, payload=ticket, created_at=now))
     await ctx.services.outbox.add(rows)
     # Deliver now; whatever fails stays pending in the outbox and the delivery job retries it.
     for pending in rows:

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from hubbot import markup as m
-from hubbot.costs.summary import budget_of, providers_of, summarize, summary_blocks, summary_lines
+from hubbot.costs.summary import budget_of, summarize, summary_blocks, summary_text
 from hubbot.domain import Budget, money
 from hubbot.errors import UpstreamError, UsageError, UserError
 from hubbot.pipeline import confirm
@@ -14,6 +14,7 @@ from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Opt, Signature
 from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
+from hubbot.render.text import unstyled
 
 MAX_AMOUNT = Decimal("1000000000")
 
@@ -61,8 +62,7 @@ async def show_handler(ctx: Context) -> Reply:
                f"{'on' if bud.forecast else 'off'} · time zone {bud.timezone} · {origin}")
     blocks = summary_blocks(s, headline=f"Budget of {s.title}")
     blocks.insert(2, b.section(details))
-    text = "\n".join([f"Budget of {s.title}", *(ln.replace("*", "") for ln in summary_lines(s)),
-                      details.replace("*", "")])
+    text = "\n".join([f"Budget of {s.title}", summary_text(s), unstyled(details)])
     return Reply(text=text, blocks=blocks)
 
 
@@ -81,7 +81,7 @@ async def set_handler(ctx: Context) -> Reply:
     forecast_opt = ctx.args.text("forecast")
     forecast = (forecast_opt == "on") if forecast_opt else (current.forecast if current else True)
     if period == "allocation" and not any(ctx.fleet.config.providers[p].kind == "openstack"
-                                          for p in providers_of(ctx.fleet, community)):
+                                          for p in ctx.fleet.providers_of(community)):
         raise UserError("an allocation budget needs a JetStream2 (openstack) provider with allocation dates")
     new = Budget(amount=amount, currency=currency, period=period, thresholds=thresholds, forecast=forecast,
                  timezone=current.timezone if current else "UTC")
@@ -103,7 +103,7 @@ async def apply_handler(ctx: Context, payload: str) -> Reply:
                     thresholds=tuple(data["thresholds"]), forecast=bool(data["forecast"]), timezone=data["timezone"],
                     set_by=ctx.caller.user_id, set_at=at)
     mirrored = ""
-    for provider in providers_of(ctx.fleet, community):
+    for provider in ctx.fleet.providers_of(community):
         mirror = ctx.services.mirrors.get(provider)
         if mirror is None:
             continue

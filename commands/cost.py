@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from hubbot.costs.periods import Period, local_day, month
-from hubbot.costs.summary import freshness, summarize, summary_blocks, summary_lines
+from hubbot.costs.summary import freshness, summarize, summary_blocks, summary_text
 from hubbot.domain import money
 from hubbot.errors import UserError
 from hubbot.pipeline.access import Permission
@@ -49,7 +49,7 @@ async def cost_handler(ctx: Context) -> Reply:
         alt = chart_alt(title=title, days=when, daily=daily, budget=budget, currency=s.currency, forecast=forecast)
         files.append(File(name=f"cost-{community}-{s.period.key}.png", content=png, mimetype="image/png",
                           title=f"Costs of {scope}", alt=alt))
-    text = "\n".join([f"Costs of {scope} — {s.period.label()}", *(ln.replace("*", "") for ln in summary_lines(s)),
+    text = "\n".join([f"Costs of {scope} — {s.period.label()}", summary_text(s),
                       f"By {by}:", table, freshness(s.as_of, s.stale)])
     return Reply(text=text, blocks=b.limit(blocks), files=files, public=True)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from hubbot.domain import OutboxMessage
     from hubbot.fleet import Fleet
     from hubbot.main import Runtime, SlackMode
 
@@ -219,19 +220,28 @@ def alerts_run(
         for provider, error in report.refresh.errors.items():
             typer.echo(f"warning: {provider}: {error}", err=True)
         if as_json:
-            for a in report.sent:
-                typer.echo(json.dumps({
-                    "community": a.community, "channel": a.channel, "basis": a.basis, "threshold": a.threshold,
-                    "period": a.period_start.isoformat(), "period_end": a.period_end.isoformat(),
-                    "spend": str(a.spend) if a.spend is not None else None,
-                    "budget": str(a.budget) if a.budget is not None else None,
-                    "forecast": str(a.forecast) if a.forecast is not None else None, "key": a.key}))
+            for message in report.sent:
+                typer.echo(json.dumps(_sent_json(message)))
         else:
             typer.echo(f"{len(report.sent)} alert(s) sent, {len(report.recorded)} recorded; "
                        f"provider requests: {report.refresh.requests}")
         return 4 if report.refresh.errors else 0
 
     raise typer.Exit(asyncio.run(go()))
+
+
+def _sent_json(message: OutboxMessage) -> dict[str, object]:
+    """One line of ``alerts run --json``: what was sent, and the figures of a cost alert."""
+    a = message.alert
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    return {"community": message.community, "channel": message.channel, "kind": message.kind.value,
+            "basis": a.basis.value if a else message.kind.value, "threshold": a.threshold if a else None,
+            "period": a.period_start.isoformat() if a else None, "period_end": a.period_end.isoformat() if a else None,
+            "spend": text(a.spend if a else None), "budget": text(a.budget if a else None),
+            "forecast": text(a.forecast if a else None), "key": message.key}
 
 
 class _Quiet:

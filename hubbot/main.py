@@ -44,12 +44,12 @@ from hubbot.redact import Redactor
 from hubbot.settings import Settings
 from hubbot.store import (
     Database,
-    SqlAlertOutbox,
     SqlAuditLog,
     SqlBudgets,
     SqlCostLedger,
     SqlEventLedger,
     SqlJobs,
+    SqlOutbox,
     SqlPendingActions,
     SqlSupportLog,
 )
@@ -200,7 +200,7 @@ def build(
         pending=SqlPendingActions(database),
         ledger=SqlCostLedger(database),
         budgets=SqlBudgets(database),
-        outbox=SqlAlertOutbox(database),
+        outbox=SqlOutbox(database),
         notifier=notifier,
         sources=sources if sources is not None else built.sources if built else {},
         mirrors=mirrors if mirrors is not None else built.mirrors if built else {},

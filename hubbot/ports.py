@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from hubbot.domain import (
-    Alert,
     Answer,
     AuditEntry,
     Budget,
@@ -22,6 +21,7 @@ from hubbot.domain import (
     JobState,
     KubeTarget,
     LedgerLine,
+    OutboxMessage,
     PendingAction,
     PodCount,
     ProviderStatus,
@@ -145,30 +145,39 @@ class Budgets(Protocol):
     async def all(self) -> dict[str, Budget]: ...
 
 
-class AlertOutbox(Protocol):
-    async def add(self, alerts: Sequence[Alert]) -> list[Alert]:
-        """Record alerts whose key is new; return those (with ids) that this call added."""
+class Outbox(Protocol):
+    """Messages waiting to be delivered (cost alerts, escalations, tickets): recorded at most
+    once by key, claimed with a lease, marked delivered or failed."""
+
+    async def add(self, messages: Sequence[OutboxMessage]) -> list[OutboxMessage]:
+        """Record the messages whose key is new; return those (with ids) that this call added."""
         ...
 
     async def keys(self, *, prefix: str) -> set[str]: ...
 
     async def claim(
         self, *, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None = None
-    ) -> list[Alert]:
-        """Take pending alerts (only the one with ``key``, if given) not claimed by anyone else within the lease."""
+    ) -> list[OutboxMessage]:
+        """Take pending messages (only the one with ``key``, if given) nobody else claimed within the lease."""
         ...
 
-    async def delivered(self, alert_id: int, *, at: datetime) -> None: ...
+    async def delivered(self, message_id: int, *, at: datetime) -> None: ...
 
-    async def failed(self, alert_id: int, *, at: datetime, error: str, give_up: bool) -> None: ...
+    async def failed(self, message_id: int, *, at: datetime, error: str, give_up: bool) -> None:
+        """Record a failed attempt; pending again for the next try, or failed for good with ``give_up``."""
+        ...
 
-    async def recent(self, *, communities: Sequence[str] | None, limit: int) -> list[Alert]: ...
+    async def recent(self, *, communities: Sequence[str] | None, limit: int) -> list[OutboxMessage]:
+        """Newest first, without the skipped ones."""
+        ...
 
-    async def get(self, alert_id: int) -> Alert | None: ...
+    async def get(self, message_id: int) -> OutboxMessage | None: ...
 
-    async def acknowledge(self, alert_id: int, *, by: str, at: datetime) -> bool: ...
+    async def acknowledge(self, message_id: int, *, by: str, at: datetime) -> bool:
+        """True if this call acknowledged it (False: someone already had)."""
+        ...
 
-    async def mute(self, alert_id: int, *, until: date) -> bool: ...
+    async def mute(self, message_id: int, *, until: date) -> bool: ...
 
     async def muted(self, *, on: date) -> set[str]:
         """Communities with an alert muted past ``on``."""
@@ -395,7 +404,7 @@ class Services:
     pending: PendingActions
     ledger: CostLedger
     budgets: Budgets
-    outbox: AlertOutbox
+    outbox: Outbox
     notifier: Notifier
     sources: Mapping[str, CostSource] = field(default_factory=dict)
     mirrors: Mapping[str, BudgetMirror] = field(default_factory=dict)

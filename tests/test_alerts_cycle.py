@@ -16,7 +16,8 @@ import pytest
 
 from alerts import run_cycle
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
-from tests.support.costs import runtime, write_costs, write_fleet
+from tests.support.costs import basis, runtime, write_costs, write_fleet
+from tests.support.costs import text as text_of
 
 MARCH = date(2026, 3, 1)
 
@@ -108,7 +109,7 @@ async def test_crossing_several_thresholds_at_once_sends_the_highest(tmp_path: P
     rt = runtime(tmp_path / "fleet.yaml", database_url, clock=FrozenClock(at(15)))
     report = await run_cycle(rt.services, rt.fleet, at=at(15), worker="w1")  # 1400 of 1000 spent
     await rt.aclose()
-    lines = [a.text.splitlines()[0] for a in report.sent if a.channel == "CALPHA001"]
+    lines = [a.headline for a in report.sent if a.channel == "CALPHA001"]
     assert [line for line in lines if "threshold" in line] == [
         "🚨 Alpha has used 140.0% of its budget (120% threshold)".replace("🚨", ":rotating_light:")]
 
@@ -190,10 +191,10 @@ async def test_spend_spike_alert(tmp_path: Path, database_url: str) -> None:
     report = await run_cycle(rt.services, rt.fleet, at=at(20), worker="w1")
     again = await run_cycle(rt.services, rt.fleet, at=at(20, 18), worker="w1")
     await rt.aclose()
-    spikes = [a for a in report.sent if a.basis == "spike"]
+    spikes = [a for a in report.sent if basis(a) == "spike"]
     assert {a.channel for a in spikes} == {"CALPHA001", "COPS00001"}
-    assert "c1/prod" in spikes[0].text and "$400.00" in spikes[0].text
-    assert [a for a in again.sent if a.basis == "spike"] == []
+    assert "c1/prod" in text_of(spikes[0]) and "$400.00" in text_of(spikes[0])
+    assert [a for a in again.sent if basis(a) == "spike"] == []
 
 
 async def test_weekly_digest(tmp_path: Path, database_url: str) -> None:
@@ -203,10 +204,10 @@ async def test_weekly_digest(tmp_path: Path, database_url: str) -> None:
     on_time = await run_cycle(rt.services, rt.fleet, at=at(16, 10), worker="w1")
     later = await run_cycle(rt.services, rt.fleet, at=at(16, 16), worker="w1")
     await rt.aclose()
-    assert [a for a in early.sent if a.basis == "digest"] == []
-    digests = [a for a in on_time.sent if a.basis == "digest"]
-    assert [a.channel for a in digests] == ["CBETA0001"] and "Last 7 days: $70.00" in digests[0].text
-    assert [a for a in later.sent if a.basis == "digest"] == []
+    assert [a for a in early.sent if basis(a) == "digest"] == []
+    digests = [a for a in on_time.sent if basis(a) == "digest"]
+    assert [a.channel for a in digests] == ["CBETA0001"] and "Last 7 days: $70.00" in text_of(digests[0])
+    assert [a for a in later.sent if basis(a) == "digest"] == []
 
 
 async def test_time_zone_decides_the_period(tmp_path: Path, database_url: str) -> None:
@@ -215,7 +216,7 @@ async def test_time_zone_decides_the_period(tmp_path: Path, database_url: str) -
     report = await run_cycle(rt.services, rt.fleet, at=datetime(2026, 3, 31, 13, tzinfo=UTC), worker="w1")
     await rt.aclose()
     # 13:00 UTC on 31 March is already 1 April in Auckland: a new, empty period
-    assert not [a for a in report.sent if a.community == "alpha" and a.basis == "actual"]
+    assert not [a for a in report.sent if a.community == "alpha" and basis(a) == "actual"]
 
 
 def test_two_processes_against_postgres_send_each_alert_once(tmp_path: Path, postgres_url: str) -> None:
@@ -265,11 +266,11 @@ async def test_detached_billing_alerts_once_a_day(tmp_path: Path, database_url: 
     again = await run_cycle(rt.services, rt.fleet, at=at(3, 18), worker="w1")
     tomorrow = await run_cycle(rt.services, rt.fleet, at=at(4), worker="w1")
     await rt.aclose()
-    sent = [(a.channel, a.community) for a in first.sent if a.basis == "billing"]
+    sent = [(a.channel, a.community) for a in first.sent if basis(a) == "billing"]
     assert sorted(sent) == [("CBETA0001", "beta"), ("COPS00001", "beta")]
-    assert "detached" in next(a.text for a in first.sent if a.basis == "billing")
-    assert [a for a in again.sent if a.basis == "billing"] == []
-    assert len([a for a in tomorrow.sent if a.basis == "billing"]) == 2
+    assert "detached" in next(text_of(a) for a in first.sent if basis(a) == "billing")
+    assert [a for a in again.sent if basis(a) == "billing"] == []
+    assert len([a for a in tomorrow.sent if basis(a) == "billing"]) == 2
 
 
 class _ForecastingCsv:
@@ -308,7 +309,7 @@ async def test_the_providers_own_forecast_is_used_when_it_has_one(
                sources={"aws-a": source, "csv-b": CsvCostSource(tmp_path / "costs-b.csv")})  # type: ignore[dict-item]
     report = await run_cycle(rt.services, rt.fleet, at=at(10), worker="w1")
     assert source.asked == [(date(2026, 3, 10), date(2026, 4, 1))]
-    forecasts = [a for a in report.sent if a.basis == "forecast"]
+    forecasts = [a for a in report.sent if basis(a) == "forecast"]
     assert bool(forecasts) is expect_forecast_alert
     s = await summarize(rt.services, rt.fleet, "alpha", at=at(10))
     # 10 days × 50 spent; AWS says 100 more (today's 50 counted once) — or hubbot's run rate: 50 a day

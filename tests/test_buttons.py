@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from commands import ALL
-from hubbot.domain import Alert, Job, JobState
+from hubbot.domain import Alert, Basis, DeliveryState, Job, JobState, OutboxKind, OutboxMessage, Post
 from hubbot.pipeline.contract import Invocation, Reply
 from hubbot.pipeline.dispatch import Dispatcher
 from tests.support.fleet import (
@@ -161,10 +161,11 @@ ALERT_BUTTONS = {  # (role, where pressed) -> (may acknowledge, may mute) an ale
 async def test_acknowledge_and_mute_by_role_and_community(fleet_file: Path, role: str, channel: str) -> None:
     d, _ = dispatcher(fleet_file)
     now = d.services.clock.now()
-    [alert] = await d.services.outbox.add([Alert(
-        key="budget:2026-01-01:alpha:actual:80@CALPHA001", community="alpha", channel=CHANNEL_A, basis="actual",
-        threshold=80, period_start=date(2026, 1, 1), period_end=date(2026, 2, 1), spend=Decimal("85"),
-        budget=Decimal("100"), currency="USD", text="alpha used 85%", blocks="[]", state="sent", created_at=now)])
+    [alert] = await d.services.outbox.add([OutboxMessage(
+        key="budget:2026-01-01:alpha:actual:80@CALPHA001", kind=OutboxKind.ALERT, community="alpha",
+        channel=CHANNEL_A, payload=Post(text="alpha used 85%"), state=DeliveryState.SENT, created_at=now,
+        alert=Alert(basis=Basis.ACTUAL, threshold=80, period_start=date(2026, 1, 1), period_end=date(2026, 2, 1),
+                    spend=Decimal("85"), budget=Decimal("100"), currency="USD"))])
     may_ack, may_mute = ALERT_BUTTONS[(role, channel)]
     ack = await press(d, "hubbot:alerts:ack", str(alert.id), user=ROLES[role], channel=channel)
     mute = await press(d, "hubbot:alerts:mute", str(alert.id), user=ROLES[role], channel=channel)

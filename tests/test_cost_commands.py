@@ -275,3 +275,30 @@ def test_service_units_are_also_shown_as_money() -> None:
                 currency="SU", spend=Decimal("125000"), forecast=None, rate=rate,
                 budget=Budget(amount=Decimal("500000"), currency="SU", period="allocation", thresholds=(50,)))
     assert summary_lines(s)[0] == "*Spend:* 125,000.00 SU (≈ $10,000.00) in 2025-09-01 – 2026-08-31"
+
+
+async def test_cost_budget_show_and_the_alert_agree_when_a_provider_reading_is_ahead_of_the_ledger(
+    tmp_path: Path,
+) -> None:
+    """A provider's own to-date figure (a GCP budget push, a JetStream2 allocation) above the daily
+    ledger counts as the spend everywhere, and the forecast builds on it everywhere."""
+    from datetime import date
+
+    from hubbot.costs.summary import summarize, summary_lines
+    from hubbot.domain import Basis, CostReading
+    from hubbot.render.text import unstyled
+    from tests.support.costs import text as text_of
+
+    rt = runtime(setup_costs(tmp_path, days=14), f"sqlite:///{tmp_path / 'db.sqlite3'}", clock=FrozenClock(NOW))
+    await run_cycle(rt.services, rt.fleet, at=NOW, worker="t")  # the ledger: 14 days of 50 = 700 of 1000
+    await rt.services.ledger.put_readings(provider="aws-a", community="alpha", readings=[CostReading(
+        start=date(2026, 3, 1), end=date(2026, 4, 1), amount=Decimal("950"), currency="USD", as_of=NOW)])
+    report = await run_cycle(rt.services, rt.fleet, at=NOW, worker="t", fetch=False)
+    [alert] = [a for a in report.sent if a.channel == "CALPHA001" and a.alert and a.alert.basis is Basis.ACTUAL]
+    s = await summarize(rt.services, rt.fleet, "alpha", at=NOW)
+    assert s.spend == Decimal("950") and s.forecast is not None and s.forecast > Decimal("950")
+    assert alert.alert is not None and (alert.alert.spend, alert.alert.forecast) == (s.spend, s.forecast)
+    lines = [unstyled(line) for line in summary_lines(s)]
+    spend_line, forecast_line = lines[0], next(line for line in lines if line.startswith("Forecast"))
+    for said in (text_of(alert), (await run(rt, "cost alpha")).text, (await run(rt, "budget show alpha")).text):
+        assert spend_line in said and forecast_line in said

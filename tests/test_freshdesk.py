@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hubbot.adapters.freshdesk import FreshdeskTickets
+from hubbot.domain import Ticket
 from hubbot.errors import UpstreamError
 from hubbot.fleet import FreshdeskConfig
 from hubbot.outbox.delivery import deliver
@@ -94,11 +94,12 @@ async def test_an_escalated_question_opens_a_ticket_and_retries_when_the_desk_is
     d.failures.append(500)
     reply = await run(dsp, "ask is sourdough better with rye?", user=MEMBER_A, channel="CALPHA001")
     assert "asked the support team" in reply.text and d.tickets == []
-    pending = [a for a in await dsp.services.outbox.recent(communities=None, limit=10) if a.basis == "ticket"]
+    pending = [a for a in await dsp.services.outbox.recent(communities=None, limit=10) if a.kind == "ticket"]
     assert [a.state for a in pending] == ["pending"]
     later = dsp.services.clock.now() + timedelta(minutes=10)
     await deliver(dsp.services, dsp.fleet, at=later, worker="retry")
     (ticket,) = d.tickets
     assert "is sourdough better with rye?" in ticket["description"] and MEMBER_A in ticket["description"]
     assert ticket["tags"] == ["hubbot", "alpha"]
-    assert json.loads(pending[0].text)["subject"].startswith("Support question from alpha")
+    assert isinstance(pending[0].payload, Ticket)
+    assert pending[0].payload.subject.startswith("Support question from alpha")

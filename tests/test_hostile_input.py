@@ -20,6 +20,7 @@ import pytest
 
 from commands import ALL
 from hubbot.console import Console
+from hubbot.domain import Post
 from hubbot.pipeline.contract import Invocation, Reply
 from hubbot.slack.app import message
 from tests.support.fleet import CHANNEL_A, CHANNEL_OPS, ENGINEER, LEADER_A, OUTSIDER
@@ -127,11 +128,13 @@ async def test_escalated_question_reaches_the_support_channel_escaped(fleet_file
     d, _ = dispatcher(fleet_file)
     await run(d, "ask <!everyone> <https://evil.example|docs> why is my quux frobnicated?", user=LEADER_A,
               channel=CHANNEL_A)
-    rows = [a for a in await d.services.outbox.recent(communities=None, limit=10) if a.basis == "escalation"]
+    rows = [a for a in await d.services.outbox.recent(communities=None, limit=10) if a.kind == "escalation"]
     assert rows, "the unsure answer was escalated"
     from hubbot.render.blocks import for_slack, text_for_slack
 
-    sent = {"text": text_for_slack(rows[0].text), "blocks": for_slack(json.loads(rows[0].blocks))}
+    post = rows[0].payload
+    assert isinstance(post, Post)
+    sent = {"text": text_for_slack(post.text), "blocks": for_slack(post.blocks)}
     assert "&lt;!everyone&gt;" in sent["text"] and f"<@{LEADER_A}>" in sent["text"]
     assert not problems(sent)
 

@@ -404,7 +404,7 @@ def test_support_channel_down_keeps_the_question_for_later(bot: Harness) -> None
     bot.settle()
     assert not [c for c in bot.standin.of("chat.postMessage") if c.args["channel"] == "CSUPPORT1"]
     pending = [a for a in bot.served.call(bot.runtime.services.outbox.recent(communities=None, limit=20))
-               if a.basis == "escalation" and "kombucha" in a.text]
+               if a.kind == "escalation" and "kombucha" in getattr(a.payload, "text", "")]
     assert [a.state for a in pending] == ["pending"]
     from hubbot.outbox.delivery import deliver
 

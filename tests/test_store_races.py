@@ -21,18 +21,19 @@ import pytest
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from hubbot.domain import Alert, LedgerLine
-from hubbot.store import Database, SqlAlertOutbox, SqlCostLedger
+from hubbot.domain import Alert, Basis, LedgerLine, OutboxKind, OutboxMessage, Post
+from hubbot.store import Database, SqlCostLedger, SqlOutbox
 from hubbot.store.models import AlertRow, CostRow
 from tests.conftest import new_database
 
 AT = datetime(2026, 3, 15, 12, tzinfo=UTC)
 
 
-def _alert(key: str) -> Alert:
-    return Alert(key=key, community="alpha", channel="CALPHA001", basis="actual", threshold=50,
-                 period_start=date(2026, 3, 1), period_end=date(2026, 4, 1), spend=Decimal("60"),
-                 budget=Decimal("100"), currency="USD", text="t", blocks="[]", state="pending", created_at=AT)
+def _alert(key: str) -> OutboxMessage:
+    alert = Alert(basis=Basis.ACTUAL, threshold=50, period_start=date(2026, 3, 1), period_end=date(2026, 4, 1),
+                  spend=Decimal("60"), budget=Decimal("100"), currency="USD")
+    return OutboxMessage(key=key, kind=OutboxKind.ALERT, community="alpha", channel="CALPHA001", alert=alert,
+                         payload=Post(text="t"), created_at=AT)
 
 
 @contextmanager
@@ -85,7 +86,7 @@ def pg(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 def test_two_workers_claiming_the_same_alerts_at_the_worst_moment_claim_each_once(pg: Database) -> None:
-    outbox, rival = SqlAlertOutbox(pg), SqlAlertOutbox(Database(str(pg.url.render_as_string(hide_password=False))))
+    outbox, rival = SqlOutbox(pg), SqlOutbox(Database(str(pg.url.render_as_string(hide_password=False))))
     asyncio.run(outbox.add([_alert(f"k{i}") for i in range(5)]))
     theirs: list[Alert] = []
 

@@ -1,35 +1,40 @@
 """A community's spend as people see it: budget, period, spend, forecast, top hubs and how fresh
-the figures are. Shared by `/hub cost`, `/hub budget` and the alert messages."""
+the figures are. `/hub cost`, `/hub budget show` and every alert message build their
+:class:`Summary` through :func:`compose`, so they can never disagree about spend, forecast or
+freshness; they differ only in how they read the ledger (one community, or every community of a
+period in one aggregate)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from hubbot.costs.periods import Period, local_day, period_of
-from hubbot.costs.spend import forecast, percent
-from hubbot.domain import Budget, CostReading, ProviderStatus, money
-from hubbot.fleet import Fleet
-from hubbot.pipeline.contract import PREFIX, Block
+from hubbot.costs.spend import percent, projected, run_rate_days
+from hubbot.domain import Block, Budget, CostReading, ProviderStatus, money
+from hubbot.fleet import BudgetConfig, Fleet
+from hubbot.pipeline.contract import PREFIX
 from hubbot.ports import Services
 from hubbot.render import blocks as b
+from hubbot.render.text import unstyled
 
 
-async def budget_of(services: Services, fleet: Fleet, community: str) -> Budget | None:
-    """The budget set from chat, else the fleet config's, else None."""
-    stored = await services.budgets.get(community)
-    if stored is not None:
-        return stored
-    conf = fleet.community(community).budget
-    if conf is None:
-        return None
+def configured_budget(conf: BudgetConfig) -> Budget:
+    """The budget the fleet config gives a community."""
     return Budget(amount=conf.amount, currency=conf.currency, period=conf.period, thresholds=tuple(conf.thresholds),
                   forecast=conf.forecast, timezone=conf.timezone)
 
 
-def providers_of(fleet: Fleet, community: str) -> list[str]:
-    return fleet.providers_of(community)
+def effective_budget(stored: Budget | None, conf: BudgetConfig | None) -> Budget | None:
+    """The budget set from chat, else the fleet config's, else None."""
+    if stored is not None:
+        return stored
+    return configured_budget(conf) if conf is not None else None
+
+
+async def budget_of(services: Services, fleet: Fleet, community: str) -> Budget | None:
+    return effective_budget(await services.budgets.get(community), fleet.community(community).budget)
 
 
 def provider_forecast(
@@ -82,6 +87,65 @@ class Summary:
         return max((self.period.end - self.today).days, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerSpend:
+    """A community's ledger figures for a period: spend over the whole period, over the run-rate
+    days, and on today so far."""
+
+    total: Decimal = Decimal(0)
+    recent: Decimal = Decimal(0)
+    today: Decimal = Decimal(0)
+
+    @classmethod
+    def of(cls, daily: dict[date, Decimal], period: Period, today: date) -> LedgerSpend:
+        start, end = run_rate_days(period, today)
+        return cls(total=sum(daily.values(), Decimal(0)),
+                   recent=sum((a for d, a in daily.items() if start <= d < end), Decimal(0)),
+                   today=daily.get(today, Decimal(0)))
+
+
+def spend_and_forecast(
+    ledger: LedgerSpend, *, currency: str, period: Period, today: date, reading: CostReading | None,
+    theirs: Decimal | None,
+) -> tuple[Decimal, Decimal | None]:
+    """Spend so far (the ledger, or the provider's own to-date reading when that is higher) and
+    the forecast for the period: the providers' own when they made one (:func:`provider_forecast`),
+    else the run rate. No forecast for a period that does not contain today."""
+    spend = ledger.total
+    if reading is not None and reading.currency == currency and period.contains(reading.start):
+        spend = max(spend, reading.amount)
+    if not period.contains(today):
+        return spend, None
+    if theirs is not None:
+        return spend, spend - ledger.today + theirs
+    return spend, projected(spent=spend, recent=ledger.recent, period=period, today=today, today_so_far=ledger.today)
+
+
+def data_freshness(fleet: Fleet, community: str, statuses: dict[str, ProviderStatus]
+                   ) -> tuple[datetime | None, list[str]]:
+    """When the community's figures were last fetched (the oldest of its providers' last
+    success), and which of its providers are stale or were never fetched."""
+    providers = fleet.providers_of(community)
+    mine = [statuses[p] for p in providers if p in statuses]
+    as_of = min((s.ok_at for s in mine if s.ok_at), default=None)
+    return as_of, sorted({s.provider for s in mine if s.stale} | {p for p in providers if p not in statuses})
+
+
+def compose(
+    fleet: Fleet, community: str, *, budget: Budget | None, period: Period, today: date, currency: str,
+    ledger: LedgerSpend, reading: CostReading | None, forecasts: dict[str, tuple[date, date, Decimal]],
+    top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus],
+) -> Summary:
+    """The one way a :class:`Summary` is made, from what was read."""
+    theirs = provider_forecast(fleet, community, forecasts, period, today)
+    spend, forecast = spend_and_forecast(ledger, currency=currency, period=period, today=today, reading=reading,
+                                         theirs=theirs)
+    as_of, stale = data_freshness(fleet, community, statuses)
+    return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
+                   currency=currency, spend=spend, budget=budget, forecast=forecast, top=top[:3], as_of=as_of,
+                   stale=stale, rate=su_rate(fleet, community, currency))
+
+
 def freshness(as_of: datetime | None, stale: list[str], statuses: dict[str, ProviderStatus] | None = None) -> str:
     when = f"data as of {as_of:%Y-%m-%d %H:%M} UTC" if as_of else "no cost data fetched yet"
     if not stale:
@@ -95,11 +159,11 @@ def freshness(as_of: datetime | None, stale: list[str], statuses: dict[str, Prov
 
 async def summarize(services: Services, fleet: Fleet, community: str, *, at: datetime,
                     period: Period | None = None) -> Summary:
+    """One community's summary for ``period`` (default: its current budget period)."""
     budget = await budget_of(services, fleet, community)
-    tz = budget.timezone if budget else "UTC"
-    today = local_day(at, tz)
-    readings = [r for c, r in await services.ledger.readings(communities=[community]) if c == community]
-    current = allocation(readings, today)
+    today = local_day(at, budget.timezone if budget else "UTC")
+    current = allocation([r for c, r in await services.ledger.readings(communities=[community]) if c == community],
+                         today)
     kind = budget.period if budget else "monthly"
     if period is None:
         span = (current.start, current.end) if current else None
@@ -107,23 +171,11 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
     currency = budget.currency if budget else (current.currency if current else "USD")
     daily = (await services.ledger.daily(start=period.start, end=period.end, currency=currency,
                                          communities=[community])).get(community, {})
-    spend = sum(daily.values(), Decimal(0))
-    if current is not None and current.currency == currency and period.contains(current.start):
-        spend = max(spend, current.amount)
-    in_period = today if period.contains(today) else period.end - timedelta(days=1)
-    projected = forecast(daily, period, in_period) if period.contains(today) else None
-    theirs = provider_forecast(fleet, community, await services.ledger.forecasts(), period, today)
-    if theirs is not None and period.contains(today):
-        projected = spend - daily.get(today, Decimal(0)) + theirs
-    top = (await services.ledger.breakdown(community=community, start=period.start, end=period.end,
-                                           currency=currency, by="hub"))[:3]
-    statuses = await services.ledger.status()
-    mine = [statuses[p] for p in providers_of(fleet, community) if p in statuses]
-    as_of = min((s.ok_at for s in mine if s.ok_at), default=None)
-    stale = [s.provider for s in mine if s.stale] + [p for p in providers_of(fleet, community) if p not in statuses]
-    return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
-                   currency=currency, spend=spend, budget=budget, forecast=projected, top=top, as_of=as_of,
-                   stale=sorted(set(stale)), rate=su_rate(fleet, community, currency))
+    top = await services.ledger.breakdown(community=community, start=period.start, end=period.end,
+                                          currency=currency, by="hub")
+    return compose(fleet, community, budget=budget, period=period, today=today, currency=currency,
+                   ledger=LedgerSpend.of(daily, period, today), reading=current,
+                   forecasts=await services.ledger.forecasts(), top=top, statuses=await services.ledger.status())
 
 
 def su_rate(fleet: Fleet, community: str, currency: str) -> tuple[Decimal, str] | None:
@@ -152,6 +204,11 @@ def summary_lines(s: Summary) -> list[str]:
     if s.top:
         lines.append("*Costliest hubs:* " + ", ".join(f"{h} {money(a, s.currency)}" for h, a in s.top))
     return lines
+
+
+def summary_text(s: Summary) -> str:
+    """:func:`summary_lines` without their bold labels, for a message's fallback text."""
+    return "\n".join(unstyled(line) for line in summary_lines(s))
 
 
 def summary_blocks(s: Summary, *, headline: str, hint: str | None = None) -> list[Block]:

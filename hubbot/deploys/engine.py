@@ -22,10 +22,21 @@ from typing import Any, TypeVar
 
 from hubbot import markup as m
 from hubbot.deploys.rollout import summary as rollout_summary
-from hubbot.domain import AuditEntry, HubLock, Job, JobState, KubeTarget, Outcome, ReleaseInfo, ReleasePlan, Workload
+from hubbot.domain import (
+    AuditEntry,
+    Block,
+    HubLock,
+    Job,
+    JobState,
+    KubeTarget,
+    Outcome,
+    ReleaseInfo,
+    ReleasePlan,
+    Workload,
+)
 from hubbot.errors import HubbotError, ToolFailed, UserError
 from hubbot.fleet import Fleet, HubRef
-from hubbot.pipeline.contract import Block, action_id
+from hubbot.pipeline.contract import action_id
 from hubbot.ports import DeployPorts, Services
 from hubbot.render import blocks as b
 

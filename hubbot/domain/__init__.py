@@ -16,35 +16,12 @@ from hubbot.domain.deploys import (
     ReleasePlan,
     Workload,
 )
-from hubbot.domain.outbox import Alert
+from hubbot.domain.outbox import Alert, Basis, Block, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
 from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats
 
 __all__ = [
-    "CENT",
-    "JOB_LOG_CHARS",
-    "JOB_RESULT_CHARS",
-    "Alert",
-    "Answer",
-    "AuditEntry",
-    "Budget",
-    "Citation",
-    "CostBatch",
-    "CostLine",
-    "CostReading",
-    "Health",
-    "HubLock",
-    "Job",
-    "JobState",
-    "KubeTarget",
-    "LedgerLine",
-    "Outcome",
-    "PendingAction",
-    "PodCount",
-    "ProviderStatus",
-    "ReleaseInfo",
-    "ReleasePlan",
-    "SupportQuestion",
-    "SupportStats",
-    "Workload",
-    "money",
+    "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "Alert", "Answer", "AuditEntry", "Basis", "Block", "Budget",
+    "Citation", "CostBatch", "CostLine", "CostReading", "DeliveryState", "Health", "HubLock", "Job", "JobState",
+    "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome", "PendingAction", "PodCount", "Post",
+    "ProviderStatus", "ReleaseInfo", "ReleasePlan", "SupportQuestion", "SupportStats", "Ticket", "Workload", "money",
 ]

@@ -4,14 +4,13 @@ and one that still fails after a day is given up and reported to the engineers' 
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
-from hubbot.domain import Alert
+from hubbot.domain import Alert, Basis, Block, OutboxKind, OutboxMessage, Post, Ticket
 from hubbot.errors import HubbotError, UpstreamError
 from hubbot.fleet import Fleet
-from hubbot.pipeline.contract import Block, action_id
+from hubbot.pipeline.contract import action_id
 from hubbot.ports import Services
 from hubbot.render import blocks as b
 
@@ -19,50 +18,55 @@ log = logging.getLogger("hubbot.alerts")
 LEASE_SECONDS = 300
 GIVE_UP_AFTER = timedelta(days=1)
 BATCH = 100
-WITH_BUTTONS = frozenset({"actual", "forecast", "spike"})
 
 
 async def deliver(
     services: Services, fleet: Fleet, *, at: datetime, worker: str, key: str | None = None
-) -> list[Alert]:
+) -> list[OutboxMessage]:
     """Send every pending row (or only the one with ``key``) that nobody else holds."""
-    sent: list[Alert] = []
+    sent: list[OutboxMessage] = []
     while batch := await services.outbox.claim(worker=worker, at=at, lease_seconds=LEASE_SECONDS, limit=BATCH,
                                                key=key):
-        for alert in batch:
-            if await _send(services, fleet, alert, at=at):
-                sent.append(alert)
+        for message in batch:
+            if await _send(services, fleet, message, at=at):
+                sent.append(message)
     return sent
 
 
-async def _send(services: Services, fleet: Fleet, alert: Alert, *, at: datetime) -> bool:
-    assert alert.id is not None and alert.channel is not None
-    blocks = json.loads(alert.blocks)
-    if alert.basis in WITH_BUTTONS:
-        blocks.append(alert_buttons(str(alert.id)))
+async def _post(services: Services, message: OutboxMessage, post: Post) -> None:
+    if message.channel is None:
+        raise UpstreamError("it has no channel to go to")
+    blocks = list(post.blocks)
+    if message.alert is not None and message.alert.has_buttons:
+        blocks.append(alert_buttons(str(message.id)))
+    await services.notifier.post(channel=message.channel, text=post.text, blocks=blocks)
+
+
+async def _open_ticket(services: Services, message: OutboxMessage, ticket: Ticket) -> None:
+    desk = services.tickets.get(message.community) or services.tickets.get("")
+    if desk is None:
+        raise UpstreamError("no ticket desk is configured any more")
+    await desk.open_ticket(subject=ticket.subject, description=ticket.description, tags=list(ticket.tags))
+
+
+async def _send(services: Services, fleet: Fleet, message: OutboxMessage, *, at: datetime) -> bool:
+    assert message.id is not None
     try:
-        if alert.basis == "ticket":
-            desk = services.tickets.get(alert.community) or services.tickets.get("")
-            if desk is None:
-                raise UpstreamError("no ticket desk is configured any more")
-            body = json.loads(alert.text)
-            await desk.open_ticket(subject=body["subject"], description=body["description"], tags=body["tags"])
+        if isinstance(message.payload, Ticket):
+            await _open_ticket(services, message, message.payload)
         else:
-            await services.notifier.post(channel=alert.channel, text=alert.text, blocks=blocks)
+            await _post(services, message, message.payload)
     except HubbotError as exc:
-        give_up = at - alert.created_at >= GIVE_UP_AFTER
-        log.warning("alert %s to %s not delivered%s: %s", alert.key, alert.channel,
+        give_up = at - message.created_at >= GIVE_UP_AFTER
+        log.warning("%s %s to %s not delivered%s: %s", message.kind, message.key, message.channel or "-",
                     " (giving up)" if give_up else "", exc)
-        await services.outbox.failed(alert.id, at=at, error=str(exc), give_up=give_up)
+        await services.outbox.failed(message.id, at=at, error=str(exc), give_up=give_up)
         engineers = fleet.config.alerts.engineers_channel
-        if give_up and alert.basis != "undelivered" and engineers and engineers != alert.channel:
-            text, body = undelivered_message(alert.community, alert.key, str(exc))
-            await services.outbox.add([Alert(
-                key=f"undelivered:{alert.id}@{engineers}", community=alert.community, channel=engineers,
-                basis="undelivered", period_start=alert.period_start, period_end=alert.period_end,
-                currency=alert.currency, text=text, blocks=body, state="pending", created_at=at)])
+        undelivered = message.alert is not None and message.alert.basis is Basis.UNDELIVERED
+        if give_up and not undelivered and engineers and engineers != message.channel:
+            await services.outbox.add([undelivered_notice(message, str(exc), channel=engineers, at=at)])
         return False
-    await services.outbox.delivered(alert.id, at=at)
+    await services.outbox.delivered(message.id, at=at)
     return True
 
 
@@ -73,7 +77,14 @@ def alert_buttons(alert_ref: str) -> Block:
     )
 
 
-def undelivered_message(community: str, key: str, error: str) -> tuple[str, str]:
-    head = f":warning: An alert for {community} could not be delivered for a day: {error[:300]}"
-    blocks = [b.section(head), b.context(f"alert `{key}` · check the channel ID and that hubbot is in the channel")]
-    return head, json.dumps(blocks)
+def undelivered_notice(message: OutboxMessage, error: str, *, channel: str, at: datetime) -> OutboxMessage:
+    """Tells the engineers that ``message`` was given up on, and why."""
+    head = f":warning: An alert for {message.community} could not be delivered for a day: {error[:300]}"
+    context = f"alert `{message.key}` · check the channel ID and that hubbot is in the channel"
+    day = message.created_at.date()
+    alert = Alert(basis=Basis.UNDELIVERED, period_start=message.alert.period_start if message.alert else day,
+                  period_end=message.alert.period_end if message.alert else day,
+                  currency=message.alert.currency if message.alert else "")
+    return OutboxMessage(key=f"undelivered:{message.id}@{channel}", kind=OutboxKind.ALERT,
+                         community=message.community, channel=channel, alert=alert, created_at=at,
+                         payload=Post(text=head, blocks=(b.section(head), b.context(context))))

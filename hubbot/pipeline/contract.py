@@ -11,15 +11,14 @@ import difflib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Literal
 
-from hubbot.domain import AuditEntry, Outcome
+from hubbot.domain import AuditEntry, Block, Outcome
 from hubbot.fleet import Fleet
 from hubbot.pipeline.access import Caller, Permission
 from hubbot.pipeline.args import ParsedArgs, Signature
 from hubbot.ports import Services
 
-Block = dict[str, Any]
 Trigger = Literal["command", "mention", "dm", "console", "action", "message"]
 PREFIX = "/hub"
 ACTION_PREFIX = "hubbot"

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from hubbot.domain import Block
 from hubbot.markup import clean, to_mrkdwn, to_plain
 
-Block = dict[str, Any]
 MAX_BLOCKS = 50
 MAX_TEXT = 39_000  # a message's fallback text; Slack truncates past 40,000
 SECTION = 3000

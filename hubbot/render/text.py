@@ -20,13 +20,17 @@ _EMOJI = {
 _SHORTCODE = re.compile(r":[a-z_]+:")
 
 
+def unstyled(text: str) -> str:
+    """hubbot text without its bold markers (``*Spend:*`` -> ``Spend:``); other stars stay."""
+    return _BOLD.sub(r"\1", text)
+
+
 def terminal_text(text: str) -> str:
     """hubbot text as a terminal shows it: mentions as ``@U…``, links as ``label (url)``,
     emoji shortcodes as characters, no bold stars or code fences; nothing escaped."""
     text = to_plain(text)
     text = _SHORTCODE.sub(lambda m: _EMOJI.get(m.group(0), m.group(0)), text)
-    text = _BOLD.sub(r"\1", text)
-    return text.replace("```", "\n").replace("\n\n", "\n")
+    return unstyled(text).replace("```", "\n").replace("\n\n", "\n")
 
 
 def _text_of(obj: Any) -> str:

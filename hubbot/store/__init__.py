@@ -1,23 +1,23 @@
 """Persistent state in SQL (SQLite by default, PostgreSQL in production), migrated by Alembic."""
 
-from hubbot.store.alerts import SqlAlertOutbox
 from hubbot.store.audit import SqlAuditLog
 from hubbot.store.budgets import SqlBudgets
 from hubbot.store.costs import SqlCostLedger
 from hubbot.store.db import Database
 from hubbot.store.events import SqlEventLedger
 from hubbot.store.jobs import SqlJobs
+from hubbot.store.outbox import SqlOutbox
 from hubbot.store.pending import SqlPendingActions
 from hubbot.store.support import SqlSupportLog
 
 __all__ = [
     "Database",
-    "SqlAlertOutbox",
     "SqlAuditLog",
     "SqlBudgets",
     "SqlCostLedger",
     "SqlEventLedger",
     "SqlJobs",
+    "SqlOutbox",
     "SqlPendingActions",
     "SqlSupportLog",
 ]

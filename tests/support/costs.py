@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
+from hubbot.domain import OutboxMessage, Post
 from hubbot.fleet import load_fleet
 from hubbot.main import Runtime, build
 from hubbot.ports import BillingCheck, BudgetMirror
@@ -74,3 +75,14 @@ def setup_costs(tmp: Path, *, start: date = date(2026, 3, 1), days: int = 62, da
     write_costs(tmp / "costs-a.csv", start, days, lambda d: {"prod": Decimal(daily)})
     write_costs(tmp / "costs-b.csv", start, days, lambda d: {"lab": Decimal("10")})
     return path
+
+
+def basis(message: OutboxMessage) -> str:
+    """A cost alert's basis, or the kind of any other outbox message."""
+    return message.alert.basis.value if message.alert else message.kind.value
+
+
+def text(message: OutboxMessage) -> str:
+    """What a posted message says."""
+    assert isinstance(message.payload, Post), message.kind
+    return message.payload.text

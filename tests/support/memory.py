@@ -25,7 +25,7 @@ from hubbot.pipeline.contract import CommandSpec, Invocation, Registry, Reply
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import DeployPorts, Services, Ticketing
 from hubbot.redact import Redactor
-from hubbot.store import Database, SqlAlertOutbox, SqlBudgets, SqlCostLedger, SqlSupportLog
+from hubbot.store import Database, SqlBudgets, SqlCostLedger, SqlOutbox, SqlSupportLog
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 
 
@@ -38,7 +38,7 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
     db.upgrade()
     services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
                         directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
-                        ledger=SqlCostLedger(db), budgets=SqlBudgets(db), outbox=SqlAlertOutbox(db),
+                        ledger=SqlCostLedger(db), budgets=SqlBudgets(db), outbox=SqlOutbox(db),
                         notifier=RecordingNotifier(), support=SqlSupportLog(db), knowledge=knowledge_for(fleet),
                         tickets=tickets or {})
     # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).

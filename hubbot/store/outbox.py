@@ -1,9 +1,11 @@
-"""The alert outbox in SQL: unique keys make "at most once" hold across processes; claims with
-a lease make "never lost" hold across crashes."""
+"""The outbox in SQL (cost alerts, escalations, tickets): unique keys make "at most once" hold
+across processes; claims with a lease make "never lost" hold across crashes. The table keeps its
+first name, ``alerts``."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -13,25 +15,56 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hubbot.domain import Alert
+from hubbot.domain import Alert, Basis, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
 from hubbot.store.db import Database, as_utc
 from hubbot.store.models import AlertRow
 
-_FIELDS = ("key", "community", "channel", "basis", "threshold", "period_start", "period_end", "spend", "budget",
-           "forecast", "currency", "text", "blocks", "state", "created_at")
+_NO_CURRENCY = ""  # currency of rows that are not cost alerts
 
 
-def _alert(row: AlertRow) -> Alert:
+def _message(row: AlertRow) -> OutboxMessage:
+    """A row as an outbox message. The ``basis`` column holds the alert basis, or the kind of a
+    message that is not a cost alert (``escalation``, ``ticket``)."""
     def dec(value: Any) -> Decimal | None:
         return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
-    return Alert(
-        id=row.id, key=row.key, community=row.community, channel=row.channel, basis=row.basis,
-        threshold=row.threshold, period_start=row.period_start, period_end=row.period_end, spend=dec(row.spend),
-        budget=dec(row.budget), forecast=dec(row.forecast), currency=row.currency, text=row.text, blocks=row.blocks,
-        state=row.state, created_at=as_utc(row.created_at), sent_at=as_utc(row.sent_at) if row.sent_at else None,
-        attempts=row.attempts, last_error=row.last_error, acked_by=row.acked_by,
-        acked_at=as_utc(row.acked_at) if row.acked_at else None, muted_until=row.muted_until,
+    kind = OutboxKind(row.basis) if row.basis in _OTHER_KINDS else OutboxKind.ALERT
+    payload: Post | Ticket
+    if kind is OutboxKind.TICKET:
+        body = json.loads(row.text)
+        payload = Ticket(subject=body["subject"], description=body["description"], tags=tuple(body["tags"]))
+    else:
+        payload = Post(text=row.text, blocks=tuple(json.loads(row.blocks)))
+    alert = None if kind is not OutboxKind.ALERT else Alert(
+        basis=Basis(row.basis), period_start=row.period_start, period_end=row.period_end, currency=row.currency,
+        threshold=row.threshold, spend=dec(row.spend), budget=dec(row.budget), forecast=dec(row.forecast))
+    return OutboxMessage(
+        id=row.id, key=row.key, kind=kind, community=row.community, channel=row.channel, payload=payload,
+        alert=alert, state=DeliveryState(row.state), created_at=as_utc(row.created_at),
+        sent_at=as_utc(row.sent_at) if row.sent_at else None, attempts=row.attempts, last_error=row.last_error,
+        acked_by=row.acked_by, acked_at=as_utc(row.acked_at) if row.acked_at else None, muted_until=row.muted_until,
+    )
+
+
+_OTHER_KINDS = frozenset({OutboxKind.ESCALATION.value, OutboxKind.TICKET.value})
+
+
+def _row(message: OutboxMessage) -> AlertRow:
+    alert = message.alert
+    day = message.created_at.date()
+    if isinstance(message.payload, Ticket):
+        t = message.payload
+        text = json.dumps({"subject": t.subject, "description": t.description, "tags": list(t.tags)})
+        blocks = "[]"
+    else:
+        text, blocks = message.payload.text, json.dumps(list(message.payload.blocks))
+    return AlertRow(
+        key=message.key, community=message.community, channel=message.channel,
+        basis=alert.basis.value if alert else message.kind.value, threshold=alert.threshold if alert else None,
+        period_start=alert.period_start if alert else day, period_end=alert.period_end if alert else day,
+        spend=alert.spend if alert else None, budget=alert.budget if alert else None,
+        forecast=alert.forecast if alert else None, currency=alert.currency if alert else _NO_CURRENCY,
+        text=text, blocks=blocks, state=message.state.value, created_at=message.created_at, attempts=0,
     )
 
 
@@ -42,26 +75,26 @@ _FAILED = (update(AlertRow).where(AlertRow.id == bindparam("aid"))
            .values(state=bindparam("state"), attempts=AlertRow.attempts + 1, last_error=bindparam("error")))
 
 
-class SqlAlertOutbox:
+class SqlOutbox:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, alerts: Sequence[Alert]) -> list[Alert]:
+    async def add(self, alerts: Sequence[OutboxMessage]) -> list[OutboxMessage]:
         return await asyncio.to_thread(self._add, alerts)
 
-    def _add(self, alerts: Sequence[Alert]) -> list[Alert]:
-        added: list[Alert] = []
+    def _add(self, alerts: Sequence[OutboxMessage]) -> list[OutboxMessage]:
+        added: list[OutboxMessage] = []
         for start in range(0, len(alerts), 500):  # bounded transactions and memory
             added += self._add_chunk(alerts[start:start + 500])
         return added
 
-    def _add_chunk(self, alerts: Sequence[Alert]) -> list[Alert]:
+    def _add_chunk(self, alerts: Sequence[OutboxMessage]) -> list[OutboxMessage]:
         try:  # the common case: nobody else recorded these keys, so one transaction does
             with self._db.session() as session, session.begin():
-                rows = [AlertRow(**{f: getattr(a, f) for f in _FIELDS}, attempts=0) for a in alerts]
+                rows = [_row(a) for a in alerts]
                 session.add_all(rows)
                 session.flush()
-                return [_alert(r) for r in rows]
+                return [_message(r) for r in rows]
         except IntegrityError:
             pass
         added = []
@@ -69,10 +102,10 @@ class SqlAlertOutbox:
             # One transaction each: a key another process recorded first is simply skipped.
             try:
                 with self._db.session() as session, session.begin():
-                    row = AlertRow(**{f: getattr(alert, f) for f in _FIELDS}, attempts=0)
+                    row = _row(alert)
                     session.add(row)
                     session.flush()
-                    added.append(_alert(row))
+                    added.append(_message(row))
             except IntegrityError:
                 continue
         return added
@@ -84,10 +117,10 @@ class SqlAlertOutbox:
 
     async def claim(
         self, *, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None = None
-    ) -> list[Alert]:
+    ) -> list[OutboxMessage]:
         return await asyncio.to_thread(self._claim, worker, at, lease_seconds, limit, key)
 
-    def _claim(self, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None) -> list[Alert]:
+    def _claim(self, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None) -> list[OutboxMessage]:
         expired = at - timedelta(seconds=lease_seconds)
         free = or_(AlertRow.claimed_at.is_(None), AlertRow.claimed_at < expired)
         if key is not None:
@@ -103,7 +136,7 @@ class SqlAlertOutbox:
             conn.execute(update(AlertRow).where(AlertRow.id.in_(ids), AlertRow.state == "pending", free)
                          .values(claimed_at=at, claimed_by=token))
         with self._db.session() as session:
-            return [_alert(r) for r in session.scalars(select(AlertRow).where(AlertRow.claimed_by == token)
+            return [_message(r) for r in session.scalars(select(AlertRow).where(AlertRow.claimed_by == token)
                                                        .order_by(AlertRow.id))]
 
     async def delivered(self, alert_id: int, *, at: datetime) -> None:
@@ -124,19 +157,19 @@ class SqlAlertOutbox:
                 return bool(conn.execute(update(AlertRow).where(AlertRow.id == alert_id).values(**values)).rowcount)
         return await asyncio.to_thread(run)
 
-    async def recent(self, *, communities: Sequence[str] | None, limit: int) -> list[Alert]:
+    async def recent(self, *, communities: Sequence[str] | None, limit: int) -> list[OutboxMessage]:
         stmt = select(AlertRow).where(AlertRow.state != "skipped").order_by(AlertRow.id.desc()).limit(limit)
         if communities is not None:
             stmt = stmt.where(AlertRow.community.in_(list(communities)))
         return await asyncio.to_thread(self._rows, stmt)
 
-    async def get(self, alert_id: int) -> Alert | None:
+    async def get(self, alert_id: int) -> OutboxMessage | None:
         rows = await asyncio.to_thread(self._rows, select(AlertRow).where(AlertRow.id == alert_id))
         return rows[0] if rows else None
 
-    def _rows(self, stmt: Any) -> list[Alert]:
+    def _rows(self, stmt: Any) -> list[OutboxMessage]:
         with self._db.session() as session:
-            return [_alert(r) for r in session.scalars(stmt)]
+            return [_message(r) for r in session.scalars(stmt)]
 
     async def acknowledge(self, alert_id: int, *, by: str, at: datetime) -> bool:
         def run() -> bool:
