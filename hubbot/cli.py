@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from hubbot.domain import OutboxMessage
     from hubbot.fleet import Fleet
     from hubbot.main import Runtime, SlackMode
 
@@ -201,6 +200,7 @@ def alerts_run(
     from datetime import UTC, datetime
 
     from alerts import run_cycle
+    from hubbot.outbox.delivery import as_json as sent_json
 
     when = datetime.now(UTC)
     if at is not None:
@@ -221,27 +221,13 @@ def alerts_run(
             typer.echo(f"warning: {provider}: {error}", err=True)
         if as_json:
             for message in report.sent:
-                typer.echo(json.dumps(_sent_json(message)))
+                typer.echo(json.dumps(sent_json(message)))
         else:
             typer.echo(f"{len(report.sent)} alert(s) sent, {len(report.recorded)} recorded; "
                        f"provider requests: {report.refresh.requests}")
         return 4 if report.refresh.errors else 0
 
     raise typer.Exit(asyncio.run(go()))
-
-
-def _sent_json(message: OutboxMessage) -> dict[str, object]:
-    """One line of ``alerts run --json``: what was sent, and the figures of a cost alert."""
-    a = message.alert
-
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
-
-    return {"community": message.community, "channel": message.channel, "kind": message.kind.value,
-            "basis": a.basis.value if a else message.kind.value, "threshold": a.threshold if a else None,
-            "period": a.period_start.isoformat() if a else None, "period_end": a.period_end.isoformat() if a else None,
-            "spend": text(a.spend if a else None), "budget": text(a.budget if a else None),
-            "forecast": text(a.forecast if a else None), "key": message.key}
 
 
 class _Quiet:

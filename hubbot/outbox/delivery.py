@@ -88,3 +88,17 @@ def undelivered_notice(message: OutboxMessage, error: str, *, channel: str, at: 
     return OutboxMessage(key=f"undelivered:{message.id}@{channel}", kind=OutboxKind.ALERT,
                          community=message.community, channel=channel, alert=alert, created_at=at,
                          payload=Post(text=head, blocks=(b.section(head), b.context(context))))
+
+
+def as_json(message: OutboxMessage) -> dict[str, object]:
+    """What was sent (a line of ``hubbot alerts run --json``), and the figures of a cost alert."""
+    a = message.alert
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    return {"community": message.community, "channel": message.channel, "kind": message.kind.value,
+            "basis": a.basis.value if a else message.kind.value, "threshold": a.threshold if a else None,
+            "period": a.period_start.isoformat() if a else None, "period_end": a.period_end.isoformat() if a else None,
+            "spend": text(a.spend if a else None), "budget": text(a.budget if a else None),
+            "forecast": text(a.forecast if a else None), "key": message.key}

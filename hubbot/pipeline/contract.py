@@ -20,6 +20,9 @@ from hubbot.pipeline.args import ParsedArgs, Signature
 from hubbot.ports import Services
 
 Trigger = Literal["command", "mention", "dm", "console", "action", "message"]
+# ok, silent (nothing to post), or what kind of failure: the caller's input, not found, not
+# allowed, an outside system, or hubbot itself
+ReplyKind = Literal["ok", "silent", "usage", "not_found", "denied", "upstream", "error"]
 PREFIX = "/hub"
 ACTION_PREFIX = "hubbot"
 
@@ -58,7 +61,7 @@ class Reply:
     text: str
     blocks: Sequence[Block] = ()
     files: Sequence[File] = ()
-    kind: str = "ok"
+    kind: ReplyKind = "ok"
     public: bool = False
     replace: bool = False
 

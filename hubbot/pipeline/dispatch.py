@@ -30,12 +30,14 @@ from hubbot.pipeline.contract import (
     Progress,
     Registry,
     Reply,
+    ReplyKind,
     no_progress,
 )
 from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.pipeline.dispatch")
-_KIND = {UsageError: "usage", NotFound: "not_found", NotAllowed: "denied", UpstreamError: "upstream"}
+_KIND: dict[type[HubbotError], ReplyKind] = {UsageError: "usage", NotFound: "not_found", NotAllowed: "denied",
+                                              UpstreamError: "upstream"}
 _OUTCOME = {
     "usage": Outcome.USAGE,
     "not_found": Outcome.NOT_FOUND,
@@ -283,8 +285,8 @@ class Dispatcher:
 
     def _failure(self, exc: Exception, reference: str, what: str) -> Reply:
         if isinstance(exc, HubbotError):
-            kind = next((k for cls, k in _KIND.items() if isinstance(exc, cls)), None)
-            kind = kind or ("usage" if isinstance(exc, UserError) else "error")
+            kind: ReplyKind = next((k for cls, k in _KIND.items() if isinstance(exc, cls)),
+                                   "usage" if isinstance(exc, UserError) else "error")
             message = self._redact(str(exc))
             if isinstance(exc, UsageError) and exc.usage:
                 message += f"\nUsage: `{exc.usage}` — see `{PREFIX} help {what}`"

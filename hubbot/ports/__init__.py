@@ -1,0 +1,43 @@
+"""The seams the core calls out through, one module per capability. Each has a real adapter
+(:mod:`hubbot.adapters`, :mod:`hubbot.store`) and an in-memory twin (:mod:`hubbot.adapters.memory`).
+Import them from here; :class:`Services` bundles them for handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hubbot.ports.core import AuditLog, Clock, Directory, EventLedger, PendingActions
+from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, CostLedger, CostSource, ForecastSource
+from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
+from hubbot.ports.outbox import Notifier, Outbox, Ticketing
+from hubbot.ports.support import Knowledge, SupportLog
+
+__all__ = [
+    "AuditLog", "Background", "BillingCheck", "BudgetMirror", "BudgetPush", "Budgets", "Clock", "Clusters",
+    "CostLedger", "CostSource", "DeployPorts", "Directory", "EventLedger", "ForecastSource", "HealthProbe",
+    "Helm", "JobStore", "Knowledge", "LineSink", "Notifier", "Outbox", "PendingActions", "Services",
+    "SupportLog", "Ticketing"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The ports a command or alert may use, bundled so handlers take one parameter."""
+
+    audit: AuditLog
+    clock: Clock
+    events: EventLedger
+    directory: Directory
+    pending: PendingActions
+    ledger: CostLedger
+    budgets: Budgets
+    outbox: Outbox
+    notifier: Notifier
+    sources: Mapping[str, CostSource] = field(default_factory=dict)
+    mirrors: Mapping[str, BudgetMirror] = field(default_factory=dict)
+    billing: Mapping[str, BillingCheck] = field(default_factory=dict)
+    support: SupportLog | None = None
+    knowledge: Mapping[str, Knowledge] = field(default_factory=dict)  # by community; "" for the whole fleet
+    tickets: Mapping[str, Ticketing] = field(default_factory=dict)  # by community; "" for the whole fleet
+    deploys: DeployPorts | None = None
