@@ -12,8 +12,9 @@ import re
 
 from commands.rollback import rollback_handler, rollback_run
 from commands.target import busy
-from hubbot.deploys.engine import Batch, Engine, LiveMessage, new_batch_id, plan_for, ports_of
+from hubbot.deploys.engine import Batch, Engine, new_batch_id, plan_for, ports_of
 from hubbot.deploys.manifests import diff_manifests
+from hubbot.deploys.messages import LiveMessage
 from hubbot.domain import HubLock, Job
 from hubbot.errors import NotFound, UsageError, UserError
 from hubbot.fleet import HubRef

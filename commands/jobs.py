@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hubbot import markup as m
-from hubbot.deploys.engine import duration, ports_of
+from hubbot.deploys.engine import ports_of
+from hubbot.deploys.messages import duration
 from hubbot.domain import Job
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Opt, Signature
