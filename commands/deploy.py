@@ -15,7 +15,7 @@ from commands.target import busy
 from hubbot.deploys.engine import Batch, Engine, new_batch_id, plan_for, ports_of
 from hubbot.deploys.manifests import diff_manifests
 from hubbot.deploys.messages import LiveMessage
-from hubbot.domain import HubLock, Job
+from hubbot.domain import HubLock, Job, JobKind
 from hubbot.errors import NotFound, UsageError, UserError
 from hubbot.fleet import HubRef
 from hubbot.pipeline import confirm
@@ -161,7 +161,7 @@ async def start_handler(ctx: Context, payload: str) -> Reply:
     channel, thread = ctx.invocation.channel_id, ctx.invocation.thread_ts
     if not data.get("all"):
         (ref,) = refs
-        started = await engine.start(ref, kind="deploy", requested_by=ctx.caller.user_id, channel=channel,
+        started = await engine.start(ref, kind=JobKind.DEPLOY, requested_by=ctx.caller.user_id, channel=channel,
                                      thread_ts=thread, approved_by=ctx.approved_by, chart_version=version)
         if isinstance(started, HubLock):
             raise UserError(busy(started))
@@ -183,7 +183,7 @@ async def _start_batch(ctx: Context, engine: Engine, refs: list[HubRef], version
                                            thread_ts=ctx.invocation.thread_ts)
     started: list[Job] = []
     for ref in refs:
-        job = await engine.start(ref, kind="deploy", requested_by=ctx.caller.user_id, channel=channel,
+        job = await engine.start(ref, kind=JobKind.DEPLOY, requested_by=ctx.caller.user_id, channel=channel,
                                  approved_by=ctx.approved_by, chart_version=version, batch=batch)
         if isinstance(job, HubLock):
             await batch.finished(ref.qualified, f":lock: {ref.qualified} · skipped: {busy(job)}")

@@ -9,7 +9,7 @@ import json
 
 from commands.target import busy
 from hubbot.deploys.engine import Engine, ports_of
-from hubbot.domain import HubLock, JobState
+from hubbot.domain import HubLock, JobKind, JobState
 from hubbot.errors import NotFound, UserError
 from hubbot.pipeline import confirm
 from hubbot.pipeline.contract import Context, Reply
@@ -21,7 +21,7 @@ async def rollback_handler(ctx: Context, value: str) -> Reply:
     job = await ports.jobs.get(int(value)) if value.isdigit() else None
     if job is None:
         raise NotFound("that job is no longer known")
-    if job.kind != "deploy" or job.state is not JobState.FAILED or not job.previous_revision:
+    if job.kind != JobKind.DEPLOY or job.state is not JobState.FAILED or not job.previous_revision:
         raise UserError(f"job #{job.id} has nothing to roll back to")
     ref = ctx.fleet.hub(job.hub)
     if ref.hub.community not in ctx.communities:
@@ -40,7 +40,7 @@ async def rollback_run(ctx: Context, payload: str) -> Reply:
         raise NotFound("that job is no longer known")
     ref = ctx.fleet.hub(job.hub)
     started = await Engine(ctx.services, ctx.fleet).start(
-        ref, kind="rollback", requested_by=ctx.caller.user_id, channel=job.channel, thread_ts=job.thread_ts,
+        ref, kind=JobKind.ROLLBACK, requested_by=ctx.caller.user_id, channel=job.channel, thread_ts=job.thread_ts,
         approved_by=ctx.approved_by, previous_revision=job.previous_revision)
     if isinstance(started, HubLock):
         raise UserError(busy(started))

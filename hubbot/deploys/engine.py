@@ -32,7 +32,7 @@ from hubbot.deploys.messages import (
     thread_root,
 )
 from hubbot.deploys.rollout import summary as rollout_summary
-from hubbot.domain import AuditEntry, HubLock, Job, JobState, KubeTarget, Outcome, ReleaseInfo, ReleasePlan
+from hubbot.domain import AuditEntry, HubLock, Job, JobKind, JobState, KubeTarget, Outcome, ReleaseInfo, ReleasePlan
 from hubbot.errors import HubbotError, ToolFailed, UserError
 from hubbot.fleet import Fleet, HubRef
 from hubbot.pipeline.contract import Block
@@ -40,9 +40,9 @@ from hubbot.ports import DeployPorts, Services
 
 log = logging.getLogger("hubbot.jobs")
 T = TypeVar("T")
-STAGES = {
-    "deploy": ("credentials", "render", "upgrade", "rollout", "health"),
-    "rollback": ("credentials", "rollback", "rollout", "health"),
+STAGES: dict[JobKind, tuple[str, ...]] = {
+    JobKind.DEPLOY: ("credentials", "render", "upgrade", "rollout", "health"),
+    JobKind.ROLLBACK: ("credentials", "rollback", "rollout", "health"),
 }
 HEARTBEAT_EVERY = timedelta(seconds=20)
 STALE_AFTER = timedelta(minutes=2)  # an active job silent this long has lost its process
@@ -128,7 +128,7 @@ class Engine:
     # -- starting -------------------------------------------------------------------------
 
     async def start(
-        self, ref: HubRef, *, kind: str, requested_by: str, channel: str, thread_ts: str | None = None,
+        self, ref: HubRef, *, kind: JobKind, requested_by: str, channel: str, thread_ts: str | None = None,
         approved_by: str | None = None, chart_version: str | None = None, previous_revision: int | None = None,
         batch: Batch | None = None,
     ) -> Job | HubLock:
@@ -208,7 +208,7 @@ class Engine:
         target: KubeTarget = await self._stage(run, live, "credentials", self.ports.clusters.target(ref.cluster),
                                                recorded=True)
         info: ReleaseInfo | None = None
-        if job.kind == "deploy":
+        if job.kind == JobKind.DEPLOY:
             plan = plan_for(self.fleet, ref, chart_version=job.chart_version)
             helm, limit = self.ports.helm, limits.helm_timeout
             # the live revision is read beside the render: it is what Roll back returns to
@@ -347,7 +347,7 @@ class Engine:
 
 
 def _audit_entry(job: Job, *, at: datetime) -> AuditEntry:
-    return AuditEntry(at=at, user=job.requested_by, channel=job.channel, transport="job", command=job.kind,
+    return AuditEntry(at=at, user=job.requested_by, channel=job.channel, transport="job", command=str(job.kind),
                       args=f"job #{job.id} {job.hub}", outcome=Outcome.CHANGED if job.state is JobState.SUCCEEDED
                       else Outcome.ERROR, community=job.community, hub=job.hub,
                       detail=f"{job.state.value} at {job.stage}: {job.result}"[:500]

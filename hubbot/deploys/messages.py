@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from hubbot import markup as m
-from hubbot.domain import Job, JobState, Workload
+from hubbot.domain import Job, JobKind, JobState, Workload
 from hubbot.errors import HubbotError
 from hubbot.pipeline.contract import Block, action_id
 from hubbot.ports import Services
@@ -115,7 +115,7 @@ def ended_message(job: Job, *, excerpt: str = "") -> tuple[str, list[Block]]:
     if excerpt:
         blocks.append(b.section("```" + excerpt.replace("```", "'''") + "```"))
     blocks.append(b.context(who(job)))
-    if job.state is JobState.FAILED and job.kind == "deploy" and job.previous_revision:
+    if job.state is JobState.FAILED and job.kind == JobKind.DEPLOY and job.previous_revision:
         blocks.append(b.actions(b.button(f"Roll back to revision {job.previous_revision}",
                                          action_id=action_id("deploy", "rollback"), value=str(job.id),
                                          style="danger")))
