@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hubbot.adapters.kube.clients import ApiClients
 from hubbot.adapters.kube.eks import EksTargets
 from hubbot.adapters.kube.gke import GkeTargets
 from hubbot.deploys import rollout
+from hubbot.deploys.objects import ObjectList, PodObject, WorkloadObject
 from hubbot.domain import KubeTarget, PodCount, Workload
 from hubbot.errors import NotFound, UpstreamError, UserError
 from hubbot.fleet import EksAccess, Fleet, GkeAccess, KubeconfigAccess, did_you_mean
+
+_Object = TypeVar("_Object", bound=Mapping[str, object])
 
 _KUBE_TIMEOUT = (10.0, 30.0)  # connect, read
 # kind, what the API calls a list of them, and the AppsV1Api method that lists them
@@ -97,7 +100,7 @@ class KubeClusters:
         with self._clients.use(target) as api:
             apps = client.AppsV1Api(api)
             for kind, plural, method in _LISTS:
-                items = _list(target, namespace, plural, getattr(apps, method))
+                items = _list(target, namespace, plural, getattr(apps, method), WorkloadObject)
                 if items is None:
                     return []
                 found.extend(rollout.workload(kind, item) for item in items)
@@ -107,14 +110,17 @@ class KubeClusters:
         from kubernetes import client
 
         with self._clients.use(target) as api:
-            items = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod)
+            items = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject)
         if items is None:
             return PodCount(ready=0, total=0)
         return PodCount(ready=sum(1 for pod in items if rollout.pod_ready(pod)), total=len(items))
 
 
-def _list(target: KubeTarget, namespace: str, plural: str, call: Callable[..., Any]) -> list[dict[str, Any]] | None:
-    """The items of one namespaced list, as JSON; None when the namespace does not exist."""
+def _list(target: KubeTarget, namespace: str, plural: str, call: Callable[..., Any],
+          item: type[_Object]) -> list[_Object] | None:
+    """The items of one namespaced list (``call``, an SDK list method), as JSON; None when the
+    namespace does not exist. ``item`` names the shape the API serves them in (see
+    :mod:`hubbot.deploys.objects`): only each item being an object is checked here."""
     import urllib3
     from kubernetes.client.exceptions import ApiException
 
@@ -122,7 +128,7 @@ def _list(target: KubeTarget, namespace: str, plural: str, call: Callable[..., A
     try:
         response = call(namespace, _preload_content=False, _request_timeout=_KUBE_TIMEOUT)
         try:
-            payload = json.loads(response.data)
+            payload: ObjectList[_Object] = json.loads(response.data)
         finally:
             response.release_conn()
     except ApiException as exc:
@@ -148,4 +154,4 @@ def _list(target: KubeTarget, namespace: str, plural: str, call: Callable[..., A
     items = payload.get("items") if isinstance(payload, dict) else None
     if not isinstance(items, list):
         raise UpstreamError(f"cluster {cluster} sent a list of {plural} without items")
-    return [item for item in items if isinstance(item, dict)]
+    return [found for found in items if isinstance(found, dict)]
