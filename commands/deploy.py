@@ -1,4 +1,4 @@
-"""``/hub deploy``, ``/hub binder deploy`` and the Roll back button.
+"""``/hub deploy`` — one hub, or many with ``--all``; its Roll back button is :mod:`commands.rollback`.
 
 A deploy of a ``prod`` hub waits for a second engineer's approval; a ``staging`` one starts at
 once. Either way it becomes a job (see :mod:`hubbot.deploys.engine`) whose thread shows each stage.
@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import re
 
-from hubbot import markup as m
-from hubbot.deploys.engine import Batch, Engine, LiveMessage, new_batch_id, plan_for, ports_of
+from commands.rollback import rollback_handler, rollback_run
+from commands.target import busy
+from hubbot.deploys.engine import Batch, Engine, new_batch_id, plan_for, ports_of
 from hubbot.deploys.manifests import diff_manifests
-from hubbot.domain import HubLock, Job, JobState
+from hubbot.deploys.messages import LiveMessage
+from hubbot.domain import HubLock, Job, JobKind
 from hubbot.errors import NotFound, UsageError, UserError
 from hubbot.fleet import HubRef
 from hubbot.pipeline import confirm
@@ -46,11 +48,6 @@ def _hub(ctx: Context, *, binder: bool = False) -> HubRef:
     return ref
 
 
-def busy(lock: HubLock) -> str:
-    return (f"{lock.hub} is busy: job #{lock.job_id} by {m.mention(lock.holder)} holds it since "
-            f"{lock.since:%Y-%m-%d %H:%M} UTC. Wait for it to finish, or `{PREFIX} cancel {lock.job_id}`.")
-
-
 def _check_deployable(ctx: Context, refs: list[HubRef]) -> None:
     """Hubs without a chart, or on clusters hubbot cannot reach: said before anyone approves or waits."""
     without = [r.qualified for r in refs if r.chart is None]
@@ -67,7 +64,8 @@ def _check_deployable(ctx: Context, refs: list[HubRef]) -> None:
                         "Choose others with --cluster.")
 
 
-async def _deploy(ctx: Context, *, binder: bool) -> Reply:
+async def request_deploy(ctx: Context, *, binder: bool) -> Reply:
+    """Deploy one hub (``binder``: a BinderHub), or many with ``--all``; prod hubs first wait for approval."""
     version = _version(ctx)
     if ctx.args.flag("all"):
         if binder:
@@ -89,11 +87,7 @@ async def _deploy(ctx: Context, *, binder: bool) -> Reply:
 
 
 async def deploy_handler(ctx: Context) -> Reply:
-    return await _deploy(ctx, binder=False)
-
-
-async def binder_deploy_handler(ctx: Context) -> Reply:
-    return await _deploy(ctx, binder=True)
+    return await request_deploy(ctx, binder=False)
 
 
 async def _dry_run(ctx: Context, ref: HubRef, version: str | None) -> Reply:
@@ -167,7 +161,7 @@ async def start_handler(ctx: Context, payload: str) -> Reply:
     channel, thread = ctx.invocation.channel_id, ctx.invocation.thread_ts
     if not data.get("all"):
         (ref,) = refs
-        started = await engine.start(ref, kind="deploy", requested_by=ctx.caller.user_id, channel=channel,
+        started = await engine.start(ref, kind=JobKind.DEPLOY, requested_by=ctx.caller.user_id, channel=channel,
                                      thread_ts=thread, approved_by=ctx.approved_by, chart_version=version)
         if isinstance(started, HubLock):
             raise UserError(busy(started))
@@ -189,7 +183,7 @@ async def _start_batch(ctx: Context, engine: Engine, refs: list[HubRef], version
                                            thread_ts=ctx.invocation.thread_ts)
     started: list[Job] = []
     for ref in refs:
-        job = await engine.start(ref, kind="deploy", requested_by=ctx.caller.user_id, channel=channel,
+        job = await engine.start(ref, kind=JobKind.DEPLOY, requested_by=ctx.caller.user_id, channel=channel,
                                  approved_by=ctx.approved_by, chart_version=version, batch=batch)
         if isinstance(job, HubLock):
             await batch.finished(ref.qualified, f":lock: {ref.qualified} · skipped: {busy(job)}")
@@ -204,49 +198,13 @@ async def _start_batch(ctx: Context, engine: Engine, refs: list[HubRef], version
                       "as they finish.", public=ctx.approved_by is not None)
 
 
-async def rollback_handler(ctx: Context, value: str) -> Reply:
-    """The Roll back button of a failed deploy: back to the revision before it."""
-    ports = ports_of(ctx.services)
-    job = await ports.jobs.get(int(value)) if value.isdigit() else None
-    if job is None:
-        raise NotFound("that job is no longer known")
-    if job.kind != "deploy" or job.state is not JobState.FAILED or not job.previous_revision:
-        raise UserError(f"job #{job.id} has nothing to roll back to")
-    ref = ctx.fleet.hub(job.hub)
-    if ref.hub.community not in ctx.communities:
-        raise UserError(f"you can no longer change {ref.qualified}")
-    payload = json.dumps({"job": job.id})
-    if ref.hub.tier == "prod" and ctx.approved_by is None:
-        return await confirm.request(ctx, action="rollback-run", payload=payload, approval=True,
-                                     summary=f"roll {ref.qualified} back to revision {job.previous_revision}")
-    return await rollback_run(ctx, payload)
-
-
-async def rollback_run(ctx: Context, payload: str) -> Reply:
-    ports = ports_of(ctx.services)
-    job = await ports.jobs.get(int(json.loads(payload)["job"]))
-    if job is None:
-        raise NotFound("that job is no longer known")
-    ref = ctx.fleet.hub(job.hub)
-    started = await Engine(ctx.services, ctx.fleet).start(
-        ref, kind="rollback", requested_by=ctx.caller.user_id, channel=job.channel, thread_ts=job.thread_ts,
-        approved_by=ctx.approved_by, previous_revision=job.previous_revision)
-    if isinstance(started, HubLock):
-        raise UserError(busy(started))
-    await ctx.record_change(command="rollback", args=payload, community=ref.hub.community,
-                            detail=f"started job #{started.id} rolling {ref.qualified} back to revision "
-                                   f"{job.previous_revision}")
-    return Reply(text=f":rewind: Rolling {ref.qualified} back to revision {job.previous_revision} as job "
-                      f"#{started.id} — progress in the thread.", public=True)
-
-
 _HUB = Arg("hub", "the hub (cluster/hub, or hub when unique)", required=False)
-_DEPLOY_OPTS = (
+DEPLOY_OPTS = (
     Opt("dry-run", "render and compare with the live release; change nothing", kind="flag"),
     Opt("chart-version", "deploy this chart version instead of the configured one"),
 )
-_ACTIONS = (ActionSpec("start", Permission.ENGINEER, start_handler, button=False),
-            ActionSpec("rollback", Permission.ENGINEER, rollback_handler),
+START = ActionSpec("start", Permission.ENGINEER, start_handler, button=False)
+_ACTIONS = (START, ActionSpec("rollback", Permission.ENGINEER, rollback_handler),
             ActionSpec("rollback-run", Permission.ENGINEER, rollback_run, button=False))
 
 DEPLOY = CommandSpec(
@@ -255,7 +213,7 @@ DEPLOY = CommandSpec(
     handler=deploy_handler,
     permission=Permission.ENGINEER,
     signature=Signature(args=(_HUB,), opts=(
-        *_DEPLOY_OPTS,
+        *DEPLOY_OPTS,
         Opt("all", "deploy every hub you may deploy (narrow with --tier/--cluster)", kind="flag"),
         Opt("tier", "with --all: only hubs of this tier", choices=("staging", "prod")),
         Opt("cluster", "with --all: only hubs on this cluster"),
@@ -267,15 +225,4 @@ DEPLOY = CommandSpec(
     actions=_ACTIONS,
     examples=(f"{PREFIX} deploy demo-aws/staging --dry-run", f"{PREFIX} deploy staging",
               f"{PREFIX} deploy --all --tier staging"),
-)
-BINDER_DEPLOY = CommandSpec(
-    name="binder deploy",
-    summary="deploy or upgrade a BinderHub",
-    handler=binder_deploy_handler,
-    permission=Permission.ENGINEER,
-    signature=Signature(args=(Arg("hub", "the BinderHub"),), opts=_DEPLOY_OPTS),
-    scope="hub",
-    slow=True,
-    actions=(ActionSpec("start", Permission.ENGINEER, start_handler, button=False),),
-    examples=(f"{PREFIX} binder deploy climate-binder --dry-run",),
 )

@@ -15,43 +15,47 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from hubbot import markup as m
+from hubbot.deploys.messages import (
+    EXCERPT_LINES,
+    LiveMessage,
+    batch_message,
+    describe,
+    ended_message,
+    queued_message,
+    running_message,
+    summary_line,
+    thread_root,
+)
 from hubbot.deploys.rollout import summary as rollout_summary
 from hubbot.domain import (
     AuditEntry,
     Block,
     HubLock,
     Job,
+    JobKind,
     JobState,
     KubeTarget,
     Outcome,
     ReleaseInfo,
     ReleasePlan,
-    Workload,
 )
 from hubbot.errors import HubbotError, ToolFailed, UserError
 from hubbot.fleet import Fleet, HubRef
-from hubbot.pipeline.contract import action_id
 from hubbot.ports import DeployPorts, Services
-from hubbot.render import blocks as b
 
 log = logging.getLogger("hubbot.jobs")
 T = TypeVar("T")
-STAGES = {
-    "deploy": ("credentials", "render", "upgrade", "rollout", "health"),
-    "rollback": ("credentials", "rollback", "rollout", "health"),
+STAGES: dict[JobKind, tuple[str, ...]] = {
+    JobKind.DEPLOY: ("credentials", "render", "upgrade", "rollout", "health"),
+    JobKind.ROLLBACK: ("credentials", "rollback", "rollout", "health"),
 }
-UPDATE_INTERVAL = timedelta(seconds=1)  # Slack allows about one update a second per message
 HEARTBEAT_EVERY = timedelta(seconds=20)
 STALE_AFTER = timedelta(minutes=2)  # an active job silent this long has lost its process
-EXCERPT_LINES = 15
-_ICON = {JobState.SUCCEEDED: ":white_check_mark:", JobState.FAILED: ":x:", JobState.CANCELLED: ":no_entry_sign:",
-         JobState.INTERRUPTED: ":warning:", JobState.QUEUED: ":hourglass:", JobState.RUNNING: ":rocket:"}
 
 
 def task_name(job_id: int) -> str:
@@ -79,40 +83,6 @@ def plan_for(fleet: Fleet, ref: HubRef, *, chart_version: str | None = None) -> 
     )
 
 
-def duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{max(seconds, 0)} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds // 60 % 60} min"
-
-
-class LiveMessage:
-    """One chat message updated in place, at most once per :data:`UPDATE_INTERVAL`: an update
-    that comes too soon is held and sent with the next one that may go; the final one always goes."""
-
-    def __init__(self, services: Services, *, channel: str, ts: str | None) -> None:
-        self._services = services
-        self._channel = channel
-        self.ts = ts
-        self._last: datetime | None = None
-        self._held: tuple[str, list[Block]] | None = None
-
-    async def show(self, text: str, blocks: list[Block], *, final: bool = False) -> None:
-        if self.ts is None:
-            return
-        now = self._services.clock.now()
-        if not final and self._last is not None and now - self._last < UPDATE_INTERVAL:
-            self._held = (text, blocks)
-            return
-        self._last, self._held = now, None
-        try:
-            await self._services.notifier.update(channel=self._channel, ts=self.ts, text=text, blocks=blocks)
-        except HubbotError as exc:  # progress is best effort; the job and its record go on
-            log.warning("could not update the message of a job: %s", exc)
-
-
 @dataclass
 class Batch:
     """The jobs of one ``deploy --all``: at most ``concurrency`` run at once, and one summary
@@ -131,16 +101,7 @@ class Batch:
         await self.message.show(text, blocks, final=len(self.lines) == len(self.hubs))
 
     def render(self) -> tuple[str, list[Block]]:
-        done = len(self.lines)
-        ok = sum(1 for line in self.lines.values() if line.startswith(_ICON[JobState.SUCCEEDED]))
-        head = f"{self.title}: {done}/{len(self.hubs)} finished, {ok} succeeded"
-        rows = [self.lines.get(h, f":hourglass: {h}") for h in self.hubs]
-        body = "\n".join(rows)
-        return f"{head}\n{body}", b.limit([b.section(f"*{head}*"), *[b.section(r) for r in _chunks(rows)]])
-
-
-def _chunks(rows: Sequence[str], size: int = 20) -> list[str]:
-    return ["\n".join(rows[i:i + size]) for i in range(0, len(rows), size)]
+        return batch_message(self.title, self.hubs, self.lines)
 
 
 @dataclass
@@ -157,65 +118,8 @@ class _Run:
     writing: asyncio.Task[None] | None = None  # the latest progress write to the job store
 
     def render(self, now: datetime) -> tuple[str, list[Block]]:
-        job = self.job
-        rows = []
-        for stage in self.stages:
-            if stage in self.done:
-                rows.append(f":white_check_mark: {stage} · {duration(self.done[stage])}")
-            elif stage == self.current:
-                rows.append(f":hourglass_flowing_sand: *{stage}* · {duration(now - self.started)}"
-                            + (f" · {self.note}" if self.note else ""))
-            else:
-                rows.append(f":white_small_square: {stage}")
-        head = f"{_ICON[JobState.RUNNING]} {job.kind.capitalize()} of *{job.hub}* · job #{job.id}"
-        return f"{head}\n" + "\n".join(rows), [b.section(head), b.section("\n".join(rows)), b.context(_who(job))]
-
-
-def _who(job: Job) -> str:
-    parts = [f"requested by {m.mention(job.requested_by)}"]
-    if job.approved_by:
-        parts.append(f"approved by {m.mention(job.approved_by)}")
-    if job.chart_version:
-        parts.append(f"chart version {job.chart_version}")
-    return " · ".join(parts)
-
-
-def ended_message(job: Job, *, excerpt: str = "") -> tuple[str, list[Block]]:
-    """The live message's final form (and what a restart leaves for an interrupted job)."""
-    excerpt = shorten(excerpt)
-    icon = _ICON.get(job.state, ":grey_question:")
-    took = f" in {duration(job.finished_at - job.started_at)}" if job.finished_at and job.started_at else ""
-    if job.state is JobState.SUCCEEDED:
-        head = f"{icon} {job.kind.capitalize()} of *{job.hub}* succeeded{took} · job #{job.id}"
-    else:
-        head = f"{icon} {job.kind.capitalize()} of *{job.hub}* {job.state.value} at *{job.stage or 'start'}*{took}"
-        head += f" · job #{job.id}"
-    blocks: list[Block] = [b.section(head)]
-    if job.result:
-        blocks.append(b.section(job.result))
-    if excerpt:
-        blocks.append(b.section("```" + excerpt.replace("```", "'''") + "```"))
-    blocks.append(b.context(_who(job)))
-    if job.state is JobState.FAILED and job.kind == "deploy" and job.previous_revision:
-        blocks.append(b.actions(b.button(f"Roll back to revision {job.previous_revision}",
-                                         action_id=action_id("deploy", "rollback"), value=str(job.id),
-                                         style="danger")))
-    text = f"{head}\n{job.result}" + (f"\n{excerpt}" if excerpt else "")
-    return text, blocks
-
-
-def shorten(output: str, *, lines: int = EXCERPT_LINES, width: int = 200, total: int = 2800) -> str:
-    """The last lines of a tool's output, each cut to ``width``, at most ``total`` characters."""
-    kept = [line if len(line) <= width else line[: width - 1] + "…" for line in output.splitlines()[-lines:]]
-    text = "\n".join(kept)
-    return text if len(text) <= total else "…" + text[-total + 1:]
-
-
-def summary_line(job: Job) -> str:
-    icon = _ICON.get(job.state, ":grey_question:")
-    if job.state is JobState.SUCCEEDED:
-        return f"{icon} {job.hub} · revision {job.revision} · job #{job.id}"
-    return f"{icon} {job.hub} · {job.state.value} at {job.stage or 'start'}: {job.result[:150]} · job #{job.id}"
+        return running_message(self.job, self.stages, done=self.done, current=self.current, note=self.note,
+                               elapsed=now - self.started)
 
 
 class Engine:
@@ -234,7 +138,7 @@ class Engine:
     # -- starting -------------------------------------------------------------------------
 
     async def start(
-        self, ref: HubRef, *, kind: str, requested_by: str, channel: str, thread_ts: str | None = None,
+        self, ref: HubRef, *, kind: JobKind, requested_by: str, channel: str, thread_ts: str | None = None,
         approved_by: str | None = None, chart_version: str | None = None, previous_revision: int | None = None,
         batch: Batch | None = None,
     ) -> Job | HubLock:
@@ -258,12 +162,10 @@ class Engine:
         root = job.thread_ts
         try:
             if root is None:
-                root = await notifier.post(
-                    channel=job.channel, text=f"{job.kind.capitalize()} of {job.hub} (job #{job.id})",
-                    blocks=[b.section(f"{_ICON[JobState.RUNNING]} *{job.kind.capitalize()} of {job.hub}* · "
-                                      f"job #{job.id} · progress in the thread"), b.context(_who(job))])
-            ts = await notifier.post(channel=job.channel, text=f"Job #{job.id} is queued…",
-                                     blocks=[b.section(f":hourglass: Job #{job.id} is queued…")], thread_ts=root)
+                text, blocks = thread_root(job)
+                root = await notifier.post(channel=job.channel, text=text, blocks=blocks)
+            text, blocks = queued_message(job)
+            ts = await notifier.post(channel=job.channel, text=text, blocks=blocks, thread_ts=root)
         except HubbotError as exc:
             log.warning("could not post the live message of job %s: %s", job.id, exc)
             return job
@@ -316,7 +218,7 @@ class Engine:
         target: KubeTarget = await self._stage(run, live, "credentials", self.ports.clusters.target(ref.cluster),
                                                recorded=True)
         info: ReleaseInfo | None = None
-        if job.kind == "deploy":
+        if job.kind == JobKind.DEPLOY:
             plan = plan_for(self.fleet, ref, chart_version=job.chart_version)
             helm, limit = self.ports.helm, limits.helm_timeout
             # the live revision is read beside the render: it is what Roll back returns to
@@ -361,13 +263,13 @@ class Engine:
             failed = [w for w in workloads if w.failed]
             if failed:
                 raise ToolFailed(f"{failed[0].kind} {failed[0].name} will not become ready: {failed[0].failed}",
-                                 output=_describe(workloads))
+                                 output=describe(workloads))
             if all(w.done for w in workloads):
                 return text
             if clock.now() >= deadline:
                 waiting = ", ".join(f"{w.kind} {w.name}" for w in workloads if not w.done)
                 raise ToolFailed(f"not ready after {self.limits.rollout_timeout} s: {waiting}",
-                                 output=_describe(workloads))
+                                 output=describe(workloads))
             run.note = text
             await live.show(*run.render(clock.now()))
             await self.ports.pause(self.limits.poll_seconds)
@@ -454,13 +356,8 @@ class Engine:
         return ended
 
 
-def _describe(workloads: Sequence[Workload]) -> str:
-    return "\n".join(f"{w.kind}/{w.name}: {w.ready}/{w.desired} ready" + (f" ({w.failed})" if w.failed else "")
-                     for w in workloads)
-
-
 def _audit_entry(job: Job, *, at: datetime) -> AuditEntry:
-    return AuditEntry(at=at, user=job.requested_by, channel=job.channel, transport="job", command=job.kind,
+    return AuditEntry(at=at, user=job.requested_by, channel=job.channel, transport="job", command=str(job.kind),
                       args=f"job #{job.id} {job.hub}", outcome=Outcome.CHANGED if job.state is JobState.SUCCEEDED
                       else Outcome.ERROR, community=job.community, hub=job.hub,
                       detail=f"{job.state.value} at {job.stage}: {job.result}"[:500]

@@ -1,22 +1,33 @@
 """Judging rollouts from Kubernetes objects, the way ``kubectl rollout status`` does.
 
-Everything here is a pure function of the objects' JSON (as the API serves them), so it can
-be tested without a cluster. A status field the API left out counts as 0: the API omits
-zero-valued counts, and a controller that has not looked at an object yet writes no status.
+Everything here is a pure function of the objects' JSON (as the API serves them, see
+:mod:`hubbot.deploys.objects`), so it can be tested without a cluster. A status field the API
+left out counts as 0: the API omits zero-valued counts, and a controller that has not looked at
+an object yet writes no status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
 
+from hubbot.deploys.objects import (
+    Condition,
+    ObjectMeta,
+    PodObject,
+    PodStatus,
+    RollingUpdate,
+    UpdateStrategy,
+    WorkloadObject,
+    WorkloadSpec,
+    WorkloadStatus,
+)
 from hubbot.domain import Workload
 
 DEADLINE_REASON = "ProgressDeadlineExceeded"
 KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
 
-def workload(kind: str, obj: Mapping[str, Any]) -> Workload:
+def workload(kind: str, obj: WorkloadObject) -> Workload:
     """The rollout state of one Deployment, DaemonSet or StatefulSet given as API JSON.
 
     Raises :class:`ValueError` for any other ``kind``.
@@ -27,9 +38,9 @@ def workload(kind: str, obj: Mapping[str, Any]) -> Workload:
     return judge(obj)
 
 
-def pod_ready(obj: Mapping[str, Any]) -> bool:
+def pod_ready(obj: PodObject) -> bool:
     """Whether a Pod's ``Ready`` condition is ``True``."""
-    condition = _condition(_status(obj), "Ready")
+    condition = _condition(_pod_status(obj).get("conditions"), "Ready")
     return condition is not None and condition.get("status") == "True"
 
 
@@ -47,7 +58,7 @@ def summary(workloads: Iterable[Workload]) -> str:
     return f"{line} ({', '.join(waiting)})" if waiting else line
 
 
-def _deployment(obj: Mapping[str, Any]) -> Workload:
+def _deployment(obj: WorkloadObject) -> Workload:
     spec, status = _spec(obj), _status(obj)
     desired = _int(spec.get("replicas"), default=1)
     replicas, updated = _int(status.get("replicas")), _int(status.get("updatedReplicas"))
@@ -57,7 +68,7 @@ def _deployment(obj: Mapping[str, Any]) -> Workload:
         return Workload("Deployment", name, ready, desired, done=False)
     # kubectl looks at the deadline only once the controller has seen the current spec: a
     # condition from an earlier rollout says nothing about the new one.
-    progressing = _condition(status, "Progressing")
+    progressing = _condition(status.get("conditions"), "Progressing")
     if progressing is not None and progressing.get("reason") == DEADLINE_REASON:
         message = str(progressing.get("message") or "").strip()
         failed = f"exceeded its progress deadline ({DEADLINE_REASON})" + (f": {message}" if message else "")
@@ -66,7 +77,7 @@ def _deployment(obj: Mapping[str, Any]) -> Workload:
     return Workload("Deployment", name, ready, desired, done=done)
 
 
-def _daemonset(obj: Mapping[str, Any]) -> Workload:
+def _daemonset(obj: WorkloadObject) -> Workload:
     status = _status(obj)
     desired = _int(status.get("desiredNumberScheduled"))
     updated, available = _int(status.get("updatedNumberScheduled")), _int(status.get("numberAvailable"))
@@ -80,7 +91,7 @@ def _daemonset(obj: Mapping[str, Any]) -> Workload:
     return Workload("DaemonSet", name, min(updated, available), desired, done=done)
 
 
-def _statefulset(obj: Mapping[str, Any]) -> Workload:
+def _statefulset(obj: WorkloadObject) -> Workload:
     spec, status = _spec(obj), _status(obj)
     desired = _int(spec.get("replicas"), default=1)
     ready, updated = _int(status.get("readyReplicas")), _int(status.get("updatedReplicas"))
@@ -92,8 +103,7 @@ def _statefulset(obj: Mapping[str, Any]) -> Workload:
         return Workload("StatefulSet", name, ready, desired, done=False)
     if _strategy(obj) != "RollingUpdate":
         return Workload("StatefulSet", name, ready, desired, done=True)
-    rolling = _mapping(_mapping(spec.get("updateStrategy")).get("rollingUpdate"))
-    partition = _int(rolling.get("partition"))
+    partition = _int(_rolling_update(spec).get("partition"))
     if partition > 0:
         # Pods below the partition keep the old revision on purpose, so the revisions never
         # match; the rollout is complete once every pod at or above it is updated.
@@ -103,43 +113,67 @@ def _statefulset(obj: Mapping[str, Any]) -> Workload:
     return Workload("StatefulSet", name, ready, desired, done=done)
 
 
-_JUDGES = {"Deployment": _deployment, "DaemonSet": _daemonset, "StatefulSet": _statefulset}
+_JUDGES: dict[str, Callable[[WorkloadObject], Workload]] = {
+    "Deployment": _deployment, "DaemonSet": _daemonset, "StatefulSet": _statefulset,
+}
 
 
-def _observed(obj: Mapping[str, Any]) -> bool:
-    generation = _int(_mapping(obj.get("metadata")).get("generation"))
+def _observed(obj: WorkloadObject) -> bool:
+    generation = _int(_metadata(obj).get("generation"))
     return _int(_status(obj).get("observedGeneration")) >= generation
 
 
-def _strategy(obj: Mapping[str, Any]) -> str:
-    strategy = _mapping(_spec(obj).get("updateStrategy")).get("type")
+def _strategy(obj: WorkloadObject) -> str:
+    strategy = _update_strategy(_spec(obj)).get("type")
     return str(strategy) if strategy else "RollingUpdate"  # the API's default for both kinds
 
 
-def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
-    for condition in status.get("conditions") or []:
+def _condition(conditions: list[Condition] | None, kind: str) -> Condition | None:
+    for condition in conditions or []:
         if isinstance(condition, Mapping) and condition.get("type") == kind:
             return condition
     return None
 
 
-def _name(obj: Mapping[str, Any]) -> str:
-    return str(_mapping(obj.get("metadata")).get("name") or "")
+def _name(obj: WorkloadObject) -> str:
+    return str(_metadata(obj).get("name") or "")
 
 
-def _spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _mapping(obj.get("spec"))
+# Each of these reads one nested object, or an empty one when it is missing or not an object.
+
+def _metadata(obj: WorkloadObject) -> ObjectMeta:
+    metadata = obj.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}
 
 
-def _status(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _mapping(obj.get("status"))
+def _spec(obj: WorkloadObject) -> WorkloadSpec:
+    spec = obj.get("spec")
+    return spec if isinstance(spec, Mapping) else {}
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _status(obj: WorkloadObject) -> WorkloadStatus:
+    status = obj.get("status")
+    return status if isinstance(status, Mapping) else {}
 
 
-def _int(value: Any, *, default: int = 0) -> int:
+def _pod_status(obj: PodObject) -> PodStatus:
+    status = obj.get("status")
+    return status if isinstance(status, Mapping) else {}
+
+
+def _update_strategy(spec: WorkloadSpec) -> UpdateStrategy:
+    strategy = spec.get("updateStrategy")
+    return strategy if isinstance(strategy, Mapping) else {}
+
+
+def _rolling_update(spec: WorkloadSpec) -> RollingUpdate:
+    rolling = _update_strategy(spec).get("rollingUpdate")
+    return rolling if isinstance(rolling, Mapping) else {}
+
+
+def _int(value: int | None, *, default: int = 0) -> int:
+    """A count as the API serves it (an integer); missing counts as ``default``, and so does a value
+    ``int()`` cannot read, since nothing checked the JSON's types on the way in."""
     if value is None:
         return default
     try:

@@ -9,6 +9,7 @@ from hubbot.domain.deploys import (
     Health,
     HubLock,
     Job,
+    JobKind,
     JobState,
     KubeTarget,
     PodCount,
@@ -21,7 +22,8 @@ from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStat
 
 __all__ = [
     "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "Alert", "Answer", "AuditEntry", "Basis", "Block", "Budget",
-    "Citation", "CostBatch", "CostLine", "CostReading", "DeliveryState", "Health", "HubLock", "Job", "JobState",
-    "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome", "PendingAction", "PodCount", "Post",
-    "ProviderStatus", "ReleaseInfo", "ReleasePlan", "SupportQuestion", "SupportStats", "Ticket", "Workload", "money",
+    "Citation", "CostBatch", "CostLine", "CostReading", "DeliveryState", "Health", "HubLock", "Job", "JobKind",
+    "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome", "PendingAction", "PodCount",
+    "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan", "SupportQuestion", "SupportStats", "Ticket",
+    "Workload", "money",
 ]

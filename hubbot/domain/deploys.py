@@ -20,6 +20,13 @@ class JobState(StrEnum):
         return self in (JobState.QUEUED, JobState.RUNNING)
 
 
+class JobKind(StrEnum):
+    """What a job does to its hub; stored as its value."""
+
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+
+
 JOB_LOG_CHARS = 16_000  # the tail of a job's output that is kept
 JOB_RESULT_CHARS = 2_000
 
@@ -30,7 +37,7 @@ class Job:
     one ``deploy --all``; ``log`` keeps the last lines of the tools' output (already redacted);
     ``message_ts`` is the live message updated as stages pass, in the thread ``thread_ts``."""
 
-    kind: str  # deploy | rollback
+    kind: JobKind
     hub: str
     community: str
     state: JobState

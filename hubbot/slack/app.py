@@ -13,20 +13,30 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from hubbot.markup import to_plain
-from hubbot.pipeline.contract import Invocation, Progress, Reply
+from hubbot.pipeline.contract import Invocation, Progress, Reply, Trigger
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import Clock, EventLedger
 from hubbot.render.blocks import for_slack, text_for_slack
+from hubbot.slack.payloads import (
+    Action,
+    ActionContainer,
+    ActionUser,
+    BlockActions,
+    EventCallback,
+    MessageEvent,
+    SlashCommand,
+)
 from hubbot.slack.text import decode, strip_mention
 
 log = logging.getLogger("hubbot.slack")
@@ -85,7 +95,7 @@ async def _finished_within(task: asyncio.Task[Reply], seconds: float) -> bool:
 class _NoHook:
     """Stands for a response_url hubbot refused: what would go there is dropped (the refusal is logged)."""
 
-    async def send(self, **_: Any) -> None:
+    async def send(self, **_: object) -> None:
         return None
 
 
@@ -141,7 +151,7 @@ class SlackTransport:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _first_delivery(self, body: dict[str, Any]) -> bool:
+    async def _first_delivery(self, body: EventCallback) -> bool:
         """Slack redelivers events it thinks were not acked (``X-Slack-Retry-Num``); the
         event ID is recorded in the database so no replica runs the same event twice."""
         event_id = body.get("event_id")
@@ -160,7 +170,7 @@ class SlackTransport:
         log.warning("ignoring a response_url that is not Slack's (%s…)", self._redact(url[:40]))
         return _NoHook()
 
-    async def _safely(self, what: str, call: Coroutine[Any, Any, Any]) -> None:
+    async def _safely(self, what: str, call: Awaitable[object]) -> None:
         try:
             await call
         except SlackApiError as exc:
@@ -180,12 +190,13 @@ class SlackTransport:
 
     # -- slash commands ------------------------------------------------------------------
 
-    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+    async def _on_command(self, ack: AsyncAck, body: SlashCommand) -> None:
         await ack(**await self.command(body))
 
-    async def command(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def command(self, body: SlashCommand | Mapping[str, str]) -> dict[str, Any]:
         """Run a slash command and return the ack's JSON body. The HTTP endpoint calls this
-        directly for slash commands (the hot path); Socket Mode reaches it through Bolt."""
+        directly for slash commands (the hot path) with the form it read; Socket Mode reaches it
+        through Bolt."""
         invocation = Invocation(
             user_id=str(body.get("user_id", "")),
             channel_id=str(body.get("channel_id", "")),
@@ -228,18 +239,19 @@ class SlackTransport:
 
     # -- mentions and direct messages ------------------------------------------------------
 
-    async def _on_mention(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _on_mention(self, ack: AsyncAck, body: EventCallback, event: MessageEvent) -> None:
         await ack()
         if await self._first_delivery(body):
             self._spawn(self._conversation(event, trigger="mention",
                                            text=strip_mention(str(event.get("text", "")))))
 
-    async def _on_message(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _on_message(self, ack: AsyncAck, body: EventCallback, event: MessageEvent) -> None:
         await ack()
         # Only plain messages from people; edits, joins and bot messages (our own included) are ignored.
         if event.get("subtype") or event.get("bot_id"):
             return
         text = str(event.get("text", ""))
+        trigger: Trigger
         if event.get("channel_type") == "im":
             trigger = "dm"
         elif (self._dispatcher.answers_unprompted(str(event.get("channel", "")))
@@ -251,7 +263,7 @@ class SlackTransport:
         if await self._first_delivery(body):
             self._spawn(self._conversation(event, trigger=trigger, text=text))
 
-    async def _conversation(self, event: dict[str, Any], *, trigger: Any, text: str) -> None:
+    async def _conversation(self, event: MessageEvent, *, trigger: Trigger, text: str) -> None:
         channel = str(event.get("channel", ""))
         thread = str(event.get("thread_ts") or event.get("ts") or "") or None
         invocation = Invocation(
@@ -293,14 +305,15 @@ class SlackTransport:
 
     # -- buttons -----------------------------------------------------------------------------
 
-    async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
+    async def _on_action(self, ack: AsyncAck, body: BlockActions) -> None:
         await ack()
-        actions = body.get("actions") or [{}]
-        action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
-        channel = body.get("channel") or {}
-        container = body.get("container") or {}
+        actions = body.get("actions")
+        action: Action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+        channel = body.get("channel")
+        container: ActionContainer = body.get("container") or {}
+        user: ActionUser = body.get("user") or {}
         invocation = Invocation(
-            user_id=str((body.get("user") or {}).get("id", "")),
+            user_id=str(user.get("id", "")),
             channel_id=str(channel.get("id", "")) if isinstance(channel, dict) else "",
             text="",
             transport="slack",

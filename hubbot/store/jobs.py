@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hubbot.domain import JOB_LOG_CHARS, JOB_RESULT_CHARS, HubLock, Job, JobState
+from hubbot.domain import JOB_LOG_CHARS, JOB_RESULT_CHARS, HubLock, Job, JobKind, JobState
 from hubbot.store.db import Database, as_utc
 from hubbot.store.models import HubLockRow, JobRow
 
@@ -28,6 +28,7 @@ def _job(row: JobRow) -> Job:
 def _job_of(row: Any) -> Job:
     """A job from a row's columns by name (an ORM row's attributes, or a RETURNING mapping)."""
     values: dict[str, Any] = {name: row[name] for name in _FIELDS}
+    values["kind"] = JobKind(values["kind"])
     values["state"] = JobState(values["state"])
     for name in _TIMES:
         if values[name] is not None:
@@ -40,6 +41,8 @@ def _column_values(changes: dict[str, Any]) -> dict[str, Any]:
     if unknown or "id" in changes:
         raise ValueError(f"cannot change job fields {sorted(unknown | ({'id'} & set(changes)))}")
     out = dict(changes)
+    if "kind" in out:
+        out["kind"] = JobKind(out["kind"]).value
     if "state" in out:
         out["state"] = JobState(out["state"]).value
     if "log" in out:

@@ -1,0 +1,157 @@
+"""The :class:`hubbot.ports.Clusters` port: how to reach each cluster of the fleet, and the rollout
+state and pods of a namespace, read as raw JSON and judged by :mod:`hubbot.deploys.rollout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hubbot.adapters.kube.clients import ApiClients
+from hubbot.adapters.kube.eks import EksTargets
+from hubbot.adapters.kube.gke import GkeTargets
+from hubbot.deploys import rollout
+from hubbot.deploys.objects import ObjectList, PodObject, WorkloadObject
+from hubbot.domain import KubeTarget, PodCount, Workload
+from hubbot.errors import NotFound, UpstreamError, UserError
+from hubbot.fleet import EksAccess, Fleet, GkeAccess, KubeconfigAccess, did_you_mean
+
+_Object = TypeVar("_Object", bound=Mapping[str, object])
+
+_KUBE_TIMEOUT = (10.0, 30.0)  # connect, read
+# kind, what the API calls a list of them, and the AppsV1Api method that lists them
+_LISTS = (
+    ("Deployment", "deployments", "list_namespaced_deployment"),
+    ("DaemonSet", "daemonsets", "list_namespaced_daemon_set"),
+    ("StatefulSet", "statefulsets", "list_namespaced_stateful_set"),
+)
+
+
+class KubeClusters:
+    """The :class:`hubbot.ports.Clusters` port for the clusters of one fleet.
+
+    ``gke_credentials`` returns the Google credentials for GKE (default: the application default
+    credentials); ``clock`` tells the time for reusing EKS tokens (default: the system clock).
+    """
+
+    def __init__(self, fleet: Fleet, *, gke_credentials: Callable[[], Any] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.fleet = fleet
+        self._eks = EksTargets(clock or (lambda: datetime.now(UTC)))
+        self._gke = GkeTargets(gke_credentials)
+        self._clients = ApiClients()
+
+    def close(self) -> None:
+        """Close the API clients kept between calls."""
+        self._clients.close()
+
+    async def target(self, cluster: str) -> KubeTarget:
+        """How to reach ``cluster``'s API now. Raises :class:`NotFound` for an unknown cluster,
+        :class:`UserError` when it has no usable ``kubernetes:`` section, and
+        :class:`UpstreamError` when its provider or credentials fail."""
+        config = self.fleet.clusters.get(cluster)
+        if config is None:
+            raise NotFound(f"unknown cluster '{cluster}'{did_you_mean(cluster, list(self.fleet.clusters))}")
+        access = config.kubernetes
+        if access is None:
+            raise UserError(
+                f"cluster '{cluster}' has no kubernetes: section in the fleet config, so hubbot cannot reach it; "
+                "add one saying how: kind: eks (cluster_name, region), kind: gke (project, location, "
+                "cluster_name) or kind: kubeconfig (path)"
+            )
+        if isinstance(access, EksAccess):
+            return await self._eks.target(cluster, access)
+        if isinstance(access, GkeAccess):
+            return await self._gke.target(cluster, access)
+        return self._kubeconfig(cluster, access)
+
+    async def workloads(self, target: KubeTarget, namespace: str) -> list[Workload]:
+        """Every Deployment, DaemonSet and StatefulSet in ``namespace``, judged like
+        ``kubectl rollout status``; empty when the namespace does not exist."""
+        return await asyncio.to_thread(self._workloads_sync, target, namespace)
+
+    async def pods(self, target: KubeTarget, namespace: str) -> PodCount:
+        """How many of ``namespace``'s pods are Ready, of how many."""
+        return await asyncio.to_thread(self._pods_sync, target, namespace)
+
+    # -- kubeconfig ----------------------------------------------------------------------------
+
+    def _kubeconfig(self, cluster: str, access: KubeconfigAccess) -> KubeTarget:
+        path = Path(access.path).expanduser()
+        if not path.is_absolute():
+            path = self.fleet.base / path
+        if not path.is_file():
+            raise UserError(
+                f"the kubeconfig file {path} for cluster '{cluster}' does not exist; fix kubernetes.path in the "
+                "fleet config (relative paths start at the config file's folder) or mount the file there"
+            )
+        return KubeTarget(cluster=cluster, kubeconfig=str(path), context=access.context)
+
+    # -- reading the cluster -------------------------------------------------------------------
+
+    def _workloads_sync(self, target: KubeTarget, namespace: str) -> list[Workload]:
+        from kubernetes import client
+
+        found: list[Workload] = []
+        with self._clients.use(target) as api:
+            apps = client.AppsV1Api(api)
+            for kind, plural, method in _LISTS:
+                items = _list(target, namespace, plural, getattr(apps, method), WorkloadObject)
+                if items is None:
+                    return []
+                found.extend(rollout.workload(kind, item) for item in items)
+        return found
+
+    def _pods_sync(self, target: KubeTarget, namespace: str) -> PodCount:
+        from kubernetes import client
+
+        with self._clients.use(target) as api:
+            items = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject)
+        if items is None:
+            return PodCount(ready=0, total=0)
+        return PodCount(ready=sum(1 for pod in items if rollout.pod_ready(pod)), total=len(items))
+
+
+def _list(target: KubeTarget, namespace: str, plural: str, call: Callable[..., Any],
+          item: type[_Object]) -> list[_Object] | None:
+    """The items of one namespaced list (``call``, an SDK list method), as JSON; None when the
+    namespace does not exist. ``item`` names the shape the API serves them in (see
+    :mod:`hubbot.deploys.objects`): only each item being an object is checked here."""
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    cluster = target.cluster
+    try:
+        response = call(namespace, _preload_content=False, _request_timeout=_KUBE_TIMEOUT)
+        try:
+            payload: ObjectList[_Object] = json.loads(response.data)
+        finally:
+            response.release_conn()
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        if exc.status in (401, 403):
+            detail = "" if exc.status == 401 else f"; they need to list {plural} in namespace {namespace}"
+            raise UpstreamError(f"cluster {cluster} refused hubbot's credentials ({exc.status}){detail}") from exc
+        if not exc.status:
+            raise UpstreamError(f"could not reach cluster {cluster} securely (TLS failed); check its CA") from exc
+        raise UpstreamError(
+            f"cluster {cluster} answered HTTP {exc.status} listing {plural} in {namespace}; try again later."
+        ) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        if isinstance(getattr(exc, "reason", exc), urllib3.exceptions.SSLError):
+            raise UpstreamError(
+                f"cluster {cluster} presented a TLS certificate its CA did not sign, so hubbot did not talk to it; "
+                "check the cluster's CA (certificate-authority-data, or the one its cloud API reports)"
+            ) from exc
+        raise UpstreamError(f"could not reach cluster {cluster} ({type(exc).__name__}); try again later.") from exc
+    except ValueError as exc:
+        raise UpstreamError(f"cluster {cluster} sent {plural} hubbot could not read") from exc
+    items = payload.get("items") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        raise UpstreamError(f"cluster {cluster} sent a list of {plural} without items")
+    return [found for found in items if isinstance(found, dict)]
