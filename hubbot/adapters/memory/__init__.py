@@ -1,0 +1,23 @@
+"""In-memory twins of the ports, for command tests and the demo. Contract tests hold each twin
+of a SQL store to that store's behaviour on SQLite and PostgreSQL: ``tests/test_store.py``
+(audit log, event ledger, pending actions) and ``tests/test_jobs_store.py`` (deploy jobs)."""
+
+from hubbot.adapters.memory.audit import MemoryAuditLog
+from hubbot.adapters.memory.clock import FrozenClock
+from hubbot.adapters.memory.directory import StaticDirectory
+from hubbot.adapters.memory.events import MemoryEventLedger
+from hubbot.adapters.memory.health import StaticHealth
+from hubbot.adapters.memory.jobs import MemoryJobs
+from hubbot.adapters.memory.notify import RecordingNotifier
+from hubbot.adapters.memory.pending import MemoryPendingActions
+
+__all__ = [
+    "FrozenClock",
+    "MemoryAuditLog",
+    "MemoryEventLedger",
+    "MemoryJobs",
+    "MemoryPendingActions",
+    "RecordingNotifier",
+    "StaticDirectory",
+    "StaticHealth",
+]
