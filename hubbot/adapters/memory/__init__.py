@@ -1,9 +1,14 @@
 """In-memory twins of the ports, for command tests and the demo. Contract tests hold each twin
-of a SQL store to that store's behaviour on SQLite and PostgreSQL: ``tests/test_store.py``
-(audit log, event ledger, pending actions) and ``tests/test_jobs_store.py`` (deploy jobs)."""
+of a SQL store to that store's behaviour on SQLite and PostgreSQL:
+
+- ``tests/test_store.py``: audit log, event ledger, pending actions
+- ``tests/test_jobs_store.py``: deploy jobs
+- ``tests/test_ledger_contract.py``: the cost ledger
+"""
 
 from hubbot.adapters.memory.audit import MemoryAuditLog
 from hubbot.adapters.memory.clock import FrozenClock
+from hubbot.adapters.memory.costs import MemoryCostLedger
 from hubbot.adapters.memory.directory import StaticDirectory
 from hubbot.adapters.memory.events import MemoryEventLedger
 from hubbot.adapters.memory.health import StaticHealth
@@ -14,6 +19,7 @@ from hubbot.adapters.memory.pending import MemoryPendingActions
 __all__ = [
     "FrozenClock",
     "MemoryAuditLog",
+    "MemoryCostLedger",
     "MemoryEventLedger",
     "MemoryJobs",
     "MemoryPendingActions",
