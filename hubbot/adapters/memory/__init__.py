@@ -4,6 +4,7 @@ of a SQL store to that store's behaviour on SQLite and PostgreSQL:
 - ``tests/test_store.py``: audit log, event ledger, pending actions
 - ``tests/test_jobs_store.py``: deploy jobs
 - ``tests/test_ledger_contract.py``: the cost ledger
+- ``tests/test_outbox_contract.py``: the outbox
 """
 
 from hubbot.adapters.memory.audit import MemoryAuditLog
@@ -14,6 +15,7 @@ from hubbot.adapters.memory.events import MemoryEventLedger
 from hubbot.adapters.memory.health import StaticHealth
 from hubbot.adapters.memory.jobs import MemoryJobs
 from hubbot.adapters.memory.notify import RecordingNotifier
+from hubbot.adapters.memory.outbox import MemoryOutbox
 from hubbot.adapters.memory.pending import MemoryPendingActions
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "MemoryCostLedger",
     "MemoryEventLedger",
     "MemoryJobs",
+    "MemoryOutbox",
     "MemoryPendingActions",
     "RecordingNotifier",
     "StaticDirectory",
