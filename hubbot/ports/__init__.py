@@ -1,6 +1,8 @@
-"""The seams the core calls out through, one module per capability. Each has a real adapter
-(:mod:`hubbot.adapters`, :mod:`hubbot.store`) and an in-memory twin (:mod:`hubbot.adapters.memory`).
-Import them from here; :class:`Services` bundles them for handlers."""
+"""The seams the core calls out through, one module per capability; :class:`Services` bundles them
+for handlers. Real adapters live in :mod:`hubbot.adapters` and :mod:`hubbot.store`. Every port the
+store implements (audit, events, pending actions, jobs, the cost ledger, budgets, the outbox, the
+support log) also has an in-memory twin in :mod:`hubbot.adapters.memory`, held to the same
+contract tests on SQLite and PostgreSQL; the outside systems have local stand-ins in the tests."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hubbot.domain import Alert, Basis, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
@@ -111,7 +111,10 @@ class SqlOutbox:
         return added
 
     async def keys(self, *, prefix: str) -> set[str]:
-        stmt = select(AlertRow.key).where(AlertRow.key.startswith(prefix, autoescape=True))
+        # LIKE narrows the search (an index on PostgreSQL); SQLite's LIKE ignores the case of ASCII
+        # letters, so the exact comparison of the first characters decides.
+        stmt = select(AlertRow.key).where(AlertRow.key.startswith(prefix, autoescape=True),
+                                          func.substr(AlertRow.key, 1, len(prefix)) == prefix)
         with self._db.engine.connect() as conn:
             return {r[0] for r in await asyncio.to_thread(lambda: conn.execute(stmt).all())}
 

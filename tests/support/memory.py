@@ -11,9 +11,13 @@ from hubbot.adapters.kube import KubeClusters
 from hubbot.adapters.memory import (
     FrozenClock,
     MemoryAuditLog,
+    MemoryBudgets,
+    MemoryCostLedger,
     MemoryEventLedger,
     MemoryJobs,
+    MemoryOutbox,
     MemoryPendingActions,
+    MemorySupportLog,
     RecordingNotifier,
     StaticDirectory,
     StaticHealth,
@@ -25,7 +29,6 @@ from hubbot.pipeline.contract import CommandSpec, Invocation, Registry, Reply
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import DeployPorts, Services, Ticketing
 from hubbot.redact import Redactor
-from hubbot.store import Database, SqlBudgets, SqlCostLedger, SqlOutbox, SqlSupportLog
 from tests.support.fleet import LEADER_B, LEADERS_B_GROUP
 
 
@@ -33,13 +36,10 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
                tickets: dict[str, Ticketing] | None = None) -> tuple[Dispatcher, MemoryAuditLog]:
     fleet: Fleet = load_fleet(fleet_file)
     audit = MemoryAuditLog()
-    # Costs, budgets and alerts have no in-memory twin: they live in a throwaway SQLite file.
-    db = Database(f"sqlite:///{fleet_file.parent / 'memory-dispatcher.sqlite3'}")
-    db.upgrade()
     services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
                         directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
-                        ledger=SqlCostLedger(db), budgets=SqlBudgets(db), outbox=SqlOutbox(db),
-                        notifier=RecordingNotifier(), support=SqlSupportLog(db), knowledge=knowledge_for(fleet),
+                        ledger=MemoryCostLedger(), budgets=MemoryBudgets(), outbox=MemoryOutbox(),
+                        notifier=RecordingNotifier(), support=MemorySupportLog(), knowledge=knowledge_for(fleet),
                         tickets=tickets or {})
     # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).
     services = dataclasses.replace(services, deploys=DeployPorts(

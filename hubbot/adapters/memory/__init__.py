@@ -1,0 +1,37 @@
+"""In-memory twins of the ports, for command tests and the demo. Contract tests hold each twin
+of a SQL store to that store's behaviour on SQLite and PostgreSQL:
+
+- ``tests/test_store.py``: audit log, event ledger, pending actions
+- ``tests/test_jobs_store.py``: deploy jobs
+- ``tests/test_ledger_contract.py``: the cost ledger
+- ``tests/test_outbox_contract.py``: the outbox
+- ``tests/test_budgets_support_contract.py``: budgets and the support log
+"""
+
+from hubbot.adapters.memory.audit import MemoryAuditLog
+from hubbot.adapters.memory.budgets import MemoryBudgets
+from hubbot.adapters.memory.clock import FrozenClock
+from hubbot.adapters.memory.costs import MemoryCostLedger
+from hubbot.adapters.memory.directory import StaticDirectory
+from hubbot.adapters.memory.events import MemoryEventLedger
+from hubbot.adapters.memory.health import StaticHealth
+from hubbot.adapters.memory.jobs import MemoryJobs
+from hubbot.adapters.memory.notify import RecordingNotifier
+from hubbot.adapters.memory.outbox import MemoryOutbox
+from hubbot.adapters.memory.pending import MemoryPendingActions
+from hubbot.adapters.memory.support import MemorySupportLog
+
+__all__ = [
+    "FrozenClock",
+    "MemoryAuditLog",
+    "MemoryBudgets",
+    "MemoryCostLedger",
+    "MemoryEventLedger",
+    "MemoryJobs",
+    "MemoryOutbox",
+    "MemoryPendingActions",
+    "MemorySupportLog",
+    "RecordingNotifier",
+    "StaticDirectory",
+    "StaticHealth",
+]

@@ -1,0 +1,33 @@
+"""A notifier that keeps what it was asked to post."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hubbot.errors import UpstreamError
+
+
+class RecordingNotifier:
+    """Keeps what would have been posted; can be told to fail, like an unreachable chat."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str]] = []
+        self.threads: dict[str, str | None] = {}  # ts -> thread it was posted in
+        self.messages: dict[str, list[str]] = {}  # ts -> every text it had, oldest first
+        self.failing: set[str] = set()
+
+    async def post(
+        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
+    ) -> str | None:
+        if channel in self.failing:
+            raise UpstreamError(f"could not post to {channel}")
+        self.posts.append((channel, text))
+        ts = f"{len(self.posts)}.000100"
+        self.threads[ts] = thread_ts
+        self.messages[ts] = [text]
+        return ts
+
+    async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
+        if channel in self.failing:
+            raise UpstreamError(f"could not update a message in {channel}")
+        self.messages.setdefault(ts, []).append(text)

@@ -1,0 +1,262 @@
+"""Contract tests for the cost ledger: the memory twin, SQLite and PostgreSQL agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from hubbot.adapters.memory import MemoryCostLedger
+from hubbot.domain import CostReading, LedgerLine, ProviderStatus
+from hubbot.ports import CostLedger
+from hubbot.store import Database, SqlCostLedger
+from tests.conftest import new_database
+
+T0 = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CostLedger]:
+    if request.param == "memory":
+        yield MemoryCostLedger()
+        return
+    db = Database(new_database(request.param, request, tmp_path))
+    db.upgrade()
+    yield SqlCostLedger(db)
+    db.dispose()
+
+
+def day(n: int) -> date:
+    """The ``n``th of March 2026 (0: the last of February)."""
+    return MARCH + timedelta(days=n - 1)
+
+
+def line(n: int, amount: str, *, hub: str | None = "c1/prod", community: str | None = "alpha", service: str = "EC2",
+         currency: str = "USD", estimated: bool = False, provider: str = "aws") -> LedgerLine:
+    return LedgerLine(day=day(n), provider=provider, hub=hub, community=community, service=service,
+                      amount=Decimal(amount), currency=currency, estimated=estimated)
+
+
+async def put(ledger: CostLedger, *lines: LedgerLine, provider: str = "aws") -> None:
+    await ledger.replace(provider=provider, start=MARCH, end=APRIL, lines=lines, at=T0)
+
+
+async def march_totals(ledger: CostLedger, currency: str = "USD") -> dict[str, Decimal]:
+    return await ledger.totals(start=MARCH, end=APRIL, currency=currency, communities=None)
+
+
+async def test_an_empty_ledger_answers_with_nothing(ledger: CostLedger) -> None:
+    assert await march_totals(ledger) == {}
+    assert await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(1), day(8)), today=day(8),
+                                    currency="USD") == {}
+    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=None) == {}
+    assert await ledger.hub_daily(start=MARCH, end=APRIL, communities=None) == {}
+    assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by="hub") == []
+    assert await ledger.hub_totals(start=MARCH, end=APRIL, currency="USD") == {}
+    assert await ledger.readings(communities=None) == []
+    assert await ledger.forecasts() == {}
+    assert await ledger.status() == {}
+
+
+async def test_replace_swaps_a_providers_lines_for_the_day_range_only(ledger: CostLedger) -> None:
+    await put(ledger, *(line(n, "10") for n in range(1, 6)))
+    await put(ledger, *(line(n, "1", community="beta", hub="c2/lab") for n in range(1, 6)), provider="gcp")
+    await ledger.replace(provider="aws", start=day(3), end=day(5), at=T0, lines=[
+        line(2, "1000"), line(3, "100"), line(4, "60"), line(4, "40", service="S3"), line(5, "1000")])
+    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=["alpha"]) == {
+        "alpha": {day(1): Decimal("10"), day(2): Decimal("10"), day(3): Decimal("100"), day(4): Decimal("100"),
+                  day(5): Decimal("10")}}
+    assert await march_totals(ledger) == {"alpha": Decimal("230"), "beta": Decimal("5")}
+    await ledger.replace(provider="aws", start=day(1), end=day(6), lines=[], at=T0)
+    assert await march_totals(ledger) == {"beta": Decimal("5")}
+
+
+async def test_replace_files_lines_under_the_provider_it_is_called_for(ledger: CostLedger) -> None:
+    await put(ledger, line(1, "10", provider="someone-else"))
+    assert await march_totals(ledger) == {"alpha": Decimal("10")}
+    await put(ledger, provider="someone-else")
+    assert await march_totals(ledger) == {"alpha": Decimal("10")}
+    await put(ledger)
+    assert await march_totals(ledger) == {}
+
+
+async def test_amounts_keep_six_decimal_places_and_sum_exactly(ledger: CostLedger) -> None:
+    await put(ledger, line(1, "0.1"), line(1, "0.2", service="S3"), line(2, "1.2345678"),
+              line(3, "123456.789012", community="beta"), line(4, "123456.789012", community="beta"),
+              line(5, "123456.789012", community="beta"), line(6, "-2.5", community="gamma"))
+    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=["alpha"]) == {
+        "alpha": {day(1): Decimal("0.3"), day(2): Decimal("1.234568")}}
+    assert await march_totals(ledger) == {"alpha": Decimal("1.534568"), "beta": Decimal("370370.367036"),
+                                          "gamma": Decimal("-2.5")}
+    assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by="day") == [
+        ("2026-03-01", Decimal("0.3")), ("2026-03-02", Decimal("1.234568"))]
+
+
+async def test_totals_filter_by_range_currency_and_communities(ledger: CostLedger) -> None:
+    await ledger.replace(provider="aws", start=day(0), end=APRIL, at=T0, lines=[
+        line(0, "1000"), line(1, "10"), line(1, "7", currency="EUR"), line(2, "3", community="beta"),
+        line(2, "99", community=None, hub=None)])
+    await ledger.replace(provider="aws", start=APRIL, end=APRIL + timedelta(days=1), lines=[
+        LedgerLine(day=APRIL, provider="aws", hub="c1/prod", community="alpha", service="EC2",
+                   amount=Decimal("500"), currency="USD")], at=T0)
+    assert await march_totals(ledger) == {"alpha": Decimal("10"), "beta": Decimal("3")}
+    assert await march_totals(ledger, "EUR") == {"alpha": Decimal("7")}
+    assert await march_totals(ledger, "GBP") == {}
+    assert await ledger.totals(start=MARCH, end=APRIL, currency="USD", communities=["beta", "nobody"]) == {
+        "beta": Decimal("3")}
+    assert await ledger.totals(start=MARCH, end=APRIL, currency="USD", communities=[]) == {}
+    assert await ledger.totals(start=day(2), end=day(2), currency="USD", communities=None) == {}
+    assert await ledger.totals(start=day(0), end=day(2), currency="USD", communities=None) == {
+        "alpha": Decimal("1010")}
+    assert await ledger.totals(start=APRIL, end=APRIL + timedelta(days=30), currency="USD", communities=None) == {
+        "alpha": Decimal("500")}
+
+
+async def test_period_sums_split_the_period_the_recent_days_and_today(ledger: CostLedger) -> None:
+    await ledger.replace(provider="aws", start=day(0), end=APRIL, at=T0, lines=[
+        line(0, "1000"), *(line(n, str(n)) for n in range(1, 11)), line(9, "0.5", service="S3"),
+        line(10, "77", currency="EUR"), line(2, "4", community="beta"), line(10, "5", community=None)])
+    sums = await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(8), day(10)), today=day(10), currency="USD")
+    assert sums == {"alpha": (Decimal("55.5"), Decimal("17.5"), Decimal("10")),
+                    "beta": (Decimal("4"), Decimal("0"), Decimal("0"))}
+    # only lines of the period count, whatever the recent days and today say
+    early = await ledger.period_sums(start=MARCH, end=day(3), recent=(day(0), day(2)), today=day(0), currency="USD")
+    assert early == {"alpha": (Decimal("3"), Decimal("1"), Decimal("0")),
+                     "beta": (Decimal("4"), Decimal("0"), Decimal("0"))}
+    assert await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(8), day(10)), today=day(10),
+                                    currency="EUR") == {"alpha": (Decimal("77"), Decimal("0"), Decimal("77"))}
+
+
+async def test_daily_sums_each_communitys_days(ledger: CostLedger) -> None:
+    await put(ledger, line(1, "10"), line(1, "2.25", hub="c1/staging"), line(1, "1", service="S3"),
+              line(3, "4", hub=None), line(3, "8", currency="EUR"), line(2, "6", community="beta", hub="c2/lab"),
+              line(2, "50", community=None))
+    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=None) == {
+        "alpha": {day(1): Decimal("13.25"), day(3): Decimal("4")}, "beta": {day(2): Decimal("6")}}
+    assert await ledger.daily(start=MARCH, end=APRIL, currency="EUR", communities=["alpha"]) == {
+        "alpha": {day(3): Decimal("8")}}
+    assert await ledger.daily(start=day(2), end=APRIL, currency="USD", communities=["beta"]) == {
+        "beta": {day(2): Decimal("6")}}
+    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=[]) == {}
+
+
+async def test_hub_daily_sums_every_currency_and_flags_estimates(ledger: CostLedger) -> None:
+    await put(ledger, line(1, "2", currency="EUR", estimated=True), line(1, "10"), line(2, "5"),
+              line(2, "0.000001", service="S3"), line(1, "3", hub=None), line(1, "7", hub="c9/orphan", community=None),
+              line(3, "1", community="beta", hub="c2/lab", estimated=True))
+    assert await ledger.hub_daily(start=MARCH, end=APRIL, communities=None) == {
+        "c1/prod": {day(1): (Decimal("12"), True), day(2): (Decimal("5.000001"), False)},
+        "c9/orphan": {day(1): (Decimal("7"), False)},
+        "c2/lab": {day(3): (Decimal("1"), True)}}
+    assert await ledger.hub_daily(start=day(2), end=day(3), communities=["alpha", "beta"]) == {
+        "c1/prod": {day(2): (Decimal("5.000001"), False)}}
+    assert await ledger.hub_daily(start=MARCH, end=APRIL, communities=[]) == {}
+
+
+async def test_breakdown_by_hub_service_and_day(ledger: CostLedger) -> None:
+    long_service = "Compute Engine — 漢字 " * 10
+    await put(ledger, line(1, "30"), line(2, "5", service="S3"), line(1, "12", hub="c1/staging"),
+              line(3, "40", hub=None), line(2, "1000", currency="EUR"), line(1, "600", community="beta"),
+              line(4, "0.75", service=long_service))
+
+    async def by(what: str, hub: str | None = None) -> list[tuple[str, Decimal]]:
+        return await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by=what, hub=hub)
+
+    assert await by("hub") == [("shared", Decimal("40")), ("c1/prod", Decimal("35.75")),
+                               ("c1/staging", Decimal("12"))]
+    assert await by("service") == [("EC2", Decimal("82")), ("S3", Decimal("5")),
+                                   (long_service[:128], Decimal("0.75"))]
+    assert await by("day") == [("2026-03-01", Decimal("42")), ("2026-03-02", Decimal("5")),
+                               ("2026-03-03", Decimal("40")), ("2026-03-04", Decimal("0.75"))]
+    assert await by("service", hub="c1/prod") == [("EC2", Decimal("30")), ("S3", Decimal("5")),
+                                                  (long_service[:128], Decimal("0.75"))]
+    assert await by("day", hub="c1/staging") == [("2026-03-01", Decimal("12"))]
+    assert await by("hub", hub="shared") == []  # shared lines have no hub to match
+    assert await ledger.breakdown(community="nobody", start=MARCH, end=APRIL, currency="USD", by="hub") == []
+    assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="EUR", by="hub") == [
+        ("c1/prod", Decimal("1000"))]
+
+
+async def test_readings_are_kept_per_provider_source_and_start(ledger: CostLedger) -> None:
+    def reading(source: str, amount: str, *, start: date = MARCH, allocated: str | None = None) -> CostReading:
+        return CostReading(start=start, end=start + timedelta(days=30), amount=Decimal(amount), currency="SU",
+                           as_of=T0, allocated=None if allocated is None else Decimal(allocated), source=source)
+
+    long_source = "allocation « 漢字 » " * 10
+    await ledger.put_readings(provider="js2", community="alpha", readings=[
+        reading("alloc-1", "100", allocated="1000"), reading("alloc-2", "5"), reading(long_source, "1")])
+    await ledger.put_readings(provider="js2", community="alpha", readings=[
+        reading("alloc-1", "150.1234567", allocated="1000.0000001"), reading("alloc-1", "20", start=APRIL),
+        reading(long_source + "another tail", "2")])
+    await ledger.put_readings(provider="gcp", community="beta", readings=[reading("alloc-1", "7")])
+    await ledger.put_readings(provider="unowned", community=None, readings=[reading("alloc-9", "9")])
+    got = sorted(await ledger.readings(communities=None), key=lambda r: (r[0], r[1].source, r[1].start))
+    assert got == [
+        ("alpha", reading("alloc-1", "150.123457", allocated="1000")),
+        ("alpha", reading("alloc-1", "20", start=APRIL)),
+        ("alpha", reading("alloc-2", "5")),
+        ("alpha", reading(long_source[:128], "2")),
+        ("beta", reading("alloc-1", "7")),
+    ]
+    assert await ledger.readings(communities=["beta"]) == [("beta", reading("alloc-1", "7"))]
+    assert await ledger.readings(communities=[]) == []
+    # the same reading put for another community moves there
+    await ledger.put_readings(provider="gcp", community="gamma", readings=[reading("alloc-1", "8")])
+    assert await ledger.readings(communities=["beta", "gamma"]) == [("gamma", reading("alloc-1", "8"))]
+
+
+async def test_status_counts_requests_and_keeps_the_last_success_and_error(ledger: CostLedger) -> None:
+    t1, t2, t3 = T0 + timedelta(hours=1), T0 + timedelta(hours=2), T0 + timedelta(hours=3)
+    await ledger.record_status(provider="aws", at=T0, error=None, requests=3)
+    await ledger.record_status(provider="gcp", at=T0, error="réseau indisponible ⚠ " + "x" * 2000, requests=0)
+    assert await ledger.status() == {
+        "aws": ProviderStatus(provider="aws", ok_at=T0, error_at=None, error=None, requests=3),
+        "gcp": ProviderStatus(provider="gcp", ok_at=None, error_at=T0,
+                              error=("réseau indisponible ⚠ " + "x" * 2000)[:1000], requests=0)}
+    await ledger.record_status(provider="aws", at=t1, error="throttled", requests=1)
+    after_error = (await ledger.status())["aws"]
+    assert after_error == ProviderStatus(provider="aws", ok_at=T0, error_at=t1, error="throttled", requests=4)
+    assert after_error.stale
+    await ledger.record_status(provider="aws", at=t2, error=None, requests=2)
+    recovered = (await ledger.status())["aws"]
+    assert recovered == ProviderStatus(provider="aws", ok_at=t2, error_at=t1, error="throttled", requests=6)
+    assert not recovered.stale
+    await ledger.record_status(provider="aws", at=t3, error="", requests=0)  # an empty error is no error
+    assert (await ledger.status())["aws"].ok_at == t3
+
+
+async def test_forecasts_keep_the_last_one_put_per_provider(ledger: CostLedger) -> None:
+    await ledger.put_forecast(provider="aws", start=day(15), end=APRIL, amount=Decimal("100.5"), at=T0)
+    await ledger.put_forecast(provider="aws", start=day(16), end=APRIL, amount=Decimal("90.1234567"),
+                              at=T0 - timedelta(days=1))
+    await ledger.put_forecast(provider="gcp", start=day(16), end=APRIL, amount=Decimal("0"), at=T0)
+    assert await ledger.forecasts() == {"aws": (day(16), APRIL, Decimal("90.123457")),
+                                        "gcp": (day(16), APRIL, Decimal("0"))}
+
+
+async def test_hub_totals_per_community_largest_first(ledger: CostLedger) -> None:
+    await put(ledger, line(1, "30"), line(2, "20", service="S3"), line(1, "70", hub="c1/staging"),
+              line(3, "5", hub=None), line(1, "1000", currency="EUR"), line(2, "3", community="beta", hub="c2/lab"),
+              line(2, "400", community=None, hub="c9/orphan"))
+    await ledger.replace(provider="aws", start=APRIL, end=APRIL + timedelta(days=1), at=T0, lines=[
+        LedgerLine(day=APRIL, provider="aws", hub="c1/prod", community="alpha", service="EC2",
+                   amount=Decimal("500"), currency="USD")])
+    assert await ledger.hub_totals(start=MARCH, end=APRIL, currency="USD") == {
+        "alpha": [("c1/staging", Decimal("70")), ("c1/prod", Decimal("50")), ("shared", Decimal("5"))],
+        "beta": [("c2/lab", Decimal("3"))]}
+    assert await ledger.hub_totals(start=MARCH, end=APRIL, currency="EUR") == {
+        "alpha": [("c1/prod", Decimal("1000"))]}
+    assert await ledger.hub_totals(start=day(3), end=day(3), currency="USD") == {}
+
+
+async def test_a_hub_named_shared_is_merged_with_shared_lines_by_breakdown_but_not_by_hub_totals(
+        ledger: CostLedger) -> None:
+    await put(ledger, line(1, "5", hub=None), line(1, "2", hub="shared"))
+    assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by="hub") == [
+        ("shared", Decimal("7"))]
+    totals = await ledger.hub_totals(start=MARCH, end=APRIL, currency="USD")
+    assert totals == {"alpha": [("shared", Decimal("5")), ("shared", Decimal("2"))]}
