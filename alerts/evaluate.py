@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 from alerts.messages import billing_message, budget_message, digest_message, spike_message
 from hubbot.costs.periods import Period, local_day, period_of
 from hubbot.costs.spend import SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
-from hubbot.costs.summary import LedgerSpend, Summary, allocation, compose, effective_budget, summarize
+from hubbot.costs.summary import (
+    LedgerSpend,
+    Summary,
+    allocation,
+    compose,
+    effective_budget,
+    provider_forecast,
+    spend_and_forecast,
+    summarize,
+)
 from hubbot.domain import (
     Alert,
     Basis,
@@ -106,21 +115,21 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         already = _already(await services.outbox.keys(prefix=f"budget:{period.key}:"))
         tops: dict[str, list[tuple[str, Decimal]]] | None = None
         for plan in group:
-            zero = Decimal(0)
-            total, recent, so_far = sums.get(plan.community, (zero, zero, zero))
-            # the top hubs are read only for the few communities that get an alert
-            summary = compose(fleet, plan.community, budget=plan.budget, period=period, today=today,
-                              currency=currency, ledger=LedgerSpend(total, recent, so_far), reading=plan.reading,
-                              forecasts=provider_forecasts, top=[], statuses=statuses)
-            decision = due(summary.spend, plan.budget.amount, plan.budget.thresholds,
-                           already[(plan.community, Basis.ACTUAL)])
+            ledger = LedgerSpend(*sums.get(plan.community, (Decimal(0), Decimal(0), Decimal(0))))
+            spend, forecast = spend_and_forecast(
+                ledger, currency=currency, period=period, today=today, reading=plan.reading,
+                theirs=provider_forecast(fleet, plan.community, provider_forecasts, period, today))
+            decision = due(spend, plan.budget.amount, plan.budget.thresholds, already[(plan.community, Basis.ACTUAL)])
             forecasting = (plan.budget.forecast and 100 not in already[(plan.community, Basis.FORECAST)]
-                           and forecast_due(summary.forecast, plan.budget.amount, period, today))
+                           and forecast_due(forecast, plan.budget.amount, period, today))
             if decision.send is None and not decision.skip and not forecasting:
                 continue
+            # the message's summary (and the top hubs) only for the few communities that get an alert
             if tops is None:
                 tops = await services.ledger.hub_totals(start=period.start, end=period.end, currency=currency)
-            summary = replace(summary, top=tops.get(plan.community, [])[:3])
+            summary = compose(fleet, plan.community, budget=plan.budget, period=period, today=today,
+                              currency=currency, ledger=ledger, reading=plan.reading, forecasts=provider_forecasts,
+                              top=tops.get(plan.community, []), statuses=statuses)
             quiet = plan.community in muted
             for threshold in decision.skip:  # recorded so they never fire later; never shown, so no message
                 out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, threshold, at, message=False),

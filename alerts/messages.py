@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubbot.costs.spend import Spike
-from hubbot.costs.summary import Summary, freshness, summary_lines, summary_text
+from hubbot.costs.summary import Summary, freshness, summary_lines
 from hubbot.domain import Basis, Post, money
 from hubbot.pipeline.contract import PREFIX
 from hubbot.render import blocks as b
@@ -19,8 +19,9 @@ def budget_message(s: Summary, *, basis: Basis, threshold: int) -> Post:
         head = f":rotating_light: {s.title} has used {s.used}% of its budget ({threshold}% threshold)"
     hint = f"{PREFIX} cost {s.community}"
     fresh = freshness(s.as_of, s.stale)
-    blocks = (b.section(f"*{head}*"), b.section("\n".join(summary_lines(s))), b.context(f"{fresh} · more: `{hint}`"))
-    return Post(text=f"{head}\n{summary_text(s)}\n{fresh} · more: {hint}", blocks=blocks)
+    body = "\n".join(summary_lines(s))
+    blocks = (b.section(f"*{head}*"), b.section(body), b.context(f"{fresh} · more: `{hint}`"))
+    return Post(text=f"{head}\n{unstyled(body)}\n{fresh} · more: {hint}", blocks=blocks)
 
 
 def spike_message(title: str, spike: Spike, currency: str) -> Post:
@@ -35,8 +36,9 @@ def digest_message(s: Summary, week: str) -> Post:
     head = f":bar_chart: Weekly cost digest for {s.title}"
     fresh = freshness(s.as_of, s.stale)
     more = f"{fresh} · more: `{PREFIX} cost {s.community}`"
-    blocks = (b.section(f"*{head}*"), b.section("\n".join([week, *summary_lines(s)])), b.context(more))
-    return Post(text=f"{head}\n{unstyled(week)}\n{summary_text(s)}", blocks=blocks)
+    body = "\n".join([week, *summary_lines(s)])
+    blocks = (b.section(f"*{head}*"), b.section(body), b.context(more))
+    return Post(text=f"{head}\n{unstyled(body)}", blocks=blocks)
 
 
 def billing_message(provider: str, problem: str) -> Post:

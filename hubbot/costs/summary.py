@@ -208,7 +208,7 @@ def summary_lines(s: Summary) -> list[str]:
 
 def summary_text(s: Summary) -> str:
     """:func:`summary_lines` without their bold labels, for a message's fallback text."""
-    return "\n".join(unstyled(line) for line in summary_lines(s))
+    return unstyled("\n".join(summary_lines(s)))
 
 
 def summary_blocks(s: Summary, *, headline: str, hint: str | None = None) -> list[Block]:
