@@ -1,7 +1,7 @@
 """The ``/hub`` subcommands. :data:`ALL` is the explicit list the registry is built from; it is
 this package's only public name.
 
-One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``cost``, ``budget``,
+One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``faq``, ``cost``, ``budget``,
 ``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``); the
 ``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back button is
 :mod:`commands.rollback`, and :mod:`commands.target` holds what several of them say about the hub
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from commands.alerts import ALERTS
 from commands.ask import ASK
-from commands.ask import STATS as FAQ_STATS
 from commands.audit import AUDIT
 from commands.binder import BINDER_DEPLOY, BINDER_STATUS
 from commands.budget import SET as BUDGET_SET
@@ -20,6 +19,7 @@ from commands.budget import SHOW as BUDGET_SHOW
 from commands.cancel import CANCEL
 from commands.cost import COST
 from commands.deploy import DEPLOY
+from commands.faq import STATS as FAQ_STATS
 from commands.help import HELP
 from commands.hubs import HUBS
 from commands.jobs import JOBS

@@ -1,20 +1,19 @@
 """``/hub ask <question>`` (also any question in a mention or DM): an answer from the community's
 own docs with the section it came from, or — when hubbot is unsure — a hand-off to the support
-team. ``/hub faq stats`` shows how that goes."""
+team (and its ticket desk). ``/hub faq stats`` shows how that goes."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from hubbot import markup as m
-from hubbot.domain import Answer, OutboxKind, OutboxMessage, Post, SupportQuestion, Ticket
+from hubbot.domain import Answer, SupportQuestion
 from hubbot.errors import NotAllowed, NotFound, UserError
 from hubbot.outbox.delivery import deliver
 from hubbot.pipeline.access import Permission
-from hubbot.pipeline.args import Arg, Opt, Signature
+from hubbot.pipeline.args import Arg, Signature
 from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
 from hubbot.ports import Knowledge
 from hubbot.render import blocks as b
+from hubbot.support.escalation import Asked, escalation
 from hubbot.support.faq import THRESHOLD
 
 UNPROMPTED = THRESHOLD + 0.2  # answering without being asked needs more certainty
@@ -87,26 +86,13 @@ async def escalate(ctx: Context, qid: int, question: str) -> str:
     await ctx.services.support.escalate(qid)
     if channel is None:
         return "and no support channel is configured, so please ask your hub's admins directly."
-    user = asked.user if asked else ctx.caller.user_id
-    origin = asked.channel if asked else ctx.invocation.channel_id
-    thread = asked.thread_ts if asked else ctx.invocation.thread_ts
-    where = m.channel(origin)
-    if thread:  # a link straight to the conversation, so the team can answer in place
-        permalink = f"https://slack.com/archives/{origin}/p{thread.replace('.', '')}"
-        where += f" ({m.link(permalink, 'thread')})"
-    head = f":raising_hand: Question from {m.mention(user)} in {where} that hubbot could not answer confidently"
-    text = f"{head}:\n>{question[:1500]}"
-    now = ctx.services.clock.now()
-    post = Post(text=text, blocks=(b.section(text), b.context(f"question #{qid} · `{PREFIX} faq stats`")))
-    rows = [OutboxMessage(key=f"support:{qid}@{channel}", kind=OutboxKind.ESCALATION, community=community or "",
-                          channel=channel, payload=post, created_at=now)]
     desk = ctx.services.tickets.get(community or "") or ctx.services.tickets.get("")
-    if desk is not None:
-        ticket = Ticket(subject=f"Support question from {community or 'the fleet'}: {question[:80]}",
-                        description=f"{question}\n\nAsked in Slack by {user} in {origin}.",
-                        tags=("hubbot", community or "fleet"))
-        rows.append(OutboxMessage(key=f"ticket:{qid}", kind=OutboxKind.TICKET, community=community or "",
-                                  channel=None, payload=ticket, created_at=now))
+    asked_as = Asked(qid=qid, question=question, community=community,
+                     user=asked.user if asked else ctx.caller.user_id,
+                     channel=asked.channel if asked else ctx.invocation.channel_id,
+                     thread_ts=asked.thread_ts if asked else ctx.invocation.thread_ts)
+    now = ctx.services.clock.now()
+    rows = escalation(asked_as, support_channel=channel, ticket=desk is not None, at=now)
     await ctx.services.outbox.add(rows)
     # Deliver now; whatever fails stays pending in the outbox and the delivery job retries it.
     for pending in rows:
@@ -141,29 +127,6 @@ async def human_handler(ctx: Context, value: str) -> Reply:
     return Reply(text=await escalate(ctx, question.id, question.question), public=True)
 
 
-async def stats_handler(ctx: Context) -> Reply:
-    assert ctx.services.support is not None
-    days = ctx.args.number("days") or 30
-    since = ctx.services.clock.now() - timedelta(days=days)
-    communities = None if ctx.caller.engineer and ctx.community is None else ctx.communities
-    s = await ctx.services.support.stats(communities=communities, since=since)
-    if s.asked == 0:
-        return Reply(text=f"No support questions in the last {days} days.")
-
-    def rate(n: int, of: int) -> str:
-        return f"{n} ({n * 100 // of}%)" if of else "0"
-
-    lines = [f"Questions in the last {days} days: {s.asked}",
-             f"Answered from the docs: {rate(s.answered, s.asked)}",
-             f"Escalated to a human: {rate(s.escalated, s.asked)}",
-             f"Marked helpful: {rate(s.helpful, s.answered)} · not helpful: {s.unhelpful}"]
-    if s.top_escalated:
-        lines.append("Most escalated (what the docs are missing):")
-        lines += [f"  {n}× {q[:120]}" for q, n in s.top_escalated]
-    body = "\n".join(lines)
-    return Reply(text=body, blocks=[b.header("Support answers"), b.section(body)])
-
-
 ASK = CommandSpec(
     name="ask",
     summary="ask a question; the answer comes from the docs, or from a human",
@@ -173,13 +136,4 @@ ASK = CommandSpec(
     actions=(ActionSpec("helpful", Permission.ANYONE, helpful_handler),
              ActionSpec("human", Permission.ANYONE, human_handler)),
     examples=(f"{PREFIX} ask how do I install an extra python package?",),
-)
-STATS = CommandSpec(
-    name="faq stats",
-    summary="how support answers are doing, and what the docs are missing",
-    handler=stats_handler,
-    permission=Permission.COMMUNITY_ADMIN,
-    signature=Signature(args=(Arg("community", "the community (default: all you can see)", required=False),),
-                        opts=(Opt("days", "how far back", kind="int", default=30, minimum=1, maximum=365),)),
-    scope="community",
 )
