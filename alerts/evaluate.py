@@ -39,6 +39,9 @@ from hubbot.fleet import Fleet
 from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.alerts")
+# A day's costs are complete this many days after it: Cost Explorer lags up to a day and revises
+# (it marks every day of the open month Estimated), the GCP export lags hours.
+SETTLE_DAYS = 2
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -150,21 +153,32 @@ def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: dat
 
 
 async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:
-    """Spikes on the last complete UTC day, per hub. A day is scanned once (the first cycle
-    after midnight UTC records that it did); later cycles that day skip the scan."""
-    day = at.date() - timedelta(days=1)
-    marker = f"spike-scan:{day.isoformat()}@-"
-    if await services.outbox.keys(prefix=marker):
-        return []
+    """Spikes per hub on the last :data:`SETTLE_DAYS` UTC days. Providers report a day late and
+    revise it (Cost Explorer marks every day of the open month ``Estimated``), so a day is
+    scanned at every cycle until it is complete; the first cycle that sees it complete records
+    that it did, and later cycles skip it. Each (day, hub) alerts once, whenever it is found."""
+    today = at.date()
+    out: list[OutboxMessage] = []
+    for back in range(SETTLE_DAYS, 0, -1):
+        day = today - timedelta(days=back)
+        marker = f"spike-scan:{day.isoformat()}@-"
+        if await services.outbox.keys(prefix=marker):
+            continue
+        out += await _spikes_on(services, fleet, day, at=at)
+        if back >= SETTLE_DAYS:  # complete: no need to look at it again
+            out.append(replace(_message(marker, "", Alert(basis=Basis.SCAN, period_start=day,
+                                                          period_end=day + timedelta(days=1), currency=""),
+                                        Post(text="spike scan"), at), state=DeliveryState.SKIPPED))
+    return out
+
+
+async def _spikes_on(services: Services, fleet: Fleet, day: date, *, at: datetime) -> list[OutboxMessage]:
     daily = await services.ledger.hub_daily(start=day - timedelta(days=SPIKE_WINDOW), end=day + timedelta(days=1),
                                             communities=None)
     conf = fleet.config.alerts
     found = spikes(daily, day=day, factor=conf.spike_factor, minimum=conf.spike_minimum)
-    scanned = replace(_message(marker, "", Alert(basis=Basis.SCAN, period_start=day, period_end=day + timedelta(days=1),
-                                               currency="USD"), Post(text="spike scan"), at),
-                      state=DeliveryState.SKIPPED)
     if not found:
-        return [scanned]
+        return []
     known = await services.outbox.keys(prefix=f"spike:{day.isoformat()}:")
     refs = {h.qualified: h for h in fleet.hubs}
     out: list[OutboxMessage] = []
@@ -178,7 +192,7 @@ async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> lis
         base = _message(f"spike:{day.isoformat()}:{spike.hub}", community, alert,
                         spike_message(fleet.community(community).title, spike, "USD"), at)
         out += _rows(fleet, base, send=True)
-    return [*out, scanned]
+    return out
 
 
 async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:

@@ -86,14 +86,17 @@ def spikes(
     daily: Mapping[str, Mapping[date, tuple[Decimal, bool]]], *, day: date, factor: Decimal, minimum: Decimal
 ) -> list[Spike]:
     """Hubs whose cost on ``day`` is above ``factor`` × the median of the
-    :data:`SPIKE_WINDOW` days before it (and above it by at least ``minimum``). Estimated
-    (partial) days are ignored on both sides; hubs with under a week of history are skipped."""
+    :data:`SPIKE_WINDOW` days before it (and above it by at least ``minimum``); hubs with under a
+    week of history are skipped. A provider's ``estimated`` mark does not exclude a day: Cost
+    Explorer puts it on every day of the open month, so the caller decides which days are
+    complete by their age. A partial day can only be lower than it will be, so it never makes
+    a spike that is not there."""
     found = []
     for hub, days in daily.items():
         today = days.get(day)
-        if today is None or today[1]:
+        if today is None:
             continue
-        history = [a for d, (a, est) in days.items() if day - timedelta(days=SPIKE_WINDOW) <= d < day and not est]
+        history = [a for d, (a, _) in days.items() if day - timedelta(days=SPIKE_WINDOW) <= d < day]
         if len(history) < RUN_RATE_DAYS:
             continue
         median = Decimal(statistics.median(history))

@@ -1,0 +1,121 @@
+"""Cost figures and alerts with the providers' real data shapes, through the real adapters and the
+real alert cycle: Cost Explorer days that are all ``Estimated``, late days, a raised budget, a
+period that closed before its last costs arrived."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from alerts import run_cycle
+from hubbot.adapters.aws import AwsCostSource
+from hubbot.adapters.memory import FrozenClock, RecordingNotifier
+from hubbot.fleet import AwsProvider, load_fleet
+from hubbot.main import Runtime, build
+from hubbot.settings import DatabaseSettings, Settings
+from tests.support.aws import (
+    ACCOUNT,
+    TAG_KEY,
+    Day,
+    MotoCostExplorer,
+    cost_response,
+    fake_credentials,
+    moto_cost_explorer,
+)
+from tests.support.costs import basis
+
+FLEET = f"""
+providers:
+  aws-a: {{kind: aws, account_id: "{ACCOUNT}", cost_tag_key: "{TAG_KEY}", endpoint_url: "ENDPOINT"}}
+clusters:
+  - name: c1
+    provider: aws-a
+    hubs:
+      - {{name: staging, community: alpha, domain: s.alpha.test}}
+      - {{name: prod, community: alpha, domain: alpha.test, tier: prod}}
+communities:
+  - name: alpha
+    display_name: Alpha
+    channel: CALPHA001
+    leaders: [ULEADA001]
+    budget: {{amount: 100000, currency: USD, period: monthly}}
+roles:
+  engineers: [UENG00001]
+"""
+
+
+def at(day: date, hour: int = 6) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoCostExplorer]:
+    fake_credentials(monkeypatch)
+    with moto_cost_explorer() as server:
+        server.reset()
+        yield server
+
+
+def aws_runtime(tmp: Path, moto: MotoCostExplorer, clock: FrozenClock) -> Runtime:
+    (tmp / "fleet.yaml").write_text(FLEET.replace("ENDPOINT", moto.url))
+    fleet = load_fleet(tmp / "fleet.yaml")
+    provider = fleet.config.providers["aws-a"]
+    assert isinstance(provider, AwsProvider)
+    return build(Settings(database=DatabaseSettings(url=f"sqlite:///{tmp / 'db.sqlite3'}")), fleet, clock=clock,
+                 notifier=RecordingNotifier(), sources={"aws-a": AwsCostSource(provider=provider)}, mirrors={},
+                 billing={})
+
+
+def days(first: date, amounts: dict[date, str]) -> list[Day]:
+    """Cost Explorer's daily answer as it really comes for the open month: every day Estimated."""
+    return [Day(d.isoformat(), (d + timedelta(days=1)).isoformat(), {("prod", "Amazon EC2"): amount}, estimated=True)
+            for d, amount in sorted(amounts.items()) if d >= first]
+
+
+async def test_an_aws_spike_fires_once_its_day_arrives_though_every_day_is_estimated(
+    tmp_path: Path, moto: MotoCostExplorer,
+) -> None:
+    march = date(2026, 3, 1)
+    steady = {march + timedelta(days=i): "10" for i in range(14)}  # March 1-14
+    spike_day = date(2026, 3, 15)
+    clock = FrozenClock(at(date(2026, 3, 16)))
+    rt = aws_runtime(tmp_path, moto, clock)
+    # The cycle on the 16th: Cost Explorer has not booked the 15th yet.
+    moto.queue(cost_response(*days(march, steady)))
+    first = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 16)), worker="w")
+    assert [a for a in first.sent if basis(a) == "spike"] == []
+    # The cycle on the 17th: the 15th arrived with ten times the usual spend (still Estimated).
+    moto.queue(cost_response(*days(march, {**steady, spike_day: "100", date(2026, 3, 16): "10"})))
+    second = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 17)), worker="w")
+    spikes = [a for a in second.sent if basis(a) == "spike"]
+    assert [(a.channel, a.key.split("@")[0]) for a in spikes] == [("CALPHA001", "spike:2026-03-15:c1/prod")]
+    assert spikes[0].alert is not None and spikes[0].alert.spend == Decimal("100.00")
+    # Later the same day, the same figures: nothing is sent twice.
+    moto.queue(cost_response(*days(march, {**steady, spike_day: "100", date(2026, 3, 16): "10"})))
+    third = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 17), 12), worker="w")
+    assert [a for a in third.sent if basis(a) == "spike"] == []
+    await rt.aclose()
+
+
+async def test_a_day_that_arrives_late_is_still_scanned_for_spikes(tmp_path: Path, database_url: str) -> None:
+    """Final figures (CSV) that land a day late: the first cycle after midnight sees no row for the
+    day, the next one does, and the spike is reported then."""
+    from tests.support.costs import runtime, write_costs, write_fleet
+
+    fleet = write_fleet(tmp_path)
+    start = date(2026, 3, 1)
+    write_costs(tmp_path / "costs-b.csv", start, 20, lambda d: {"lab": Decimal("10")})
+    write_costs(tmp_path / "costs-a.csv", start, 14, lambda d: {"prod": Decimal("50")})  # up to the 14th
+    rt = runtime(fleet, database_url, clock=FrozenClock(at(date(2026, 3, 16))))
+    first = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 16), 1), worker="w")
+    assert [a for a in first.sent if basis(a) == "spike"] == []
+    write_costs(tmp_path / "costs-a.csv", start, 16,
+                lambda d: {"prod": Decimal("900") if d == date(2026, 3, 15) else Decimal("50")})
+    later = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 16), 13), worker="w")
+    assert [a.key for a in later.sent if basis(a) == "spike"] == ["spike:2026-03-15:c1/prod@CALPHA001",
+                                                                  "spike:2026-03-15:c1/prod@COPS00001"]
+    await rt.aclose()
