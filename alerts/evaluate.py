@@ -24,6 +24,7 @@ from hubbot.costs.summary import (
     summarize,
 )
 from hubbot.domain import (
+    CENT,
     Alert,
     Basis,
     Budget,
@@ -77,14 +78,29 @@ def _rows(fleet: Fleet, base: OutboxMessage, *, send: bool) -> list[OutboxMessag
             for ch in destinations(fleet, base.community)]
 
 
-def _already(keys: set[str]) -> dict[tuple[str, str], set[int]]:
-    """(community, basis) -> thresholds already recorded, from keys ``budget:<period>:<c>:<basis>:<t>@<dest>``."""
-    out: dict[tuple[str, str], set[int]] = defaultdict(set)
+def budget_version(budget: Budget) -> str:
+    """What makes a budget another budget for its thresholds: its amount and currency. Raising
+    $1,000 to $2,000 re-arms every threshold; going back to $1,000 does not fire the same ones twice."""
+    return f"{budget.amount.quantize(CENT)}{budget.currency}"
+
+
+_Already = dict[tuple[str, str, str], set[int]]
+
+
+def _already(keys: set[str]) -> _Already:
+    """(community, basis, budget version) -> thresholds already recorded, from keys
+    ``budget:<period>:<c>:<basis>:<t>:<version>@<dest>``. Keys written before budgets had a
+    version (five parts) count for every version, so an upgrade never repeats an alert."""
+    out: _Already = defaultdict(set)
     for key in keys:
         parts = key.split("@", 1)[0].split(":")
-        if len(parts) == 5:
-            out[(parts[2], parts[3])].add(int(parts[4]))
+        if len(parts) in (5, 6):
+            out[(parts[2], parts[3], parts[5] if len(parts) == 6 else "")].add(int(parts[4]))
     return out
+
+
+def _recorded(already: _Already, community: str, basis: Basis, version: str) -> set[int]:
+    return already.get((community, basis, version), set()) | already.get((community, basis, ""), set())
 
 
 async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:
@@ -122,8 +138,11 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             spend, forecast = spend_and_forecast(
                 ledger, currency=currency, period=period, today=today, reading=plan.reading,
                 theirs=provider_forecast(fleet, plan.community, provider_forecasts, period, today))
-            decision = due(spend, plan.budget.amount, plan.budget.thresholds, already[(plan.community, Basis.ACTUAL)])
-            forecasting = (plan.budget.forecast and 100 not in already[(plan.community, Basis.FORECAST)]
+            version = budget_version(plan.budget)
+            decision = due(spend, plan.budget.amount, plan.budget.thresholds,
+                           _recorded(already, plan.community, Basis.ACTUAL, version))
+            forecasting = (plan.budget.forecast
+                           and 100 not in _recorded(already, plan.community, Basis.FORECAST, version)
                            and forecast_due(forecast, plan.budget.amount, period, today))
             if decision.send is None and not decision.skip and not forecasting:
                 continue
@@ -149,7 +168,8 @@ def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: dat
     post = budget_message(s, basis=basis, threshold=threshold) if message else Post(text="")
     alert = Alert(basis=basis, threshold=threshold, period_start=plan.period.start, period_end=plan.period.end,
                   spend=s.spend, budget=plan.budget.amount, forecast=s.forecast, currency=plan.budget.currency)
-    return _message(f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}", plan.community, alert, post, at)
+    key = f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}:{budget_version(plan.budget)}"
+    return _message(key, plan.community, alert, post, at)
 
 
 async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:

@@ -245,8 +245,8 @@ def test_two_processes_against_postgres_send_each_alert_once(tmp_path: Path, pos
         results = list(pool.map(one, range(4)))
     keys = [a["key"] for result in results for a in result]
     assert len(keys) == len(set(keys)) and len(keys) >= 4  # alpha 120% and forecast, to two channels
-    assert {k.split("@")[0] for k in keys} >= {"budget:2026-03-01:alpha:actual:120",
-                                              "budget:2026-03-01:alpha:forecast:100"}
+    assert {k.split("@")[0] for k in keys} >= {"budget:2026-03-01:alpha:actual:120:1000.00USD",
+                                              "budget:2026-03-01:alpha:forecast:100:1000.00USD"}
     # four refreshes at once replaced the ledger without double counting (15 days to date × 100)
     command = [sys.executable, "-m", "hubbot", "run", "--config", str(path), "--as", "UENG00001",
                "/hub cost alpha --month 2026-03"]

@@ -119,3 +119,22 @@ async def test_a_day_that_arrives_late_is_still_scanned_for_spikes(tmp_path: Pat
     assert [a.key for a in later.sent if basis(a) == "spike"] == ["spike:2026-03-15:c1/prod@CALPHA001",
                                                                   "spike:2026-03-15:c1/prod@COPS00001"]
     await rt.aclose()
+
+
+async def test_raising_a_budget_mid_period_re_arms_its_thresholds(tmp_path: Path, database_url: str) -> None:
+    from hubbot.domain import Budget
+    from tests.support.costs import runtime, setup_costs
+
+    rt = runtime(setup_costs(tmp_path, daily="50"), database_url, clock=FrozenClock(at(date(2026, 3, 15))))
+    first = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 15), 12), worker="w")  # 750 of 1000
+    assert [a.alert.threshold for a in first.sent if a.channel == "CALPHA001" and a.alert
+            and basis(a) == "actual"] == [75]
+    await rt.services.budgets.set("alpha", Budget(amount=Decimal("2000"), currency="USD", period="monthly",
+                                                  thresholds=(50, 75, 90, 100), set_by="ULEADA001",
+                                                  set_at=at(date(2026, 3, 15), 13)))
+    later = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 25), 12), worker="w")  # 1250 of 2000
+    assert [a.alert.threshold for a in later.sent if a.channel == "CALPHA001" and a.alert
+            and basis(a) == "actual"] == [50]
+    again = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 26), 12), worker="w")  # 1300: nothing new
+    assert [a for a in again.sent if basis(a) == "actual"] == []
+    await rt.aclose()
