@@ -43,6 +43,9 @@ log = logging.getLogger("hubbot.alerts")
 # A day's costs are complete this many days after it: Cost Explorer lags up to a day and revises
 # (it marks every day of the open month Estimated), the GCP export lags hours.
 SETTLE_DAYS = 2
+# A period that has just closed is evaluated for this many days more: its last days' costs
+# arrive after it ends (same keys as before it closed, so nothing is sent twice).
+CLOSED_GRACE_DAYS = 3
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -53,6 +56,7 @@ class _Plan:
     today: date
     period: Period
     reading: CostReading | None
+    closed: bool = False  # a period that has ended, still evaluated while its last costs arrive
 
 
 def destinations(fleet: Fleet, community: str) -> list[str | None]:
@@ -123,6 +127,13 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         key = (budget.period, today, span)
         period = periods.get(key) or periods.setdefault(key, period_of(budget.period, today, allocation=span))
         plans[(period, budget.currency, today)].append(_Plan(conf.name, budget, today, period, reading))
+        if budget.period != "allocation" and (today - period.start).days < CLOSED_GRACE_DAYS:
+            last = period.start - timedelta(days=1)
+            key = (budget.period, last, None)
+            closed = periods.get(key) or periods.setdefault(key, period_of(budget.period, last))
+            # "today" past the period's end: no forecast, no days left, every day of it counted
+            plans[(closed, budget.currency, closed.end)].append(
+                _Plan(conf.name, budget, closed.end, closed, None, closed=True))
     statuses = await services.ledger.status()
     muted = await services.outbox.muted(on=at.date())
     provider_forecasts = await services.ledger.forecasts()
@@ -141,7 +152,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             version = budget_version(plan.budget)
             decision = due(spend, plan.budget.amount, plan.budget.thresholds,
                            _recorded(already, plan.community, Basis.ACTUAL, version))
-            forecasting = (plan.budget.forecast
+            forecasting = (plan.budget.forecast and not plan.closed
                            and 100 not in _recorded(already, plan.community, Basis.FORECAST, version)
                            and forecast_due(forecast, plan.budget.amount, period, today))
             if decision.send is None and not decision.skip and not forecasting:
@@ -165,7 +176,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
 
 def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: datetime, *,
                   message: bool = True) -> OutboxMessage:
-    post = budget_message(s, basis=basis, threshold=threshold) if message else Post(text="")
+    post = budget_message(s, basis=basis, threshold=threshold, closed=plan.closed) if message else Post(text="")
     alert = Alert(basis=basis, threshold=threshold, period_start=plan.period.start, period_end=plan.period.end,
                   spend=s.spend, budget=plan.budget.amount, forecast=s.forecast, currency=plan.budget.currency)
     key = f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}:{budget_version(plan.budget)}"

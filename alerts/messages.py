@@ -10,11 +10,15 @@ from hubbot.render import blocks as b
 from hubbot.render.text import unstyled
 
 
-def budget_message(s: Summary, *, basis: Basis, threshold: int) -> Post:
-    """The Acknowledge/Mute buttons are added when it is sent."""
+def budget_message(s: Summary, *, basis: Basis, threshold: int, closed: bool = False) -> Post:
+    """The Acknowledge/Mute buttons are added when it is sent. ``closed``: about a period that has
+    ended, whose last costs arrived after it did."""
     currency = s.currency
     if basis is Basis.FORECAST:
         head = f":crystal_ball: {s.title} is forecast to spend {money(s.forecast or s.spend, currency)} this period"
+    elif closed:
+        head = (f":rotating_light: {s.title} used {s.used}% of its budget in {s.period.label()}, which has closed "
+                f"({threshold}% threshold; its last costs arrived after it ended)")
     else:
         head = f":rotating_light: {s.title} has used {s.used}% of its budget ({threshold}% threshold)"
     hint = f"{PREFIX} cost {s.community}"

@@ -138,3 +138,26 @@ async def test_raising_a_budget_mid_period_re_arms_its_thresholds(tmp_path: Path
     again = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 26), 12), worker="w")  # 1300: nothing new
     assert [a for a in again.sent if basis(a) == "actual"] == []
     await rt.aclose()
+
+
+async def test_an_overrun_booked_after_the_period_closed_still_alerts_once(tmp_path: Path, database_url: str) -> None:
+    from tests.support.costs import runtime, text, write_costs, write_fleet
+
+    fleet = write_fleet(tmp_path)
+    start = date(2026, 3, 1)
+    write_costs(tmp_path / "costs-b.csv", start, 33, lambda d: {"lab": Decimal("10")})
+    write_costs(tmp_path / "costs-a.csv", start, 30, lambda d: {"prod": Decimal("30")})  # to March 30: 900 of 1000
+    rt = runtime(fleet, database_url, clock=FrozenClock(at(date(2026, 3, 31))))
+    march = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 31), 23), worker="w")
+    assert [a.alert.threshold for a in march.sent if a.channel == "CALPHA001" and a.alert
+            and basis(a) == "actual"] == [90]
+    # March 31 is booked on April 1: 1,100 of 1,000, after the period ended
+    write_costs(tmp_path / "costs-a.csv", start, 32,
+                lambda d: {"prod": Decimal("200") if d == date(2026, 3, 31) else Decimal("30")})
+    april = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 4, 1)), worker="w")
+    closed = [a for a in april.sent if a.channel == "CALPHA001" and basis(a) == "actual"]
+    assert [(a.alert.threshold, a.alert.period_start) for a in closed if a.alert] == [(100, date(2026, 3, 1))]
+    assert "March 2026, which has closed" in text(closed[0]) and "$1,100.00" in text(closed[0])
+    again = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 4, 2)), worker="w")
+    assert [a for a in again.sent if basis(a) == "actual"] == []
+    await rt.aclose()
