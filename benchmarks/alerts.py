@@ -172,7 +172,7 @@ async def aws_requests() -> None:
         results = []
         for account in accounts:
             groups = [{"Keys": [f"2i2c:hub-name${h}", "Amazon EC2"],
-                       "Metrics": {"UnblendedCost": {"Amount": "12.5", "Unit": "USD"}}}
+                       "Metrics": {"AmortizedCost": {"Amount": "12.5", "Unit": "USD"}}}
                       for h, a in hubs if a == account]
             results.append({"ResultsByTime": [{"TimePeriod": {"Start": "2026-03-19", "End": "2026-03-20"},
                                                "Total": {}, "Groups": groups, "Estimated": True}],

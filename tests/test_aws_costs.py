@@ -186,7 +186,7 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
 
 
 def expected_request(
-    *, start: str, end: str, account: str = ACCOUNT, metric: str = "UnblendedCost", tag_key: str = TAG_KEY
+    *, start: str, end: str, account: str = ACCOUNT, metric: str = "AmortizedCost", tag_key: str = TAG_KEY
 ) -> dict[str, Any]:
     return {
         "TimePeriod": {"Start": start, "End": end},
@@ -216,6 +216,23 @@ async def test_request_parameters(stubbed: tuple[Any, Stubber]) -> None:
 
     assert batch.lines == [CostLine(date(2024, 2, 1), "ml", "EC2", Decimal("7"), "USD")]
     assert batch.requests == 2
+
+
+async def test_by_default_savings_plan_and_reserved_cost_lands_on_the_usage_it_covers(
+    stubbed: tuple[Any, Stubber],
+) -> None:
+    """A hub whose instances run under a Savings Plan: unblended, its usage nets to about $0 and the
+    plan's fee is an untagged line; amortized (the default), the fee is spread onto that usage."""
+    client, stubber = stubbed
+    params = expected_request(start="2024-02-01", end="2024-02-02", metric="AmortizedCost")
+    stubber.add_response("get_cost_and_usage", cost_response(
+        Day("2024-02-01", "2024-02-02", {("ml", "Amazon Elastic Compute Cloud - Compute"): "41.37"}, estimated=True),
+        metric="AmortizedCost"), params)
+    source = AwsCostSource(provider=provider(), client_factory=lambda: client)
+
+    batch = await source.fetch(start=date(2024, 2, 1), end=date(2024, 2, 2))
+
+    assert [(ln.hub_tag, ln.amount) for ln in batch.lines] == [("ml", Decimal("41.37"))]
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "LimitExceededException", "RequestLimitExceeded"])
@@ -287,9 +304,9 @@ async def test_other_service_errors_are_upstream_errors(stubbed: tuple[Any, Stub
     "group",
     [
         {"Keys": [f"{TAG_KEY}$a", "EC2"], "Metrics": {"BlendedCost": {"Amount": "1", "Unit": "USD"}}},
-        {"Keys": [f"{TAG_KEY}$a", "EC2"], "Metrics": {"UnblendedCost": {"Amount": "lots", "Unit": "USD"}}},
-        {"Keys": [f"{TAG_KEY}$a", "EC2"], "Metrics": {"UnblendedCost": {"Amount": "NaN", "Unit": "USD"}}},
-        {"Keys": [f"{TAG_KEY}$a"], "Metrics": {"UnblendedCost": {"Amount": "1", "Unit": "USD"}}},
+        {"Keys": [f"{TAG_KEY}$a", "EC2"], "Metrics": {"AmortizedCost": {"Amount": "lots", "Unit": "USD"}}},
+        {"Keys": [f"{TAG_KEY}$a", "EC2"], "Metrics": {"AmortizedCost": {"Amount": "NaN", "Unit": "USD"}}},
+        {"Keys": [f"{TAG_KEY}$a"], "Metrics": {"AmortizedCost": {"Amount": "1", "Unit": "USD"}}},
     ],
     ids=["other-metric", "not-a-number", "nan", "no-service"],
 )
@@ -315,7 +332,7 @@ async def test_empty_period_is_refused_without_a_request(stubbed: tuple[Any, Stu
 # --- forecast -------------------------------------------------------------------------------
 
 
-def expected_forecast(metric: str = "UNBLENDED_COST") -> dict[str, Any]:
+def expected_forecast(metric: str = "AMORTIZED_COST") -> dict[str, Any]:
     return {
         "TimePeriod": {"Start": "2024-03-10", "End": "2024-04-01"},
         "Metric": metric,

@@ -30,7 +30,9 @@ class AwsProvider(_Model):
     account_id: Annotated[str, Field(pattern=r"^\d{12}$")]
     region: str = "us-east-1"
     cost_tag_key: str = Field("2i2c:hub-name", description="cost-allocation tag whose value names the hub")
-    cost_metric: CostMetric = "UnblendedCost"
+    # Amortized: Savings Plan and reserved-instance fees spread over the usage they cover (with
+    # UnblendedCost, covered usage nets to about $0 on the tagged lines and the fee is untagged)
+    cost_metric: CostMetric = "AmortizedCost"
     endpoint_url: str | None = Field(None, description="Cost Explorer endpoint override (testing, proxies)")
 
 

@@ -72,7 +72,7 @@ class Day:
 
 
 def cost_response(
-    *days: Day, metric: str = "UnblendedCost", tag_key: str = TAG_KEY, next_page: str | None = None
+    *days: Day, metric: str = "AmortizedCost", tag_key: str = TAG_KEY, next_page: str | None = None
 ) -> dict[str, Any]:
     """A complete GetCostAndUsage response, grouped by tag then service as the adapter asks."""
     response: dict[str, Any] = {
