@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.messages import billing_message, budget_message, digest_message, spike_message
 from hubbot.costs.periods import Period, local_day, period_of
-from hubbot.costs.spend import SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
+from hubbot.costs.spend import SETTLE_DAYS, SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
 from hubbot.costs.summary import (
     LedgerSpend,
     Summary,
@@ -40,9 +40,6 @@ from hubbot.fleet import Fleet
 from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.alerts")
-# A day's costs are complete this many days after it: Cost Explorer lags up to a day and revises
-# (it marks every day of the open month Estimated), the GCP export lags hours.
-SETTLE_DAYS = 2
 # A period that has just closed is evaluated for this many days more: its last days' costs
 # arrive after it ends (same keys as before it closed, so nothing is sent twice).
 CLOSED_GRACE_DAYS = 3

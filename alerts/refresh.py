@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from hubbot.costs.periods import Period
+from hubbot.costs.spend import SETTLE_DAYS
 from hubbot.domain import CostLine, LedgerLine
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet, HubRef
@@ -51,10 +52,21 @@ def attribute(fleet: Fleet, provider: str, lines: list[CostLine]) -> list[Ledger
     return out
 
 
+def recent_window(at: datetime) -> Period:
+    """The days a provider may still revise: from the first incomplete one through today. Later
+    refreshes of a day read only these (Cost Explorer charges per request page, BigQuery per
+    byte scanned); the first refresh of each UTC day reads the whole :func:`window`."""
+    today = at.date()
+    return Period(today - timedelta(days=SETTLE_DAYS), today + timedelta(days=1))
+
+
 async def refresh(services: Services, fleet: Fleet, *, at: datetime) -> RefreshReport:
     report = RefreshReport()
-    span = window(at)
+    statuses = await services.ledger.status()
     for name, source in services.sources.items():
+        last = statuses.get(name)
+        whole = last is None or last.ok_at is None or last.ok_at.date() != at.date()
+        span = window(at) if whole else recent_window(at)
         try:
             batch = await source.fetch(start=span.start, end=span.end)
         except HubbotError as exc:

@@ -161,3 +161,36 @@ async def test_an_overrun_booked_after_the_period_closed_still_alerts_once(tmp_p
     again = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 4, 2)), worker="w")
     assert [a for a in again.sent if basis(a) == "actual"] == []
     await rt.aclose()
+
+
+async def test_later_refreshes_of_a_day_read_only_the_days_a_provider_may_still_revise(
+    tmp_path: Path, database_url: str,
+) -> None:
+    from hubbot.adapters.csv_costs import CsvCostSource
+    from hubbot.domain import CostBatch
+    from tests.support.costs import setup_costs
+
+    class Recording:
+        def __init__(self, path: Path) -> None:
+            self._csv = CsvCostSource(path)
+            self.asked: list[tuple[date, date]] = []
+
+        async def fetch(self, *, start: date, end: date) -> CostBatch:
+            self.asked.append((start, end))
+            return await self._csv.fetch(start=start, end=end)
+
+    fleet = setup_costs(tmp_path, daily="50")
+    source = Recording(tmp_path / "costs-a.csv")
+    rt = build(Settings(database=DatabaseSettings(url=database_url)), load_fleet(fleet),
+               clock=FrozenClock(at(date(2026, 3, 15))), notifier=RecordingNotifier(), mirrors={}, billing={},
+               sources={"aws-a": source, "csv-b": CsvCostSource(tmp_path / "costs-b.csv")})
+    for hour in (1, 7, 13):
+        await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 15), hour), worker="w")
+    await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 16), 1), worker="w")
+    whole, recent = (date(2026, 1, 1), date(2026, 3, 16)), (date(2026, 3, 13), date(2026, 3, 16))
+    assert source.asked == [whole, recent, recent, (date(2026, 1, 1), date(2026, 3, 17))]
+    from hubbot.costs.summary import summarize
+
+    # nothing lost or counted twice by the partial re-reads: 16 days of 50
+    assert (await summarize(rt.services, rt.fleet, "alpha", at=at(date(2026, 3, 16), 2))).spend == Decimal("800")
+    await rt.aclose()

@@ -11,6 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from hubbot.costs.periods import Period
 
 RUN_RATE_DAYS = 7
+# A day's costs are complete this many days after it: Cost Explorer lags up to a day and revises
+# (it marks every day of the open month Estimated), the GCP export lags hours.
+SETTLE_DAYS = 2
 FORECAST_AFTER_DAYS = 7
 SPIKE_WINDOW = 14
 
