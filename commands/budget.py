@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from hubbot import markup as m
@@ -17,6 +18,7 @@ from hubbot.render import blocks as b
 from hubbot.render.text import unstyled
 
 MAX_AMOUNT = Decimal("1000000000")
+BILLED_DAYS = 31  # how far back the currencies a community is billed in are read
 
 
 def parse_amount(text: str) -> Decimal:
@@ -72,9 +74,21 @@ async def set_handler(ctx: Context) -> Reply:
         raise UsageError("name the community")
     amount = parse_amount(ctx.args.text("amount") or "")
     current = await budget_of(ctx.services, ctx.fleet, community)
-    currency = (ctx.args.text("currency") or (current.currency if current else "USD")).upper()
+    now = ctx.services.clock.now().date()
+    billed = await ctx.services.ledger.currencies(start=now - timedelta(days=BILLED_DAYS), end=now + timedelta(days=1),
+                                                  community=community)
+    # a budget is in the currency its providers bill in (the most spent, lately): the current
+    # budget's if they bill in it, else theirs (the confirmation shows the change), else USD
+    default = (current.currency if current and (not billed or current.currency in billed)
+               else max(billed, key=lambda c: billed[c], default="USD"))
+    currency = (ctx.args.text("currency") or default).upper()
     if not ((len(currency) == 3 and currency.isalpha()) or currency == "SU"):
         raise UsageError(f"'{currency[:10]}' is not a currency code (USD, EUR, GBP..., or SU for service units)")
+    if billed and currency not in billed:
+        lately = ", ".join(money(a, c) for c, a in sorted(billed.items()))
+        raise UsageError(f"{community}'s providers bill in {', '.join(sorted(billed))} ({lately} in the last "
+                         f"{BILLED_DAYS} days): a {currency} budget would count none of it. Use --currency "
+                         f"{max(billed, key=lambda c: billed[c])}")
     period = ctx.args.text("period") or (current.period if current else "monthly")
     thresholds = (parse_thresholds(ctx.args.text("thresholds") or "") if ctx.args.text("thresholds")
                   else (current.thresholds if current else (50, 75, 90, 100, 120)))

@@ -194,3 +194,42 @@ async def test_later_refreshes_of_a_day_read_only_the_days_a_provider_may_still_
     # nothing lost or counted twice by the partial re-reads: 16 days of 50
     assert (await summarize(rt.services, rt.fleet, "alpha", at=at(date(2026, 3, 16), 2))).spend == Decimal("800")
     await rt.aclose()
+
+
+async def test_costs_billed_in_another_currency_than_the_budget_never_look_like_zero(tmp_path: Path) -> None:
+    from hubbot.pipeline.contract import Invocation
+    from tests.support.costs import runtime, write_costs, write_fleet
+
+    fleet = write_fleet(tmp_path)  # alpha's budget: 1,000 USD
+    start = date(2026, 3, 1)
+    write_costs(tmp_path / "costs-b.csv", start, 14, lambda d: {"lab": Decimal("10")})
+    (tmp_path / "costs-a.csv").write_text("date,hub,amount,currency,service\n" + "".join(
+        f"2026-03-{d:02d},prod,40,EUR,compute\n" for d in range(1, 15)))  # the account bills in euros
+    rt = runtime(fleet, f"sqlite:///{tmp_path / 'db.sqlite3'}", clock=FrozenClock(at(date(2026, 3, 15), 12)))
+    await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 15), 12), worker="w")
+
+    async def run(text: str) -> str:
+        reply = await rt.dispatcher.run(Invocation(user_id="UENG00001", channel_id="COPS00001", text=text))
+        return reply.text
+
+    shown = await run("cost alpha")
+    assert "Spend: $0.00" in shown and "Also 560.00 EUR in EUR, not counted against this USD budget" in shown
+    assert "Also 560.00 EUR" in await run("budget show alpha")
+    refused = await run("budget set alpha 800 --currency USD")
+    assert "alpha's providers bill in EUR (560.00 EUR in the last 31 days)" in refused and "--currency EUR" in refused
+    asked = await run("budget set alpha 800")  # the currency defaults to what the providers bill in
+    assert "800.00 EUR monthly" in asked
+    await rt.aclose()
+
+
+def test_config_check_refuses_a_budget_in_another_currency_than_its_providers(tmp_path: Path) -> None:
+    from hubbot.fleet import FleetError, parse_fleet
+
+    data = {"providers": {"csv-eu": {"kind": "csv", "path": "eu.csv", "currency": "EUR"}},
+            "clusters": [{"name": "c1", "provider": "csv-eu",
+                          "hubs": [{"name": "prod", "community": "alpha", "domain": "alpha.test"}]}],
+            "communities": [{"name": "alpha", "budget": {"amount": 1000, "currency": "USD"}}]}
+    with pytest.raises(FleetError, match=r"budget is in USD but alpha's providers bill in EUR"):
+        parse_fleet(data)
+    data["communities"] = [{"name": "alpha", "budget": {"amount": 1000, "currency": "EUR"}}]
+    assert parse_fleet(data).community("alpha").budget is not None

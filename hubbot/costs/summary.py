@@ -73,6 +73,7 @@ class Summary:
     as_of: datetime | None = None
     stale: list[str] = field(default_factory=list)
     rate: tuple[Decimal, str] | None = None  # money per unit, when spend is in service units
+    elsewhere: dict[str, Decimal] = field(default_factory=dict)  # spend in other currencies, not counted
 
     @property
     def limit(self) -> Decimal | None:
@@ -134,7 +135,7 @@ def data_freshness(fleet: Fleet, community: str, statuses: dict[str, ProviderSta
 def compose(
     fleet: Fleet, community: str, *, budget: Budget | None, period: Period, today: date, currency: str,
     ledger: LedgerSpend, reading: CostReading | None, forecasts: dict[str, tuple[date, date, Decimal]],
-    top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus],
+    top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus], currencies: dict[str, Decimal] | None = None,
 ) -> Summary:
     """The one way a :class:`Summary` is made, from what was read."""
     theirs = provider_forecast(fleet, community, forecasts, period, today)
@@ -143,7 +144,8 @@ def compose(
     as_of, stale = data_freshness(fleet, community, statuses)
     return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
                    currency=currency, spend=spend, budget=budget, forecast=forecast, top=top[:3], as_of=as_of,
-                   stale=stale, rate=su_rate(fleet, community, currency))
+                   stale=stale, rate=su_rate(fleet, community, currency),
+                   elsewhere={c: a for c, a in (currencies or {}).items() if c != currency and a})
 
 
 def freshness(as_of: datetime | None, stale: list[str], statuses: dict[str, ProviderStatus] | None = None) -> str:
@@ -175,7 +177,9 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
                                           currency=currency, by="hub")
     return compose(fleet, community, budget=budget, period=period, today=today, currency=currency,
                    ledger=LedgerSpend.of(daily, period, today), reading=current,
-                   forecasts=await services.ledger.forecasts(), top=top, statuses=await services.ledger.status())
+                   forecasts=await services.ledger.forecasts(), top=top, statuses=await services.ledger.status(),
+                   currencies=await services.ledger.currencies(start=period.start, end=period.end,
+                                                               community=community))
 
 
 def su_rate(fleet: Fleet, community: str, currency: str) -> tuple[Decimal, str] | None:
@@ -201,6 +205,9 @@ def summary_lines(s: Summary) -> list[str]:
             over = f" — {percent(s.forecast, s.budget.amount)}% of budget"
         lines.append(f"*Forecast for the period:* {money(s.forecast, s.currency)}{over}")
     lines.append(f"*Days left:* {s.days_left}")
+    for other, amount in sorted(s.elsewhere.items()):
+        lines.append(f":warning: *Also {money(amount, other)}* in {other}, not counted against this "
+                     f"{s.currency} budget: its providers bill in {other} (set the budget in {other})")
     if s.top:
         lines.append("*Costliest hubs:* " + ", ".join(f"{h} {money(a, s.currency)}" for h, a in s.top))
     return lines

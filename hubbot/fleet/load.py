@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from hubbot.errors import UserError
-from hubbot.fleet.config import FleetConfig
+from hubbot.fleet.config import CsvProvider, FleetConfig, OpenStackProvider
 from hubbot.fleet.view import Fleet, did_you_mean
 
 
@@ -83,6 +83,30 @@ def cross_check(config: FleetConfig) -> list[Problem]:
                         f"unknown community '{hub.community}'{did_you_mean(hub.community, communities)}",
                     )
                 )
+    problems += _currency_mismatches(config)
+    return problems
+
+
+def _currency_mismatches(config: FleetConfig) -> list[Problem]:
+    """A budget in another currency than every provider its hubs bill through counts nothing:
+    flag it where the providers' currency is known from the config (CSV files, JetStream2's SUs)."""
+    known: dict[str, str] = {}
+    for name, provider in config.providers.items():
+        if isinstance(provider, CsvProvider):
+            known[name] = provider.currency
+        elif isinstance(provider, OpenStackProvider):
+            known[name] = "SU"
+    problems = []
+    for i, community in enumerate(config.communities):
+        if community.budget is None:
+            continue
+        billed = {known.get(cluster.provider) for cluster in config.clusters for hub in cluster.hubs
+                  if hub.community == community.name}
+        if billed and None not in billed and community.budget.currency not in billed:
+            problems.append(Problem(
+                f"communities[{i}].budget.currency",
+                f"the budget is in {community.budget.currency} but {community.name}'s providers bill in "
+                f"{', '.join(sorted(c for c in billed if c))}: set the budget's currency to match"))
     return problems
 
 

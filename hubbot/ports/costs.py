@@ -57,6 +57,11 @@ class CostLedger(Protocol):
         """Spend per community over ``start <= day < end`` in ``currency``."""
         ...
 
+    async def currencies(self, *, start: date, end: date, community: str) -> dict[str, Decimal]:
+        """The community's spend over ``start <= day < end`` per currency (a billing account in
+        another currency than the budget's must never look like $0)."""
+        ...
+
     async def period_sums(
         self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str
     ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:

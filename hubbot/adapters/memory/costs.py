@@ -77,6 +77,12 @@ class MemoryCostLedger:
                 _add(out, ln.community, ln.amount)
         return out
 
+    async def currencies(self, *, start: date, end: date, community: str) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for ln in self._scope(start, end, [community]):
+            _add(out, ln.currency, ln.amount)
+        return out
+
     async def period_sums(
         self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str
     ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
