@@ -183,20 +183,26 @@ def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: dat
 async def spike_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:
     """Spikes per hub on the last :data:`SETTLE_DAYS` UTC days. Providers report a day late and
     revise it (Cost Explorer marks every day of the open month ``Estimated``), so a day is
-    scanned at every cycle until it is complete; the first cycle that sees it complete records
-    that it did, and later cycles skip it. Each (day, hub) alerts once, whenever it is found."""
+    scanned again whenever new figures have been fetched, until it is complete; the first cycle
+    that sees it complete records that it did, and later cycles skip it. Each (day, hub) alerts
+    once, whenever it is found."""
     today = at.date()
+    fetched = max((s.ok_at for s in (await services.ledger.status()).values() if s.ok_at), default=None)
     out: list[OutboxMessage] = []
     for back in range(SETTLE_DAYS, 0, -1):
         day = today - timedelta(days=back)
-        marker = f"spike-scan:{day.isoformat()}@-"
-        if await services.outbox.keys(prefix=marker):
+        if await services.outbox.keys(prefix=f"spike-scan:{day.isoformat()}@"):
+            continue  # complete, and scanned
+        complete = back >= SETTLE_DAYS
+        # an incomplete day is scanned once per fetch: nothing new, nothing to look at again
+        version = f"{fetched:%Y%m%dT%H%M%S%f}" if fetched else "unfetched"
+        marker = f"spike-scan:{day.isoformat()}@-" if complete else f"spike-seen:{day.isoformat()}:{version}@-"
+        if not complete and await services.outbox.keys(prefix=marker):
             continue
         out += await _spikes_on(services, fleet, day, at=at)
-        if back >= SETTLE_DAYS:  # complete: no need to look at it again
-            out.append(replace(_message(marker, "", Alert(basis=Basis.SCAN, period_start=day,
-                                                          period_end=day + timedelta(days=1), currency=""),
-                                        Post(text="spike scan"), at), state=DeliveryState.SKIPPED))
+        out.append(replace(_message(marker, "", Alert(basis=Basis.SCAN, period_start=day,
+                                                      period_end=day + timedelta(days=1), currency=""),
+                                    Post(text="spike scan"), at), state=DeliveryState.SKIPPED))
     return out
 
 
