@@ -101,6 +101,7 @@ async def test_fetch_is_one_parameterised_query_in_the_tables_project(
         "hub_label": ("STRING", "2i2c-hub-name"),
         "start_day": ("DATE", "2024-05-01"),
         "end_day": ("DATE", "2024-06-01"),
+        "first_partition": ("DATE", "2024-04-29"),
     }
     sql = body["query"]
     # Values travel only as parameters; the (validated) table name is the one thing in the text.
@@ -200,8 +201,40 @@ async def test_the_query_carries_its_days_as_typed_parameters(standin: GcpStandI
     params = {p["name"]: (p["parameterType"]["type"], p["parameterValue"]["value"])
               for p in call.body["queryParameters"]}
     assert params == {"project": ("STRING", PROJECT), "hub_label": ("STRING", provider.hub_label),
-                      "start_day": ("DATE", "2024-05-01"), "end_day": ("DATE", "2024-05-04")}
+                      "start_day": ("DATE", "2024-05-01"), "end_day": ("DATE", "2024-05-04"),
+                      "first_partition": ("DATE", "2024-04-29")}
     assert "@start_day" in call.body["query"] and "2024-05-01" not in call.body["query"]  # a parameter, not text
+
+
+async def test_the_query_reads_only_the_partitions_written_since_just_before_the_window(
+    standin: GcpStandIn, provider: GcpProvider
+) -> None:
+    standin.bq_rows = [
+        ["2024-05-01", "prod", "Compute Engine", "USD", "1", "2024-04-30"],  # written just before its day
+        ["2024-05-02", "prod", "Compute Engine", "USD", "2"],
+        ["2024-05-03", "prod", "Compute Engine", "USD", "4", "2024-05-20"],  # written after the window
+    ]
+    batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
+    assert [line.amount for line in batch.lines] == [Decimal(1), Decimal(2), Decimal(4)]
+    (call,) = standin.of("bq.query")
+    sql = call.body["query"]
+    assert "_PARTITIONTIME >= TIMESTAMP(@first_partition)" in sql
+    assert "_PARTITIONTIME <" not in sql  # late and revised rows land in later partitions
+    (first,) = [p for p in call.body["queryParameters"] if p["name"] == "first_partition"]
+    assert first["parameterType"]["type"] == "DATE" and first["parameterValue"]["value"] == "2024-04-29"
+    assert "2024-04-29" not in sql
+
+
+async def test_the_stand_in_refuses_a_query_that_reads_every_partition(served_standin: tuple[GcpStandIn, str]
+                                                                       ) -> None:
+    import httpx
+
+    query = f"SELECT 1 FROM `{TABLE}` WHERE usage_start_time >= TIMESTAMP(@start_day)"
+    body = {"query": query, "useLegacySql": False, "parameterMode": "NAMED", "queryParameters": [
+        {"name": "start_day", "parameterType": {"type": "DATE"}, "parameterValue": {"value": "2024-05-01"}}]}
+    answer = httpx.post(f"{served_standin[1]}/bigquery/v2/projects/p/queries", json=body)
+    assert answer.status_code == 400
+    assert "without a filter over column(s) '_PARTITIONTIME'" in answer.json()["error"]["message"]
 
 
 async def test_the_stand_in_refuses_a_query_whose_parameters_are_missing(served_standin: tuple[GcpStandIn, str]

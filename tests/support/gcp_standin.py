@@ -3,7 +3,10 @@
 It answers with the shapes the real services document:
 
 * BigQuery ``jobs.query`` (``POST /bigquery/v2/projects/{project}/queries``): a finished query with
-  ``schema.fields`` and ``rows: [{"f": [{"v": ...}]}]``; the rows are whatever the test set.
+  ``schema.fields`` and ``rows: [{"f": [{"v": ...}]}]``; the rows are whatever the test set. The
+  export table is partitioned by the day each row was written (``_PARTITIONTIME``) and, as a table
+  with ``require_partition_filter`` does, refuses a query without a filter on it, so a query that
+  would scan the table's whole history cannot pass.
 * Cloud Billing Budgets v1: list, create and patch (with ``updateMask`` and etag checks).
 * Cloud Billing v1: ``GET /v1/projects/{project}/billingInfo``.
 * Google's OAuth2 v1 certificate endpoint: PEM certificates keyed by key id, with Cache-Control.
@@ -120,7 +123,9 @@ class GcpStandIn:
         self._lock = threading.Lock()
         self._failures: dict[str, list[Failure]] = {}
         self._etags = itertools.count(1)
-        # BigQuery: the rows the next queries return, as lists of cell values (strings or None).
+        # BigQuery: the rows the next queries return, as lists of cell values (strings or None). A row
+        # may carry one value past the fields: the day the export wrote it (its partition); without
+        # it, the row was written on its usage day.
         self.bq_fields: list[dict[str, str]] = list(COST_FIELDS)
         self.bq_rows: list[list[str | None]] = []
         # Budgets by billing account ID, then by budget ID, in REST JSON form.
@@ -234,14 +239,25 @@ class GcpStandIn:
         params = _query_parameters(body)
         if isinstance(params, str):
             return JSONResponse(google_error(400, params, bigquery=True, reason="invalidQuery"), status_code=400)
+        first_partition = _first_partition(body, params)
+        if first_partition is None:
+            table = _TABLE_IN_QUERY.search(body["query"])
+            message = (f"Cannot query over table '{table.group(1) if table else '?'}' without a filter over "
+                       "column(s) '_PARTITIONTIME' that can be used for partition elimination")
+            return JSONResponse(google_error(400, message, bigquery=True, reason="invalidQuery"), status_code=400)
         project = request.path_params["project"]
         job_id = f"job_{uuid.uuid4().hex}"
         start, end = params.get("start_day"), params.get("end_day")
-        with self._lock:  # the day window is applied as the query's WHERE would apply it
+        with self._lock:  # the partitions and the day window are applied as the query's WHERE would
             fields = list(self.bq_fields)
             day = next((i for i, f in enumerate(fields) if f.get("name") == "usage_day"), None)
-            rows = [{"f": [{"v": value} for value in row]} for row in self.bq_rows
-                    if start is None or end is None or day is None or start <= str(row[day]) < end]
+            rows = []
+            for row in self.bq_rows:
+                written = row[len(fields)] if len(row) > len(fields) else row[day] if day is not None else None
+                if written is not None and str(written) < first_partition:
+                    continue
+                if start is None or end is None or day is None or start <= str(row[day]) < end:
+                    rows.append({"f": [{"v": value} for value in row[:len(fields)]]})
         return JSONResponse({
             "kind": "bigquery#queryResponse",
             "schema": {"fields": fields},
@@ -380,6 +396,8 @@ class GcpStandIn:
 
 
 _PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+_PARTITION_FILTER = re.compile(r"\b_PARTITIONTIME\s*>=\s*TIMESTAMP\(\s*@([A-Za-z_][A-Za-z0-9_]*)\s*\)")
+_TABLE_IN_QUERY = re.compile(r"\bFROM\s+`([^`]+)`")
 _PARAM_TYPES = {"STRING", "DATE", "INT64", "TIMESTAMP", "BOOL", "NUMERIC", "FLOAT64"}
 
 
@@ -403,6 +421,17 @@ def _query_parameters(body: dict[str, Any]) -> dict[str, str] | str:
     if missing:
         return f"Query parameter '{missing[0]}' not found at [1:1]"
     return declared
+
+
+def _first_partition(body: dict[str, Any], params: dict[str, str]) -> str | None:
+    """The first partition day a query reads (``_PARTITIONTIME >= TIMESTAMP(@name)`` with a DATE
+    parameter), or None when it reads every partition."""
+    found = _PARTITION_FILTER.search(body["query"])
+    if found is None:
+        return None
+    name = found.group(1)
+    kinds = {p.get("name"): (p.get("parameterType") or {}).get("type") for p in body.get("queryParameters") or []}
+    return params.get(name) if kinds.get(name) == "DATE" else None
 
 
 def _camel(path: str) -> str:
