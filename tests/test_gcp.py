@@ -20,7 +20,7 @@ from hubbot.adapters.gcp.budgets import GcpBudgets
 from hubbot.adapters.gcp.costs import BigQueryCostSource
 from hubbot.adapters.gcp.push import PushRejected, PushVerifier, parse_budget_notification
 from hubbot.domain import CostLine, CostReading
-from hubbot.errors import NotAllowed, UpstreamError, UserError
+from hubbot.errors import NotAllowed, NotMirrored, UpstreamError, UserError
 from hubbot.fleet import GcpProvider
 from tests.support.gcp_standin import GcpStandIn, SigningKey, permission_detail, retry_detail
 from tests.support.server import serve
@@ -268,7 +268,7 @@ async def test_mirror_creates_the_budget_then_updates_the_same_one(standin: GcpS
     other = standin.add_budget(ACCOUNT, {"displayName": "team-x", "amount": {"specifiedAmount": {"units": "5"}}})
     budgets = GcpBudgets(provider)
 
-    name = await budgets.mirror(community="alpha", amount=Decimal("1234.56"), currency="USD",
+    name = await budgets.mirror(community="alpha", amount=Decimal("1234.56"), currency="USD", period="monthly",
                                 thresholds=[50, 75, 90, 100, 120])
     assert name.startswith(f"billingAccounts/{ACCOUNT}/budgets/") and name != other
     assert standin.routes() == ["budgets.list", "budgets.create"]
@@ -292,7 +292,8 @@ async def test_mirror_creates_the_budget_then_updates_the_same_one(standin: GcpS
     standin.clear()
     budget_id = name.rsplit("/", 1)[1]
     etag_before = standin.budgets[ACCOUNT][budget_id]["etag"]
-    again = await budgets.mirror(community="alpha", amount=Decimal("2000"), currency="USD", thresholds=[80, 100])
+    again = await budgets.mirror(community="alpha", amount=Decimal("2000"), currency="USD", period="monthly",
+                                 thresholds=[80, 100])
     assert again == name
     assert standin.routes() == ["budgets.list", "budgets.patch"]
     patch = standin.of("budgets.patch")[0]
@@ -310,7 +311,8 @@ async def test_mirror_finds_its_budget_on_a_later_page(standin: GcpStandIn, prov
     for i in range(4):
         standin.add_budget(ACCOUNT, {"displayName": f"team-{i}", "amount": {"specifiedAmount": {"units": "5"}}})
     mine = standin.add_budget(ACCOUNT, {"displayName": "hubbot-beta", "amount": {"specifiedAmount": {"units": "5"}}})
-    name = await GcpBudgets(provider).mirror(community="beta", amount=Decimal(10), currency="USD", thresholds=[100])
+    name = await GcpBudgets(provider).mirror(community="beta", amount=Decimal(10), currency="USD", period="monthly",
+                                             thresholds=[100])
     assert name == mine
     assert standin.routes() == ["budgets.list"] * 3 + ["budgets.patch"]
 
@@ -318,10 +320,49 @@ async def test_mirror_finds_its_budget_on_a_later_page(standin: GcpStandIn, prov
 async def test_mirror_sets_the_pubsub_topic_when_given(standin: GcpStandIn, provider: GcpProvider) -> None:
     topic = f"projects/{PROJECT}/topics/budget-notifications"
     budgets = GcpBudgets(provider, pubsub_topic=topic)
-    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", thresholds=[100])
+    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", period="monthly", thresholds=[100])
     assert standin.of("budgets.create")[0].body["notificationsRule"] == {"pubsubTopic": topic, "schemaVersion": "1.0"}
-    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", thresholds=[100])
+    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", period="monthly", thresholds=[100])
     assert standin.of("budgets.patch")[0].query["updateMask"].endswith(",notificationsRule")
+
+
+async def test_a_quarterly_budget_is_mirrored_per_calendar_quarter(standin: GcpStandIn, provider: GcpProvider
+                                                                   ) -> None:
+    budgets = GcpBudgets(provider)
+    name = await budgets.mirror(community="alpha", amount=Decimal(3000), currency="USD", period="quarterly",
+                                thresholds=[50, 100])
+    assert standin.of("budgets.create")[0].body["budgetFilter"]["calendarPeriod"] == 2  # QUARTER
+    stored = standin.budgets[ACCOUNT][name.rsplit("/", 1)[1]]
+    assert stored["budgetFilter"]["calendarPeriod"] == 2
+    await budgets.mirror(community="alpha", amount=Decimal(1000), currency="USD", period="monthly", thresholds=[100])
+    assert stored["budgetFilter"]["calendarPeriod"] == 1  # MONTH again, on the same budget
+    assert len(standin.budgets[ACCOUNT]) == 1
+
+
+@pytest.mark.parametrize(("period", "expected"), [
+    ("allocation", "allocation's own dates"),
+    ("yearly", "no such period"),
+])
+async def test_a_budget_without_a_calendar_period_is_not_mirrored(
+    standin: GcpStandIn, provider: GcpProvider, period: str, expected: str
+) -> None:
+    with pytest.raises(NotMirrored, match=expected):
+        await GcpBudgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", period=period,
+                                          thresholds=[100])
+    assert standin.routes() == []  # not even looked up
+
+
+def test_the_stand_in_refuses_a_calendar_period_the_api_does_not_know(served_standin: tuple[GcpStandIn, str]
+                                                                     ) -> None:
+    import httpx
+
+    standin, url = served_standin
+    standin.reset()
+    budget = {"displayName": "x", "amount": {"specifiedAmount": {"units": "5"}},
+              "budgetFilter": {"projects": [f"projects/{PROJECT}"], "calendarPeriod": 7}}
+    answer = httpx.post(f"{url}/v1/billingAccounts/{ACCOUNT}/budgets", json=budget)
+    assert answer.status_code == 400 and "calendar_period" in answer.json()["error"]["message"]
+    assert standin.budgets == {}
 
 
 @pytest.mark.parametrize(
@@ -337,7 +378,8 @@ async def test_mirror_sets_the_pubsub_topic_when_given(standin: GcpStandIn, prov
 async def test_mirror_refuses_what_cloud_billing_cannot_hold(
     standin: GcpStandIn, provider: GcpProvider, change: dict[str, Any], kwargs: dict[str, Any], expected: str
 ) -> None:
-    args: dict[str, Any] = {"community": "alpha", "amount": Decimal(100), "currency": "USD", "thresholds": [100]}
+    args: dict[str, Any] = {"community": "alpha", "amount": Decimal(100), "currency": "USD", "period": "monthly",
+                            "thresholds": [100]}
     with pytest.raises(UserError, match=expected):
         await GcpBudgets(provider.model_copy(update=change)).mirror(**{**args, **kwargs})
     assert standin.routes() == []
@@ -361,7 +403,8 @@ async def test_budget_errors_become_upstream_errors(
 ) -> None:
     standin.fail(route, status, **options)
     with pytest.raises(UpstreamError) as caught:
-        await GcpBudgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", thresholds=[100])
+        await GcpBudgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", period="monthly",
+                                          thresholds=[100])
     assert expected in str(caught.value)
     assert caught.value.retry_after == retry_after
     assert "http://" not in str(caught.value)
@@ -371,7 +414,8 @@ async def test_a_concurrent_budget_change_is_not_overwritten(standin: GcpStandIn
     standin.add_budget(ACCOUNT, {"displayName": "hubbot-alpha", "amount": {"specifiedAmount": {"units": "5"}}})
     standin.fail("budgets.patch", 409, message="The budget was modified concurrently.")
     with pytest.raises(UpstreamError, match="changed by someone else"):
-        await GcpBudgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", thresholds=[100])
+        await GcpBudgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", period="monthly",
+                                          thresholds=[100])
 
 
 # -- Billing account ---------------------------------------------------------------------------

@@ -66,7 +66,8 @@ async def test_every_call_carries_a_credential_of_the_service_account(google: tu
     batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 2))
     assert [str(line.amount) for line in batch.lines] == ["1.5"]
     assert await GcpBilling(provider).check() is None
-    await GcpBudgets(provider).mirror(community="beta", amount=Decimal(500), currency="USD", thresholds=[50, 100])
+    await GcpBudgets(provider).mirror(community="beta", amount=Decimal(500), currency="USD", period="monthly",
+                                      thresholds=[50, 100])
     api_calls = [c for c in standin.calls if c.route != "token"]
     assert {c.route for c in api_calls} >= {"bq.query", "billing.info", "budgets.list", "budgets.create"}
     assert all(c.headers.get("authorization", "").startswith("Bearer ") for c in api_calls)

@@ -7,7 +7,8 @@ It answers with the shapes the real services document:
   export table is partitioned by the day each row was written (``_PARTITIONTIME``) and, as a table
   with ``require_partition_filter`` does, refuses a query without a filter on it, so a query that
   would scan the table's whole history cannot pass.
-* Cloud Billing Budgets v1: list, create and patch (with ``updateMask`` and etag checks).
+* Cloud Billing Budgets v1: list, create and patch (with ``updateMask`` and etag checks); a budget's
+  filter is checked as the API checks it (a calendar period it knows).
 * Cloud Billing v1: ``GET /v1/projects/{project}/billingInfo``.
 * Google's OAuth2 v1 certificate endpoint: PEM certificates keyed by key id, with Cache-Control.
 
@@ -297,6 +298,9 @@ class GcpStandIn:
         budget = dict(call.body) if isinstance(call.body, dict) else {}
         if "amount" not in budget:
             return JSONResponse(google_error(400, "Budget amount is required."), status_code=400)
+        problem = _filter_problem(budget.get("budgetFilter"))
+        if problem is not None:
+            return JSONResponse(google_error(400, problem), status_code=400)
         name = self.add_budget(account, budget)
         with self._lock:
             stored = self.budgets[account][name.rsplit("/", 1)[1]]
@@ -322,6 +326,9 @@ class GcpStandIn:
         paths = [_camel(p.strip()) for p in mask.split(",") if p.strip()]
         if not paths:
             return JSONResponse(google_error(400, "update_mask is required."), status_code=400)
+        problem = _filter_problem(update.get("budgetFilter")) if "budgetFilter" in paths else None
+        if problem is not None:
+            return JSONResponse(google_error(400, problem), status_code=400)
         with self._lock:
             for path in paths:
                 if path in update:
@@ -432,6 +439,24 @@ def _first_partition(body: dict[str, Any], params: dict[str, str]) -> str | None
     name = found.group(1)
     kinds = {p.get("name"): (p.get("parameterType") or {}).get("type") for p in body.get("queryParameters") or []}
     return params.get(name) if kinds.get(name) == "DATE" else None
+
+
+# Filter.calendar_period: MONTH, QUARTER, YEAR (as numbers when the client asks for enum-encoding=int)
+_CALENDAR_PERIODS = {1, 2, 3, "MONTH", "QUARTER", "YEAR"}
+
+
+def _filter_problem(budget_filter: Any) -> str | None:
+    """What the Budget API would say about a budget's filter, or None when it accepts it."""
+    if budget_filter is None:
+        return None
+    if not isinstance(budget_filter, dict):
+        return "Invalid value for budget_filter: expected an object."
+    period = budget_filter.get("calendarPeriod")
+    if period is not None and period not in _CALENDAR_PERIODS:
+        return f"Invalid value for budget_filter.calendar_period: {period!r}."
+    if period is not None and budget_filter.get("customPeriod") is not None:
+        return "Only one of budget_filter.calendar_period and budget_filter.custom_period may be set."
+    return None
 
 
 def _camel(path: str) -> str:

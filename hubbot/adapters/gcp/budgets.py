@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from hubbot.adapters.gcp.api import ACCOUNT_PREFIX, API_TIMEOUT, Api, account_id, client_options, credentials, guarded
 from hubbot.adapters.lazy import Lazy
-from hubbot.errors import UserError
+from hubbot.errors import NotMirrored, UserError
 from hubbot.fleet import GcpProvider
 
 if TYPE_CHECKING:
@@ -18,13 +18,17 @@ if TYPE_CHECKING:
 
 BudgetClientFactory = Callable[[], "BudgetServiceClient"]
 _DISPLAY_NAME_MAX = 60  # Cloud Billing's limit for a budget's display name
+# hubbot's budget periods and the Cloud Billing calendar period (Filter.calendar_period) each
+# becomes; an allocation runs between the allocation's own dates, which no calendar period matches.
+_CALENDAR_PERIODS = {"monthly": "MONTH", "quarterly": "QUARTER"}
 
 
 class GcpBudgets:
     """Mirrors a community's budget into a Cloud Billing budget on ``provider.billing_account``.
 
     The budget is found by its display name, ``hubbot-<community>``, and covers only
-    ``provider.project``, per calendar month, counting credits. With ``pubsub_topic``
+    ``provider.project``, per calendar month or quarter as the community's budget runs, counting
+    credits. An allocation budget is not mirrored (:class:`NotMirrored`). With ``pubsub_topic``
     (``projects/<project>/topics/<topic>``) the budget also publishes its notifications there;
     without it, an existing budget's notification settings are left as they are. hubbot's
     credentials need ``roles/billing.costsManager`` on the billing account.
@@ -52,14 +56,22 @@ class GcpBudgets:
             transport="rest", credentials=credentials(endpoint), client_options=client_options(endpoint)
         )
 
-    async def mirror(self, *, community: str, amount: Decimal, currency: str, thresholds: list[int]) -> str:
+    async def mirror(self, *, community: str, amount: Decimal, currency: str, period: str,
+                     thresholds: list[int]) -> str:
         """Create or update the community's budget; returns its resource name
         (``billingAccounts/<account>/budgets/<id>``).
 
-        ``thresholds`` are percentages of ``amount`` (``[50, 90, 100]``). Raises
-        :class:`UserError` for settings Cloud Billing cannot hold, and :class:`UpstreamError`
-        when Cloud Billing fails or refuses.
+        ``period`` is ``monthly`` or ``quarterly``; ``thresholds`` are percentages of ``amount``
+        (``[50, 90, 100]``). Raises :class:`NotMirrored` for a budget that has no Cloud Billing
+        counterpart, :class:`UserError` for settings Cloud Billing cannot hold, and
+        :class:`UpstreamError` when Cloud Billing fails or refuses; nothing is changed then.
         """
+        calendar_period = _CALENDAR_PERIODS.get(period)
+        if period == "allocation":
+            raise NotMirrored("an allocation budget is not mirrored to Cloud Billing: it runs between the "
+                              "allocation's own dates, and Cloud Billing budgets run per calendar month or quarter")
+        if calendar_period is None:
+            raise NotMirrored(f"a {period!r} budget is not mirrored to Cloud Billing, which has no such period")
         if not self.provider.billing_account:
             raise UserError(
                 f"GCP project '{self.provider.project}' has no billing_account in the fleet config; set it "
@@ -84,10 +96,11 @@ class GcpBudgets:
             f"roles/billing.costsManager on billing account {account}",
         )
         return await asyncio.to_thread(
-            guarded, api, lambda: self._mirror_sync(account, display_name, amount, currency, thresholds)
+            guarded, api,
+            lambda: self._mirror_sync(account, display_name, amount, currency, calendar_period, thresholds),
         )
 
-    def _mirror_sync(self, account: str, display_name: str, amount: Decimal, currency: str,
+    def _mirror_sync(self, account: str, display_name: str, amount: Decimal, currency: str, calendar_period: str,
                      thresholds: list[int]) -> str:
         from google.cloud.billing import budgets_v1
 
@@ -103,7 +116,7 @@ class GcpBudgets:
             display_name=display_name,
             budget_filter=budgets_v1.Filter(
                 projects=[f"projects/{self.provider.project}"],
-                calendar_period=budgets_v1.CalendarPeriod.MONTH,
+                calendar_period=getattr(budgets_v1.CalendarPeriod, calendar_period),
                 credit_types_treatment=budgets_v1.Filter.CreditTypesTreatment.INCLUDE_ALL_CREDITS,
             ),
             amount=budgets_v1.BudgetAmount(
