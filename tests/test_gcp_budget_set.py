@@ -1,5 +1,6 @@
 """`/hub budget set` mirroring into Cloud Billing: the real dispatcher and the GCP budget adapter
-the runtime wires from the fleet config, against the Google stand-in."""
+the runtime wires from the fleet config, against the Google stand-in. Alpha owns the GCP project,
+unless beta's hubs are put on it too."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ clusters:
     provider: gcp-a
     hubs:
       - {{name: prod, community: alpha, domain: alpha.test}}
+{beta_hubs}
   - name: js2
     provider: js2-a
     hubs:
@@ -38,6 +40,8 @@ communities:
   - name: alpha
     channel: CALPHA001
     budget: {{amount: 1000, currency: USD, period: monthly}}
+  - name: beta
+    channel: CBETA0001
 roles:
   engineers: [{engineer}]
 """
@@ -56,11 +60,22 @@ def standin(served: tuple[GcpStandIn, str]) -> GcpStandIn:
     return served[0]
 
 
+def _runtime(served: tuple[GcpStandIn, str], tmp_path: Path, *, beta_hubs: str = "") -> Runtime:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET.format(account=ACCOUNT, endpoint=served[1], engineer=ENGINEER, beta_hubs=beta_hubs))
+    return runtime(fleet, f"sqlite:///{tmp_path / 'db.sqlite3'}", clock=FrozenClock(NOW))
+
+
 @pytest.fixture
 def rt(served: tuple[GcpStandIn, str], standin: GcpStandIn, tmp_path: Path) -> Runtime:
-    fleet = tmp_path / "fleet.yaml"
-    fleet.write_text(FLEET.format(account=ACCOUNT, endpoint=served[1], engineer=ENGINEER))
-    return runtime(fleet, f"sqlite:///{tmp_path / 'db.sqlite3'}", clock=FrozenClock(NOW))
+    return _runtime(served, tmp_path)
+
+
+@pytest.fixture
+def shared(served: tuple[GcpStandIn, str], standin: GcpStandIn, tmp_path: Path) -> Runtime:
+    """Beta has two hubs on alpha's GCP project."""
+    return _runtime(served, tmp_path, beta_hubs="      - {name: lab, community: beta, domain: lab.beta.test}\n"
+                                                 "      - {name: lab-staging, community: beta, domain: s.beta.test}")
 
 
 async def set_budget(rt: Runtime, text: str) -> Reply:
@@ -100,3 +115,31 @@ async def test_an_allocation_budget_is_set_but_not_mirrored_and_the_reply_says_s
     assert standin.calls == []  # Cloud Billing was not even asked
     stored = await rt.services.budgets.get("alpha")
     assert stored is not None and stored.period == "allocation" and stored.amount == Decimal(5000)
+
+
+async def test_the_whole_project_is_budgeted_for_the_community_that_owns_it(rt: Runtime, standin: GcpStandIn) -> None:
+    await set_budget(rt, "set alpha 1200")
+    (budget,) = standin.budgets[ACCOUNT].values()
+    assert budget["budgetFilter"]["projects"] == ["projects/alpha-project"] and "labels" not in budget["budgetFilter"]
+
+
+async def test_on_a_shared_project_the_budget_counts_only_the_communitys_hub(shared: Runtime, standin: GcpStandIn
+                                                                            ) -> None:
+    done = await set_budget(shared, "set alpha 1200")
+    assert "Mirrored to gcp-a" in done.text
+    (budget,) = standin.budgets[ACCOUNT].values()
+    assert budget["budgetFilter"]["projects"] == ["projects/alpha-project"]
+    assert budget["budgetFilter"]["labels"] == {"2i2c-hub-name": ["prod"]}
+
+
+async def test_a_community_with_several_hubs_on_a_shared_project_is_not_mirrored_there(
+    shared: Runtime, standin: GcpStandIn
+) -> None:
+    done = await set_budget(shared, "set beta 800")
+    assert done.ok and "now $800.00 monthly" in done.text
+    assert ("Not mirrored to gcp-a: beta shares GCP project alpha-project with alpha, so a budget there may count "
+            "only beta's hubs by their '2i2c-hub-name' label, and a Cloud Billing budget filters on one label value "
+            "while beta has 2 hubs there (lab, lab-staging).") in done.text
+    assert standin.calls == []
+    stored = await shared.services.budgets.get("beta")
+    assert stored is not None and stored.amount == Decimal(800)

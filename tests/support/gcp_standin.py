@@ -8,7 +8,8 @@ It answers with the shapes the real services document:
   with ``require_partition_filter`` does, refuses a query without a filter on it, so a query that
   would scan the table's whole history cannot pass.
 * Cloud Billing Budgets v1: list, create and patch (with ``updateMask`` and etag checks); a budget's
-  filter is checked as the API checks it (a calendar period it knows).
+  filter is checked as the API checks it (a calendar period it knows; ``labels`` a map of one label
+  key to a list of one value, the most the API takes).
 * Cloud Billing v1: ``GET /v1/projects/{project}/billingInfo``.
 * Google's OAuth2 v1 certificate endpoint: PEM certificates keyed by key id, with Cache-Control.
 
@@ -456,6 +457,13 @@ def _filter_problem(budget_filter: Any) -> str | None:
         return f"Invalid value for budget_filter.calendar_period: {period!r}."
     if period is not None and budget_filter.get("customPeriod") is not None:
         return "Only one of budget_filter.calendar_period and budget_filter.custom_period may be set."
+    labels = budget_filter.get("labels")
+    if labels is not None:
+        if not isinstance(labels, dict) or not all(
+                isinstance(values, list) and all(isinstance(v, str) for v in values) for values in labels.values()):
+            return "Invalid value for budget_filter.labels: expected label keys mapped to lists of values."
+        if len(labels) > 1 or any(len(values) != 1 for values in labels.values()):
+            return "budget_filter.labels may hold a single label key with a single value."
     return None
 
 

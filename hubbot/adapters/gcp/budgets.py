@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from hubbot.adapters.gcp.api import ACCOUNT_PREFIX, API_TIMEOUT, Api, account_id, client_options, credentials, guarded
 from hubbot.adapters.lazy import Lazy
 from hubbot.errors import NotMirrored, UserError
-from hubbot.fleet import GcpProvider
+from hubbot.fleet import Fleet, GcpProvider
 
 if TYPE_CHECKING:
     from google.cloud.billing.budgets_v1 import Budget, BudgetServiceClient
@@ -28,7 +28,12 @@ class GcpBudgets:
 
     The budget is found by its display name, ``hubbot-<community>``, and covers only
     ``provider.project``, per calendar month or quarter as the community's budget runs, counting
-    credits. An allocation budget is not mirrored (:class:`NotMirrored`). With ``pubsub_topic``
+    credits. It counts only the community's own spend: the whole project when the community owns
+    every hub on the provider (``name`` in ``fleet``); when other communities have hubs there too,
+    only usage whose ``provider.hub_label`` label is the community's hub. A Cloud Billing budget
+    filters on a single label value, so a community with several hubs on a shared project, or
+    with a hub named like another community's hub there, is not mirrored (:class:`NotMirrored`),
+    and neither is an allocation budget. With ``pubsub_topic``
     (``projects/<project>/topics/<topic>``) the budget also publishes its notifications there;
     without it, an existing budget's notification settings are left as they are. hubbot's
     credentials need ``roles/billing.costsManager`` on the billing account.
@@ -41,10 +46,14 @@ class GcpBudgets:
         self,
         provider: GcpProvider,
         *,
+        name: str,
+        fleet: Fleet,
         client_factory: BudgetClientFactory | None = None,
         pubsub_topic: str | None = None,
     ) -> None:
         self.provider = provider
+        self.name = name
+        self.fleet = fleet
         self.pubsub_topic = pubsub_topic
         self._client = Lazy(client_factory or self._default_client)
 
@@ -89,6 +98,7 @@ class GcpBudgets:
             raise UserError(f"a budget amount must be positive (got {amount})")
         if not thresholds or any(t <= 0 for t in thresholds):
             raise UserError("give at least one threshold, each a positive percentage")
+        labels = self._labels(community)
         account = account_id(self.provider.billing_account)
         api = Api(
             "the Cloud Billing Budget API",
@@ -97,11 +107,33 @@ class GcpBudgets:
         )
         return await asyncio.to_thread(
             guarded, api,
-            lambda: self._mirror_sync(account, display_name, amount, currency, calendar_period, thresholds),
+            lambda: self._mirror_sync(account, display_name, amount, currency, calendar_period, labels, thresholds),
         )
 
+    def _labels(self, community: str) -> dict[str, list[str]]:
+        """The budget's label filter: none when the community owns every hub on the provider, else
+        its one hub's label value there (the hub's name, as the export's label and the ledger's
+        hub tag give it). Raises :class:`NotMirrored` when no single label value is the
+        community's spend alone."""
+        here = [ref for ref in self.fleet.hubs if ref.provider == self.name]
+        mine = sorted({ref.hub.name for ref in here if ref.hub.community == community})
+        project = self.provider.project
+        if not mine:
+            raise NotMirrored(f"{community} has no hubs on GCP project {project}")
+        if self.fleet.owner_of(self.name) == community:
+            return {}
+        others = sorted({ref.hub.community for ref in here} - {community})
+        shared = (f"{community} shares GCP project {project} with {', '.join(others)}, so a budget there may count "
+                  f"only {community}'s hubs by their '{self.provider.hub_label}' label")
+        if len(mine) > 1:
+            raise NotMirrored(f"{shared}, and a Cloud Billing budget filters on one label value while {community} "
+                              f"has {len(mine)} hubs there ({', '.join(mine)})")
+        if any(ref.hub.name == mine[0] for ref in here if ref.hub.community != community):
+            raise NotMirrored(f"{shared}, and another community's hub there is also named '{mine[0]}'")
+        return {self.provider.hub_label: mine}
+
     def _mirror_sync(self, account: str, display_name: str, amount: Decimal, currency: str, calendar_period: str,
-                     thresholds: list[int]) -> str:
+                     labels: dict[str, list[str]], thresholds: list[int]) -> str:
         from google.cloud.billing import budgets_v1
 
         client = self._client()
@@ -117,6 +149,7 @@ class GcpBudgets:
             budget_filter=budgets_v1.Filter(
                 projects=[f"projects/{self.provider.project}"],
                 calendar_period=getattr(budgets_v1.CalendarPeriod, calendar_period),
+                labels=labels,
                 credit_types_treatment=budgets_v1.Filter.CreditTypesTreatment.INCLUDE_ALL_CREDITS,
             ),
             amount=budgets_v1.BudgetAmount(
