@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from hubbot import markup as m
 from hubbot.costs.summary import budget_of, summarize, summary_blocks, summary_text
 from hubbot.domain import Budget, money
-from hubbot.errors import UpstreamError, UsageError, UserError
+from hubbot.errors import NotMirrored, UpstreamError, UsageError, UserError
 from hubbot.pipeline import confirm
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Opt, Signature
@@ -123,7 +123,10 @@ async def apply_handler(ctx: Context, payload: str) -> Reply:
             continue
         try:  # mirror first: if the provider refuses, nothing has changed anywhere
             name = await mirror.mirror(community=community, amount=budget.amount, currency=budget.currency,
-                                       thresholds=list(budget.thresholds))
+                                       period=budget.period, thresholds=list(budget.thresholds))
+        except NotMirrored as exc:  # the provider cannot hold this budget; hubbot still tracks it
+            mirrored += f" Not mirrored to {provider}: {exc}."
+            continue
         except UpstreamError as exc:
             raise UpstreamError(f"the budget was not changed: {provider} refused the mirror budget ({exc})") from None
         mirrored += f" Mirrored to {provider} ({name})."

@@ -32,6 +32,11 @@ class NotFound(UserError):
     """A named thing (hub, community, command) does not exist."""
 
 
+class NotMirrored(UserError):
+    """A provider's own budgets cannot hold this budget (its period, or whose spend it counts), so
+    the provider gets none; hubbot still tracks the budget itself."""
+
+
 class NotAllowed(HubbotError):
     """The caller lacks the permission; the message names who can do it."""
 

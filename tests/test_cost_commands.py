@@ -26,7 +26,8 @@ class Mirror:
         self.calls: list[tuple[str, Decimal]] = []
         self.fail = fail
 
-    async def mirror(self, *, community: str, amount: Decimal, currency: str, thresholds: list[int]) -> str:
+    async def mirror(self, *, community: str, amount: Decimal, currency: str, period: str,
+                     thresholds: list[int]) -> str:
         from hubbot.errors import UpstreamError
 
         if self.fail:

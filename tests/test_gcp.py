@@ -20,8 +20,9 @@ from hubbot.adapters.gcp.budgets import GcpBudgets
 from hubbot.adapters.gcp.costs import BigQueryCostSource
 from hubbot.adapters.gcp.push import PushRejected, PushVerifier, parse_budget_notification
 from hubbot.domain import CostLine, CostReading
-from hubbot.errors import NotAllowed, UpstreamError, UserError
+from hubbot.errors import NotAllowed, NotMirrored, UpstreamError, UserError
 from hubbot.fleet import GcpProvider
+from tests.support.fleet import one_provider_fleet
 from tests.support.gcp_standin import GcpStandIn, SigningKey, permission_detail, retry_detail
 from tests.support.server import serve
 
@@ -101,6 +102,7 @@ async def test_fetch_is_one_parameterised_query_in_the_tables_project(
         "hub_label": ("STRING", "2i2c-hub-name"),
         "start_day": ("DATE", "2024-05-01"),
         "end_day": ("DATE", "2024-06-01"),
+        "first_partition": ("DATE", "2024-04-29"),
     }
     sql = body["query"]
     # Values travel only as parameters; the (validated) table name is the one thing in the text.
@@ -200,8 +202,40 @@ async def test_the_query_carries_its_days_as_typed_parameters(standin: GcpStandI
     params = {p["name"]: (p["parameterType"]["type"], p["parameterValue"]["value"])
               for p in call.body["queryParameters"]}
     assert params == {"project": ("STRING", PROJECT), "hub_label": ("STRING", provider.hub_label),
-                      "start_day": ("DATE", "2024-05-01"), "end_day": ("DATE", "2024-05-04")}
+                      "start_day": ("DATE", "2024-05-01"), "end_day": ("DATE", "2024-05-04"),
+                      "first_partition": ("DATE", "2024-04-29")}
     assert "@start_day" in call.body["query"] and "2024-05-01" not in call.body["query"]  # a parameter, not text
+
+
+async def test_the_query_reads_only_the_partitions_written_since_just_before_the_window(
+    standin: GcpStandIn, provider: GcpProvider
+) -> None:
+    standin.bq_rows = [
+        ["2024-05-01", "prod", "Compute Engine", "USD", "1", "2024-04-30"],  # written just before its day
+        ["2024-05-02", "prod", "Compute Engine", "USD", "2"],
+        ["2024-05-03", "prod", "Compute Engine", "USD", "4", "2024-05-20"],  # written after the window
+    ]
+    batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
+    assert [line.amount for line in batch.lines] == [Decimal(1), Decimal(2), Decimal(4)]
+    (call,) = standin.of("bq.query")
+    sql = call.body["query"]
+    assert "_PARTITIONTIME >= TIMESTAMP(@first_partition)" in sql
+    assert "_PARTITIONTIME <" not in sql  # late and revised rows land in later partitions
+    (first,) = [p for p in call.body["queryParameters"] if p["name"] == "first_partition"]
+    assert first["parameterType"]["type"] == "DATE" and first["parameterValue"]["value"] == "2024-04-29"
+    assert "2024-04-29" not in sql
+
+
+async def test_the_stand_in_refuses_a_query_that_reads_every_partition(served_standin: tuple[GcpStandIn, str]
+                                                                       ) -> None:
+    import httpx
+
+    query = f"SELECT 1 FROM `{TABLE}` WHERE usage_start_time >= TIMESTAMP(@start_day)"
+    body = {"query": query, "useLegacySql": False, "parameterMode": "NAMED", "queryParameters": [
+        {"name": "start_day", "parameterType": {"type": "DATE"}, "parameterValue": {"value": "2024-05-01"}}]}
+    answer = httpx.post(f"{served_standin[1]}/bigquery/v2/projects/p/queries", json=body)
+    assert answer.status_code == 400
+    assert "without a filter over column(s) '_PARTITIONTIME'" in answer.json()["error"]["message"]
 
 
 async def test_the_stand_in_refuses_a_query_whose_parameters_are_missing(served_standin: tuple[GcpStandIn, str]
@@ -231,11 +265,18 @@ async def test_an_unreachable_endpoint_is_an_upstream_error(provider: GcpProvide
 # -- Budgets ----------------------------------------------------------------------------------
 
 
+def _budgets(provider: GcpProvider, *hubs: str, pubsub_topic: str | None = None) -> GcpBudgets:
+    """The budget mirror of ``provider`` in a fleet with ``hubs`` on it (``cluster/hub:community``);
+    by default alpha's one hub, so alpha owns the project."""
+    fleet = one_provider_fleet("gcp", provider, *(hubs or ("gke/prod:alpha",)))
+    return GcpBudgets(provider, name="gcp", fleet=fleet, pubsub_topic=pubsub_topic)
+
+
 async def test_mirror_creates_the_budget_then_updates_the_same_one(standin: GcpStandIn, provider: GcpProvider) -> None:
     other = standin.add_budget(ACCOUNT, {"displayName": "team-x", "amount": {"specifiedAmount": {"units": "5"}}})
-    budgets = GcpBudgets(provider)
+    budgets = _budgets(provider)
 
-    name = await budgets.mirror(community="alpha", amount=Decimal("1234.56"), currency="USD",
+    name = await budgets.mirror(community="alpha", amount=Decimal("1234.56"), currency="USD", period="monthly",
                                 thresholds=[50, 75, 90, 100, 120])
     assert name.startswith(f"billingAccounts/{ACCOUNT}/budgets/") and name != other
     assert standin.routes() == ["budgets.list", "budgets.create"]
@@ -259,7 +300,8 @@ async def test_mirror_creates_the_budget_then_updates_the_same_one(standin: GcpS
     standin.clear()
     budget_id = name.rsplit("/", 1)[1]
     etag_before = standin.budgets[ACCOUNT][budget_id]["etag"]
-    again = await budgets.mirror(community="alpha", amount=Decimal("2000"), currency="USD", thresholds=[80, 100])
+    again = await budgets.mirror(community="alpha", amount=Decimal("2000"), currency="USD", period="monthly",
+                                 thresholds=[80, 100])
     assert again == name
     assert standin.routes() == ["budgets.list", "budgets.patch"]
     patch = standin.of("budgets.patch")[0]
@@ -277,18 +319,128 @@ async def test_mirror_finds_its_budget_on_a_later_page(standin: GcpStandIn, prov
     for i in range(4):
         standin.add_budget(ACCOUNT, {"displayName": f"team-{i}", "amount": {"specifiedAmount": {"units": "5"}}})
     mine = standin.add_budget(ACCOUNT, {"displayName": "hubbot-beta", "amount": {"specifiedAmount": {"units": "5"}}})
-    name = await GcpBudgets(provider).mirror(community="beta", amount=Decimal(10), currency="USD", thresholds=[100])
+    name = await _budgets(provider, "gke/lab:beta").mirror(community="beta", amount=Decimal(10), currency="USD",
+                                                           period="monthly", thresholds=[100])
     assert name == mine
     assert standin.routes() == ["budgets.list"] * 3 + ["budgets.patch"]
 
 
 async def test_mirror_sets_the_pubsub_topic_when_given(standin: GcpStandIn, provider: GcpProvider) -> None:
     topic = f"projects/{PROJECT}/topics/budget-notifications"
-    budgets = GcpBudgets(provider, pubsub_topic=topic)
-    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", thresholds=[100])
+    budgets = _budgets(provider, pubsub_topic=topic)
+    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", period="monthly", thresholds=[100])
     assert standin.of("budgets.create")[0].body["notificationsRule"] == {"pubsubTopic": topic, "schemaVersion": "1.0"}
-    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", thresholds=[100])
+    await budgets.mirror(community="alpha", amount=Decimal(100), currency="EUR", period="monthly", thresholds=[100])
     assert standin.of("budgets.patch")[0].query["updateMask"].endswith(",notificationsRule")
+
+
+async def test_a_quarterly_budget_is_mirrored_per_calendar_quarter(standin: GcpStandIn, provider: GcpProvider
+                                                                   ) -> None:
+    budgets = _budgets(provider)
+    name = await budgets.mirror(community="alpha", amount=Decimal(3000), currency="USD", period="quarterly",
+                                thresholds=[50, 100])
+    assert standin.of("budgets.create")[0].body["budgetFilter"]["calendarPeriod"] == 2  # QUARTER
+    stored = standin.budgets[ACCOUNT][name.rsplit("/", 1)[1]]
+    assert stored["budgetFilter"]["calendarPeriod"] == 2
+    await budgets.mirror(community="alpha", amount=Decimal(1000), currency="USD", period="monthly", thresholds=[100])
+    assert stored["budgetFilter"]["calendarPeriod"] == 1  # MONTH again, on the same budget
+    assert len(standin.budgets[ACCOUNT]) == 1
+
+
+async def test_on_a_shared_project_a_budget_counts_only_the_communitys_hub_label(
+    standin: GcpStandIn, provider: GcpProvider
+) -> None:
+    hubs = ("gke/prod:alpha", "gke/lab:beta", "gke/lab-staging:beta")
+    await _budgets(provider, *hubs).mirror(community="alpha", amount=Decimal(200), currency="USD", period="monthly",
+                                           thresholds=[100])
+    assert standin.of("budgets.create")[0].body["budgetFilter"] == {
+        "projects": [f"projects/{PROJECT}"],
+        "labels": {"2i2c-hub-name": ["prod"]},  # the value the export's label and the ledger's hub tag carry
+        "creditTypesTreatment": 1,
+        "calendarPeriod": 1,
+    }
+    custom = provider.model_copy(update={"hub_label": "hub"})
+    await _budgets(custom, *hubs).mirror(community="alpha", amount=Decimal(200), currency="USD", period="monthly",
+                                         thresholds=[100])
+    (budget,) = standin.budgets[ACCOUNT].values()
+    assert budget["budgetFilter"]["labels"] == {"hub": ["prod"]}
+
+
+async def test_a_community_that_comes_to_own_the_project_budgets_for_all_of_it(
+    standin: GcpStandIn, provider: GcpProvider
+) -> None:
+    await _budgets(provider, "gke/prod:alpha", "gke/lab:beta").mirror(
+        community="alpha", amount=Decimal(200), currency="USD", period="monthly", thresholds=[100])
+    await _budgets(provider, "gke/prod:alpha", "gke/lab:alpha").mirror(
+        community="alpha", amount=Decimal(200), currency="USD", period="monthly", thresholds=[100])
+    (budget,) = standin.budgets[ACCOUNT].values()
+    assert "labels" not in budget["budgetFilter"]  # the whole filter was replaced
+    assert budget["budgetFilter"]["projects"] == [f"projects/{PROJECT}"]
+
+
+@pytest.mark.parametrize(("hubs", "expected"), [
+    (("gke/prod:alpha", "gke/staging:alpha", "gke/lab:beta"),
+     "alpha shares GCP project hub-project with beta, so a budget there may count only alpha's hubs by their "
+     "'2i2c-hub-name' label, and a Cloud Billing budget filters on one label value while alpha has 2 hubs there "
+     "(prod, staging)"),
+    (("gke/prod:alpha", "other/prod:beta"), "another community's hub there is also named 'prod'"),
+    (("gke/lab:beta",), "alpha has no hubs on GCP project hub-project"),
+], ids=["several-hubs", "same-hub-name", "no-hubs"])
+async def test_a_shared_project_budget_no_single_label_picks_out_is_not_mirrored(
+    standin: GcpStandIn, provider: GcpProvider, hubs: tuple[str, ...], expected: str
+) -> None:
+    with pytest.raises(NotMirrored) as caught:
+        await _budgets(provider, *hubs).mirror(community="alpha", amount=Decimal(100), currency="USD",
+                                               period="monthly", thresholds=[100])
+    assert expected in str(caught.value)
+    assert standin.routes() == []  # nothing sent: a project-wide budget would count the others' spend
+
+
+@pytest.mark.parametrize("labels", [
+    {"2i2c-hub-name": ["prod", "staging"]},
+    {"2i2c-hub-name": ["prod"], "team": ["a"]},
+    {"2i2c-hub-name": "prod"},
+])
+def test_the_stand_in_refuses_labels_a_budget_filter_cannot_hold(served_standin: tuple[GcpStandIn, str],
+                                                                 labels: dict[str, Any]) -> None:
+    import httpx
+
+    standin, url = served_standin
+    standin.reset()
+    budget = {"displayName": "x", "amount": {"specifiedAmount": {"units": "5"}},
+              "budgetFilter": {"projects": [f"projects/{PROJECT}"], "labels": labels}}
+    answer = httpx.post(f"{url}/v1/billingAccounts/{ACCOUNT}/budgets", json=budget)
+    assert answer.status_code == 400 and "budget_filter.labels" in answer.json()["error"]["message"]
+    name = standin.add_budget(ACCOUNT, {"displayName": "y", "amount": {"specifiedAmount": {"units": "5"}}})
+    answer = httpx.patch(f"{url}/v1/{name}", params={"updateMask": "budgetFilter"},
+                         json={"budgetFilter": {"labels": labels}})
+    assert answer.status_code == 400 and "budget_filter.labels" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("period", "expected"), [
+    ("allocation", "allocation's own dates"),
+    ("yearly", "no such period"),
+])
+async def test_a_budget_without_a_calendar_period_is_not_mirrored(
+    standin: GcpStandIn, provider: GcpProvider, period: str, expected: str
+) -> None:
+    with pytest.raises(NotMirrored, match=expected):
+        await _budgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", period=period,
+                                        thresholds=[100])
+    assert standin.routes() == []  # not even looked up
+
+
+def test_the_stand_in_refuses_a_calendar_period_the_api_does_not_know(served_standin: tuple[GcpStandIn, str]
+                                                                     ) -> None:
+    import httpx
+
+    standin, url = served_standin
+    standin.reset()
+    budget = {"displayName": "x", "amount": {"specifiedAmount": {"units": "5"}},
+              "budgetFilter": {"projects": [f"projects/{PROJECT}"], "calendarPeriod": 7}}
+    answer = httpx.post(f"{url}/v1/billingAccounts/{ACCOUNT}/budgets", json=budget)
+    assert answer.status_code == 400 and "calendar_period" in answer.json()["error"]["message"]
+    assert standin.budgets == {}
 
 
 @pytest.mark.parametrize(
@@ -304,9 +456,10 @@ async def test_mirror_sets_the_pubsub_topic_when_given(standin: GcpStandIn, prov
 async def test_mirror_refuses_what_cloud_billing_cannot_hold(
     standin: GcpStandIn, provider: GcpProvider, change: dict[str, Any], kwargs: dict[str, Any], expected: str
 ) -> None:
-    args: dict[str, Any] = {"community": "alpha", "amount": Decimal(100), "currency": "USD", "thresholds": [100]}
+    args: dict[str, Any] = {"community": "alpha", "amount": Decimal(100), "currency": "USD", "period": "monthly",
+                            "thresholds": [100]}
     with pytest.raises(UserError, match=expected):
-        await GcpBudgets(provider.model_copy(update=change)).mirror(**{**args, **kwargs})
+        await _budgets(provider.model_copy(update=change)).mirror(**{**args, **kwargs})
     assert standin.routes() == []
 
 
@@ -328,7 +481,8 @@ async def test_budget_errors_become_upstream_errors(
 ) -> None:
     standin.fail(route, status, **options)
     with pytest.raises(UpstreamError) as caught:
-        await GcpBudgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", thresholds=[100])
+        await _budgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", period="monthly",
+                                        thresholds=[100])
     assert expected in str(caught.value)
     assert caught.value.retry_after == retry_after
     assert "http://" not in str(caught.value)
@@ -338,7 +492,8 @@ async def test_a_concurrent_budget_change_is_not_overwritten(standin: GcpStandIn
     standin.add_budget(ACCOUNT, {"displayName": "hubbot-alpha", "amount": {"specifiedAmount": {"units": "5"}}})
     standin.fail("budgets.patch", 409, message="The budget was modified concurrently.")
     with pytest.raises(UpstreamError, match="changed by someone else"):
-        await GcpBudgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", thresholds=[100])
+        await _budgets(provider).mirror(community="alpha", amount=Decimal(100), currency="USD", period="monthly",
+                                        thresholds=[100])
 
 
 # -- Billing account ---------------------------------------------------------------------------

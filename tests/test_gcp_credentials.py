@@ -22,6 +22,7 @@ from hubbot.adapters.gcp.budgets import GcpBudgets
 from hubbot.adapters.gcp.costs import BigQueryCostSource
 from hubbot.errors import UpstreamError
 from hubbot.fleet import GcpProvider
+from tests.support.fleet import one_provider_fleet
 from tests.support.gcp_standin import GcpStandIn, SigningKey
 from tests.support.server import serve
 from tests.support.tls import authority, server_files
@@ -66,7 +67,9 @@ async def test_every_call_carries_a_credential_of_the_service_account(google: tu
     batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 2))
     assert [str(line.amount) for line in batch.lines] == ["1.5"]
     assert await GcpBilling(provider).check() is None
-    await GcpBudgets(provider).mirror(community="beta", amount=Decimal(500), currency="USD", thresholds=[50, 100])
+    budgets = GcpBudgets(provider, name="gcp", fleet=one_provider_fleet("gcp", provider, "gke/lab:beta"))
+    await budgets.mirror(community="beta", amount=Decimal(500), currency="USD", period="monthly",
+                         thresholds=[50, 100])
     api_calls = [c for c in standin.calls if c.route != "token"]
     assert {c.route for c in api_calls} >= {"bq.query", "billing.info", "budgets.list", "budgets.create"}
     assert all(c.headers.get("authorization", "").startswith("Bearer ") for c in api_calls)

@@ -59,7 +59,7 @@ def cost_providers(fleet: Fleet, settings: Settings) -> Providers:
             if provider.billing_export_table:
                 sources[name] = BigQueryCostSource(provider)
             if provider.billing_account:
-                mirrors[name] = GcpBudgets(provider)
+                mirrors[name] = GcpBudgets(provider, name=name, fleet=fleet)
                 billing[name] = GcpBilling(provider)
         elif isinstance(provider, OpenStackProvider) and provider.accounting_url:
             from hubbot.adapters.jetstream2 import Jetstream2CostSource

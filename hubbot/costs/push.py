@@ -3,15 +3,27 @@ and what the HTTP answer tells the pusher (retry or not)."""
 
 from __future__ import annotations
 
+import logging
+
 from hubbot.errors import NotAllowed, UpstreamError, UserError
 from hubbot.fleet import Fleet, GcpProvider
 from hubbot.ports import BudgetPush, Services
 
+log = logging.getLogger("hubbot.costs")
+MIRROR_PREFIX = "hubbot-"  # hubbot names the budgets it mirrors hubbot-<community>
+
 
 class BudgetPushReceiver:
     """Called with the provider named in the URL, the Authorization header and the body; returns
-    an HTTP status and a message. 204 acknowledges (recorded, or not a budget notification),
-    503 asks Pub/Sub to retry, 400/403/404 say a retry would not help."""
+    an HTTP status and a message. 204 acknowledges (recorded, not a budget notification, or not
+    a figure of one community's spend), 503 asks Pub/Sub to retry, 400/403/404 say a retry would
+    not help.
+
+    A notification is recorded as a community's reading only when that community owns every hub
+    on the provider, and only for its own hubbot budget or a budget hubbot did not make. On a
+    project several communities share, nothing is recorded: a notification does not say what its
+    budget counts (an older or hand-made budget may count the whole project), and the summary
+    would take its cost as the community's spend."""
 
     def __init__(self, push: BudgetPush, *, services: Services, fleet: Fleet) -> None:
         self._push = push
@@ -31,8 +43,16 @@ class BudgetPushReceiver:
             return 400, str(exc)
         if reading is None:
             return 204, "not a budget notification"
-        # hubbot names the budgets it mirrors hubbot-<community>; others belong to the provider's owner
-        name = reading.source.removeprefix("hubbot-")
-        community = name if name in self._fleet.communities else self._fleet.owner_of(provider)
-        await self._services.ledger.put_readings(provider=provider, community=community, readings=[reading])
-        return 204, "recorded"
+        owner = self._fleet.owner_of(provider)
+        named = reading.source.removeprefix(MIRROR_PREFIX) if reading.source.startswith(MIRROR_PREFIX) else None
+        if owner is None:
+            sharing = sorted({ref.hub.community for ref in self._fleet.hubs if ref.provider == provider})
+            why = (f"communities {', '.join(sharing)} share its project, and the notification's cost is not "
+                   "known to be one community's alone" if sharing else "no community has hubs on it")
+        elif named is not None and named != owner:
+            why = f"the budget is named for {named[:64]!r}, but every hub on the provider is {owner}'s"
+        else:
+            await self._services.ledger.put_readings(provider=provider, community=owner, readings=[reading])
+            return 204, "recorded"
+        log.info("budget notification %r on %s not recorded: %s", reading.source[:64], provider, why)
+        return 204, f"not recorded: {why}"

@@ -109,8 +109,11 @@ class Budgets(Protocol):
 
 
 class BudgetMirror(Protocol):
-    async def mirror(self, *, community: str, amount: Decimal, currency: str, thresholds: list[int]) -> str:
-        """Create or update the provider's own budget for ``community``; return its name."""
+    async def mirror(self, *, community: str, amount: Decimal, currency: str, period: str,
+                     thresholds: list[int]) -> str:
+        """Create or update the provider's own budget for ``community`` over ``period``
+        (``monthly``, ``quarterly`` or ``allocation``); return its name. Raises NotMirrored,
+        having changed nothing, when the provider's budgets cannot hold this one."""
         ...
 
 

@@ -1,8 +1,11 @@
-"""The fleet the tests use: two communities, three clusters on three providers."""
+"""The fleet the tests use: two communities, three clusters on three providers; and fleets of one
+provider built in code."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from hubbot.fleet import ClusterConfig, CommunityConfig, Fleet, FleetConfig, HubConfig, Provider
 
 DOCS = Path(__file__).resolve().parents[1] / "data" / "faq" / "tree"
 
@@ -59,3 +62,20 @@ support:
   channel: CSUPPORT1
   answer_unprompted: [CHELP0001]
 """
+
+
+def one_provider_fleet(name: str, provider: Provider, *hubs: str) -> Fleet:
+    """A fleet of one provider and the hubs on it, each given as ``cluster/hub:community``
+    (communities alpha and beta always exist)."""
+    clusters: dict[str, list[HubConfig]] = {}
+    for spec in hubs:
+        qualified, community = spec.split(":")
+        cluster, hub = qualified.split("/")
+        clusters.setdefault(cluster, []).append(HubConfig(name=hub, community=community,
+                                                          domain=f"{hub}.{cluster}.test"))
+    communities = sorted({spec.split(":")[1] for spec in hubs} | {"alpha", "beta"})
+    return Fleet(FleetConfig(
+        providers={name: provider},
+        clusters=[ClusterConfig(name=cluster, provider=name, hubs=refs) for cluster, refs in clusters.items()],
+        communities=[CommunityConfig(name=community) for community in communities],
+    ))

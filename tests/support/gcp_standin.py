@@ -3,8 +3,13 @@
 It answers with the shapes the real services document:
 
 * BigQuery ``jobs.query`` (``POST /bigquery/v2/projects/{project}/queries``): a finished query with
-  ``schema.fields`` and ``rows: [{"f": [{"v": ...}]}]``; the rows are whatever the test set.
-* Cloud Billing Budgets v1: list, create and patch (with ``updateMask`` and etag checks).
+  ``schema.fields`` and ``rows: [{"f": [{"v": ...}]}]``; the rows are whatever the test set. The
+  export table is partitioned by the day each row was written (``_PARTITIONTIME``) and, as a table
+  with ``require_partition_filter`` does, refuses a query without a filter on it, so a query that
+  would scan the table's whole history cannot pass.
+* Cloud Billing Budgets v1: list, create and patch (with ``updateMask`` and etag checks); a budget's
+  filter is checked as the API checks it (a calendar period it knows; ``labels`` a map of one label
+  key to a list of one value, the most the API takes).
 * Cloud Billing v1: ``GET /v1/projects/{project}/billingInfo``.
 * Google's OAuth2 v1 certificate endpoint: PEM certificates keyed by key id, with Cache-Control.
 
@@ -120,7 +125,9 @@ class GcpStandIn:
         self._lock = threading.Lock()
         self._failures: dict[str, list[Failure]] = {}
         self._etags = itertools.count(1)
-        # BigQuery: the rows the next queries return, as lists of cell values (strings or None).
+        # BigQuery: the rows the next queries return, as lists of cell values (strings or None). A row
+        # may carry one value past the fields: the day the export wrote it (its partition); without
+        # it, the row was written on its usage day.
         self.bq_fields: list[dict[str, str]] = list(COST_FIELDS)
         self.bq_rows: list[list[str | None]] = []
         # Budgets by billing account ID, then by budget ID, in REST JSON form.
@@ -234,14 +241,25 @@ class GcpStandIn:
         params = _query_parameters(body)
         if isinstance(params, str):
             return JSONResponse(google_error(400, params, bigquery=True, reason="invalidQuery"), status_code=400)
+        first_partition = _first_partition(body, params)
+        if first_partition is None:
+            table = _TABLE_IN_QUERY.search(body["query"])
+            message = (f"Cannot query over table '{table.group(1) if table else '?'}' without a filter over "
+                       "column(s) '_PARTITIONTIME' that can be used for partition elimination")
+            return JSONResponse(google_error(400, message, bigquery=True, reason="invalidQuery"), status_code=400)
         project = request.path_params["project"]
         job_id = f"job_{uuid.uuid4().hex}"
         start, end = params.get("start_day"), params.get("end_day")
-        with self._lock:  # the day window is applied as the query's WHERE would apply it
+        with self._lock:  # the partitions and the day window are applied as the query's WHERE would
             fields = list(self.bq_fields)
             day = next((i for i, f in enumerate(fields) if f.get("name") == "usage_day"), None)
-            rows = [{"f": [{"v": value} for value in row]} for row in self.bq_rows
-                    if start is None or end is None or day is None or start <= str(row[day]) < end]
+            rows = []
+            for row in self.bq_rows:
+                written = row[len(fields)] if len(row) > len(fields) else row[day] if day is not None else None
+                if written is not None and str(written) < first_partition:
+                    continue
+                if start is None or end is None or day is None or start <= str(row[day]) < end:
+                    rows.append({"f": [{"v": value} for value in row[:len(fields)]]})
         return JSONResponse({
             "kind": "bigquery#queryResponse",
             "schema": {"fields": fields},
@@ -281,6 +299,9 @@ class GcpStandIn:
         budget = dict(call.body) if isinstance(call.body, dict) else {}
         if "amount" not in budget:
             return JSONResponse(google_error(400, "Budget amount is required."), status_code=400)
+        problem = _filter_problem(budget.get("budgetFilter"))
+        if problem is not None:
+            return JSONResponse(google_error(400, problem), status_code=400)
         name = self.add_budget(account, budget)
         with self._lock:
             stored = self.budgets[account][name.rsplit("/", 1)[1]]
@@ -306,6 +327,9 @@ class GcpStandIn:
         paths = [_camel(p.strip()) for p in mask.split(",") if p.strip()]
         if not paths:
             return JSONResponse(google_error(400, "update_mask is required."), status_code=400)
+        problem = _filter_problem(update.get("budgetFilter")) if "budgetFilter" in paths else None
+        if problem is not None:
+            return JSONResponse(google_error(400, problem), status_code=400)
         with self._lock:
             for path in paths:
                 if path in update:
@@ -380,6 +404,8 @@ class GcpStandIn:
 
 
 _PARAM = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+_PARTITION_FILTER = re.compile(r"\b_PARTITIONTIME\s*>=\s*TIMESTAMP\(\s*@([A-Za-z_][A-Za-z0-9_]*)\s*\)")
+_TABLE_IN_QUERY = re.compile(r"\bFROM\s+`([^`]+)`")
 _PARAM_TYPES = {"STRING", "DATE", "INT64", "TIMESTAMP", "BOOL", "NUMERIC", "FLOAT64"}
 
 
@@ -403,6 +429,42 @@ def _query_parameters(body: dict[str, Any]) -> dict[str, str] | str:
     if missing:
         return f"Query parameter '{missing[0]}' not found at [1:1]"
     return declared
+
+
+def _first_partition(body: dict[str, Any], params: dict[str, str]) -> str | None:
+    """The first partition day a query reads (``_PARTITIONTIME >= TIMESTAMP(@name)`` with a DATE
+    parameter), or None when it reads every partition."""
+    found = _PARTITION_FILTER.search(body["query"])
+    if found is None:
+        return None
+    name = found.group(1)
+    kinds = {p.get("name"): (p.get("parameterType") or {}).get("type") for p in body.get("queryParameters") or []}
+    return params.get(name) if kinds.get(name) == "DATE" else None
+
+
+# Filter.calendar_period: MONTH, QUARTER, YEAR (as numbers when the client asks for enum-encoding=int)
+_CALENDAR_PERIODS = {1, 2, 3, "MONTH", "QUARTER", "YEAR"}
+
+
+def _filter_problem(budget_filter: Any) -> str | None:
+    """What the Budget API would say about a budget's filter, or None when it accepts it."""
+    if budget_filter is None:
+        return None
+    if not isinstance(budget_filter, dict):
+        return "Invalid value for budget_filter: expected an object."
+    period = budget_filter.get("calendarPeriod")
+    if period is not None and period not in _CALENDAR_PERIODS:
+        return f"Invalid value for budget_filter.calendar_period: {period!r}."
+    if period is not None and budget_filter.get("customPeriod") is not None:
+        return "Only one of budget_filter.calendar_period and budget_filter.custom_period may be set."
+    labels = budget_filter.get("labels")
+    if labels is not None:
+        if not isinstance(labels, dict) or not all(
+                isinstance(values, list) and all(isinstance(v, str) for v in values) for values in labels.values()):
+            return "Invalid value for budget_filter.labels: expected label keys mapped to lists of values."
+        if len(labels) > 1 or any(len(values) != 1 for values in labels.values()):
+            return "budget_filter.labels may hold a single label key with a single value."
+    return None
 
 
 def _camel(path: str) -> str:

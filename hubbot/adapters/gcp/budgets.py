@@ -10,21 +10,30 @@ from typing import TYPE_CHECKING
 
 from hubbot.adapters.gcp.api import ACCOUNT_PREFIX, API_TIMEOUT, Api, account_id, client_options, credentials, guarded
 from hubbot.adapters.lazy import Lazy
-from hubbot.errors import UserError
-from hubbot.fleet import GcpProvider
+from hubbot.errors import NotMirrored, UserError
+from hubbot.fleet import Fleet, GcpProvider
 
 if TYPE_CHECKING:
     from google.cloud.billing.budgets_v1 import Budget, BudgetServiceClient
 
 BudgetClientFactory = Callable[[], "BudgetServiceClient"]
 _DISPLAY_NAME_MAX = 60  # Cloud Billing's limit for a budget's display name
+# hubbot's budget periods and the Cloud Billing calendar period (Filter.calendar_period) each
+# becomes; an allocation runs between the allocation's own dates, which no calendar period matches.
+_CALENDAR_PERIODS = {"monthly": "MONTH", "quarterly": "QUARTER"}
 
 
 class GcpBudgets:
     """Mirrors a community's budget into a Cloud Billing budget on ``provider.billing_account``.
 
     The budget is found by its display name, ``hubbot-<community>``, and covers only
-    ``provider.project``, per calendar month, counting credits. With ``pubsub_topic``
+    ``provider.project``, per calendar month or quarter as the community's budget runs, counting
+    credits. It counts only the community's own spend: the whole project when the community owns
+    every hub on the provider (``name`` in ``fleet``); when other communities have hubs there too,
+    only usage whose ``provider.hub_label`` label is the community's hub. A Cloud Billing budget
+    filters on a single label value, so a community with several hubs on a shared project, or
+    with a hub named like another community's hub there, is not mirrored (:class:`NotMirrored`),
+    and neither is an allocation budget. With ``pubsub_topic``
     (``projects/<project>/topics/<topic>``) the budget also publishes its notifications there;
     without it, an existing budget's notification settings are left as they are. hubbot's
     credentials need ``roles/billing.costsManager`` on the billing account.
@@ -37,10 +46,14 @@ class GcpBudgets:
         self,
         provider: GcpProvider,
         *,
+        name: str,
+        fleet: Fleet,
         client_factory: BudgetClientFactory | None = None,
         pubsub_topic: str | None = None,
     ) -> None:
         self.provider = provider
+        self.name = name
+        self.fleet = fleet
         self.pubsub_topic = pubsub_topic
         self._client = Lazy(client_factory or self._default_client)
 
@@ -52,14 +65,22 @@ class GcpBudgets:
             transport="rest", credentials=credentials(endpoint), client_options=client_options(endpoint)
         )
 
-    async def mirror(self, *, community: str, amount: Decimal, currency: str, thresholds: list[int]) -> str:
+    async def mirror(self, *, community: str, amount: Decimal, currency: str, period: str,
+                     thresholds: list[int]) -> str:
         """Create or update the community's budget; returns its resource name
         (``billingAccounts/<account>/budgets/<id>``).
 
-        ``thresholds`` are percentages of ``amount`` (``[50, 90, 100]``). Raises
-        :class:`UserError` for settings Cloud Billing cannot hold, and :class:`UpstreamError`
-        when Cloud Billing fails or refuses.
+        ``period`` is ``monthly`` or ``quarterly``; ``thresholds`` are percentages of ``amount``
+        (``[50, 90, 100]``). Raises :class:`NotMirrored` for a budget that has no Cloud Billing
+        counterpart, :class:`UserError` for settings Cloud Billing cannot hold, and
+        :class:`UpstreamError` when Cloud Billing fails or refuses; nothing is changed then.
         """
+        calendar_period = _CALENDAR_PERIODS.get(period)
+        if period == "allocation":
+            raise NotMirrored("an allocation budget is not mirrored to Cloud Billing: it runs between the "
+                              "allocation's own dates, and Cloud Billing budgets run per calendar month or quarter")
+        if calendar_period is None:
+            raise NotMirrored(f"a {period!r} budget is not mirrored to Cloud Billing, which has no such period")
         if not self.provider.billing_account:
             raise UserError(
                 f"GCP project '{self.provider.project}' has no billing_account in the fleet config; set it "
@@ -77,6 +98,7 @@ class GcpBudgets:
             raise UserError(f"a budget amount must be positive (got {amount})")
         if not thresholds or any(t <= 0 for t in thresholds):
             raise UserError("give at least one threshold, each a positive percentage")
+        labels = self._labels(community)
         account = account_id(self.provider.billing_account)
         api = Api(
             "the Cloud Billing Budget API",
@@ -84,11 +106,34 @@ class GcpBudgets:
             f"roles/billing.costsManager on billing account {account}",
         )
         return await asyncio.to_thread(
-            guarded, api, lambda: self._mirror_sync(account, display_name, amount, currency, thresholds)
+            guarded, api,
+            lambda: self._mirror_sync(account, display_name, amount, currency, calendar_period, labels, thresholds),
         )
 
-    def _mirror_sync(self, account: str, display_name: str, amount: Decimal, currency: str,
-                     thresholds: list[int]) -> str:
+    def _labels(self, community: str) -> dict[str, list[str]]:
+        """The budget's label filter: none when the community owns every hub on the provider, else
+        its one hub's label value there (the hub's name, as the export's label and the ledger's
+        hub tag give it). Raises :class:`NotMirrored` when no single label value is the
+        community's spend alone."""
+        here = [ref for ref in self.fleet.hubs if ref.provider == self.name]
+        mine = sorted({ref.hub.name for ref in here if ref.hub.community == community})
+        project = self.provider.project
+        if not mine:
+            raise NotMirrored(f"{community} has no hubs on GCP project {project}")
+        if self.fleet.owner_of(self.name) == community:
+            return {}
+        others = sorted({ref.hub.community for ref in here} - {community})
+        shared = (f"{community} shares GCP project {project} with {', '.join(others)}, so a budget there may count "
+                  f"only {community}'s hubs by their '{self.provider.hub_label}' label")
+        if len(mine) > 1:
+            raise NotMirrored(f"{shared}, and a Cloud Billing budget filters on one label value while {community} "
+                              f"has {len(mine)} hubs there ({', '.join(mine)})")
+        if any(ref.hub.name == mine[0] for ref in here if ref.hub.community != community):
+            raise NotMirrored(f"{shared}, and another community's hub there is also named '{mine[0]}'")
+        return {self.provider.hub_label: mine}
+
+    def _mirror_sync(self, account: str, display_name: str, amount: Decimal, currency: str, calendar_period: str,
+                     labels: dict[str, list[str]], thresholds: list[int]) -> str:
         from google.cloud.billing import budgets_v1
 
         client = self._client()
@@ -103,7 +148,8 @@ class GcpBudgets:
             display_name=display_name,
             budget_filter=budgets_v1.Filter(
                 projects=[f"projects/{self.provider.project}"],
-                calendar_period=budgets_v1.CalendarPeriod.MONTH,
+                calendar_period=getattr(budgets_v1.CalendarPeriod, calendar_period),
+                labels=labels,
                 credit_types_treatment=budgets_v1.Filter.CreditTypesTreatment.INCLUDE_ALL_CREDITS,
             ),
             amount=budgets_v1.BudgetAmount(

@@ -27,6 +27,11 @@ BigQueryClientFactory = Callable[[], "BigQueryClient"]
 # Same shape the fleet config enforces; checked again because the name is pasted into SQL.
 _TABLE = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$")
 _QUERY_WAIT = 300.0  # seconds a query may run before it is cancelled
+# The standard export table is partitioned by the day (UTC) each row was written to it
+# (_PARTITIONTIME). A usage day's rows are written on that day or later, so the partitions before
+# a window hold none of its rows; two days of slack keep any written around a day boundary. Rows
+# written after the window (late or revised figures) still count: the filter has no upper bound.
+PARTITION_SLACK = timedelta(days=2)
 
 # The columns the query returns, in order; the names are what the rows are read by.
 _COLUMNS = ("usage_day", "hub", "service_name", "currency_code", "amount")
@@ -40,7 +45,8 @@ SELECT
     + SUM(IFNULL((SELECT SUM(CAST(c.amount AS NUMERIC)) FROM UNNEST(e.credits) AS c), 0)) AS amount
 FROM `{table}` AS e
 LEFT JOIN UNNEST(e.labels) AS hub_label ON hub_label.key = @hub_label
-WHERE e.project.id = @project
+WHERE _PARTITIONTIME >= TIMESTAMP(@first_partition)
+  AND e.project.id = @project
   AND e.usage_start_time >= TIMESTAMP(@start_day)
   AND e.usage_start_time < TIMESTAMP(@end_day)
 GROUP BY 1, 2, 3, 4
@@ -55,8 +61,11 @@ class BigQueryCostSource:
     (``project.dataset.table``). Each row's cost plus its credits is summed per day (UTC), value
     of the ``provider.hub_label`` resource label and service; rows without the label are
     untagged (``hub_tag=None``). The export lags, so the last day of a fetch is marked
-    ``estimated``. The query runs in the export table's project, so hubbot's credentials need
-    ``roles/bigquery.jobUser`` there and ``roles/bigquery.dataViewer`` on the table.
+    ``estimated``. Only the partitions written since two days before ``start`` are read (the
+    export table is partitioned by the day each row was written, ``_PARTITIONTIME``), so a
+    refresh does not scan the table's whole history. The query runs in the export table's
+    project, so hubbot's credentials need ``roles/bigquery.jobUser`` there and
+    ``roles/bigquery.dataViewer`` on the table.
 
     ``client_factory`` returns a ``google.cloud.bigquery.Client``; it is called once, on first
     use, in a worker thread. Raises :class:`UserError` at construction when the provider has no
@@ -111,6 +120,7 @@ class BigQueryCostSource:
                 bigquery.ScalarQueryParameter("hub_label", "STRING", self.provider.hub_label),
                 bigquery.ScalarQueryParameter("start_day", "DATE", start),
                 bigquery.ScalarQueryParameter("end_day", "DATE", end),
+                bigquery.ScalarQueryParameter("first_partition", "DATE", start - PARTITION_SLACK),
             ],
             labels={"application": "hubbot"},
         )
