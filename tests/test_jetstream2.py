@@ -6,14 +6,16 @@ import asyncio
 import re
 import socket
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
+from alerts import run_cycle
 from hubbot.adapters.jetstream2 import (
     CPU_RESOURCE,
     GPU_RESOURCE,
@@ -21,10 +23,13 @@ from hubbot.adapters.jetstream2 import (
     Jetstream2CostSource,
     su_to_money,
 )
-from hubbot.adapters.memory import FrozenClock
-from hubbot.domain import CostReading
+from hubbot.adapters.memory import FrozenClock, RecordingNotifier
+from hubbot.costs.summary import summarize
+from hubbot.domain import Basis, CostReading
 from hubbot.errors import UpstreamError, UserError
-from hubbot.fleet import OpenStackProvider
+from hubbot.fleet import OpenStackProvider, load_fleet
+from hubbot.main import Runtime, build
+from hubbot.settings import DatabaseSettings, OpenStackCredential, Settings
 from tests.support.openstack_standin import (
     ACCOUNTING_PATH,
     CPU,
@@ -306,3 +311,104 @@ def test_su_to_money() -> None:
     assert su_to_money(Decimal("12345.67"), priced) == Decimal("154.320875")
     assert su_to_money(Decimal(0), priced) == 0
     assert su_to_money(Decimal(100), provider("http://127.0.0.1:1")) is None
+
+
+# -- through the alert cycle ------------------------------------------------------------
+
+BIO_FLEET = """
+providers:
+  js2: {{kind: openstack, auth_url: "{base}/v3", project: BIO250001, accounting_url: "{base}{path}"}}
+clusters:
+  - name: js2-cluster
+    provider: js2
+    hubs:
+      - {{name: lab, community: bio, domain: lab.bio.test}}
+communities:
+  - name: bio
+    display_name: Bio Course
+    channel: CBIO00001
+    leaders: [ULEADB001]
+    budget: {{amount: 100000, currency: SU, period: allocation}}
+roles:
+  engineers: [UENG00001]
+"""
+NEW_YEAR = date(2026, 1, 1)
+
+
+def bio_runtime(tmp_path: Path, standin: OpenStackStandIn, database_url: str, when: datetime,
+                notifier: RecordingNotifier) -> Runtime:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(BIO_FLEET.format(base=standin.base_url, path=ACCOUNTING_PATH))
+    standin.now = when
+    settings = Settings(database=DatabaseSettings(url=database_url),
+                        openstack={"js2": OpenStackCredential(id=CREDENTIAL_ID, secret=CREDENTIAL_SECRET)})
+    return build(settings, load_fleet(path), clock=FrozenClock(when), notifier=notifier)
+
+
+def use_at(standin: OpenStackStandIn, day: date, per_day: dict[str, int]) -> None:
+    """The accounting API as of ``day``: each SU resource used at ``per_day`` SUs a day since the
+    new year, on top of 30,000 (CPU), 8,000 (GPU) and 2,000 (large memory) used before it."""
+    before = {CPU: 30000, GPU: 8000, LARGE_MEMORY: 2000}
+    days = (day - NEW_YEAR).days
+    standin.allocations = [allocation(r, allocated=100000.0, used=float(before[r] + per_day[r] * days))
+                           for r in (CPU, GPU, LARGE_MEMORY)]
+    standin.allocations.append(allocation(STORAGE, allocated=5.0, used=None))
+
+
+async def walk(tmp_path: Path, standin: OpenStackStandIn, database_url: str, per_day: dict[str, int],
+               days: range) -> RecordingNotifier:
+    """A cycle every six hours of January's days ``days``, the accounting API moving on daily."""
+    notifier = RecordingNotifier()
+    for n in days:
+        use_at(standin, date(2026, 1, n), per_day)
+        for hour in (0, 6, 12, 18):
+            when = datetime(2026, 1, n, hour, tzinfo=UTC)
+            rt = bio_runtime(tmp_path, standin, database_url, when, notifier)
+            report = await run_cycle(rt.services, rt.fleet, at=when, worker="w1")
+            await rt.aclose()
+            assert report.refresh is not None and report.refresh.errors == {}
+    return notifier
+
+
+async def test_the_cycle_reads_cpu_gpu_and_large_memory_sus_by_name_and_sums_them(
+        tmp_path: Path, standin: OpenStackStandIn, database_url: str) -> None:
+    when = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    rt = bio_runtime(tmp_path, standin, database_url, when, RecordingNotifier())
+    report = await run_cycle(rt.services, rt.fleet, at=when, worker="w1")
+    assert report.refresh is not None and report.refresh.errors == {}  # the storage row's null usage is no error
+
+    readings = await rt.services.ledger.readings(communities=["bio"])
+    assert {r.source: r.amount for _, r in readings} == {
+        CPU: Decimal("12345.67"), GPU: Decimal(1500), LARGE_MEMORY: Decimal("250.5")}
+    s = await summarize(rt.services, rt.fleet, "bio", at=when)
+    assert (s.currency, s.spend) == ("SU", Decimal("14096.17"))
+    assert (s.period.start, s.period.end) == (date(2025, 9, 1), date(2026, 9, 1))
+    assert s.stale == []
+    await rt.aclose()
+
+
+async def test_an_allocation_used_faster_than_it_lasts_gets_one_forecast_alert(
+        tmp_path: Path, standin: OpenStackStandIn, database_url: str) -> None:
+    # 500 SUs a day: 45,000 used by 11 January, and 233 days left at that pace make 161,500 of 100,000
+    notifier = await walk(tmp_path, standin, database_url, {CPU: 400, GPU: 80, LARGE_MEMORY: 20}, range(10, 17))
+
+    firsts = [text.splitlines()[0] for channel, text in notifier.posts if channel == "CBIO00001"]
+    assert firsts == [":crystal_ball: Bio Course is forecast to spend 161,500.00 SU this period"]
+    rt = bio_runtime(tmp_path, standin, database_url, datetime(2026, 1, 16, 18, tzinfo=UTC), notifier)
+    [alert] = [a.alert for a in await rt.services.outbox.recent(communities=["bio"], limit=10)
+               if a.alert and a.alert.basis is Basis.FORECAST]
+    assert alert is not None and (alert.spend, alert.forecast) == (Decimal(45000), Decimal(161500))
+    await rt.aclose()
+
+
+async def test_an_allocation_used_on_track_gets_no_forecast_alert(
+        tmp_path: Path, standin: OpenStackStandIn, database_url: str) -> None:
+    # 150 SUs a day: 42,250 used by 16 January, and 228 days left at that pace make 76,450 of 100,000
+    notifier = await walk(tmp_path, standin, database_url, {CPU: 120, GPU: 20, LARGE_MEMORY: 10}, range(10, 17))
+
+    assert [text for channel, text in notifier.posts if channel == "CBIO00001"] == []
+    when = datetime(2026, 1, 16, 18, tzinfo=UTC)
+    rt = bio_runtime(tmp_path, standin, database_url, when, notifier)
+    s = await summarize(rt.services, rt.fleet, "bio", at=when)
+    assert (s.spend, s.forecast) == (Decimal(42250), Decimal(76450))
+    await rt.aclose()
