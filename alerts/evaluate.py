@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 
 from alerts.messages import billing_message, budget_message, digest_message, spike_message
 from hubbot.costs.periods import Period, local_day, period_of
-from hubbot.costs.spend import SETTLE_DAYS, SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
+from hubbot.costs.spend import RUN_RATE_DAYS, SETTLE_DAYS, SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
 from hubbot.costs.summary import (
     LedgerSpend,
     Summary,
     allocation,
+    allocation_trend,
     compose,
     effective_budget,
     provider_forecast,
@@ -134,6 +135,11 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
     statuses = await services.ledger.status()
     muted = await services.outbox.muted(on=at.date())
     provider_forecasts = await services.ledger.forecasts()
+    history: dict[str, list[CostReading]] = defaultdict(list)  # successive readings, for allocation budgets
+    if any(p.budget.period == "allocation" for group in plans.values() for p in group):
+        since = min(days.values()) - timedelta(days=RUN_RATE_DAYS)
+        for community, found in await services.ledger.reading_history(communities=None, since=since):
+            history[community].append(found)
     out: list[OutboxMessage] = []
     for (period, currency, today), group in plans.items():
         # one aggregate per period, whatever the number of communities
@@ -143,9 +149,10 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         tops: dict[str, list[tuple[str, Decimal]]] | None = None
         for plan in group:
             ledger = LedgerSpend(*sums.get(plan.community, (Decimal(0), Decimal(0), Decimal(0))))
+            trend = allocation_trend(plan.budget, history.get(plan.community, []), today)
             spend, forecast = spend_and_forecast(
                 ledger, currency=currency, period=period, today=today, reading=plan.reading,
-                theirs=provider_forecast(fleet, plan.community, provider_forecasts, period, today))
+                theirs=provider_forecast(fleet, plan.community, provider_forecasts, period, today), trend=trend)
             version = budget_version(plan.budget)
             decision = due(spend, plan.budget.amount, plan.budget.thresholds,
                            _recorded(already, plan.community, Basis.ACTUAL, version))
@@ -159,7 +166,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
                 tops = await services.ledger.hub_totals(start=period.start, end=period.end, currency=currency)
             summary = compose(fleet, plan.community, budget=plan.budget, period=period, today=today,
                               currency=currency, ledger=ledger, reading=plan.reading, forecasts=provider_forecasts,
-                              top=tops.get(plan.community, []), statuses=statuses)
+                              top=tops.get(plan.community, []), statuses=statuses, trend=trend)
             quiet = plan.community in muted
             for threshold in decision.skip:  # recorded so they never fire later; never shown, so no message
                 out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, threshold, at, message=False),

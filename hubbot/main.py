@@ -171,7 +171,7 @@ def build(
         markup.use_key(settings.slack.bot_token.get_secret_value())
     database = Database(settings.database.url)
     database.upgrade()
-    built = providers.cost_providers(fleet, settings) if sources is None or mirrors is None else None
+    built = providers.cost_providers(fleet, settings, clock=clock) if sources is None or mirrors is None else None
     if directory is None:
         groups = _slack_groups(fleet)
         if client is not None and groups:

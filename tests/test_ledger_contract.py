@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from hubbot.adapters.memory import MemoryCostLedger
-from hubbot.domain import CostReading, LedgerLine, ProviderStatus
+from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, ProviderStatus
 from hubbot.ports import CostLedger
 from hubbot.store import Database, SqlCostLedger
 from tests.conftest import new_database
@@ -58,6 +58,7 @@ async def test_an_empty_ledger_answers_with_nothing(ledger: CostLedger) -> None:
     assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by="hub") == []
     assert await ledger.hub_totals(start=MARCH, end=APRIL, currency="USD") == {}
     assert await ledger.readings(communities=None) == []
+    assert await ledger.reading_history(communities=None, since=MARCH) == []
     assert await ledger.forecasts() == {}
     assert await ledger.status() == {}
 
@@ -219,6 +220,46 @@ async def test_readings_are_kept_per_provider_source_and_start(ledger: CostLedge
     # the same reading put for another community moves there
     await ledger.put_readings(provider="gcp", community="gamma", readings=[reading("alloc-1", "8")])
     assert await ledger.readings(communities=["beta", "gamma"]) == [("gamma", reading("alloc-1", "8"))]
+
+
+async def test_reading_history_keeps_the_last_reading_of_each_utc_day(ledger: CostLedger) -> None:
+    def reading(source: str, amount: str, at: datetime, *, start: date = MARCH) -> CostReading:
+        return CostReading(start=start, end=start + timedelta(days=365), amount=Decimal(amount), currency="SU",
+                           as_of=at, allocated=Decimal(1000), source=source)
+
+    evening = datetime(2026, 3, 11, 1, 30, tzinfo=timezone(timedelta(hours=5)))  # the 10th, 20:30 UTC
+    next_day = T0 + timedelta(days=1)
+    await ledger.put_readings(provider="js2", community="alpha", readings=[reading("cpu", "100", T0)])
+    await ledger.put_readings(provider="js2", community="alpha", readings=[reading("cpu", "110.1234567", evening)])
+    await ledger.put_readings(provider="js2", community="alpha", readings=[
+        reading("cpu", "150", next_day), reading("gpu", "5", next_day)])
+    await ledger.put_readings(provider="gcp", community="beta", readings=[reading("budget", "7", T0)])
+    await ledger.put_readings(provider="unowned", community=None, readings=[reading("cpu", "9", T0)])
+
+    assert await ledger.reading_history(communities=None, since=day(10)) == [
+        ("beta", reading("budget", "7", T0)),
+        ("alpha", reading("cpu", "110.123457", evening)),
+        ("alpha", reading("cpu", "150", next_day)),
+        ("alpha", reading("gpu", "5", next_day)),
+    ]
+    assert await ledger.reading_history(communities=["alpha"], since=day(11)) == [
+        ("alpha", reading("cpu", "150", next_day)), ("alpha", reading("gpu", "5", next_day))]
+    assert await ledger.reading_history(communities=[], since=MARCH) == []
+    # the latest readings are kept as before
+    assert sorted(await ledger.readings(communities=["alpha"]), key=lambda r: r[1].source) == [
+        ("alpha", reading("cpu", "150", next_day)), ("alpha", reading("gpu", "5", next_day))]
+
+    # a reading put for another community takes its history along
+    await ledger.put_readings(provider="js2", community="gamma", readings=[reading("cpu", "160", next_day)])
+    assert [(c, r.source, r.amount) for c, r in await ledger.reading_history(communities=None, since=day(10))] == [
+        ("beta", "budget", Decimal("7")), ("gamma", "cpu", Decimal("110.123457")), ("gamma", "cpu", Decimal("160")),
+        ("alpha", "gpu", Decimal("5"))]
+
+    # days older than READING_HISTORY_DAYS before a provider's newest reading are dropped, for that provider only
+    later = T0 + timedelta(days=READING_HISTORY_DAYS + 1)
+    await ledger.put_readings(provider="js2", community="gamma", readings=[reading("cpu", "900", later)])
+    assert [(c, r.source, r.as_of) for c, r in await ledger.reading_history(communities=None, since=MARCH)] == [
+        ("beta", "budget", T0), ("gamma", "cpu", next_day), ("alpha", "gpu", next_day), ("gamma", "cpu", later)]
 
 
 async def test_status_counts_requests_and_keeps_the_last_success_and_error(ledger: CostLedger) -> None:

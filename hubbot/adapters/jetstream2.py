@@ -1,9 +1,14 @@
 """JetStream2 allocation usage, in service units (SUs), from its allocation accounting API.
 
-JetStream2 is an OpenStack cloud that does not bill money: a project holds allocations of SUs,
-one per resource (CPU, GPU, large memory, storage), and the accounting API states each
-allocation's SUs used so far. :class:`Jetstream2CostSource` signs in to Keystone with an
-application credential and turns the project's allocations into :class:`CostReading` totals.
+JetStream2 is an OpenStack cloud that does not bill money: a project holds allocations, one per
+resource — CPU (``jetstream2.indiana.xsede.org``), GPU (``jetstream2-gpu.indiana.xsede.org``),
+large memory (``jetstream2-lm.indiana.xsede.org``) and storage
+(``jetstream2-storage.indiana.xsede.org``, which is not counted in SUs). Asked with a token
+scoped to the project, the accounting API lists that project's allocations, each with
+``resource``, ``description``, ``abstract``, ``service_units_allocated``, ``service_units_used``
+(null until any use is recorded), ``start_date`` and ``end_date``; usage is updated about once a
+day. :class:`Jetstream2CostSource` signs in to Keystone with an application credential and turns
+the project's SU allocations into :class:`CostReading` totals, one per resource.
 """
 
 from __future__ import annotations
@@ -25,7 +30,11 @@ from hubbot.errors import UpstreamError, UserError
 from hubbot.fleet import OpenStackProvider
 from hubbot.ports import Clock
 
-CPU_RESOURCE = "jetstream2.indiana.edu"
+CPU_RESOURCE = "jetstream2.indiana.xsede.org"
+GPU_RESOURCE = "jetstream2-gpu.indiana.xsede.org"
+LARGE_MEMORY_RESOURCE = "jetstream2-lm.indiana.xsede.org"
+STORAGE_RESOURCE = "jetstream2-storage.indiana.xsede.org"
+SU_RESOURCES = (CPU_RESOURCE, GPU_RESOURCE, LARGE_MEMORY_RESOURCE)  # what is charged in service units
 _TIMEOUT = httpx.Timeout(30.0)
 _RENEW_EARLY = timedelta(minutes=5)  # a token this close to expiry is replaced before use
 _KEYSTONE = "identity service (Keystone)"
@@ -53,28 +62,40 @@ class _Calls:
 class Jetstream2CostSource:
     """The :class:`hubbot.ports.CostSource` for one JetStream2 project (``provider.project``).
 
-    ``fetch`` returns one reading per allocation of the project whose title matches the project
-    (case-insensitively), whose resource is in ``resources`` (the CPU resource by default; None
-    for every resource, each kept apart in ``source``) and whose period overlaps the requested
-    days. Readings are in ``"SU"``; ``start``/``end`` are the allocation's dates as stated; there
-    are no daily lines. The Keystone token is cached until shortly before it expires, and a 401
-    from the accounting API is retried once with a fresh token. Every failure, including a
-    missing allocation, raises :class:`UpstreamError`; messages never contain the secret.
+    The accounting API answers for the project the token is scoped to, so the project is
+    identified by the application credential: its token must name ``provider.project`` (the
+    OpenStack project's name, case-insensitively, or its id), else the fetch fails rather than
+    read another project's usage. ``fetch`` returns one reading per allocation whose resource is
+    in ``resources`` (CPU, GPU and large memory by default, each named by its resource in
+    ``source``; storage is never read, it is not counted in SUs) and whose period overlaps the
+    requested days; allocations marked inactive (``active: 0``) are left out. Rows are picked by
+    their resource before they are parsed, so a storage row or an unknown resource never fails
+    the fetch, whatever it holds; the rows picked are parsed strictly. A null
+    ``service_units_used`` means nothing used yet (0). Readings are in ``"SU"``; ``start``/``end``
+    are the allocation's dates as stated (the end made exclusive); there are no daily lines.
+
+    The Keystone token is cached until shortly before it expires, and a 401 from the accounting
+    API is retried once with a fresh token. Every failure, including a project without SU
+    allocations for the days, raises :class:`UpstreamError`; messages never contain the secret.
 
     ``http`` is used as given and never closed; without it, each fetch opens its own client.
-    Raises :class:`UserError` at construction when the provider has no ``accounting_url``.
+    Raises :class:`UserError` at construction when the provider has no ``accounting_url``, or
+    when ``resources`` is empty or names storage.
     """
 
     def __init__(
         self, provider: OpenStackProvider, *, application_credential_id: str,
         application_credential_secret: SecretStr | str, http: httpx.AsyncClient | None = None,
-        clock: Clock | None = None, resources: Collection[str] | None = (CPU_RESOURCE,),
+        clock: Clock | None = None, resources: Collection[str] = SU_RESOURCES,
     ) -> None:
         if not provider.accounting_url:
             raise UserError(f"OpenStack project '{provider.project}' has no accounting_url; set it to the "
                             "JetStream2 allocation accounting API to read its service units")
         if not application_credential_id:
             raise UserError(f"OpenStack project '{provider.project}' needs an application credential id")
+        if not resources or STORAGE_RESOURCE in resources:
+            raise UserError("JetStream2 usage is read from its CPU, GPU and large-memory allocations "
+                            "(storage is not counted in service units)")
         secret = application_credential_secret
         self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
         self._credential_id = application_credential_id
@@ -84,7 +105,7 @@ class Jetstream2CostSource:
         self._token_url = f"{base if base.endswith('/v3') else base + '/v3'}/auth/tokens"
         self._http = http
         self._clock: Clock = clock or SystemClock()
-        self._resources = None if resources is None else frozenset(resources)
+        self._resources = frozenset(resources)
         self._token: _Token | None = None
         self._lock = asyncio.Lock()
 
@@ -138,30 +159,40 @@ class Jetstream2CostSource:
             expires_at = datetime.fromisoformat(str(raw))
         except ValueError:
             raise UpstreamError(f"JetStream2 {_KEYSTONE} gave a malformed token.expires_at: {raw!r:.40}") from None
+        self._check_scope(token)
         return _Token(value, expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC))
+
+    def _check_scope(self, token: Any) -> None:
+        """The accounting API answers for the token's project: it must be the configured one."""
+        project = token.get("project") if isinstance(token, dict) else None
+        if not isinstance(project, dict):
+            return  # an application credential is always project-scoped; nothing to compare
+        name, ident = project.get("name"), project.get("id")
+        wanted = self._project.strip()
+        if (isinstance(name, str) and name.strip().casefold() == wanted.casefold()) or ident == wanted:
+            return
+        raise UpstreamError(f"JetStream2 application credential {self._credential_id} is for project "
+                            f"'{name or ident!s:.64}', not '{self._project}' — create the credential in that project")
 
     def _readings(self, data: Any, start: date, end: date, now: datetime) -> list[CostReading]:
         if not isinstance(data, list):
             raise UpstreamError("JetStream2 accounting API answered with something other than a list of allocations")
-        titles: set[str] = set()
+        listed: set[str] = set()
         found: list[CostReading] = []
         for item in data:
-            if not isinstance(item, dict) or not isinstance(item.get("title"), str):
-                raise UpstreamError("JetStream2 accounting API listed an allocation without a title")
-            titles.add(item["title"])
-            if item["title"].strip().casefold() == self._project.strip().casefold():
+            resource = item.get("resource") if isinstance(item, dict) else None
+            if not isinstance(resource, str):
+                continue  # not a row we could use: it cannot fail the fetch
+            listed.add(resource)
+            if resource in self._resources and item.get("active", 1) not in (0, False):
                 found.append(_reading(item, now))
-        if not found:
-            listed = ", ".join(sorted(titles)) or "none"
-            raise UpstreamError(f"JetStream2 has no allocation titled '{self._project}' for this credential; "
-                                f"it has: {listed}")
-        wanted = self._resources
-        chosen = [r for r in found if (wanted is None or r.source in wanted) and r.start < end and r.end >= start]
+        chosen = [r for r in found if r.start < end and r.end > start]
         if not chosen:
-            have = "; ".join(f"{r.source} {r.start}..{r.end}" for r in found)
-            raise UpstreamError(f"JetStream2 allocation '{self._project}' has nothing on "
-                                f"{', '.join(sorted(wanted or ['any resource']))} for {start}..{end}; it has: {have}")
-        return sorted(chosen, key=lambda r: (r.source != CPU_RESOURCE, r.source, r.start))
+            have = "; ".join(f"{r.source} {r.start}..{r.end}" for r in found) or ", ".join(sorted(listed)) or "none"
+            raise UpstreamError(f"JetStream2 project '{self._project}' has no allocation on "
+                                f"{', '.join(sorted(self._resources))} for {start}..{end}; it has: {have}")
+        return sorted(chosen, key=lambda r: (SU_RESOURCES.index(r.source) if r.source in SU_RESOURCES else 9,
+                                             r.source, r.start))
 
 
 async def _send(client: httpx.AsyncClient, calls: _Calls,
@@ -197,11 +228,13 @@ def _json(response: httpx.Response, what: str) -> Any:
 
 def _reading(item: dict[str, Any], now: datetime) -> CostReading:
     allocated = item.get("service_units_allocated")
+    # null until the allocation's first use is recorded; a missing field is still malformed
+    unused = "service_units_used" in item and item["service_units_used"] is None
     # The API's end_date is the allocation's last day; hubbot's periods end the day after.
     return CostReading(
         start=_field(item, "start_date", _day), end=_field(item, "end_date", _day) + timedelta(days=1),
-        amount=_field(item, "service_units_used", _units), currency="SU", as_of=now,
-        source=_field(item, "resource", _name),
+        amount=Decimal(0) if unused else _field(item, "service_units_used", _units), currency="SU", as_of=now,
+        source=item["resource"],
         allocated=None if allocated is None else _field(item, "service_units_allocated", _units),
     )
 
@@ -210,8 +243,8 @@ def _field(item: dict[str, Any], key: str, parse: Callable[[Any], _T]) -> _T:
     try:
         return parse(item[key])
     except (KeyError, TypeError, ValueError, ArithmeticError):
-        raise UpstreamError(f"JetStream2 allocation '{item['title']}' has a missing or malformed {key}: "
-                            f"{item.get(key)!r:.40}") from None
+        raise UpstreamError(f"JetStream2 allocation on {item['resource']} (from {item.get('start_date')!s:.20}) "
+                            f"has a missing or malformed {key}: {item.get(key)!r:.40}") from None
 
 
 def _day(value: Any) -> date:
@@ -225,9 +258,3 @@ def _units(value: Any) -> Decimal:
     if not result.is_finite():
         raise ValueError(value)
     return result
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError(value)
-    return value

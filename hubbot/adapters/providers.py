@@ -17,6 +17,7 @@ from hubbot.ports import (
     BillingCheck,
     BudgetMirror,
     BudgetPush,
+    Clock,
     CostSource,
     DeployPorts,
     JobStore,
@@ -36,8 +37,9 @@ class Providers:
     billing: dict[str, BillingCheck]
 
 
-def cost_providers(fleet: Fleet, settings: Settings) -> Providers:
-    """One cost source per provider that can report costs; GCP budget mirrors and billing checks."""
+def cost_providers(fleet: Fleet, settings: Settings, *, clock: Clock | None = None) -> Providers:
+    """One cost source per provider that can report costs; GCP budget mirrors and billing checks.
+    ``clock`` dates what sources read themselves (JetStream2 readings' ``as_of``)."""
     sources: dict[str, CostSource] = {}
     mirrors: dict[str, BudgetMirror] = {}
     billing: dict[str, BillingCheck] = {}
@@ -69,7 +71,7 @@ def cost_providers(fleet: Fleet, settings: Settings) -> Providers:
                 log.warning("provider %s: set HUBBOT_OPENSTACK with its application credential to read usage", name)
                 continue
             sources[name] = Jetstream2CostSource(provider, application_credential_id=credential.id,
-                                                 application_credential_secret=credential.secret)
+                                                 application_credential_secret=credential.secret, clock=clock)
     return Providers(sources, mirrors, billing)
 
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from hubbot.costs.periods import Period
+from hubbot.domain import CostReading
 
 RUN_RATE_DAYS = 7
 # A day's costs are complete this many days after it: Cost Explorer lags up to a day and revises
@@ -48,6 +49,34 @@ def forecast(daily: Mapping[date, Decimal], period: Period, today: date) -> Deci
         recent=sum((a for d, a in daily.items() if start <= d < end), Decimal(0)),
         period=period, today=today, today_so_far=daily.get(today, Decimal(0)),
     )
+
+
+def reading_trend(history: Iterable[CostReading], *, today: date, currency: str) -> Decimal | None:
+    """How fast successive to-date readings in ``currency`` grow, in units per day: for each part
+    of the latest fetch (each source's allocation whose period contains ``today``), the rise from
+    its earliest reading of the last :data:`RUN_RATE_DAYS` days to its latest, over the time
+    between them, summed. Parts whose readings are less than a day apart are left out; None when
+    that leaves none. A reading that fell (a correction) counts as no growth."""
+    since = today - timedelta(days=RUN_RATE_DAYS)
+    first: dict[tuple[str, date], CostReading] = {}
+    last: dict[tuple[str, date], CostReading] = {}
+    for r in history:
+        if r.currency != currency or not r.start <= today < r.end or r.as_of.date() < since:
+            continue
+        key = (r.source, r.start)
+        if key not in first or r.as_of < first[key].as_of:
+            first[key] = r
+        if key not in last or r.as_of >= last[key].as_of:
+            last[key] = r
+    if not last:
+        return None
+    newest = max(r.as_of for r in last.values())
+    rates = []
+    for key, latest in last.items():
+        days = Decimal((latest.as_of - first[key].as_of).total_seconds()) / 86400
+        if latest.as_of == newest and days >= 1:
+            rates.append(max(latest.amount - first[key].amount, Decimal(0)) / days)
+    return sum(rates, Decimal(0)) if rates else None
 
 
 def crossed(spend: Decimal, budget: Decimal, thresholds: Iterable[int]) -> list[int]:

@@ -6,12 +6,13 @@ period in one aggregate)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from hubbot.costs.periods import Period, local_day, period_of
-from hubbot.costs.spend import percent, projected, run_rate_days
+from hubbot.costs.spend import RUN_RATE_DAYS, percent, projected, reading_trend, run_rate_days
 from hubbot.domain import Block, Budget, CostReading, ProviderStatus, money
 from hubbot.fleet import BudgetConfig, Fleet
 from hubbot.pipeline.contract import PREFIX
@@ -55,8 +56,35 @@ def provider_forecast(
 
 
 def allocation(readings: list[CostReading], today: date) -> CostReading | None:
+    """The provider's own to-date figure for ``today``: the readings of the latest fetch whose
+    period contains today, summed — a JetStream2 project's CPU, GPU and large-memory SUs come as
+    one reading each, named by resource; their sum spans the earliest start to the latest end
+    and names them all. None when no reading covers today."""
     current = [r for r in readings if r.start <= today < r.end]
-    return max(current, key=lambda r: r.as_of) if current else None
+    if not current:
+        return None
+    latest = max(current, key=lambda r: r.as_of)
+    parts: dict[str, CostReading] = {}  # per source, its latest allocation
+    for r in current:
+        same_fetch = r.as_of == latest.as_of and r.currency == latest.currency
+        if same_fetch and (r.source not in parts or r.start > parts[r.source].start):
+            parts[r.source] = r
+    found = sorted(parts.values(), key=lambda r: r.source)
+    if len(found) == 1:
+        return found[0]
+    allocated = [r.allocated for r in found if r.allocated is not None]
+    return CostReading(start=min(r.start for r in found), end=max(r.end for r in found),
+                       amount=sum((r.amount for r in found), Decimal(0)), currency=latest.currency,
+                       as_of=latest.as_of, source=" + ".join(r.source for r in found),
+                       allocated=sum(allocated, Decimal(0)) if len(allocated) == len(found) else None)
+
+
+def allocation_trend(budget: Budget | None, history: Iterable[CostReading], today: date) -> Decimal | None:
+    """For an allocation budget, whose spend comes from the provider's readings, how fast the
+    readings grow (:func:`hubbot.costs.spend.reading_trend`); None for any other budget."""
+    if budget is None or budget.period != "allocation":
+        return None
+    return reading_trend(history, today=today, currency=budget.currency)
 
 
 @dataclass(frozen=True)
@@ -107,16 +135,23 @@ class LedgerSpend:
 
 def spend_and_forecast(
     ledger: LedgerSpend, *, currency: str, period: Period, today: date, reading: CostReading | None,
-    theirs: Decimal | None,
+    theirs: Decimal | None, trend: Decimal | None = None,
 ) -> tuple[Decimal, Decimal | None]:
     """Spend so far (the ledger, or the provider's own to-date reading when that is higher) and
-    the forecast for the period: the providers' own when they made one (:func:`provider_forecast`),
-    else the run rate. No forecast for a period that does not contain today."""
+    the forecast for the period. When the spend is the reading and ``trend`` says how fast the
+    readings grow (:func:`allocation_trend`, per day), the forecast is the spend plus that growth
+    for every day left (today included: a reading covers the days before); else the providers'
+    own forecast when they made one (:func:`provider_forecast`), else the ledger's run rate. No
+    forecast for a period that does not contain today."""
     spend = ledger.total
-    if reading is not None and reading.currency == currency and period.contains(reading.start):
-        spend = max(spend, reading.amount)
+    from_reading = (reading is not None and reading.currency == currency and period.contains(reading.start)
+                    and reading.amount >= spend)
+    if reading is not None and from_reading:
+        spend = reading.amount
     if not period.contains(today):
         return spend, None
+    if from_reading and trend is not None:
+        return spend, spend + trend * max((period.end - today).days, 0)
     if theirs is not None:
         return spend, spend - ledger.today + theirs
     return spend, projected(spent=spend, recent=ledger.recent, period=period, today=today, today_so_far=ledger.today)
@@ -135,12 +170,13 @@ def data_freshness(fleet: Fleet, community: str, statuses: dict[str, ProviderSta
 def compose(
     fleet: Fleet, community: str, *, budget: Budget | None, period: Period, today: date, currency: str,
     ledger: LedgerSpend, reading: CostReading | None, forecasts: dict[str, tuple[date, date, Decimal]],
-    top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus], currencies: dict[str, Decimal] | None = None,
+    top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus], trend: Decimal | None = None,
+    currencies: dict[str, Decimal] | None = None,
 ) -> Summary:
     """The one way a :class:`Summary` is made, from what was read."""
     theirs = provider_forecast(fleet, community, forecasts, period, today)
     spend, forecast = spend_and_forecast(ledger, currency=currency, period=period, today=today, reading=reading,
-                                         theirs=theirs)
+                                         theirs=theirs, trend=trend)
     as_of, stale = data_freshness(fleet, community, statuses)
     return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
                    currency=currency, spend=spend, budget=budget, forecast=forecast, top=top[:3], as_of=as_of,
@@ -175,11 +211,16 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
                                          communities=[community])).get(community, {})
     top = await services.ledger.breakdown(community=community, start=period.start, end=period.end,
                                           currency=currency, by="hub")
+    trend = None
+    if budget is not None and budget.period == "allocation":
+        since = today - timedelta(days=RUN_RATE_DAYS)
+        history = await services.ledger.reading_history(communities=[community], since=since)
+        trend = allocation_trend(budget, [r for c, r in history if c == community], today)
     return compose(fleet, community, budget=budget, period=period, today=today, currency=currency,
                    ledger=LedgerSpend.of(daily, period, today), reading=current,
                    forecasts=await services.ledger.forecasts(), top=top, statuses=await services.ledger.status(),
-                   currencies=await services.ledger.currencies(start=period.start, end=period.end,
-                                                               community=community))
+                   trend=trend, currencies=await services.ledger.currencies(start=period.start, end=period.end,
+                                                                            community=community))
 
 
 def su_rate(fleet: Fleet, community: str, currency: str) -> tuple[Decimal, str] | None:

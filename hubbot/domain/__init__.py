@@ -2,7 +2,17 @@
 properties, no imports from the rest of hubbot). Import them from here."""
 
 from hubbot.domain.audit import AuditEntry, Outcome, PendingAction
-from hubbot.domain.costs import CENT, Budget, CostBatch, CostLine, CostReading, LedgerLine, ProviderStatus, money
+from hubbot.domain.costs import (
+    CENT,
+    READING_HISTORY_DAYS,
+    Budget,
+    CostBatch,
+    CostLine,
+    CostReading,
+    LedgerLine,
+    ProviderStatus,
+    money,
+)
 from hubbot.domain.deploys import (
     JOB_LOG_CHARS,
     JOB_RESULT_CHARS,
@@ -21,9 +31,9 @@ from hubbot.domain.outbox import Alert, Basis, Block, DeliveryState, OutboxKind,
 from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats
 
 __all__ = [
-    "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "Alert", "Answer", "AuditEntry", "Basis", "Block", "Budget",
-    "Citation", "CostBatch", "CostLine", "CostReading", "DeliveryState", "Health", "HubLock", "Job", "JobKind",
-    "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome", "PendingAction", "PodCount",
-    "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan", "SupportQuestion", "SupportStats", "Ticket",
+    "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "READING_HISTORY_DAYS", "Alert", "Answer", "AuditEntry", "Basis",
+    "Block", "Budget", "Citation", "CostBatch", "CostLine", "CostReading", "DeliveryState", "Health", "HubLock", "Job",
+    "JobKind", "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome", "PendingAction",
+    "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan", "SupportQuestion", "SupportStats", "Ticket",
     "Workload", "money",
 ]

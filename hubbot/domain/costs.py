@@ -22,6 +22,9 @@ class CostLine:
     estimated: bool = False
 
 
+READING_HISTORY_DAYS = 31  # how many days of successive readings the ledger keeps
+
+
 @dataclass(frozen=True, slots=True)
 class CostReading:
     """A to-date total the provider states directly, rather than daily lines: a JetStream2

@@ -45,7 +45,12 @@ class CostLedger(Protocol):
         """Replace ``provider``'s lines for ``start <= day < end`` in one transaction."""
         ...
 
-    async def put_readings(self, *, provider: str, community: str | None, readings: Sequence[CostReading]) -> None: ...
+    async def put_readings(self, *, provider: str, community: str | None, readings: Sequence[CostReading]) -> None:
+        """Each reading becomes the latest of its provider, source and allocation start, and the
+        history's last of its UTC day (``as_of``); that key's readings, earlier ones included,
+        are filed under ``community``. The provider's history of days more than
+        :data:`hubbot.domain.READING_HISTORY_DAYS` before its newest reading is dropped."""
+        ...
 
     async def record_status(self, *, provider: str, at: datetime, error: str | None, requests: int) -> None: ...
 
@@ -85,7 +90,18 @@ class CostLedger(Protocol):
         """Spend by ``hub``, ``service`` or ``day``, largest first (by day: in date order)."""
         ...
 
-    async def readings(self, *, communities: Sequence[str] | None) -> list[tuple[str, CostReading]]: ...
+    async def readings(self, *, communities: Sequence[str] | None) -> list[tuple[str, CostReading]]:
+        """The latest reading per provider, source and allocation start, with its community
+        (readings put for no community are left out)."""
+        ...
+
+    async def reading_history(
+        self, *, communities: Sequence[str] | None, since: date
+    ) -> list[tuple[str, CostReading]]:
+        """Successive readings of UTC days from ``since`` on, one per provider, source, allocation
+        start and day (the last put that day), with their community; oldest first (by
+        ``as_of``, then source and start); readings put for no community are left out."""
+        ...
 
     async def put_forecast(self, *, provider: str, start: date, end: date, amount: Decimal, at: datetime) -> None:
         """Record a provider's own forecast of its remaining cost for ``start <= day < end``."""

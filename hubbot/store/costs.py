@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, delete, func, insert, select, update
 
-from hubbot.domain import CostReading, LedgerLine, ProviderStatus
+from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, ProviderStatus
 from hubbot.store.db import Database, as_utc, serialize
-from hubbot.store.models import CostRow, ForecastRow, ProviderStatusRow, ReadingRow
+from hubbot.store.models import CostRow, ForecastRow, ProviderStatusRow, ReadingHistoryRow, ReadingRow
 
 
 def _dec(value: Any) -> Decimal:
@@ -44,15 +44,27 @@ class SqlCostLedger:
         await asyncio.to_thread(self._put_readings, provider, community, readings)
 
     def _put_readings(self, provider: str, community: str | None, readings: Sequence[CostReading]) -> None:
+        h = ReadingHistoryRow
         with self._db.engine.begin() as conn:
             serialize(conn, f"ledger:{provider}")
             for r in readings:
+                source, as_of = r.source[:128], r.as_of.astimezone(UTC)  # SQLite keeps no offset
+                day = as_of.date()
+                row = {"provider": provider, "community": community, "source": source, "start": r.start,
+                       "end": r.end, "amount": r.amount, "allocated": r.allocated, "currency": r.currency,
+                       "as_of": as_of}
                 conn.execute(delete(ReadingRow).where(ReadingRow.provider == provider,
-                                                      ReadingRow.source == r.source[:128], ReadingRow.start == r.start))
-                conn.execute(insert(ReadingRow), [{
-                    "provider": provider, "community": community, "source": r.source[:128], "start": r.start,
-                    "end": r.end, "amount": r.amount, "allocated": r.allocated, "currency": r.currency,
-                    "as_of": r.as_of}])
+                                                      ReadingRow.source == source, ReadingRow.start == r.start))
+                conn.execute(insert(ReadingRow), [row])
+                conn.execute(delete(h).where(h.provider == provider, h.source == source, h.start == r.start,
+                                             h.day == day))
+                conn.execute(update(h).where(h.provider == provider, h.source == source, h.start == r.start)
+                             .values(community=community))
+                conn.execute(insert(h), [{**row, "day": day}])
+            if readings:
+                newest = max(r.as_of.astimezone(UTC).date() for r in readings)
+                cutoff = newest - timedelta(days=READING_HISTORY_DAYS)
+                conn.execute(delete(h).where(h.provider == provider, h.day < cutoff))
 
     async def record_status(self, *, provider: str, at: datetime, error: str | None, requests: int) -> None:
         await asyncio.to_thread(self._record_status, provider, at, error, requests)
@@ -154,6 +166,20 @@ class SqlCostLedger:
                                                    as_of=as_utc(r.as_of),
                                                    allocated=_dec(r.allocated) if r.allocated is not None else None,
                                                    source=r.source)) for r in rows]
+
+    async def reading_history(
+        self, *, communities: Sequence[str] | None, since: date
+    ) -> list[tuple[str, CostReading]]:
+        h = ReadingHistoryRow
+        stmt = (select(h.community, h.source, h.start, h.end, h.amount, h.allocated, h.currency, h.as_of)
+                .where(h.community.is_not(None), h.day >= since).order_by(h.as_of, h.source, h.start))
+        if communities is not None:
+            stmt = stmt.where(h.community.in_(list(communities)))
+        rows = await asyncio.to_thread(self._all, stmt)
+        return [(str(c), CostReading(start=start, end=end, amount=_dec(amount), currency=currency,
+                                     as_of=as_utc(as_of), allocated=None if allocated is None else _dec(allocated),
+                                     source=source))
+                for c, source, start, end, amount, allocated, currency, as_of in rows]
 
     async def put_forecast(self, *, provider: str, start: date, end: date, amount: Decimal, at: datetime) -> None:
         def run() -> None:

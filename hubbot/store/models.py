@@ -108,6 +108,30 @@ class ReadingRow(Base):
     __table_args__ = (UniqueConstraint("provider", "source", "start", name="uq_reading"),)
 
 
+class ReadingHistoryRow(Base):
+    """Successive readings: per provider, source and allocation start, the last one put on each
+    UTC day, for the slope of a to-date total (JetStream2 SUs used per day)."""
+
+    __tablename__ = "cost_reading_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    community: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(128), nullable=False)
+    start: Mapped[date] = mapped_column(Date, nullable=False)
+    end: Mapped[date] = mapped_column(Date, nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    allocated: Mapped[Decimal | None] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("provider", "source", "start", "day", name="uq_reading_history"),
+        Index("ix_reading_history_community_day", "community", "day"),
+    )
+
+
 class ProviderStatusRow(Base):
     __tablename__ = "provider_status"
 

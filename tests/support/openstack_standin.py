@@ -2,10 +2,14 @@
 accounting API, counting every call.
 
 ``POST /v3/auth/tokens`` answers 201 with the token in ``X-Subject-Token`` when the body carries
-the expected application credential, 401 otherwise. ``GET /accounting/allocations`` answers the
-allocation list for a token it issued and has not expired, 401 otherwise. Tests can make the
-next calls of either endpoint fail with a given status, expire every issued token, or replace
-the accounting body with raw text.
+the expected application credential, 401 otherwise; the token is scoped to the credential's
+project (``project``). ``GET /accounting/allocations`` answers that project's allocation list for
+a token it issued and has not expired, 401 otherwise. The list has the accounting API's shape:
+one row per allocation and resource (CPU, GPU, large memory and storage, named as JetStream2
+names them), with ``description``, ``abstract``, SUs allocated and used (null until first use;
+storage rows are not in SUs and usually null), ``start_date``/``end_date`` (the last day) and
+``active``. Tests can make the next calls of either endpoint fail with a given status, expire
+every issued token, or replace the accounting body with raw text.
 """
 
 from __future__ import annotations
@@ -29,11 +33,30 @@ _UNAUTHORIZED = {"error": {"code": 401, "title": "Unauthorized",
                            "message": "The request you have made requires authentication."}}
 
 
-def allocation(title: str, resource: str = "jetstream2.indiana.edu", *, allocated: Any = 500000,
-               used: Any = 12345.67, start: str = "2025-09-01", end: str = "2026-08-31") -> dict[str, Any]:
+CPU = "jetstream2.indiana.xsede.org"
+GPU = "jetstream2-gpu.indiana.xsede.org"
+LARGE_MEMORY = "jetstream2-lm.indiana.xsede.org"
+STORAGE = "jetstream2-storage.indiana.xsede.org"
+
+
+def allocation(resource: str = CPU, *, allocated: Any = 500000.0, used: Any = 12345.67, start: str = "2025-09-01",
+               end: str = "2026-08-31", active: Any = 1) -> dict[str, Any]:
     """One entry of the accounting list, in the API's shape."""
-    return {"title": title, "resource": resource, "service_units_allocated": allocated,
-            "service_units_used": used, "start_date": start, "end_date": end}
+    return {"description": "Notebooks for a bioinformatics course", "abstract": "Students run JupyterHub labs.",
+            "service_units_allocated": allocated, "service_units_used": used, "start_date": start,
+            "end_date": end, "resource": resource, "active": active}
+
+
+def project_allocations() -> list[dict[str, Any]]:
+    """A project's list: this year's CPU, GPU, large-memory and storage allocations (storage with
+    no usage recorded) and last year's CPU allocation, no longer active."""
+    return [
+        allocation(),
+        allocation(GPU, allocated=20000.0, used=1500.0),
+        allocation(LARGE_MEMORY, allocated=10000.0, used=250.5),
+        allocation(STORAGE, allocated=10.0, used=None),
+        allocation(start="2024-09-01", end="2025-08-31", used=499000.0, active=0),
+    ]
 
 
 class OpenStackStandIn:
@@ -43,12 +66,9 @@ class OpenStackStandIn:
         self.credential_secret = CREDENTIAL_SECRET
         self.now = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)  # what the issued tokens' lifetimes count from
         self.token_lifetime = timedelta(hours=1)
-        self.allocations: list[dict[str, Any]] = [
-            allocation("BIO250001"),
-            allocation("BIO250001", "jetstream2-gpu.indiana.edu", allocated=20000, used=1500),
-            allocation("BIO250001", start="2024-09-01", end="2025-08-31", used=499000),
-            allocation("PHY250042", used=7),
-        ]
+        self.project: dict[str, Any] = {"id": "0f0e5d2c4b3a49f8a7e6d5c4b3a29181", "name": "BIO250001",
+                        "domain": {"id": "default", "name": "ACCESS"}}  # what the credential is scoped to
+        self.allocations: list[dict[str, Any]] = project_allocations()
         self.accounting_body: str | None = None  # raw text to answer instead of the list
         self.auth_calls = 0
         self.accounting_calls = 0
@@ -108,7 +128,7 @@ class OpenStackStandIn:
             "issued_at": self.now.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
             "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
             "application_credential": {"id": self.credential_id, "name": "hubbot", "restricted": True},
-            "project": {"id": "0f0e", "name": "BIO250001", "domain": {"id": "default", "name": "ACCESS"}},
+            "project": self.project,
             "user": {"id": "a1b2", "name": "someone@access-ci.org", "domain": {"id": "default", "name": "ACCESS"}},
         }}
         return JSONResponse(payload, status_code=201, headers={"X-Subject-Token": token})

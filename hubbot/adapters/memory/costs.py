@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
-from hubbot.domain import CostReading, LedgerLine, ProviderStatus
+from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, ProviderStatus
 
 _ZERO = Decimal("0.000000")
 K = TypeVar("K")
@@ -34,6 +34,8 @@ class MemoryCostLedger:
         self.statuses: dict[str, ProviderStatus] = {}
         # by (provider, source, start), each with the community it was last put for
         self.kept_readings: dict[tuple[str, str, date], tuple[str | None, CostReading]] = {}
+        # by (provider, source, start, UTC day of as_of): the last reading put that day
+        self.kept_history: dict[tuple[str, str, date, date], tuple[str | None, CostReading]] = {}
         self.kept_forecasts: dict[str, tuple[date, date, Decimal]] = {}
 
     async def replace(
@@ -48,8 +50,16 @@ class MemoryCostLedger:
         for r in readings:
             key = (provider, r.source[:128], r.start)
             allocated = None if r.allocated is None else _kept(r.allocated)
-            self.kept_readings[key] = (community, dataclasses.replace(r, source=key[1], amount=_kept(r.amount),
-                                                                      allocated=allocated))
+            kept = dataclasses.replace(r, source=key[1], amount=_kept(r.amount), allocated=allocated,
+                                       as_of=r.as_of.astimezone(UTC))
+            self.kept_readings[key] = (community, kept)
+            for old, (_, earlier) in list(self.kept_history.items()):
+                if old[:3] == key:
+                    self.kept_history[old] = (community, earlier)
+            self.kept_history[(*key, kept.as_of.date())] = (community, kept)
+        if readings:
+            cutoff = max(r.as_of.astimezone(UTC).date() for r in readings) - timedelta(days=READING_HISTORY_DAYS)
+            self.kept_history = {k: v for k, v in self.kept_history.items() if k[0] != provider or k[3] >= cutoff}
 
     async def record_status(self, *, provider: str, at: datetime, error: str | None, requests: int) -> None:
         old = self.statuses.get(provider) or ProviderStatus(provider=provider, ok_at=None, error_at=None, error=None)
@@ -131,6 +141,13 @@ class MemoryCostLedger:
     async def readings(self, *, communities: Sequence[str] | None) -> list[tuple[str, CostReading]]:
         return [(community, r) for community, r in self.kept_readings.values()
                 if community is not None and (communities is None or community in communities)]
+
+    async def reading_history(
+        self, *, communities: Sequence[str] | None, since: date
+    ) -> list[tuple[str, CostReading]]:
+        found = [(community, r) for (_, _, _, day), (community, r) in self.kept_history.items()
+                 if community is not None and day >= since and (communities is None or community in communities)]
+        return sorted(found, key=lambda item: (item[1].as_of, item[1].source, item[1].start))
 
     async def put_forecast(self, *, provider: str, start: date, end: date, amount: Decimal, at: datetime) -> None:
         self.kept_forecasts[provider] = (start, end, _kept(amount))
