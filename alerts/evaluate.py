@@ -133,7 +133,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             plans[(closed, budget.currency, closed.end)].append(
                 _Plan(conf.name, budget, closed.end, closed, None, closed=True))
     statuses = await services.ledger.status()
-    muted = await services.outbox.muted(on=at.date())
+    muted: dict[date, set[str]] = {}  # mutes end with a period, so they are read on the community's own date
     provider_forecasts = await services.ledger.forecasts()
     history: dict[str, list[CostReading]] = defaultdict(list)  # successive readings, for allocation budgets
     if any(p.budget.period == "allocation" for group in plans.values() for p in group):
@@ -167,7 +167,11 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             summary = compose(fleet, plan.community, budget=plan.budget, period=period, today=today,
                               currency=currency, ledger=ledger, reading=plan.reading, forecasts=provider_forecasts,
                               top=tops.get(plan.community, []), statuses=statuses, trend=trend)
-            quiet = plan.community in muted
+            # a closed period's alerts stay muted as they were on its last day
+            day = plan.period.end - timedelta(days=1) if plan.closed else plan.today
+            if day not in muted:
+                muted[day] = await services.outbox.muted(on=day)
+            quiet = plan.community in muted[day]
             for threshold in decision.skip:  # recorded so they never fire later; never shown, so no message
                 out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, threshold, at, message=False),
                              send=False)

@@ -233,3 +233,23 @@ def test_config_check_refuses_a_budget_in_another_currency_than_its_providers(tm
         parse_fleet(data)
     data["communities"] = [{"name": "alpha", "budget": {"amount": 1000, "currency": "EUR"}}]
     assert parse_fleet(data).community("alpha").budget is not None
+
+
+async def test_a_mute_lasts_to_the_end_of_the_communitys_own_period(tmp_path: Path, database_url: str) -> None:
+    """Los Angeles: 03:00 UTC on 1 April is still 31 March there, so March's mute still holds."""
+    from tests.support.costs import runtime, write_costs, write_fleet
+
+    fleet = write_fleet(tmp_path, alpha_extra=", timezone: America/Los_Angeles")
+    start = date(2026, 3, 1)
+    write_costs(tmp_path / "costs-b.csv", start, 31, lambda d: {"lab": Decimal("10")})
+    write_costs(tmp_path / "costs-a.csv", start, 29, lambda d: {"prod": Decimal("30")})  # 870 of 1000
+    rt = runtime(fleet, database_url, clock=FrozenClock(at(date(2026, 3, 29), 20)))
+    first = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 29), 20), worker="w")
+    [alert] = [a for a in first.sent if a.channel == "CALPHA001" and basis(a) == "actual"]
+    assert alert.id is not None and alert.alert is not None and alert.alert.threshold == 75
+    assert await rt.services.outbox.mute(alert.id, until=alert.alert.period_end)  # until 1 April, local
+    write_costs(tmp_path / "costs-a.csv", start, 31,
+                lambda d: {"prod": Decimal("30") if d.day < 30 else Decimal("100")})
+    late = await run_cycle(rt.services, rt.fleet, at=datetime(2026, 4, 1, 3, tzinfo=UTC), worker="w")  # 1,070
+    assert [a for a in late.sent if a.community == "alpha" and basis(a) == "actual"] == []
+    await rt.aclose()
