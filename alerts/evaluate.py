@@ -232,10 +232,14 @@ async def _spikes_on(services: Services, fleet: Fleet, day: date, *, at: datetim
         if ref is None or any(k.startswith(f"spike:{day.isoformat()}:{spike.hub}@") for k in known):
             continue
         community = ref.hub.community
-        alert = Alert(basis=Basis.SPIKE, period_start=day, period_end=day + timedelta(days=1), currency="USD",
+        # the currency the community is billed in around that day (its providers', not always USD)
+        billed = await services.ledger.currencies(start=day - timedelta(days=SPIKE_WINDOW),
+                                                  end=day + timedelta(days=1), community=community)
+        currency = max(billed, key=lambda c: billed[c], default="USD")
+        alert = Alert(basis=Basis.SPIKE, period_start=day, period_end=day + timedelta(days=1), currency=currency,
                       spend=spike.amount)
         base = _message(f"spike:{day.isoformat()}:{spike.hub}", community, alert,
-                        spike_message(fleet.community(community).title, spike, "USD"), at)
+                        spike_message(fleet.community(community).title, spike, currency), at)
         out += _rows(fleet, base, send=True)
     return out
 

@@ -225,14 +225,20 @@ async def test_costs_billed_in_another_currency_than_the_budget_never_look_like_
 def test_config_check_refuses_a_budget_in_another_currency_than_its_providers(tmp_path: Path) -> None:
     from hubbot.fleet import FleetError, parse_fleet
 
-    data = {"providers": {"csv-eu": {"kind": "csv", "path": "eu.csv", "currency": "EUR"}},
-            "clusters": [{"name": "c1", "provider": "csv-eu",
-                          "hubs": [{"name": "prod", "community": "alpha", "domain": "alpha.test"}]}],
-            "communities": [{"name": "alpha", "budget": {"amount": 1000, "currency": "USD"}}]}
-    with pytest.raises(FleetError, match=r"budget is in USD but alpha's providers bill in EUR"):
-        parse_fleet(data)
-    data["communities"] = [{"name": "alpha", "budget": {"amount": 1000, "currency": "EUR"}}]
-    assert parse_fleet(data).community("alpha").budget is not None
+    def fleet(kind: dict[str, object], currency: str) -> dict[str, object]:
+        return {"providers": {"p": kind},
+                "clusters": [{"name": "c1", "provider": "p",
+                              "hubs": [{"name": "prod", "community": "alpha", "domain": "alpha.test"}]}],
+                "communities": [{"name": "alpha", "budget": {"amount": 1000, "currency": currency,
+                                                             "period": "monthly"}}]}
+
+    js2 = {"kind": "openstack", "auth_url": "https://js2.example:5000/v3", "project": "TRA000000"}
+    with pytest.raises(FleetError, match=r"budget is in USD but alpha's providers bill in SU"):
+        parse_fleet(fleet(js2, "USD"))
+    with pytest.raises(FleetError, match=r"budget is in SU but none of alpha's providers bills in service units"):
+        parse_fleet(fleet({"kind": "csv", "path": "costs.csv"}, "SU"))
+    assert parse_fleet(fleet(js2, "SU")).community("alpha").budget is not None
+    assert parse_fleet(fleet({"kind": "csv", "path": "costs.csv"}, "EUR")).community("alpha").budget is not None
 
 
 async def test_a_mute_lasts_to_the_end_of_the_communitys_own_period(tmp_path: Path, database_url: str) -> None:
@@ -252,4 +258,19 @@ async def test_a_mute_lasts_to_the_end_of_the_communitys_own_period(tmp_path: Pa
                 lambda d: {"prod": Decimal("30") if d.day < 30 else Decimal("100")})
     late = await run_cycle(rt.services, rt.fleet, at=datetime(2026, 4, 1, 3, tzinfo=UTC), worker="w")  # 1,070
     assert [a for a in late.sent if a.community == "alpha" and basis(a) == "actual"] == []
+    await rt.aclose()
+
+
+async def test_a_spike_on_an_account_billed_in_euros_says_euros(tmp_path: Path, database_url: str) -> None:
+    from tests.support.costs import runtime, text, write_fleet
+
+    fleet = write_fleet(tmp_path, alpha_extra=", currency: EUR")
+    (tmp_path / "costs-b.csv").write_text("date,hub,amount,currency,service\n")
+    (tmp_path / "costs-a.csv").write_text("date,hub,amount,currency,service\n" + "".join(
+        f"2026-03-{d:02d},prod,{400 if d == 15 else 40},EUR,compute\n" for d in range(1, 17)))
+    rt = runtime(fleet, database_url, clock=FrozenClock(at(date(2026, 3, 17))))
+    report = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 17)), worker="w")
+    [spike] = [a for a in report.sent if a.channel == "CALPHA001" and basis(a) == "spike"]
+    assert spike.alert is not None and spike.alert.currency == "EUR"
+    assert "400.00 EUR on 2026-03-15, against a recent median of 40.00 EUR a day" in text(spike)
     await rt.aclose()

@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from hubbot.errors import UserError
-from hubbot.fleet.config import CsvProvider, FleetConfig, OpenStackProvider
+from hubbot.fleet.config import FleetConfig
 from hubbot.fleet.view import Fleet, did_you_mean
 
 
@@ -88,25 +88,25 @@ def cross_check(config: FleetConfig) -> list[Problem]:
 
 
 def _currency_mismatches(config: FleetConfig) -> list[Problem]:
-    """A budget in another currency than every provider its hubs bill through counts nothing:
-    flag it where the providers' currency is known from the config (CSV files, JetStream2's SUs)."""
-    known: dict[str, str] = {}
-    for name, provider in config.providers.items():
-        if isinstance(provider, CsvProvider):
-            known[name] = provider.currency
-        elif isinstance(provider, OpenStackProvider):
-            known[name] = "SU"
+    """A budget in another currency than every provider its hubs bill through counts nothing.
+    The config knows a provider's currency only for JetStream2 (service units); cloud accounts
+    and CSV rows say theirs in the data, which ``/hub budget set`` and the summaries check."""
     problems = []
     for i, community in enumerate(config.communities):
         if community.budget is None:
             continue
-        billed = {known.get(cluster.provider) for cluster in config.clusters for hub in cluster.hubs
-                  if hub.community == community.name}
-        if billed and None not in billed and community.budget.currency not in billed:
+        kinds = {config.providers[cluster.provider].kind for cluster in config.clusters for hub in cluster.hubs
+                 if hub.community == community.name and cluster.provider in config.providers}
+        if kinds == {"openstack"} and community.budget.currency != "SU":
             problems.append(Problem(
                 f"communities[{i}].budget.currency",
-                f"the budget is in {community.budget.currency} but {community.name}'s providers bill in "
-                f"{', '.join(sorted(c for c in billed if c))}: set the budget's currency to match"))
+                f"the budget is in {community.budget.currency} but {community.name}'s providers bill in SU "
+                "(JetStream2 service units): set the budget's currency to SU"))
+        elif "openstack" not in kinds and kinds and community.budget.currency == "SU":
+            problems.append(Problem(
+                f"communities[{i}].budget.currency",
+                f"the budget is in SU but none of {community.name}'s providers bills in service units: "
+                "use the currency its cloud account bills in"))
     return problems
 
 
