@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from alerts.messages import billing_message, budget_message, digest_message, spike_message
+from alerts.messages import billing_message, budget_message, currency_message, digest_message, spike_message
 from hubbot.costs.periods import Period, local_day, period_of
 from hubbot.costs.spend import RUN_RATE_DAYS, SETTLE_DAYS, SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
 from hubbot.costs.summary import (
@@ -148,6 +148,8 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         already = _already(await services.outbox.keys(prefix=f"budget:{period.key}:"))
         tops: dict[str, list[tuple[str, Decimal]]] | None = None
         for plan in group:
+            if plan.community not in sums and not plan.closed:
+                out += await _currency_mismatch(services, fleet, plan, at=at)
             ledger = LedgerSpend(*sums.get(plan.community, (Decimal(0), Decimal(0), Decimal(0))))
             trend = allocation_trend(plan.budget, history.get(plan.community, []), today)
             spend, forecast = spend_and_forecast(
@@ -180,6 +182,23 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             if forecasting:
                 out += _rows(fleet, _budget_alert(plan, summary, Basis.FORECAST, 100, at), send=not quiet)
     return out
+
+
+async def _currency_mismatch(services: Services, fleet: Fleet, plan: _Plan, *, at: datetime) -> list[OutboxMessage]:
+    """Nothing spent in the budget's currency: if the providers bill in another one, say so once a
+    period (nothing else would: every figure is read in the budget's currency)."""
+    key = f"currency:{plan.period.key}:{plan.community}"
+    if plan.budget.currency == "SU" or await services.outbox.keys(prefix=key + "@"):
+        return []
+    billed = {c: a for c, a in (await services.ledger.currencies(start=plan.period.start, end=plan.period.end,
+                                                                  community=plan.community)).items()
+              if c != plan.budget.currency and a > 0}
+    if not billed:
+        return []
+    alert = Alert(basis=Basis.CURRENCY, period_start=plan.period.start, period_end=plan.period.end,
+                  currency=plan.budget.currency)
+    post = currency_message(fleet.community(plan.community).title, plan.community, plan.budget.currency, billed)
+    return _rows(fleet, _message(key, plan.community, alert, post, at), send=True)
 
 
 def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: datetime, *,

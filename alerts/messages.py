@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from hubbot.costs.spend import Spike
 from hubbot.costs.summary import Summary, freshness, summary_lines
 from hubbot.domain import Basis, Post, money
@@ -43,6 +45,15 @@ def digest_message(s: Summary, week: str) -> Post:
     body = "\n".join([week, *summary_lines(s)])
     blocks = (b.section(f"*{head}*"), b.section(body), b.context(more))
     return Post(text=f"{head}\n{unstyled(body)}", blocks=blocks)
+
+
+def currency_message(title: str, community: str, budget_currency: str, billed: dict[str, Decimal]) -> Post:
+    main = max(billed, key=lambda c: billed[c])
+    spent = ", ".join(money(a, c) for c, a in sorted(billed.items()))
+    head = (f":warning: {title}'s costs this period are billed in {', '.join(sorted(billed))} ({spent}), but its "
+            f"budget is in {budget_currency}: none of it counts, so no threshold can fire")
+    hint = f"set the budget in {main}: `{PREFIX} budget set {community} <amount> --currency {main}`"
+    return Post(text=f"{head}\n{hint}", blocks=(b.section(f"*{head}*"), b.context(hint)))
 
 
 def billing_message(provider: str, problem: str) -> Post:

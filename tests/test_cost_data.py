@@ -274,3 +274,24 @@ async def test_a_spike_on_an_account_billed_in_euros_says_euros(tmp_path: Path, 
     assert spike.alert is not None and spike.alert.currency == "EUR"
     assert "400.00 EUR on 2026-03-15, against a recent median of 40.00 EUR a day" in text(spike)
     await rt.aclose()
+
+
+async def test_a_budget_in_another_currency_than_the_bills_alerts_once_a_period(
+    tmp_path: Path, database_url: str,
+) -> None:
+    from tests.support.costs import runtime, text, write_costs, write_fleet
+
+    fleet = write_fleet(tmp_path)  # alpha's budget: 1,000 USD; its account bills in euros
+    start = date(2026, 3, 1)
+    write_costs(tmp_path / "costs-b.csv", start, 14, lambda d: {"lab": Decimal("10")})
+    (tmp_path / "costs-a.csv").write_text("date,hub,amount,currency,service\n" + "".join(
+        f"2026-03-{d:02d},prod,90,EUR,compute\n" for d in range(1, 15)))  # 1,260 EUR: over any threshold
+    rt = runtime(fleet, database_url, clock=FrozenClock(at(date(2026, 3, 15), 12)))
+    first = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 15), 12), worker="w")
+    flagged = [a for a in first.sent if a.community == "alpha"]
+    assert [(basis(a), a.channel) for a in flagged] == [("currency", "CALPHA001"), ("currency", "COPS00001")]
+    assert "billed in EUR (1,260.00 EUR), but its budget is in USD" in text(flagged[0])
+    assert "--currency EUR" in text(flagged[0])
+    again = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 16), 12), worker="w")
+    assert [a for a in again.sent if a.community == "alpha"] == []
+    await rt.aclose()

@@ -27,6 +27,7 @@ class Basis(StrEnum):
     SPIKE = "spike"  # one hub's day far above its recent median
     DIGEST = "digest"  # the weekly digest
     BILLING = "billing"  # a project's billing is detached or moved
+    CURRENCY = "currency"  # the providers bill in another currency than the budget, so nothing counts
     UNDELIVERED = "undelivered"  # another message could not be delivered for a day
     SCAN = "scan"  # a marker: the day was scanned for spikes (never sent)
 
