@@ -34,6 +34,7 @@ from hubbot.domain import (
     OutboxKind,
     OutboxMessage,
     Post,
+    main_currency,
     money,
 )
 from hubbot.errors import HubbotError
@@ -147,9 +148,11 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
                                                  recent=run_rate_days(period, today))
         already = _already(await services.outbox.keys(prefix=f"budget:{period.key}:"))
         tops: dict[str, list[tuple[str, Decimal]]] | None = None
+        # nothing spent in the budget's currency: billed in another? (one read for all of them)
+        unbilled = [p for p in group if p.community not in sums and not p.closed and p.budget.currency != "SU"]
+        if unbilled:
+            out += await _currency_mismatches(services, fleet, unbilled, period, at=at)
         for plan in group:
-            if plan.community not in sums and not plan.closed:
-                out += await _currency_mismatch(services, fleet, plan, at=at)
             ledger = LedgerSpend(*sums.get(plan.community, (Decimal(0), Decimal(0), Decimal(0))))
             trend = allocation_trend(plan.budget, history.get(plan.community, []), today)
             spend, forecast = spend_and_forecast(
@@ -184,21 +187,24 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
     return out
 
 
-async def _currency_mismatch(services: Services, fleet: Fleet, plan: _Plan, *, at: datetime) -> list[OutboxMessage]:
-    """Nothing spent in the budget's currency: if the providers bill in another one, say so once a
-    period (nothing else would: every figure is read in the budget's currency)."""
-    key = f"currency:{plan.period.key}:{plan.community}"
-    if plan.budget.currency == "SU" or await services.outbox.keys(prefix=key + "@"):
-        return []
-    billed = {c: a for c, a in (await services.ledger.currencies(start=plan.period.start, end=plan.period.end,
-                                                                  community=plan.community)).items()
-              if c != plan.budget.currency and a > 0}
-    if not billed:
-        return []
-    alert = Alert(basis=Basis.CURRENCY, period_start=plan.period.start, period_end=plan.period.end,
-                  currency=plan.budget.currency)
-    post = currency_message(fleet.community(plan.community).title, plan.community, plan.budget.currency, billed)
-    return _rows(fleet, _message(key, plan.community, alert, post, at), send=True)
+async def _currency_mismatches(services: Services, fleet: Fleet, plans: list[_Plan], period: Period, *,
+                               at: datetime) -> list[OutboxMessage]:
+    """Communities with nothing spent in their budget's currency whose providers bill in another
+    one: said once a period (nothing else would: every figure is read in the budget's currency)."""
+    flagged = await services.outbox.keys(prefix=f"currency:{period.key}:")
+    billed = await services.ledger.currencies(start=period.start, end=period.end,
+                                              communities=[p.community for p in plans])
+    out: list[OutboxMessage] = []
+    for plan in plans:
+        key = f"currency:{period.key}:{plan.community}"
+        other = {c: a for c, a in billed.get(plan.community, {}).items() if c != plan.budget.currency and a > 0}
+        if not other or any(k.startswith(key + "@") for k in flagged):
+            continue
+        alert = Alert(basis=Basis.CURRENCY, period_start=period.start, period_end=period.end,
+                      currency=plan.budget.currency)
+        post = currency_message(fleet.community(plan.community).title, plan.community, plan.budget.currency, other)
+        out += _rows(fleet, _message(key, plan.community, alert, post, at), send=True)
+    return out
 
 
 def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: datetime, *,
@@ -253,8 +259,8 @@ async def _spikes_on(services: Services, fleet: Fleet, day: date, *, at: datetim
         community = ref.hub.community
         # the currency the community is billed in around that day (its providers', not always USD)
         billed = await services.ledger.currencies(start=day - timedelta(days=SPIKE_WINDOW),
-                                                  end=day + timedelta(days=1), community=community)
-        currency = max(billed, key=lambda c: billed[c], default="USD")
+                                                  end=day + timedelta(days=1), communities=[community])
+        currency = main_currency(billed.get(community, {}))
         alert = Alert(basis=Basis.SPIKE, period_start=day, period_end=day + timedelta(days=1), currency=currency,
                       spend=spike.amount)
         base = _message(f"spike:{day.isoformat()}:{spike.hub}", community, alert,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from hubbot.costs.spend import Spike
 from hubbot.costs.summary import Summary, freshness, summary_lines
-from hubbot.domain import Basis, Post, money
+from hubbot.domain import Basis, Post, main_currency, money
 from hubbot.pipeline.contract import PREFIX
 from hubbot.render import blocks as b
 from hubbot.render.text import unstyled
@@ -48,7 +48,7 @@ def digest_message(s: Summary, week: str) -> Post:
 
 
 def currency_message(title: str, community: str, budget_currency: str, billed: dict[str, Decimal]) -> Post:
-    main = max(billed, key=lambda c: billed[c])
+    main = main_currency(billed)
     spent = ", ".join(money(a, c) for c, a in sorted(billed.items()))
     head = (f":warning: {title}'s costs this period are billed in {', '.join(sorted(billed))} ({spent}), but its "
             f"budget is in {budget_currency}: none of it counts, so no threshold can fire")

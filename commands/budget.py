@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from hubbot import markup as m
 from hubbot.costs.summary import budget_of, summarize, summary_blocks, summary_text
-from hubbot.domain import Budget, money
+from hubbot.domain import Budget, main_currency, money
 from hubbot.errors import NotMirrored, UpstreamError, UsageError, UserError
 from hubbot.pipeline import confirm
 from hubbot.pipeline.access import Permission
@@ -75,12 +75,13 @@ async def set_handler(ctx: Context) -> Reply:
     amount = parse_amount(ctx.args.text("amount") or "")
     current = await budget_of(ctx.services, ctx.fleet, community)
     now = ctx.services.clock.now().date()
-    billed = await ctx.services.ledger.currencies(start=now - timedelta(days=BILLED_DAYS), end=now + timedelta(days=1),
-                                                  community=community)
+    read = await ctx.services.ledger.currencies(start=now - timedelta(days=BILLED_DAYS),
+                                                end=now + timedelta(days=1), communities=[community])
+    billed = read.get(community, {})
     # a budget is in the currency its providers bill in (the most spent, lately): the current
     # budget's if they bill in it, else theirs (the confirmation shows the change), else USD
     default = (current.currency if current and (not billed or current.currency in billed)
-               else max(billed, key=lambda c: billed[c], default="USD"))
+               else main_currency(billed))
     currency = (ctx.args.text("currency") or default).upper()
     if not ((len(currency) == 3 and currency.isalpha()) or currency == "SU"):
         raise UsageError(f"'{currency[:10]}' is not a currency code (USD, EUR, GBP..., or SU for service units)")
@@ -88,7 +89,7 @@ async def set_handler(ctx: Context) -> Reply:
         lately = ", ".join(money(a, c) for c, a in sorted(billed.items()))
         raise UsageError(f"{community}'s providers bill in {', '.join(sorted(billed))} ({lately} in the last "
                          f"{BILLED_DAYS} days): a {currency} budget would count none of it. Use --currency "
-                         f"{max(billed, key=lambda c: billed[c])}")
+                         f"{main_currency(billed)}")
     period = ctx.args.text("period") or (current.period if current else "monthly")
     thresholds = (parse_thresholds(ctx.args.text("thresholds") or "") if ctx.args.text("thresholds")
                   else (current.thresholds if current else (50, 75, 90, 100, 120)))

@@ -121,12 +121,15 @@ async def test_currencies_sum_a_communitys_spend_per_currency(ledger: CostLedger
     await ledger.replace(provider="aws", start=day(0), end=APRIL, at=T0, lines=[
         line(0, "10"), line(1, "2.5"), line(1, "7", currency="EUR"), line(2, "3", community="beta"),
         line(2, "99", community=None, hub=None)])
-    assert await ledger.currencies(start=day(0), end=APRIL, community="alpha") == {
-        "USD": Decimal("12.5"), "EUR": Decimal("7")}
-    assert await ledger.currencies(start=MARCH, end=day(2), community="alpha") == {
-        "USD": Decimal("2.5"), "EUR": Decimal("7")}
-    assert await ledger.currencies(start=MARCH, end=APRIL, community="beta") == {"USD": Decimal("3")}
-    assert await ledger.currencies(start=MARCH, end=APRIL, community="nobody") == {}
+    assert await ledger.currencies(start=day(0), end=APRIL, communities=["alpha"]) == {
+        "alpha": {"USD": Decimal("12.5"), "EUR": Decimal("7")}}
+    assert await ledger.currencies(start=MARCH, end=day(2), communities=None) == {
+        "alpha": {"USD": Decimal("2.5"), "EUR": Decimal("7")}}
+    assert await ledger.currencies(start=MARCH, end=APRIL, communities=None) == {
+        "alpha": {"USD": Decimal("2.5"), "EUR": Decimal("7")}, "beta": {"USD": Decimal("3")}}
+    assert await ledger.currencies(start=MARCH, end=APRIL, communities=["beta", "nobody"]) == {
+        "beta": {"USD": Decimal("3")}}
+    assert await ledger.currencies(start=MARCH, end=APRIL, communities=[]) == {}
 
 
 async def test_period_sums_split_the_period_the_recent_days_and_today(ledger: CostLedger) -> None:

@@ -219,8 +219,8 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
     return compose(fleet, community, budget=budget, period=period, today=today, currency=currency,
                    ledger=LedgerSpend.of(daily, period, today), reading=current,
                    forecasts=await services.ledger.forecasts(), top=top, statuses=await services.ledger.status(),
-                   trend=trend, currencies=await services.ledger.currencies(start=period.start, end=period.end,
-                                                                            community=community))
+                   trend=trend, currencies=(await services.ledger.currencies(start=period.start, end=period.end,
+                                                                             communities=[community])).get(community))
 
 
 def su_rate(fleet: Fleet, community: str, currency: str) -> tuple[Decimal, str] | None:

@@ -11,6 +11,7 @@ from hubbot.domain.costs import (
     CostReading,
     LedgerLine,
     ProviderStatus,
+    main_currency,
     money,
 )
 from hubbot.domain.deploys import (
@@ -35,5 +36,5 @@ __all__ = [
     "Block", "Budget", "Citation", "CostBatch", "CostLine", "CostReading", "DeliveryState", "Health", "HubLock", "Job",
     "JobKind", "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome", "PendingAction",
     "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan", "SupportQuestion", "SupportStats", "Ticket",
-    "Workload", "money",
+    "Workload", "main_currency", "money",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -90,6 +91,11 @@ class Budget:
 
 
 CENT = Decimal("0.01")
+
+
+def main_currency(amounts: Mapping[str, Decimal], default: str = "USD") -> str:
+    """The currency most of ``amounts`` (spend per currency) is in; ``default`` when there is none."""
+    return max(amounts, key=lambda c: amounts[c], default=default)
 
 
 def money(amount: Decimal, currency: str) -> str:

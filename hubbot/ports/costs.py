@@ -62,8 +62,10 @@ class CostLedger(Protocol):
         """Spend per community over ``start <= day < end`` in ``currency``."""
         ...
 
-    async def currencies(self, *, start: date, end: date, community: str) -> dict[str, Decimal]:
-        """The community's spend over ``start <= day < end`` per currency (a billing account in
+    async def currencies(
+        self, *, start: date, end: date, communities: Sequence[str] | None
+    ) -> dict[str, dict[str, Decimal]]:
+        """Per community, its spend over ``start <= day < end`` per currency (a billing account in
         another currency than the budget's must never look like $0)."""
         ...
 

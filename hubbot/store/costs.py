@@ -105,10 +105,16 @@ class SqlCostLedger:
         rows = await asyncio.to_thread(self._all, stmt)
         return {r[0]: _dec(r[1]) for r in rows}
 
-    async def currencies(self, *, start: date, end: date, community: str) -> dict[str, Decimal]:
-        stmt = (select(CostRow.currency, func.sum(CostRow.amount))
-                .where(self._scope(start, end, [community])).group_by(CostRow.currency))
-        return {r[0]: _dec(r[1]) for r in await asyncio.to_thread(self._all, stmt)}
+    async def currencies(
+        self, *, start: date, end: date, communities: Sequence[str] | None
+    ) -> dict[str, dict[str, Decimal]]:
+        stmt = (select(CostRow.community, CostRow.currency, func.sum(CostRow.amount))
+                .where(self._scope(start, end, communities), CostRow.community.is_not(None))
+                .group_by(CostRow.community, CostRow.currency))
+        out: dict[str, dict[str, Decimal]] = {}
+        for community, currency, amount in await asyncio.to_thread(self._all, stmt):
+            out.setdefault(community, {})[currency] = _dec(amount)
+        return out
 
     async def period_sums(
         self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str

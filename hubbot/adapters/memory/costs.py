@@ -87,10 +87,13 @@ class MemoryCostLedger:
                 _add(out, ln.community, ln.amount)
         return out
 
-    async def currencies(self, *, start: date, end: date, community: str) -> dict[str, Decimal]:
-        out: dict[str, Decimal] = {}
-        for ln in self._scope(start, end, [community]):
-            _add(out, ln.currency, ln.amount)
+    async def currencies(
+        self, *, start: date, end: date, communities: Sequence[str] | None
+    ) -> dict[str, dict[str, Decimal]]:
+        out: dict[str, dict[str, Decimal]] = {}
+        for ln in self._scope(start, end, communities):
+            if ln.community is not None:
+                _add(out.setdefault(ln.community, {}), ln.currency, ln.amount)
         return out
 
     async def period_sums(
