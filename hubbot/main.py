@@ -9,6 +9,7 @@ here, first, so the notifier, the user-group directory and the transport all sha
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -190,8 +191,7 @@ def build(
     if deploys is None:
         deploys = providers.deploy_ports(fleet, settings, jobs=SqlJobs(database), redactor=redactor)
     if pause is not None:
-        deploys = DeployPorts(jobs=deploys.jobs, helm=deploys.helm, clusters=deploys.clusters, health=deploys.health,
-                              background=deploys.background, worker=deploys.worker, pause=pause)
+        deploys = dataclasses.replace(deploys, pause=pause)
     services = Services(
         audit=SqlAuditLog(database),
         clock=clock or SystemClock(),
