@@ -14,7 +14,6 @@ from alerts.messages import billing_message, budget_message, currency_message, d
 from hubbot.costs.periods import Period, local_day, period_of
 from hubbot.costs.spend import RUN_RATE_DAYS, SETTLE_DAYS, SPIKE_WINDOW, due, forecast_due, run_rate_days, spikes
 from hubbot.costs.summary import (
-    LedgerSpend,
     Summary,
     allocation,
     allocation_trend,
@@ -33,6 +32,7 @@ from hubbot.domain import (
     DeliveryState,
     OutboxKind,
     OutboxMessage,
+    PeriodSpend,
     Post,
     main_currency,
     money,
@@ -153,7 +153,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         if unbilled:
             out += await _currency_mismatches(services, fleet, unbilled, period, at=at)
         for plan in group:
-            ledger = LedgerSpend(*sums.get(plan.community, (Decimal(0), Decimal(0), Decimal(0))))
+            ledger = sums.get(plan.community, PeriodSpend())
             trend = allocation_trend(plan.budget, history.get(plan.community, []), today)
             spend, forecast = spend_and_forecast(
                 ledger, currency=currency, period=period, today=today, reading=plan.reading,

@@ -24,7 +24,7 @@ def budget_message(s: Summary, *, basis: Basis, threshold: int, closed: bool = F
     else:
         head = f":rotating_light: {s.title} has used {s.used}% of its budget ({threshold}% threshold)"
     hint = f"{PREFIX} cost {s.community}"
-    fresh = freshness(s.as_of, s.stale)
+    fresh = freshness(s.as_of, s.stale, days=s.days)
     body = "\n".join(summary_lines(s))
     blocks = (b.section(f"*{head}*"), b.section(body), b.context(f"{fresh} · more: `{hint}`"))
     return Post(text=f"{head}\n{unstyled(body)}\n{fresh} · more: {hint}", blocks=blocks)
@@ -40,7 +40,7 @@ def spike_message(title: str, spike: Spike, currency: str) -> Post:
 
 def digest_message(s: Summary, week: str) -> Post:
     head = f":bar_chart: Weekly cost digest for {s.title}"
-    fresh = freshness(s.as_of, s.stale)
+    fresh = freshness(s.as_of, s.stale, days=s.days)
     more = f"{fresh} · more: `{PREFIX} cost {s.community}`"
     body = "\n".join([week, *summary_lines(s)])
     blocks = (b.section(f"*{head}*"), b.section(body), b.context(more))

@@ -48,7 +48,8 @@ def attribute(fleet: Fleet, provider: str, lines: list[CostLine]) -> list[Ledger
         found = hubs.get(line.hub_tag) if line.hub_tag else None
         out.append(LedgerLine(day=line.day, provider=provider, hub=found.qualified if found else None,
                               community=found.hub.community if found else shared, service=line.service,
-                              amount=line.amount, currency=line.currency, estimated=line.estimated))
+                              amount=line.amount, currency=line.currency, estimated=line.estimated,
+                              kind=line.kind))
     return out
 
 

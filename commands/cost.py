@@ -50,7 +50,7 @@ async def cost_handler(ctx: Context) -> Reply:
         files.append(File(name=f"cost-{community}-{s.period.key}.png", content=png, mimetype="image/png",
                           title=f"Costs of {scope}", alt=alt))
     text = "\n".join([f"Costs of {scope} — {s.period.label()}", summary_text(s),
-                      f"By {by}:", table, freshness(s.as_of, s.stale)])
+                      f"By {by}:", table, freshness(s.as_of, s.stale, days=s.days)])
     return Reply(text=text, blocks=b.limit(blocks), files=files, public=True)
 
 

@@ -101,7 +101,43 @@ async def test_fetch_parses_tagged_untagged_services_amounts_and_estimates(moto:
     ]
     assert all(isinstance(line.amount, Decimal) for line in batch.lines)
     assert batch.readings == []
-    assert batch.requests == 1
+    assert batch.requests == 2  # usage by service, then fees, tax and credits by record type
+
+
+async def test_fees_tax_and_credits_are_read_apart_from_usage_by_record_type(moto: MotoCostExplorer) -> None:
+    """Usage is asked for by service; everything else by record type, each line saying how it
+    recurs, so the first-of-month support fee and a one-day credit are never taken as a rate."""
+    moto.queue(
+        cost_response(Day("2024-03-01", "2024-03-02", {("prod", "EC2"): "40"}, estimated=True)),
+        cost_response(
+            Day("2024-03-01", "2024-03-02", {("", "Support"): "100", ("", "Tax"): "8.40", ("prod", "RIFee"): "30",
+                                             ("", "Credit"): "-25", ("prod", "SavingsPlanUpfrontFee"): "900"},
+                estimated=True),
+        ),
+    )
+    sent = SentRequests(moto.url)
+    source = AwsCostSource(provider=provider(), client_factory=sent)
+
+    batch = await source.fetch(start=date(2024, 3, 1), end=date(2024, 3, 2))
+
+    first = date(2024, 3, 1)
+    assert batch.lines == [
+        CostLine(first, "prod", "EC2", Decimal("40"), "USD", estimated=True),
+        CostLine(first, None, "Support", Decimal("100"), "USD", estimated=True, kind="recurring"),
+        CostLine(first, None, "Tax", Decimal("8.40"), "USD", estimated=True, kind="recurring"),
+        CostLine(first, "prod", "RIFee", Decimal("30"), "USD", estimated=True, kind="recurring"),
+        CostLine(first, None, "Credit", Decimal("-25"), "USD", estimated=True, kind="one-off"),
+        CostLine(first, "prod", "SavingsPlanUpfrontFee", Decimal("900"), "USD", estimated=True, kind="one-off"),
+    ]
+    usage, other = sent.bodies
+    account = {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [ACCOUNT]}}
+    by_record = {"Dimensions": {"Key": "RECORD_TYPE",
+                                "Values": ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage",
+                                           "SavingsPlanNegation"]}}
+    assert usage["Filter"] == {"And": [account, by_record]}
+    assert usage["GroupBy"][1] == {"Type": "DIMENSION", "Key": "SERVICE"}
+    assert other["Filter"] == {"And": [account, {"Not": by_record}]}  # together: every line, once
+    assert other["GroupBy"][1] == {"Type": "DIMENSION", "Key": "RECORD_TYPE"}
 
 
 async def test_fetch_follows_next_page_token(moto: MotoCostExplorer) -> None:
@@ -118,14 +154,14 @@ async def test_fetch_follows_next_page_token(moto: MotoCostExplorer) -> None:
         (date(2024, 3, 1), "staging", Decimal("1.25")),
         (date(2024, 3, 2), "prod", Decimal("2.50")),
     ]
-    assert batch.requests == 2
-    assert len(sent.bodies) == 2
+    assert batch.requests == 3  # two pages of usage, one of the rest
+    assert len(sent.bodies) == 3
     assert "NextPageToken" not in sent.bodies[0]
     assert sent.bodies[1]["NextPageToken"] == "page-2"
     assert {k: v for k, v in sent.bodies[1].items() if k != "NextPageToken"} == sent.bodies[0]
 
 
-async def test_one_request_per_fetch_however_many_hubs(moto: MotoCostExplorer) -> None:
+async def test_two_requests_per_fetch_however_many_hubs(moto: MotoCostExplorer) -> None:
     hubs = [f"hub-{n}" for n in range(40)]
     services = ["EC2", "S3", "EKS"]
     days = [
@@ -138,8 +174,8 @@ async def test_one_request_per_fetch_however_many_hubs(moto: MotoCostExplorer) -
 
     batch = await source.fetch(start=date(2024, 3, 1), end=date(2024, 3, 8))
 
-    assert batch.requests == 1
-    assert len(sent.bodies) == 1
+    assert batch.requests == 2
+    assert len(sent.bodies) == 2
     assert len(batch.lines) == len(hubs) * len(services) * 7
     assert {line.hub_tag for line in batch.lines} == set(hubs)
     assert sum(line.amount for line in batch.lines) == Decimal("840.00")
@@ -151,7 +187,7 @@ async def test_an_account_without_costs_gives_no_lines(moto: MotoCostExplorer) -
     batch = await source.fetch(start=date(2024, 3, 1), end=date(2024, 3, 2))
 
     assert batch.lines == []
-    assert batch.requests == 1
+    assert batch.requests == 2
 
 
 async def test_unreachable_endpoint_is_an_upstream_error() -> None:
@@ -185,15 +221,23 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
         stubber.assert_no_pending_responses()
 
 
+USAGE_RECORDS = {"Dimensions": {"Key": "RECORD_TYPE", "Values": [
+    "Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation"]}}
+
+
 def expected_request(
-    *, start: str, end: str, account: str = ACCOUNT, metric: str = "AmortizedCost", tag_key: str = TAG_KEY
+    *, start: str, end: str, account: str = ACCOUNT, metric: str = "AmortizedCost", tag_key: str = TAG_KEY,
+    usage: bool = True,
 ) -> dict[str, Any]:
+    """The usage request (by service), or with ``usage=False`` the one for everything else (by record type)."""
+    records = USAGE_RECORDS if usage else {"Not": USAGE_RECORDS}
     return {
         "TimePeriod": {"Start": start, "End": end},
         "Granularity": "DAILY",
         "Metrics": [metric],
-        "GroupBy": [{"Type": "TAG", "Key": tag_key}, {"Type": "DIMENSION", "Key": "SERVICE"}],
-        "Filter": {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}},
+        "GroupBy": [{"Type": "TAG", "Key": tag_key},
+                    {"Type": "DIMENSION", "Key": "SERVICE" if usage else "RECORD_TYPE"}],
+        "Filter": {"And": [{"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}}, records]},
     }
 
 
@@ -210,12 +254,14 @@ async def test_request_parameters(stubbed: tuple[Any, Stubber]) -> None:
         params,
     )
     stubber.add_response("get_cost_and_usage", cost_response(), {**params, "NextPageToken": "p2"})
+    stubber.add_response("get_cost_and_usage", cost_response(), expected_request(
+        start="2024-02-01", end="2024-03-01", account="210987654321", tag_key="team:hub", usage=False))
     source = AwsCostSource(provider=custom, client_factory=lambda: client)
 
     batch = await source.fetch(start=date(2024, 2, 1), end=date(2024, 3, 1))
 
     assert batch.lines == [CostLine(date(2024, 2, 1), "ml", "EC2", Decimal("7"), "USD")]
-    assert batch.requests == 2
+    assert batch.requests == 3
 
 
 async def test_by_default_savings_plan_and_reserved_cost_lands_on_the_usage_it_covers(
@@ -228,6 +274,8 @@ async def test_by_default_savings_plan_and_reserved_cost_lands_on_the_usage_it_c
     stubber.add_response("get_cost_and_usage", cost_response(
         Day("2024-02-01", "2024-02-02", {("ml", "Amazon Elastic Compute Cloud - Compute"): "41.37"}, estimated=True),
         metric="AmortizedCost"), params)
+    stubber.add_response("get_cost_and_usage", cost_response(),
+                         expected_request(start="2024-02-01", end="2024-02-02", usage=False))
     source = AwsCostSource(provider=provider(), client_factory=lambda: client)
 
     batch = await source.fetch(start=date(2024, 2, 1), end=date(2024, 2, 2))

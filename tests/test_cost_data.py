@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from alerts import run_cycle
+from hubbot.costs.summary import summarize
 from hubbot.adapters.aws import AwsCostSource
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
 from hubbot.fleet import AwsProvider, load_fleet
@@ -294,4 +295,37 @@ async def test_a_budget_in_another_currency_than_the_bills_alerts_once_a_period(
     assert "--currency EUR" in text(flagged[0])
     again = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 3, 16), 12), worker="w")
     assert [a for a in again.sent if a.community == "alpha"] == []
+    await rt.aclose()
+
+
+async def test_first_of_month_fees_and_credits_are_not_taken_for_a_rate_of_spend(
+    tmp_path: Path, moto: MotoCostExplorer,
+) -> None:
+    """Cost Explorer books the month's support and reserved-instance fees on its first day and a
+    credit as one day. A quarter spending $30 a day with $600 of fees a month heads to $4,460;
+    extrapolating the first week's $770 as a rate forecast $9,900 and a false forecast alert."""
+    jan = date(2026, 1, 1)
+    clock = FrozenClock(at(date(2026, 1, 8)))
+    (tmp_path / "fleet.yaml").write_text(FLEET.replace("ENDPOINT", moto.url).replace(
+        "{amount: 100000, currency: USD, period: monthly}", "{amount: 5000, currency: USD, period: quarterly}"))
+    fleet = load_fleet(tmp_path / "fleet.yaml")
+    provider = fleet.config.providers["aws-a"]
+    assert isinstance(provider, AwsProvider)
+    rt = build(Settings(database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'db.sqlite3'}")), fleet, clock=clock,
+               notifier=RecordingNotifier(), sources={"aws-a": AwsCostSource(provider=provider)}, mirrors={},
+               billing={})
+    week = [jan + timedelta(days=i) for i in range(7)]
+    moto.queue(
+        cost_response(*days(jan, {d: "30" for d in week})),  # usage, by service
+        cost_response(  # everything else, by record type
+            Day("2026-01-01", "2026-01-02", {("", "Support"): "400", ("prod", "RIFee"): "200"}, estimated=True),
+            Day("2026-01-04", "2026-01-05", {("", "Credit"): "-40"}, estimated=True)),
+    )
+    outcome = await run_cycle(rt.services, rt.fleet, at=at(date(2026, 1, 8)), worker="w")
+
+    assert [a.key for a in outcome.sent if basis(a) in {"forecast", "actual"}] == []
+    summary = await summarize(rt.services, rt.fleet, "alpha", at=at(date(2026, 1, 8)))
+    assert summary.spend == Decimal("770")
+    # 770 spent + $30 a day for the 83 days left + $600 of fees on Feb 1 and Mar 1
+    assert summary.forecast == Decimal("4460")
     await rt.aclose()

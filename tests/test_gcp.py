@@ -62,11 +62,11 @@ def _closed_port_url() -> str:
 # -- BigQuery costs ---------------------------------------------------------------------------
 
 ROWS: list[list[str | None]] = [
-    ["2024-05-01", "staging", "Compute Engine", "USD", "12.345678"],
-    ["2024-05-01", None, "Cloud Storage", "USD", "0.5"],
-    ["2024-05-02", "prod", "Compute Engine", "USD", "-0.000001"],  # credits larger than the cost
-    ["2024-05-03", "", "Networking", "USD", "1"],
-    ["2024-05-03", "prod", "Kubernetes Engine", "USD", "7.10"],
+    ["2024-05-01", "staging", "Compute Engine", "USD", "regular", "12.345678"],
+    ["2024-05-01", None, "Cloud Storage", "USD", "regular", "0.5"],
+    ["2024-05-02", "prod", "Compute Engine", "USD", "regular", "-0.000001"],  # credits larger than the cost
+    ["2024-05-03", "", "Networking", "USD", "regular", "1"],
+    ["2024-05-03", "prod", "Kubernetes Engine", "USD", "regular", "7.10"],
 ]
 
 
@@ -83,6 +83,43 @@ async def test_fetch_turns_rows_into_cost_lines(standin: GcpStandIn, provider: G
     assert all(type(line.amount) is Decimal for line in batch.lines)
     assert batch.requests == 1
     assert batch.readings == []
+
+
+async def test_tax_and_adjustments_are_told_apart_from_usage_by_cost_type(
+    standin: GcpStandIn, provider: GcpProvider
+) -> None:
+    """The export's ``cost_type``: regular usage (credits netted in) accrues; tax is booked monthly;
+    adjustments and rounding errors once. Only usage may be extrapolated by a forecast."""
+    standin.bq_rows = [
+        ["2024-05-01", "prod", "Compute Engine", "EUR", "regular", "30"],
+        ["2024-05-01", None, "Invoice", "EUR", "tax", "61.20"],
+        ["2024-05-02", "prod", "Compute Engine", "EUR", "adjustment", "-12"],
+        ["2024-05-02", None, "Invoice", "EUR", "rounding_error", "0.01"],
+        ["2024-05-02", "prod", "Compute Engine", "EUR", None, "4"],
+    ]
+    batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
+    assert [(ln.service, ln.amount, ln.currency, ln.kind) for ln in batch.lines] == [
+        ("Compute Engine", Decimal("30"), "EUR", "usage"), ("Invoice", Decimal("61.20"), "EUR", "recurring"),
+        ("Compute Engine", Decimal("-12"), "EUR", "one-off"), ("Invoice", Decimal("0.01"), "EUR", "one-off"),
+        ("Compute Engine", Decimal("4"), "EUR", "usage")]
+    (call,) = standin.of("bq.query")
+    assert "e.cost_type AS cost_type" in call.body["query"]
+
+
+async def test_days_are_us_pacific_days_as_the_invoice_months_are(standin: GcpStandIn, provider: GcpProvider) -> None:
+    """Cloud Billing's invoice month follows US Pacific time: the query dates each row and bounds
+    the window in that zone, so a GCP month in hubbot is the month on the invoice (and of the
+    budget GCP pushes), not the UTC one, which starts 7 or 8 hours earlier."""
+    standin.bq_rows = [["2024-05-01", "prod", "Compute Engine", "USD", "regular", "1"]]
+    await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 6, 1))
+    (call,) = standin.of("bq.query")
+    sql = " ".join(call.body["query"].split())
+    assert "DATE(e.usage_start_time, @day_zone) AS usage_day" in sql
+    assert "e.usage_start_time >= TIMESTAMP(@start_day, @day_zone)" in sql
+    assert "e.usage_start_time < TIMESTAMP(@end_day, @day_zone)" in sql
+    zone = [p for p in call.body["queryParameters"] if p["name"] == "day_zone"]
+    assert zone == [{"name": "day_zone", "parameterType": {"type": "STRING"},
+                     "parameterValue": {"value": "America/Los_Angeles"}}]
 
 
 async def test_fetch_is_one_parameterised_query_in_the_tables_project(
@@ -102,7 +139,7 @@ async def test_fetch_is_one_parameterised_query_in_the_tables_project(
         "hub_label": ("STRING", "2i2c-hub-name"),
         "start_day": ("DATE", "2024-05-01"),
         "end_day": ("DATE", "2024-06-01"),
-        "first_partition": ("DATE", "2024-04-29"),
+        "first_partition": ("DATE", "2024-04-29"), "day_zone": ("STRING", "America/Los_Angeles"),
     }
     sql = body["query"]
     # Values travel only as parameters; the (validated) table name is the one thing in the text.
@@ -187,15 +224,15 @@ async def test_fetch_errors_become_upstream_errors_without_data(
 
 
 async def test_a_row_that_cannot_be_read_fails_the_whole_fetch(standin: GcpStandIn, provider: GcpProvider) -> None:
-    standin.bq_rows = [*ROWS[:2], ["2024-05-02", "prod", "Compute Engine", "USD", "not-a-number"]]
+    standin.bq_rows = [*ROWS[:2], ["2024-05-02", "prod", "Compute Engine", "USD", "regular", "not-a-number"]]
     with pytest.raises(UpstreamError, match="could not read"):
         await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
 
 
 async def test_the_query_carries_its_days_as_typed_parameters(standin: GcpStandIn, provider: GcpProvider) -> None:
     # the stand-in applies the window from the query's own parameters, as the SQL would
-    standin.bq_rows = [["2024-04-30", "x", "Compute Engine", "USD", "1"], *ROWS,
-                       ["2024-05-04", "x", "Compute Engine", "USD", "1"]]
+    standin.bq_rows = [["2024-04-30", "x", "Compute Engine", "USD", "regular", "1"], *ROWS,
+                       ["2024-05-04", "x", "Compute Engine", "USD", "regular", "1"]]
     batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
     assert {line.day for line in batch.lines} == {date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)}
     (call,) = [c for c in standin.calls if c.route == "bq.query"]
@@ -203,7 +240,7 @@ async def test_the_query_carries_its_days_as_typed_parameters(standin: GcpStandI
               for p in call.body["queryParameters"]}
     assert params == {"project": ("STRING", PROJECT), "hub_label": ("STRING", provider.hub_label),
                       "start_day": ("DATE", "2024-05-01"), "end_day": ("DATE", "2024-05-04"),
-                      "first_partition": ("DATE", "2024-04-29")}
+                      "first_partition": ("DATE", "2024-04-29"), "day_zone": ("STRING", "America/Los_Angeles")}
     assert "@start_day" in call.body["query"] and "2024-05-01" not in call.body["query"]  # a parameter, not text
 
 
@@ -211,9 +248,9 @@ async def test_the_query_reads_only_the_partitions_written_since_just_before_the
     standin: GcpStandIn, provider: GcpProvider
 ) -> None:
     standin.bq_rows = [
-        ["2024-05-01", "prod", "Compute Engine", "USD", "1", "2024-04-30"],  # written just before its day
-        ["2024-05-02", "prod", "Compute Engine", "USD", "2"],
-        ["2024-05-03", "prod", "Compute Engine", "USD", "4", "2024-05-20"],  # written after the window
+        ["2024-05-01", "prod", "Compute Engine", "USD", "regular", "1", "2024-04-30"],  # written just before its day
+        ["2024-05-02", "prod", "Compute Engine", "USD", "regular", "2"],
+        ["2024-05-03", "prod", "Compute Engine", "USD", "regular", "4", "2024-05-20"],  # written after the window
     ]
     batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 4))
     assert [line.amount for line in batch.lines] == [Decimal(1), Decimal(2), Decimal(4)]

@@ -63,7 +63,7 @@ def provider(google: tuple[GcpStandIn, str, Path], monkeypatch: pytest.MonkeyPat
 async def test_every_call_carries_a_credential_of_the_service_account(google: tuple[GcpStandIn, str, Path],
                                                                       provider: GcpProvider) -> None:
     standin = google[0]
-    standin.bq_rows = [["2024-05-01", "staging", "Compute Engine", "USD", "1.5"]]
+    standin.bq_rows = [["2024-05-01", "staging", "Compute Engine", "USD", "regular", "1.5"]]
     batch = await BigQueryCostSource(provider).fetch(start=date(2024, 5, 1), end=date(2024, 5, 2))
     assert [str(line.amount) for line in batch.lines] == ["1.5"]
     assert await GcpBilling(provider).check() is None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubbot.adapters.memory import MemoryCostLedger
-from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, ProviderStatus
+from hubbot.domain import READING_HISTORY_DAYS, CostKind, CostReading, LedgerLine, PeriodSpend, ProviderStatus
 from hubbot.ports import CostLedger
 from hubbot.store import Database, SqlCostLedger
 from tests.conftest import new_database
@@ -36,13 +36,18 @@ def day(n: int) -> date:
 
 
 def line(n: int, amount: str, *, hub: str | None = "c1/prod", community: str | None = "alpha", service: str = "EC2",
-         currency: str = "USD", estimated: bool = False, provider: str = "aws") -> LedgerLine:
+         currency: str = "USD", estimated: bool = False, provider: str = "aws", kind: CostKind = "usage") -> LedgerLine:
     return LedgerLine(day=day(n), provider=provider, hub=hub, community=community, service=service,
-                      amount=Decimal(amount), currency=currency, estimated=estimated)
+                      amount=Decimal(amount), currency=currency, estimated=estimated, kind=kind)
 
 
 async def put(ledger: CostLedger, *lines: LedgerLine, provider: str = "aws") -> None:
     await ledger.replace(provider=provider, start=MARCH, end=APRIL, lines=lines, at=T0)
+
+
+async def by_day(ledger: CostLedger, community: str) -> dict[date, Decimal]:
+    found = await ledger.breakdown(community=community, start=MARCH, end=APRIL, currency="USD", by="day")
+    return {date.fromisoformat(d): amount for d, amount in found}
 
 
 async def march_totals(ledger: CostLedger, currency: str = "USD") -> dict[str, Decimal]:
@@ -53,7 +58,6 @@ async def test_an_empty_ledger_answers_with_nothing(ledger: CostLedger) -> None:
     assert await march_totals(ledger) == {}
     assert await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(1), day(8)), today=day(8),
                                     currency="USD") == {}
-    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=None) == {}
     assert await ledger.hub_daily(start=MARCH, end=APRIL, communities=None) == {}
     assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by="hub") == []
     assert await ledger.hub_totals(start=MARCH, end=APRIL, currency="USD") == {}
@@ -68,9 +72,9 @@ async def test_replace_swaps_a_providers_lines_for_the_day_range_only(ledger: Co
     await put(ledger, *(line(n, "1", community="beta", hub="c2/lab") for n in range(1, 6)), provider="gcp")
     await ledger.replace(provider="aws", start=day(3), end=day(5), at=T0, lines=[
         line(2, "1000"), line(3, "100"), line(4, "60"), line(4, "40", service="S3"), line(5, "1000")])
-    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=["alpha"]) == {
-        "alpha": {day(1): Decimal("10"), day(2): Decimal("10"), day(3): Decimal("100"), day(4): Decimal("100"),
-                  day(5): Decimal("10")}}
+    assert await by_day(ledger, "alpha") == {
+        day(1): Decimal("10"), day(2): Decimal("10"), day(3): Decimal("100"), day(4): Decimal("100"),
+        day(5): Decimal("10")}
     assert await march_totals(ledger) == {"alpha": Decimal("230"), "beta": Decimal("5")}
     await ledger.replace(provider="aws", start=day(1), end=day(6), lines=[], at=T0)
     assert await march_totals(ledger) == {"beta": Decimal("5")}
@@ -89,8 +93,6 @@ async def test_amounts_keep_six_decimal_places_and_sum_exactly(ledger: CostLedge
     await put(ledger, line(1, "0.1"), line(1, "0.2", service="S3"), line(2, "1.2345678"),
               line(3, "123456.789012", community="beta"), line(4, "123456.789012", community="beta"),
               line(5, "123456.789012", community="beta"), line(6, "-2.5", community="gamma"))
-    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=["alpha"]) == {
-        "alpha": {day(1): Decimal("0.3"), day(2): Decimal("1.234568")}}
     assert await march_totals(ledger) == {"alpha": Decimal("1.534568"), "beta": Decimal("370370.367036"),
                                           "gamma": Decimal("-2.5")}
     assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by="day") == [
@@ -137,27 +139,34 @@ async def test_period_sums_split_the_period_the_recent_days_and_today(ledger: Co
         line(0, "1000"), *(line(n, str(n)) for n in range(1, 11)), line(9, "0.5", service="S3"),
         line(10, "77", currency="EUR"), line(2, "4", community="beta"), line(10, "5", community=None)])
     sums = await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(8), day(10)), today=day(10), currency="USD")
-    assert sums == {"alpha": (Decimal("55.5"), Decimal("17.5"), Decimal("10")),
-                    "beta": (Decimal("4"), Decimal("0"), Decimal("0"))}
+    assert sums == {"alpha": PeriodSpend(Decimal("55.5"), Decimal("17.5"), Decimal("10")),
+                    "beta": PeriodSpend(Decimal("4"))}
     # only lines of the period count, whatever the recent days and today say
     early = await ledger.period_sums(start=MARCH, end=day(3), recent=(day(0), day(2)), today=day(0), currency="USD")
-    assert early == {"alpha": (Decimal("3"), Decimal("1"), Decimal("0")),
-                     "beta": (Decimal("4"), Decimal("0"), Decimal("0"))}
+    assert early == {"alpha": PeriodSpend(Decimal("3"), Decimal("1")), "beta": PeriodSpend(Decimal("4"))}
     assert await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(8), day(10)), today=day(10),
-                                    currency="EUR") == {"alpha": (Decimal("77"), Decimal("0"), Decimal("77"))}
+                                    currency="EUR") == {"alpha": PeriodSpend(Decimal("77"), today=Decimal("77"))}
+    assert await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(8), day(10)), today=day(10),
+                                    currency="USD", communities=["beta", "nobody"]) == {
+        "beta": PeriodSpend(Decimal("4"))}
+    assert await ledger.period_sums(start=MARCH, end=APRIL, recent=(day(8), day(10)), today=day(10),
+                                    currency="USD", communities=[]) == {}
 
 
-async def test_daily_sums_each_communitys_days(ledger: CostLedger) -> None:
-    await put(ledger, line(1, "10"), line(1, "2.25", hub="c1/staging"), line(1, "1", service="S3"),
-              line(3, "4", hub=None), line(3, "8", currency="EUR"), line(2, "6", community="beta", hub="c2/lab"),
-              line(2, "50", community=None))
-    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=None) == {
-        "alpha": {day(1): Decimal("13.25"), day(3): Decimal("4")}, "beta": {day(2): Decimal("6")}}
-    assert await ledger.daily(start=MARCH, end=APRIL, currency="EUR", communities=["alpha"]) == {
-        "alpha": {day(3): Decimal("8")}}
-    assert await ledger.daily(start=day(2), end=APRIL, currency="USD", communities=["beta"]) == {
-        "beta": {day(2): Decimal("6")}}
-    assert await ledger.daily(start=MARCH, end=APRIL, currency="USD", communities=[]) == {}
+async def test_period_sums_take_the_run_rate_from_usage_and_fees_from_this_month(ledger: CostLedger) -> None:
+    """Fees, credits and refunds count as spend but not as a rate; recurring fees are summed from
+    the first of today's month, so a quarter's forecast can add them once per month to come."""
+    await ledger.replace(provider="aws", start=day(0), end=APRIL + timedelta(days=3), at=T0, lines=[
+        line(0, "300", service="Support", kind="recurring"),  # February's fee
+        line(1, "100", service="Support", kind="recurring"), line(1, "20", service="Tax", kind="recurring"),
+        *(line(n, "10") for n in range(1, 11)),
+        line(9, "-50", service="Credit", kind="one-off"), line(10, "4", service="Refund", kind="one-off"),
+        LedgerLine(day=APRIL, provider="aws", hub="c1/prod", community="alpha", service="Support",
+                   amount=Decimal("999"), currency="USD", kind="recurring")])
+    sums = await ledger.period_sums(start=day(0), end=APRIL + timedelta(days=3), recent=(day(3), day(10)),
+                                    today=day(10), currency="USD")
+    assert sums == {"alpha": PeriodSpend(total=Decimal("1473"), recent=Decimal("70"), today=Decimal("10"),
+                                         recurring=Decimal("120"))}
 
 
 async def test_hub_daily_sums_every_currency_and_flags_estimates(ledger: CostLedger) -> None:

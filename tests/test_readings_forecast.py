@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from hubbot.costs.periods import Period
 from hubbot.costs.spend import reading_trend
-from hubbot.costs.summary import LedgerSpend, allocation, allocation_trend, spend_and_forecast
-from hubbot.domain import Budget, CostReading
+from hubbot.costs.summary import allocation, allocation_trend, spend_and_forecast
+from hubbot.domain import Budget, CostReading, PeriodSpend
 
 START, END = date(2025, 9, 1), date(2026, 9, 1)
 YEAR = Period(START, END)
@@ -74,7 +74,7 @@ def test_no_trend_without_readings_a_day_apart_and_none_downwards() -> None:
 
 def test_an_allocation_budget_forecasts_from_the_readings_trend() -> None:
     reading = su("cpu + gpu", "45000")
-    ledger = LedgerSpend()
+    ledger = PeriodSpend()
     spend, forecast = spend_and_forecast(ledger, currency="SU", period=YEAR, today=TODAY, reading=reading,
                                          theirs=None, trend=Decimal(500))
     assert (spend, forecast) == (Decimal(45000), Decimal(45000 + 500 * 228))  # 16 January to 1 September
@@ -82,7 +82,7 @@ def test_an_allocation_budget_forecasts_from_the_readings_trend() -> None:
     assert spend_and_forecast(ledger, currency="SU", period=YEAR, today=TODAY, reading=reading,
                               theirs=None) == (Decimal(45000), Decimal(45000))
     # the trend is the reading's: it does not apply when the ledger is ahead, or outside the period
-    ahead = LedgerSpend(total=Decimal(50000))
+    ahead = PeriodSpend(total=Decimal(50000))
     assert spend_and_forecast(ahead, currency="SU", period=YEAR, today=TODAY, reading=reading, theirs=None,
                               trend=Decimal(500)) == (Decimal(50000), Decimal(50000))
     past = Period(date(2024, 9, 1), START)

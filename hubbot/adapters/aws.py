@@ -1,7 +1,9 @@
 """Daily cost per hub from AWS Cost Explorer, for one AWS account.
 
-A fetch makes one ``GetCostAndUsage`` request (plus one per continuation page), grouped by the
-hub's cost-allocation tag and by service, never one request per hub. Cost Explorer bills every
+A fetch makes two ``GetCostAndUsage`` requests (plus one per continuation page), never one per
+hub: usage grouped by the hub's cost-allocation tag and by service, and everything else (fees,
+tax, credits, refunds) by tag and record type, so a forecast can tell a first-of-month support
+fee or a one-day credit from a rate of spend. Cost Explorer bills every
 request, so botocore's own retries are off: a throttled or failed call raises
 :class:`~hubbot.errors.UpstreamError` at once and the caller decides when to try again.
 """
@@ -15,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hubbot.adapters.lazy import Lazy
-from hubbot.domain import CostBatch, CostLine
+from hubbot.domain import CostBatch, CostKind, CostLine
 from hubbot.errors import UpstreamError, UserError
 
 if TYPE_CHECKING:
@@ -37,6 +39,12 @@ _FORECAST_METRIC: dict[str, MetricType] = {
     "NetUnblendedCost": "NET_UNBLENDED_COST",
     "NetAmortizedCost": "NET_AMORTIZED_COST",
 }
+# Cost Explorer's RECORD_TYPE values (the API's names, not the console's "charge types") that
+# accrue with use; Savings Plan negation lines offset covered usage day by day.
+_USAGE_RECORDS = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation"]
+# Booked once a month; any other record type (Credit, Refund, Fee, SavingsPlanUpfrontFee,
+# BundledDiscount, ...) is a one-off.
+_RECURRING_RECORDS = frozenset({"RIFee", "SavingsPlanRecurringFee", "Support", "Tax"})
 _THROTTLED = frozenset({"ThrottlingException", "LimitExceededException", "RequestLimitExceeded"})
 _DENIED = frozenset({"AccessDeniedException", "UnrecognizedClientException"})
 _DEFAULT_RETRY_AFTER = 60.0
@@ -89,15 +97,29 @@ class AwsCostSource:
         return await asyncio.to_thread(self._guarded, "ce:GetCostForecast", lambda: self._forecast_sync(start, end))
 
     def _fetch_sync(self, start: date, end: date) -> CostBatch:
+        usage: ExpressionTypeDef = {"Dimensions": {"Key": "RECORD_TYPE", "Values": _USAGE_RECORDS}}
+        by_service, requests = self._query(start, end, {"And": [self._filter(), usage]}, "SERVICE")
+        # malformed usage fails the fetch before a second billed request is made
+        lines = [self._line(day, estimated, keys, metrics, "usage") for day, estimated, keys, metrics in by_service]
+        other, more = self._query(start, end, {"And": [self._filter(), {"Not": usage}]}, "RECORD_TYPE")
+        for day, estimated, keys, metrics in other:
+            record = keys[1] if len(keys) == 2 else ""
+            lines.append(self._line(day, estimated, keys, metrics,
+                                    "recurring" if record in _RECURRING_RECORDS else "one-off"))
+        return CostBatch(lines=lines, requests=requests + more)
+
+    def _query(self, start: date, end: date, where: ExpressionTypeDef, by: str
+               ) -> tuple[list[tuple[date, bool, list[str], dict[str, Any]]], int]:
+        """Every group of every day, grouped by the hub tag and ``by``, and how many pages it took."""
         p = self.provider
         request: GetCostAndUsageRequestTypeDef = {
             "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
             "Granularity": "DAILY",
             "Metrics": [p.cost_metric],
-            "GroupBy": [{"Type": "TAG", "Key": p.cost_tag_key}, {"Type": "DIMENSION", "Key": "SERVICE"}],
-            "Filter": self._filter(),
+            "GroupBy": [{"Type": "TAG", "Key": p.cost_tag_key}, {"Type": "DIMENSION", "Key": by}],
+            "Filter": where,
         }
-        lines: list[CostLine] = []
+        groups: list[tuple[date, bool, list[str], dict[str, Any]]] = []
         requests = 0
         while True:
             response = self._ce().get_cost_and_usage(**request)
@@ -106,20 +128,20 @@ class AwsCostSource:
                 day = self._day(period.get("TimePeriod", {}).get("Start"))
                 estimated = bool(period.get("Estimated", False))
                 for group in period.get("Groups", []):
-                    lines.append(self._line(day, estimated, group.get("Keys", []), group.get("Metrics", {})))
+                    groups.append((day, estimated, list(group.get("Keys", [])), dict(group.get("Metrics", {}))))
             token = response.get("NextPageToken")
             if not token:
-                return CostBatch(lines=lines, requests=requests)
+                return groups, requests
             request["NextPageToken"] = token
 
-    def _line(self, day: date, estimated: bool, keys: list[str], metrics: dict[str, Any]) -> CostLine:
+    def _line(self, day: date, estimated: bool, keys: list[str], metrics: dict[str, Any], kind: CostKind) -> CostLine:
         value = metrics.get(self.provider.cost_metric) or {}
         # Tag groups come back as "<tag key>$<value>"; an empty value means untagged.
         _, dollar, hub_tag = keys[0].partition("$") if keys else ("", "", "")
         if len(keys) != 2 or not dollar or "Amount" not in value or not value.get("Unit"):
             raise self._malformed(f"a cost group on {day} without its tag, service or {self.provider.cost_metric}")
         amount = self._amount(value["Amount"])
-        return CostLine(day, hub_tag or None, keys[1], amount, str(value["Unit"]), estimated)
+        return CostLine(day, hub_tag or None, keys[1], amount, str(value["Unit"]), estimated, kind)
 
     def _day(self, text: str | None) -> date:
         try:

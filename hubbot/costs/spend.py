@@ -29,26 +29,31 @@ def run_rate_days(period: Period, today: date) -> tuple[date, date]:
     return max(period.start, today - timedelta(days=RUN_RATE_DAYS)), today
 
 
-def projected(*, spent: Decimal, recent: Decimal, period: Period, today: date, today_so_far: Decimal) -> Decimal | None:
-    """Spend at the end of ``period``: ``spent`` so far plus the mean daily spend of the run-rate
-    days (``recent`` is their total) for every day left; today counts as left, as it is not
-    over. None before the first complete day."""
+def months_to_come(period: Period, today: date) -> int:
+    """How many months start after ``today`` and before the period ends: each books its
+    recurring fees once more."""
+    count, month = 0, today.replace(day=1)
+    while True:
+        month = (month + timedelta(days=32)).replace(day=1)
+        if month >= period.end:
+            return count
+        count += 1
+
+
+def projected(*, spent: Decimal, recent: Decimal, period: Period, today: date, today_so_far: Decimal,
+              recurring: Decimal = Decimal(0)) -> Decimal | None:
+    """Spend at the end of ``period``: ``spent`` so far, plus the mean daily usage of the run-rate
+    days (``recent`` is their usage) for every day left — today counts as left, as it is not
+    over — plus this month's ``recurring`` fees once for every month still to start in the
+    period. Fees, credits and refunds are not a rate: a first-of-month lump multiplied by the
+    days left would forecast runaway cost that is not coming. None before the first complete day."""
     start, end = run_rate_days(period, today)
     days = (end - start).days
     if days <= 0:
         return None
     left = max((period.end - today).days, 0)
-    return spent + max(recent / days * left - today_so_far, Decimal(0))
-
-
-def forecast(daily: Mapping[date, Decimal], period: Period, today: date) -> Decimal | None:
-    """:func:`projected` from a community's daily spend."""
-    start, end = run_rate_days(period, today)
-    return projected(
-        spent=sum((a for d, a in daily.items() if period.start <= d <= today), Decimal(0)),
-        recent=sum((a for d, a in daily.items() if start <= d < end), Decimal(0)),
-        period=period, today=today, today_so_far=daily.get(today, Decimal(0)),
-    )
+    return (spent + max(recent / days * left - today_so_far, Decimal(0))
+            + recurring * months_to_come(period, today))
 
 
 def reading_trend(history: Iterable[CostReading], *, today: date, currency: str) -> Decimal | None:

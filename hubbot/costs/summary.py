@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from hubbot.costs.periods import Period, local_day, period_of
 from hubbot.costs.spend import RUN_RATE_DAYS, percent, projected, reading_trend, run_rate_days
-from hubbot.domain import Block, Budget, CostReading, ProviderStatus, money
+from hubbot.domain import Block, Budget, CostReading, PeriodSpend, ProviderStatus, money
 from hubbot.fleet import BudgetConfig, Fleet
 from hubbot.pipeline.contract import PREFIX
 from hubbot.ports import Services
@@ -102,6 +102,7 @@ class Summary:
     stale: list[str] = field(default_factory=list)
     rate: tuple[Decimal, str] | None = None  # money per unit, when spend is in service units
     elsewhere: dict[str, Decimal] = field(default_factory=dict)  # spend in other currencies, not counted
+    days: tuple[str, ...] = ()  # how each of its providers' figures are dated (:data:`DAY_RULES`)
 
     @property
     def limit(self) -> Decimal | None:
@@ -116,25 +117,8 @@ class Summary:
         return max((self.period.end - self.today).days, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerSpend:
-    """A community's ledger figures for a period: spend over the whole period, over the run-rate
-    days, and on today so far."""
-
-    total: Decimal = Decimal(0)
-    recent: Decimal = Decimal(0)
-    today: Decimal = Decimal(0)
-
-    @classmethod
-    def of(cls, daily: dict[date, Decimal], period: Period, today: date) -> LedgerSpend:
-        start, end = run_rate_days(period, today)
-        return cls(total=sum(daily.values(), Decimal(0)),
-                   recent=sum((a for d, a in daily.items() if start <= d < end), Decimal(0)),
-                   today=daily.get(today, Decimal(0)))
-
-
 def spend_and_forecast(
-    ledger: LedgerSpend, *, currency: str, period: Period, today: date, reading: CostReading | None,
+    ledger: PeriodSpend, *, currency: str, period: Period, today: date, reading: CostReading | None,
     theirs: Decimal | None, trend: Decimal | None = None,
 ) -> tuple[Decimal, Decimal | None]:
     """Spend so far (the ledger, or the provider's own to-date reading when that is higher) and
@@ -154,7 +138,8 @@ def spend_and_forecast(
         return spend, spend + trend * max((period.end - today).days, 0)
     if theirs is not None:
         return spend, spend - ledger.today + theirs
-    return spend, projected(spent=spend, recent=ledger.recent, period=period, today=today, today_so_far=ledger.today)
+    return spend, projected(spent=spend, recent=ledger.recent, period=period, today=today, today_so_far=ledger.today,
+                            recurring=ledger.recurring)
 
 
 def data_freshness(fleet: Fleet, community: str, statuses: dict[str, ProviderStatus]
@@ -169,7 +154,7 @@ def data_freshness(fleet: Fleet, community: str, statuses: dict[str, ProviderSta
 
 def compose(
     fleet: Fleet, community: str, *, budget: Budget | None, period: Period, today: date, currency: str,
-    ledger: LedgerSpend, reading: CostReading | None, forecasts: dict[str, tuple[date, date, Decimal]],
+    ledger: PeriodSpend, reading: CostReading | None, forecasts: dict[str, tuple[date, date, Decimal]],
     top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus], trend: Decimal | None = None,
     currencies: dict[str, Decimal] | None = None,
 ) -> Summary:
@@ -181,11 +166,29 @@ def compose(
     return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
                    currency=currency, spend=spend, budget=budget, forecast=forecast, top=top[:3], as_of=as_of,
                    stale=stale, rate=su_rate(fleet, community, currency),
-                   elsewhere={c: a for c, a in (currencies or {}).items() if c != currency and a})
+                   elsewhere={c: a for c, a in (currencies or {}).items() if c != currency and a},
+                   days=day_rules(fleet, community))
 
 
-def freshness(as_of: datetime | None, stale: list[str], statuses: dict[str, ProviderStatus] | None = None) -> str:
+# How each kind of provider dates its figures: the one rule per provider the ledger keeps to.
+DAY_RULES = {
+    "aws": "AWS days are UTC days",
+    "gcp": "GCP days are US Pacific days, as its invoice months",
+    "openstack": "JetStream2 is the allocation's use to date",
+    "csv": "CSV days are as written",
+}
+
+
+def day_rules(fleet: Fleet, community: str) -> tuple[str, ...]:
+    kinds = {getattr(fleet.config.providers.get(p), "kind", "") for p in fleet.providers_of(community)}
+    return tuple(rule for kind, rule in DAY_RULES.items() if kind in kinds)
+
+
+def freshness(as_of: datetime | None, stale: list[str], statuses: dict[str, ProviderStatus] | None = None,
+              days: tuple[str, ...] = ()) -> str:
     when = f"data as of {as_of:%Y-%m-%d %H:%M} UTC" if as_of else "no cost data fetched yet"
+    if days:
+        when += " (" + "; ".join(days) + ")"
     if not stale:
         return when
     why = []
@@ -207,8 +210,8 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
         span = (current.start, current.end) if current else None
         period = period_of(kind if kind != "allocation" or span else "monthly", today, allocation=span)
     currency = budget.currency if budget else (current.currency if current else "USD")
-    daily = (await services.ledger.daily(start=period.start, end=period.end, currency=currency,
-                                         communities=[community])).get(community, {})
+    sums = await services.ledger.period_sums(start=period.start, end=period.end, recent=run_rate_days(period, today),
+                                             today=today, currency=currency, communities=[community])
     top = await services.ledger.breakdown(community=community, start=period.start, end=period.end,
                                           currency=currency, by="hub")
     trend = None
@@ -217,7 +220,7 @@ async def summarize(services: Services, fleet: Fleet, community: str, *, at: dat
         history = await services.ledger.reading_history(communities=[community], since=since)
         trend = allocation_trend(budget, [r for c, r in history if c == community], today)
     return compose(fleet, community, budget=budget, period=period, today=today, currency=currency,
-                   ledger=LedgerSpend.of(daily, period, today), reading=current,
+                   ledger=sums.get(community, PeriodSpend()), reading=current,
                    forecasts=await services.ledger.forecasts(), top=top, statuses=await services.ledger.status(),
                    trend=trend, currencies=(await services.ledger.currencies(start=period.start, end=period.end,
                                                                              communities=[community])).get(community))
@@ -260,6 +263,6 @@ def summary_text(s: Summary) -> str:
 
 
 def summary_blocks(s: Summary, *, headline: str, hint: str | None = None) -> list[Block]:
-    blocks = [b.header(headline), b.section("\n".join(summary_lines(s))),
-              b.context(freshness(s.as_of, s.stale) + f" · more: `{hint or f'{PREFIX} cost {s.community}'}`")]
-    return blocks
+    more = hint or f"{PREFIX} cost {s.community}"
+    return [b.header(headline), b.section("\n".join(summary_lines(s))),
+            b.context(freshness(s.as_of, s.stale, days=s.days) + f" · more: `{more}`")]

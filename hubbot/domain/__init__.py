@@ -7,9 +7,11 @@ from hubbot.domain.costs import (
     READING_HISTORY_DAYS,
     Budget,
     CostBatch,
+    CostKind,
     CostLine,
     CostReading,
     LedgerLine,
+    PeriodSpend,
     ProviderStatus,
     main_currency,
     money,
@@ -33,8 +35,8 @@ from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStat
 
 __all__ = [
     "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "READING_HISTORY_DAYS", "Alert", "Answer", "AuditEntry", "Basis",
-    "Block", "Budget", "Citation", "CostBatch", "CostLine", "CostReading", "DeliveryState", "Health", "HubLock", "Job",
-    "JobKind", "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome", "PendingAction",
-    "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan", "SupportQuestion", "SupportStats", "Ticket",
-    "Workload", "main_currency", "money",
+    "Block", "Budget", "Citation", "CostBatch", "CostKind", "CostLine", "CostReading", "DeliveryState", "Health",
+    "HubLock", "Job", "JobKind", "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome",
+    "PendingAction", "PeriodSpend", "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan",
+    "SupportQuestion", "SupportStats", "Ticket", "Workload", "main_currency", "money",
 ]

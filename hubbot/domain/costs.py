@@ -6,6 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+# What a cost line is, for forecasting: usage accrues day by day (the run rate is taken from it);
+# a recurring fee is booked once a month (support, reserved-instance and Savings Plan fees, tax);
+# a one-off (a credit, a refund, an upfront fee, an adjustment) happens once. All three count
+# as spend; only usage is extrapolated, and recurring fees are added once per month to come.
+CostKind = Literal["usage", "recurring", "one-off"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +20,8 @@ class CostLine:
     """One day's cost of one hub (or of untagged, shared resources) for one service, as a
     provider reports it. ``hub_tag`` is the raw value of the provider's hub tag or label
     (``None``: untagged, shown as "shared"); ``estimated`` marks figures the provider may
-    still revise (AWS ``Estimated``, today's partial day)."""
+    still revise (AWS ``Estimated``, today's partial day); ``kind`` says how it recurs
+    (:data:`CostKind`)."""
 
     day: date
     hub_tag: str | None
@@ -21,6 +29,7 @@ class CostLine:
     amount: Decimal
     currency: str
     estimated: bool = False
+    kind: CostKind = "usage"
 
 
 READING_HISTORY_DAYS = 31  # how many days of successive readings the ledger keeps
@@ -62,6 +71,19 @@ class LedgerLine:
     amount: Decimal
     currency: str
     estimated: bool = False
+    kind: CostKind = "usage"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodSpend:
+    """A community's ledger figures for a budget period: spend over the whole period; usage over
+    the run-rate days and on today so far (what a forecast extrapolates); and the recurring fees
+    booked so far in today's month (what each month still to come in the period adds once)."""
+
+    total: Decimal = Decimal(0)
+    recent: Decimal = Decimal(0)
+    today: Decimal = Decimal(0)
+    recurring: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from hubbot.domain import (
     CostBatch,
     CostReading,
     LedgerLine,
+    PeriodSpend,
     ProviderStatus,
 )
 
@@ -70,15 +71,13 @@ class CostLedger(Protocol):
         ...
 
     async def period_sums(
-        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str
-    ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-        """Per community, in one pass: spend over the period, over the ``recent`` run-rate
-        days, and on ``today`` so far."""
+        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
+        communities: Sequence[str] | None = None,
+    ) -> dict[str, PeriodSpend]:
+        """Per community (all, or those named), in one pass: spend over the period; usage over
+        the ``recent`` run-rate days and on ``today`` so far; recurring fees booked from the first
+        of today's month to today (:class:`hubbot.domain.PeriodSpend`)."""
         ...
-
-    async def daily(
-        self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
-    ) -> dict[str, dict[date, Decimal]]: ...
 
     async def hub_daily(
         self, *, start: date, end: date, communities: Sequence[str] | None

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, delete, func, insert, select, update
 
-from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, ProviderStatus
+from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, PeriodSpend, ProviderStatus
 from hubbot.store.db import Database, as_utc, serialize
 from hubbot.store.models import CostRow, ForecastRow, ProviderStatusRow, ReadingHistoryRow, ReadingRow
 
@@ -33,7 +33,7 @@ class SqlCostLedger:
     def _replace(self, provider: str, start: date, end: date, lines: Sequence[LedgerLine], at: datetime) -> None:
         rows = [{"day": ln.day, "provider": provider, "hub": ln.hub, "community": ln.community,
                  "service": ln.service[:128], "amount": ln.amount, "currency": ln.currency,
-                 "estimated": ln.estimated, "fetched_at": at} for ln in lines if start <= ln.day < end]
+                 "estimated": ln.estimated, "kind": ln.kind, "fetched_at": at} for ln in lines if start <= ln.day < end]
         with self._db.engine.begin() as conn:
             serialize(conn, f"ledger:{provider}")  # two refreshes at once must not both insert
             conn.execute(delete(CostRow).where(CostRow.provider == provider, CostRow.day >= start, CostRow.day < end))
@@ -117,27 +117,21 @@ class SqlCostLedger:
         return out
 
     async def period_sums(
-        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str
-    ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-        in_recent = and_(CostRow.day >= recent[0], CostRow.day < recent[1])
+        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
+        communities: Sequence[str] | None = None,
+    ) -> dict[str, PeriodSpend]:
+        usage = CostRow.kind == "usage"
+        in_recent = and_(usage, CostRow.day >= recent[0], CostRow.day < recent[1])
+        this_month = and_(CostRow.kind == "recurring", CostRow.day >= today.replace(day=1), CostRow.day <= today)
         stmt = (select(CostRow.community, func.sum(CostRow.amount),
                        func.sum(case((in_recent, CostRow.amount), else_=0)),
-                       func.sum(case((CostRow.day == today, CostRow.amount), else_=0)))
-                .where(self._scope(start, end, None), CostRow.currency == currency, CostRow.community.is_not(None))
-                .group_by(CostRow.community))
-        return {r[0]: (_dec(r[1]), _dec(r[2]), _dec(r[3])) for r in await asyncio.to_thread(self._all, stmt)}
-
-    async def daily(
-        self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
-    ) -> dict[str, dict[date, Decimal]]:
-        stmt = (select(CostRow.community, CostRow.day, func.sum(CostRow.amount))
+                       func.sum(case((and_(usage, CostRow.day == today), CostRow.amount), else_=0)),
+                       func.sum(case((this_month, CostRow.amount), else_=0)))
                 .where(self._scope(start, end, communities), CostRow.currency == currency,
                        CostRow.community.is_not(None))
-                .group_by(CostRow.community, CostRow.day))
-        out: dict[str, dict[date, Decimal]] = {}
-        for community, day, amount in await asyncio.to_thread(self._all, stmt):
-            out.setdefault(community, {})[day] = _dec(amount)
-        return out
+                .group_by(CostRow.community))
+        return {r[0]: PeriodSpend(_dec(r[1]), _dec(r[2]), _dec(r[3]), _dec(r[4]))
+                for r in await asyncio.to_thread(self._all, stmt)}
 
     async def hub_daily(
         self, *, start: date, end: date, communities: Sequence[str] | None

@@ -53,6 +53,7 @@ COST_FIELDS = [
     {"name": "hub", "type": "STRING", "mode": "NULLABLE"},
     {"name": "service_name", "type": "STRING", "mode": "NULLABLE"},
     {"name": "currency_code", "type": "STRING", "mode": "NULLABLE"},
+    {"name": "cost_type", "type": "STRING", "mode": "NULLABLE"},
     {"name": "amount", "type": "NUMERIC", "mode": "NULLABLE"},
 ]
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubbot.adapters.gcp.api import API_TIMEOUT, Api, client_options, credentials, guarded
 from hubbot.adapters.lazy import Lazy
-from hubbot.domain import CostBatch, CostLine
+from hubbot.domain import CostBatch, CostKind, CostLine
 from hubbot.errors import UpstreamError, UserError
 from hubbot.fleet import GcpProvider
 
@@ -34,31 +34,40 @@ _QUERY_WAIT = 300.0  # seconds a query may run before it is cancelled
 PARTITION_SLACK = timedelta(days=2)
 
 # The columns the query returns, in order; the names are what the rows are read by.
-_COLUMNS = ("usage_day", "hub", "service_name", "currency_code", "amount")
+_COLUMNS = ("usage_day", "hub", "service_name", "currency_code", "cost_type", "amount")
+# Cloud Billing's invoice months (and the budgets it pushes) follow US Pacific time, so the
+# ledger's GCP days do too: a month of hubbot's figures is the month of the invoice.
+DAY_ZONE = "America/Los_Angeles"
 _QUERY = """
 SELECT
-  DATE(e.usage_start_time) AS usage_day,
+  DATE(e.usage_start_time, @day_zone) AS usage_day,
   hub_label.value AS hub,
   IFNULL(e.service.description, 'Unknown service') AS service_name,
   e.currency AS currency_code,
+  e.cost_type AS cost_type,
   SUM(CAST(e.cost AS NUMERIC))
     + SUM(IFNULL((SELECT SUM(CAST(c.amount AS NUMERIC)) FROM UNNEST(e.credits) AS c), 0)) AS amount
 FROM `{table}` AS e
 LEFT JOIN UNNEST(e.labels) AS hub_label ON hub_label.key = @hub_label
 WHERE _PARTITIONTIME >= TIMESTAMP(@first_partition)
   AND e.project.id = @project
-  AND e.usage_start_time >= TIMESTAMP(@start_day)
-  AND e.usage_start_time < TIMESTAMP(@end_day)
-GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4
+  AND e.usage_start_time >= TIMESTAMP(@start_day, @day_zone)
+  AND e.usage_start_time < TIMESTAMP(@end_day, @day_zone)
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5
 """
+# The export's cost_type: "regular" usage (its credits netted in: sustained-use and committed-use
+# discounts, free tier, promotions accrue with it); tax is booked monthly; an adjustment or a
+# rounding error once.
+_KINDS: dict[str, CostKind] = {"regular": "usage", "tax": "recurring"}
 
 
 class BigQueryCostSource:
     """A :class:`hubbot.ports.CostSource` for one GCP project, read from a billing export table.
 
     ``provider.billing_export_table`` names the standard usage cost export
-    (``project.dataset.table``). Each row's cost plus its credits is summed per day (UTC), value
+    (``project.dataset.table``). Each row's cost plus its credits is summed per day (US Pacific
+    time, as the invoice months are: :data:`DAY_ZONE`), cost type, value
     of the ``provider.hub_label`` resource label and service; rows without the label are
     untagged (``hub_tag=None``). The export lags, so the last day of a fetch is marked
     ``estimated``. Only the partitions written since two days before ``start`` are read (the
@@ -121,6 +130,7 @@ class BigQueryCostSource:
                 bigquery.ScalarQueryParameter("start_day", "DATE", start),
                 bigquery.ScalarQueryParameter("end_day", "DATE", end),
                 bigquery.ScalarQueryParameter("first_partition", "DATE", start - PARTITION_SLACK),
+                bigquery.ScalarQueryParameter("day_zone", "STRING", DAY_ZONE),
             ],
             labels={"application": "hubbot"},
         )
@@ -138,16 +148,19 @@ class BigQueryCostSource:
 
     def _line(self, row: Any, revisable: date) -> CostLine:
         try:
-            day, hub, service, currency, amount = (row[name] for name in _COLUMNS)
+            day, hub, service, currency, cost_type, amount = (row[name] for name in _COLUMNS)
         except (KeyError, IndexError):
             raise self._unexpected("a row without the expected columns") from None
         if not isinstance(day, date) or not isinstance(service, str) or not isinstance(currency, str):
             raise self._unexpected("a row with a missing day, service or currency")
         if hub is not None and not isinstance(hub, str):
             raise self._unexpected("a non-text hub label")
+        if cost_type is not None and not isinstance(cost_type, str):
+            raise self._unexpected("a non-text cost type")
         if not isinstance(amount, Decimal) or not amount.is_finite():
             raise self._unexpected("a non-numeric cost")
-        return CostLine(day, hub or None, service, amount, currency, estimated=day >= revisable)
+        return CostLine(day, hub or None, service, amount, currency, estimated=day >= revisable,
+                        kind=_KINDS.get(cost_type or "regular", "one-off"))
 
     def _unexpected(self, what: str) -> UpstreamError:
         return UpstreamError(

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
-from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, ProviderStatus
+from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, PeriodSpend, ProviderStatus
 
 _ZERO = Decimal("0.000000")
 K = TypeVar("K")
@@ -97,26 +97,22 @@ class MemoryCostLedger:
         return out
 
     async def period_sums(
-        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str
-    ) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-        period: dict[str, Decimal] = {}
-        run_rate: dict[str, Decimal] = {}
-        today_so_far: dict[str, Decimal] = {}
-        for ln in self._scope(start, end, None, currency):
-            if ln.community is not None:
-                _add(period, ln.community, ln.amount)
-                _add(run_rate, ln.community, ln.amount if recent[0] <= ln.day < recent[1] else _ZERO)
-                _add(today_so_far, ln.community, ln.amount if ln.day == today else _ZERO)
-        return {c: (period[c], run_rate[c], today_so_far[c]) for c in period}
-
-    async def daily(
-        self, *, start: date, end: date, currency: str, communities: Sequence[str] | None
-    ) -> dict[str, dict[date, Decimal]]:
-        out: dict[str, dict[date, Decimal]] = {}
+        self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
+        communities: Sequence[str] | None = None,
+    ) -> dict[str, PeriodSpend]:
+        sums: dict[str, list[Decimal]] = {}
+        month = today.replace(day=1)
         for ln in self._scope(start, end, communities, currency):
             if ln.community is not None:
-                _add(out.setdefault(ln.community, {}), ln.day, ln.amount)
-        return out
+                total, run_rate, today_so_far, recurring = sums.setdefault(ln.community, [_ZERO] * 4)
+                usage = ln.kind == "usage"
+                sums[ln.community] = [
+                    total + ln.amount,
+                    run_rate + (ln.amount if usage and recent[0] <= ln.day < recent[1] else _ZERO),
+                    today_so_far + (ln.amount if usage and ln.day == today else _ZERO),
+                    recurring + (ln.amount if ln.kind == "recurring" and month <= ln.day <= today else _ZERO),
+                ]
+        return {c: PeriodSpend(*figures) for c, figures in sums.items()}
 
     async def hub_daily(
         self, *, start: date, end: date, communities: Sequence[str] | None
