@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from alerts import run_cycle
-from hubbot.costs.summary import summarize
 from hubbot.adapters.aws import AwsCostSource
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
+from hubbot.costs.summary import summarize
 from hubbot.fleet import AwsProvider, load_fleet
 from hubbot.main import Runtime, build
 from hubbot.settings import DatabaseSettings, Settings
