@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from hubbot.costs.periods import Period, local_day, month
+from hubbot.costs.periods import Period, local_day, month, period_of
 from hubbot.costs.summary import freshness, summarize, summary_blocks, summary_text
 from hubbot.domain import money
 from hubbot.errors import UserError
@@ -66,9 +66,28 @@ async def _overview(ctx: Context) -> Reply:
     if not lines:
         return Reply(text="No communities are configured.")
     table = "\n".join(lines)
-    return Reply(text="Spend this period\n" + table,
-                 blocks=[b.header("Spend this period, by community"), b.section(f"```{table}```"),
-                         b.context(f"`{PREFIX} cost <community>` for details and a chart")], public=True)
+    blocks = [b.header("Spend this period, by community"), b.section(f"```{table}```")]
+    text = "Spend this period\n" + table
+    if ctx.caller.engineer:
+        shared = await _unallocated(ctx)
+        if shared:
+            blocks.append(b.section(shared))
+            text += "\n" + shared
+    blocks.append(b.context(f"`{PREFIX} cost <community>` for details and a chart"))
+    return Reply(text=text, blocks=blocks, public=True)
+
+
+async def _unallocated(ctx: Context) -> str | None:
+    """Engineers' line for this month's spend no community is charged: untagged lines of providers
+    several communities share (a Savings Plan's or support fee's untagged line among them)."""
+    this = period_of("monthly", local_day(ctx.services.clock.now(), "UTC"))
+    found = await ctx.services.ledger.unallocated(start=this.start, end=this.end)
+    parts = [f"{provider} {money(amount, currency)}" for provider, spent in sorted(found.items())
+             for currency, amount in sorted(spent.items()) if amount]
+    if not parts:
+        return None
+    return (f"*Not charged to any community in {this.label()}:* {', '.join(parts)} — untagged spend on providers "
+            "several communities share; tag it with the hub's cost tag, or give the provider one community")
 
 
 COST = CommandSpec(

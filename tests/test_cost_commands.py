@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import pytest
 
 from alerts import run_cycle
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
-from hubbot.domain import Outcome
+from hubbot.domain import LedgerLine, Outcome
 from hubbot.main import Runtime
 from hubbot.markup import to_mrkdwn
 from hubbot.pipeline.contract import Invocation, Reply
@@ -68,7 +68,7 @@ async def test_cost_shows_spend_forecast_budget_top_hubs_and_a_chart(rt: Runtime
     assert "Spend: $700.00 in March 2026" in reply.text  # 14 days × 50
     assert "Budget: $1,000.00 (monthly) — 70.0% used" in reply.text
     assert "Forecast for the period: $1,550.00" in reply.text and "Days left: 17" in reply.text
-    assert "c1/prod" in reply.text and "data as of 2026-03-15 12:00 UTC" in reply.text
+    assert "c1/prod" in reply.text and "data as of 2026-03-15 12:00 UTC (CSV days are as written)" in reply.text
     (chart,) = reply.files
     assert chart.mimetype == "image/png" and len(chart.content) > 10_000
     assert png_size(chart.content) == (1000, 500)
@@ -131,6 +131,21 @@ async def test_cost_defaults_to_the_channels_community(rt: Runtime) -> None:
 async def test_engineers_get_a_fleet_overview(rt: Runtime) -> None:
     reply = await run(rt, "cost")
     assert "alpha" in reply.text and "beta" in reply.text
+    assert "Not charged to any community" not in reply.text  # every line of the fixture is some community's
+
+
+async def test_engineers_see_the_spend_no_community_is_charged(rt: Runtime) -> None:
+    """Untagged lines of a provider several communities share (a Savings Plan's fee, say) belong
+    to no community: no community's figures show them, so the engineers' overview does."""
+    shared = [LedgerLine(day=date(2026, 3, d), provider="aws-shared", hub=None, community=None,
+                         service="Savings Plans for AWS Compute usage", amount=Decimal("120.50"), currency="USD",
+                         kind="recurring") for d in (1, 2)]
+    await rt.services.ledger.replace(provider="aws-shared", start=date(2026, 3, 1), end=date(2026, 4, 1),
+                                     lines=shared, at=NOW)
+    reply = await run(rt, "cost")
+    assert "Not charged to any community in March 2026:* aws-shared $241.00" in reply.text
+    leader = await run(rt, "cost alpha", user=LEADER_A)
+    assert "aws-shared" not in leader.text and "Not charged" not in leader.text
 
 
 @pytest.mark.parametrize("text,message", [

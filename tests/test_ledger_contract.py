@@ -61,6 +61,7 @@ async def test_an_empty_ledger_answers_with_nothing(ledger: CostLedger) -> None:
     assert await ledger.hub_daily(start=MARCH, end=APRIL, communities=None) == {}
     assert await ledger.breakdown(community="alpha", start=MARCH, end=APRIL, currency="USD", by="hub") == []
     assert await ledger.hub_totals(start=MARCH, end=APRIL, currency="USD") == {}
+    assert await ledger.unallocated(start=MARCH, end=APRIL) == {}
     assert await ledger.readings(communities=None) == []
     assert await ledger.reading_history(communities=None, since=MARCH) == []
     assert await ledger.forecasts() == {}
@@ -132,6 +133,15 @@ async def test_currencies_sum_a_communitys_spend_per_currency(ledger: CostLedger
     assert await ledger.currencies(start=MARCH, end=APRIL, communities=["beta", "nobody"]) == {
         "beta": {"USD": Decimal("3")}}
     assert await ledger.currencies(start=MARCH, end=APRIL, communities=[]) == {}
+
+
+async def test_unallocated_is_what_no_community_is_charged_per_provider_and_currency(ledger: CostLedger) -> None:
+    await put(ledger, line(1, "10"), line(1, "4", community=None, hub=None), line(2, "1.5", community=None, hub=None),
+              line(2, "3", community=None, hub=None, currency="EUR"), line(0, "99", community=None, hub=None))
+    await put(ledger, line(3, "7", community=None, hub=None), provider="gcp")
+    assert await ledger.unallocated(start=MARCH, end=APRIL) == {
+        "aws": {"USD": Decimal("5.5"), "EUR": Decimal("3")}, "gcp": {"USD": Decimal("7")}}
+    assert await ledger.unallocated(start=day(3), end=APRIL) == {"gcp": {"USD": Decimal("7")}}
 
 
 async def test_period_sums_split_the_period_the_recent_days_and_today(ledger: CostLedger) -> None:

@@ -70,6 +70,11 @@ class CostLedger(Protocol):
         another currency than the budget's must never look like $0)."""
         ...
 
+    async def unallocated(self, *, start: date, end: date) -> dict[str, dict[str, Decimal]]:
+        """Per provider and currency, the spend filed under no community: untagged lines of a
+        provider several communities share (what only engineers can account for)."""
+        ...
+
     async def period_sums(
         self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
         communities: Sequence[str] | None = None,

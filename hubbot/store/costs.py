@@ -116,6 +116,15 @@ class SqlCostLedger:
             out.setdefault(community, {})[currency] = _dec(amount)
         return out
 
+    async def unallocated(self, *, start: date, end: date) -> dict[str, dict[str, Decimal]]:
+        stmt = (select(CostRow.provider, CostRow.currency, func.sum(CostRow.amount))
+                .where(self._scope(start, end, None), CostRow.community.is_(None))
+                .group_by(CostRow.provider, CostRow.currency))
+        out: dict[str, dict[str, Decimal]] = {}
+        for provider, currency, amount in await asyncio.to_thread(self._all, stmt):
+            out.setdefault(provider, {})[currency] = _dec(amount)
+        return out
+
     async def period_sums(
         self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
         communities: Sequence[str] | None = None,

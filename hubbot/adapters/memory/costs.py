@@ -96,6 +96,13 @@ class MemoryCostLedger:
                 _add(out.setdefault(ln.community, {}), ln.currency, ln.amount)
         return out
 
+    async def unallocated(self, *, start: date, end: date) -> dict[str, dict[str, Decimal]]:
+        out: dict[str, dict[str, Decimal]] = {}
+        for ln in self._scope(start, end, None):
+            if ln.community is None:
+                _add(out.setdefault(ln.provider, {}), ln.currency, ln.amount)
+        return out
+
     async def period_sums(
         self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
         communities: Sequence[str] | None = None,
