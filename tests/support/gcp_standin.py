@@ -131,6 +131,9 @@ class GcpStandIn:
         # it, the row was written on its usage day.
         self.bq_fields: list[dict[str, str]] = list(COST_FIELDS)
         self.bq_rows: list[list[str | None]] = []
+        # Rows per project (the query's @project), for an export that holds several projects' costs;
+        # a project not named here gets bq_rows.
+        self.bq_by_project: dict[str, list[list[str | None]]] = {}
         # Budgets by billing account ID, then by budget ID, in REST JSON form.
         self.budgets: dict[str, dict[str, dict[str, Any]]] = {}
         # Project billing info by project ID, in REST JSON form.
@@ -183,6 +186,7 @@ class GcpStandIn:
         with self._lock:
             self.bq_fields = list(COST_FIELDS)
             self.bq_rows = []
+            self.bq_by_project = {}
             self.budgets.clear()
             self.billing.clear()
             self.signing_keys.clear()
@@ -255,7 +259,7 @@ class GcpStandIn:
             fields = list(self.bq_fields)
             day = next((i for i, f in enumerate(fields) if f.get("name") == "usage_day"), None)
             rows = []
-            for row in self.bq_rows:
+            for row in self.bq_by_project.get(str(params.get("project")), self.bq_rows):
                 written = row[len(fields)] if len(row) > len(fields) else row[day] if day is not None else None
                 if written is not None and str(written) < first_partition:
                     continue
