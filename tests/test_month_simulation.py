@@ -35,7 +35,7 @@ from hubbot.adapters.aws import AwsCostSource
 from hubbot.adapters.gcp.costs import BigQueryCostSource
 from hubbot.adapters.memory import FrozenClock, RecordingNotifier
 from hubbot.domain import Post
-from hubbot.fleet import AwsProvider, Fleet, GcpProvider, load_fleet
+from hubbot.fleet import AwsProvider, Fleet, FleetError, GcpProvider, load_fleet
 from hubbot.main import Runtime, build
 from hubbot.pipeline.contract import Invocation, Reply
 from hubbot.ports import CostSource
@@ -311,3 +311,121 @@ async def test_a_month_of_the_bigquery_export(tmp_path: Path) -> None:
 
         assert await simulate(rt, clock, publish) == EXPECTED
         await rt.aclose()
+
+
+# -- JetStream2: an allocation's service units, read as to-date totals ----------------------------
+
+JS2_FLEET = """
+providers:
+  js2: {{kind: openstack, auth_url: "{base}/v3", project: BIO250001, accounting_url: "{base}{path}"}}
+clusters:
+  - name: js2-cluster
+    provider: js2
+    hubs:
+      - {{name: lab, community: bio, domain: lab.bio.test}}
+communities:
+  - name: bio
+    display_name: Bio Course
+    channel: CBIO00001
+    leaders: [{leader}]
+    budget: {{amount: {amount}, currency: {currency}, period: allocation}}
+roles:
+  engineers: [UENG00001]
+"""
+WORKSHOP = date(2026, 3, 25)
+
+
+def su_used(day: date) -> Decimal:
+    """Service units the project has used before ``day`` (true figures): 90,000 by 1 March, then
+    300 a day, and 4,000 a day from the 25th (a workshop)."""
+    used = Decimal(90000)
+    d = MARCH
+    while d < day:
+        used += 4000 if d >= WORKSHOP else 300
+        d += timedelta(days=1)
+    return used
+
+
+async def test_a_month_of_a_jetstream2_allocation(tmp_path: Path) -> None:
+    """The accounting API reports to-date totals, updated once a day; on the 6th it double counts
+    500 SUs and corrects it on the 7th; on the 20th it is down all day. The allocation budget of
+    100,000 SUs is 90 % used on 1 March; the leader raises it to 120,000 on the 15th.
+
+    A careful human sends: 90 % at the first cycle (75 % and 50 % were passed long ago: recorded,
+    not sent); once two readings a day apart give a pace, a forecast of overrun (300 SUs a day
+    for the 183 days left make 145,200); at the raise, 75 % of the new budget (94,200 of 120,000)
+    and its own forecast of overrun; then, as the workshop burns 4,000 SUs a day, 90 % and 100 %
+    — each once, nothing for the double count or the outage."""
+    from hubbot.settings import OpenStackCredential
+    from tests.support.openstack_standin import (
+        ACCOUNTING_PATH,
+        CPU,
+        CREDENTIAL_ID,
+        CREDENTIAL_SECRET,
+        GPU,
+        LARGE_MEMORY,
+        STORAGE,
+        OpenStackStandIn,
+        allocation,
+    )
+
+    standin = OpenStackStandIn()
+    with serve(standin.app) as served:
+        standin.base_url = served.url
+        path = tmp_path / "fleet.yaml"
+        # A dollar budget on service units is refused before anything runs
+        path.write_text(JS2_FLEET.format(base=served.url, path=ACCOUNTING_PATH, leader=LEADER, amount=5000,
+                                         currency="USD"))
+        with pytest.raises(FleetError, match="set the budget's currency to SU"):
+            load_fleet(path)
+        path.write_text(JS2_FLEET.format(base=served.url, path=ACCOUNTING_PATH, leader=LEADER, amount=100000,
+                                         currency="SU"))
+        clock = start_clock()
+        settings = Settings(database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'db.sqlite3'}"),
+                            openstack={"js2": OpenStackCredential(id=CREDENTIAL_ID, secret=CREDENTIAL_SECRET)})
+        rt = build(settings, load_fleet(path), clock=clock, notifier=RecordingNotifier())
+
+        sent: list[tuple[str, str]] = []
+        texts: dict[str, str] = {}
+        at = FIRST_CYCLE
+        while at < datetime(2026, 4, 1, tzinfo=UTC):
+            if at - timedelta(hours=12) < RAISED_AT <= at:
+                clock.advance(RAISED_AT - clock.now())
+                ask = await rt.dispatcher.run(Invocation(user_id=LEADER, channel_id="CBIO00001",
+                                                         text="budget set bio 120000"))
+                [button] = [e for block in ask.blocks if block["type"] == "actions" for e in block["elements"]
+                            if e["text"]["text"] == "Confirm"]
+                done = await rt.dispatcher.run_action(Invocation(user_id=LEADER, channel_id="CBIO00001", text=""),
+                                                      action_id=button["action_id"], value=button["value"])
+                assert "now 120,000.00 SU" in done.text, done.text
+            clock.advance(at - clock.now())
+            standin.now = at
+            used = su_used(at.date()) + (500 if at.date() == date(2026, 3, 6) else 0)
+            shares = {CPU: Decimal("0.8"), GPU: Decimal("0.15"), LARGE_MEMORY: Decimal("0.05")}
+            standin.allocations = [allocation(r, allocated=float(100000 * share), used=float(used * share),
+                                              start="2025-09-01", end="2026-08-31") for r, share in shares.items()]
+            standin.allocations.append(allocation(STORAGE, allocated=5.0, used=None))
+            down = at.date() == LATE
+            if down:
+                standin.fail("accounting", 503)
+            report = await run_cycle(rt.services, rt.fleet, at=at, worker="w")
+            assert bool(report.refresh.errors) == down, (at, report.refresh.errors)
+            sent += [(f"{at:%Y-%m-%d %H:%M}", m.key) for m in report.sent]
+            texts |= {m.key: m.payload.text.splitlines()[0] for m in report.sent if isinstance(m.payload, Post)}
+            at += timedelta(hours=12)
+        await rt.aclose()
+
+    keys = [k for _, k in sent]
+    assert len(keys) == len(set(keys)), "an alert was sent twice"
+    assert sent == [
+        ("2026-03-01 06:00", "budget:2025-09-01:bio:actual:90:100000.00SU@CBIO00001"),
+        ("2026-03-02 18:00", "budget:2025-09-01:bio:forecast:100:100000.00SU@CBIO00001"),
+        ("2026-03-15 18:00", "budget:2025-09-01:bio:actual:75:120000.00SU@CBIO00001"),
+        ("2026-03-15 18:00", "budget:2025-09-01:bio:forecast:100:120000.00SU@CBIO00001"),
+        ("2026-03-28 06:00", "budget:2025-09-01:bio:actual:90:120000.00SU@CBIO00001"),
+        ("2026-03-31 06:00", "budget:2025-09-01:bio:actual:100:120000.00SU@CBIO00001"),
+    ]
+    assert texts["budget:2025-09-01:bio:forecast:100:100000.00SU@CBIO00001"] == (
+        ":crystal_ball: Bio Course is forecast to spend 145,200.00 SU this period")
+    assert texts["budget:2025-09-01:bio:actual:100:120000.00SU@CBIO00001"] == (
+        ":rotating_light: Bio Course has used 101.0% of its budget (100% threshold)")
