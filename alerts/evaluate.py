@@ -74,10 +74,15 @@ def _message(key: str, community: str, alert: Alert, post: Post, at: datetime) -
 
 def _rows(fleet: Fleet, base: OutboxMessage, *, send: bool) -> list[OutboxMessage]:
     """One outbox row per destination (each is delivered, retried and acknowledged alone)."""
+    def row(channel: str | None, state: DeliveryState) -> OutboxMessage:
+        # built directly: thousands of rows in a cycle where every community crosses a threshold
+        return OutboxMessage(key=f"{base.key}@{channel or '-'}", kind=base.kind, community=base.community,
+                             channel=channel, payload=base.payload, created_at=base.created_at, state=state,
+                             alert=base.alert)
+
     if not send:
-        return [replace(base, key=f"{base.key}@-", state=DeliveryState.SKIPPED)]
-    return [replace(base, key=f"{base.key}@{ch or '-'}", channel=ch,
-                    state=DeliveryState.PENDING if ch else DeliveryState.SKIPPED)
+        return [row(None, DeliveryState.SKIPPED)]
+    return [row(ch, DeliveryState.PENDING if ch else DeliveryState.SKIPPED)
             for ch in destinations(fleet, base.community)]
 
 
@@ -164,7 +169,7 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             forecasting = (plan.budget.forecast and not plan.closed
                            and 100 not in _recorded(already, plan.community, Basis.FORECAST, version)
                            and forecast_due(forecast, plan.budget.amount, period, today))
-            if decision.send is None and not decision.skip and not forecasting:
+            if decision is None and not forecasting:
                 continue
             # the message's summary (and the top hubs) only for the few communities that get an alert
             if tops is None:
@@ -177,13 +182,10 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
             if day not in muted:
                 muted[day] = await services.outbox.muted(on=day)
             quiet = plan.community in muted[day]
-            for threshold in decision.skip:  # recorded so they never fire later; never shown, so no message
-                out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, threshold, at, message=False),
-                             send=False)
-            if decision.send is not None:
-                out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, decision.send, at), send=not quiet)
+            if decision is not None:
+                out += _rows(fleet, _budget_alert(plan, summary, Basis.ACTUAL, decision, at, version), send=not quiet)
             if forecasting:
-                out += _rows(fleet, _budget_alert(plan, summary, Basis.FORECAST, 100, at), send=not quiet)
+                out += _rows(fleet, _budget_alert(plan, summary, Basis.FORECAST, 100, at, version), send=not quiet)
     return out
 
 
@@ -207,12 +209,11 @@ async def _currency_mismatches(services: Services, fleet: Fleet, plans: list[_Pl
     return out
 
 
-def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: datetime, *,
-                  message: bool = True) -> OutboxMessage:
-    post = budget_message(s, basis=basis, threshold=threshold, closed=plan.closed) if message else Post(text="")
+def _budget_alert(plan: _Plan, s: Summary, basis: Basis, threshold: int, at: datetime, version: str) -> OutboxMessage:
+    post = budget_message(s, basis=basis, threshold=threshold, closed=plan.closed)
     alert = Alert(basis=basis, threshold=threshold, period_start=plan.period.start, period_end=plan.period.end,
                   spend=s.spend, budget=plan.budget.amount, forecast=s.forecast, currency=plan.budget.currency)
-    key = f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}:{budget_version(plan.budget)}"
+    key = f"budget:{plan.period.key}:{plan.community}:{basis}:{threshold}:{version}"
     return _message(key, plan.community, alert, post, at)
 
 

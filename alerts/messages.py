@@ -25,9 +25,8 @@ def budget_message(s: Summary, *, basis: Basis, threshold: int, closed: bool = F
         head = f":rotating_light: {s.title} has used {s.used}% of its budget ({threshold}% threshold)"
     hint = f"{PREFIX} cost {s.community}"
     fresh = freshness(s.as_of, s.stale, days=s.days)
-    body = "\n".join(summary_lines(s))
-    blocks = (b.section(f"*{head}*"), b.section(body), b.context(f"{fresh} · more: `{hint}`"))
-    return Post(text=f"{head}\n{unstyled(body)}\n{fresh} · more: {hint}", blocks=blocks)
+    blocks = (b.section(f"*{head}*"), b.section(s.body), b.context(f"{fresh} · more: `{hint}`"))
+    return Post(text=f"{head}\n{s.plain_body}\n{fresh} · more: {hint}", blocks=blocks)
 
 
 def spike_message(title: str, spike: Spike, currency: str) -> Post:

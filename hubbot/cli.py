@@ -200,6 +200,7 @@ def alerts_run(
     from datetime import UTC, datetime
 
     from alerts import run_cycle
+    from hubbot.lifecycle import settle
     from hubbot.outbox.delivery import as_json as sent_json
 
     when = datetime.now(UTC)
@@ -210,6 +211,7 @@ def alerts_run(
             _fail(f"--at '{at[:40]}' is not an ISO 8601 instant, like 2026-03-15T09:00:00+00:00")
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
     runtime = _runtime(config, demo, slack="post", quiet=as_json)
+    settle()
 
     async def go() -> int:
         try:

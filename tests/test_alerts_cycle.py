@@ -114,6 +114,27 @@ async def test_crossing_several_thresholds_at_once_sends_the_highest(tmp_path: P
         "🚨 Alpha has used 140.0% of its budget (120% threshold)".replace("🚨", ":rotating_light:")]
 
 
+async def test_a_lower_threshold_never_follows_a_higher_one(tmp_path: Path, database_url: str) -> None:
+    """After 120 %, a credit takes the spend back to 70 % and new usage over 75 % and 90 % again:
+    nothing is said twice, nor anything lower than what the community already heard, and no
+    record of the thresholds passed over is needed for that."""
+    setup(tmp_path, daily="100", days=14)
+    rt = runtime(tmp_path / "fleet.yaml", database_url, clock=FrozenClock(at(15)))
+    first = await run_cycle(rt.services, rt.fleet, at=at(15), worker="w1")
+    assert [a.alert.threshold for a in first.sent if a.alert and a.channel == "CALPHA001"
+            and basis(a) == "actual"] == [120]
+    assert {a.key.split(":")[4] for a in first.recorded if a.key.startswith("budget:") and basis(a) == "actual"} == {
+        "120"}
+    amounts = {MARCH.replace(day=d): Decimal(100) for d in range(1, 15)}
+    amounts[MARCH.replace(day=15)] = Decimal(-700)  # a credit: 700 of 1000
+    amounts |= {MARCH.replace(day=d): Decimal(120) for d in (16, 17)}  # 940 of 1000
+    write_costs(tmp_path / "costs-a.csv", MARCH, 17, lambda d: {"prod": amounts[d]})
+    for day in (16, 17, 18):
+        report = await run_cycle(rt.services, rt.fleet, at=at(day), worker="w1")
+        assert [a.key for a in report.sent if a.key.startswith("budget:")] == [], day
+    await rt.aclose()
+
+
 async def test_a_failed_delivery_is_retried_then_reported_to_engineers(tmp_path: Path, database_url: str) -> None:
     setup(tmp_path)
     notifier = RecordingNotifier()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -335,3 +336,45 @@ async def test_a_hub_named_shared_is_merged_with_shared_lines_by_breakdown_but_n
         ("shared", Decimal("7"))]
     totals = await ledger.hub_totals(start=MARCH, end=APRIL, currency="USD")
     assert totals == {"alpha": [("shared", Decimal("5")), ("shared", Decimal("2"))]}
+
+
+async def test_sums_over_whole_months_stay_right_as_windows_are_replaced(ledger: CostLedger) -> None:
+    """Whole months may be read from running monthly sums: they must follow every replace, of
+    any window, by any provider, as the lines themselves do."""
+    feb = date(2026, 2, 1)
+
+    def spread(provider: str, first: date, days: int, amount: str, **kw: Any) -> list[LedgerLine]:
+        return [LedgerLine(day=first + timedelta(days=i), provider=provider, hub=kw.get("hub", "c1/prod"),
+                           community=kw.get("community", "alpha"), service="EC2", amount=Decimal(amount),
+                           currency="USD", kind=kw.get("kind", "usage")) for i in range(days)]
+
+    everything = {"aws": spread("aws", feb, 100, "10") + spread("aws", feb, 100, "1", hub="c1/lab"),
+                  "gcp": spread("gcp", feb, 100, "3", community="beta", hub="c2/x")}
+    for provider, lines in everything.items():
+        await ledger.replace(provider=provider, start=feb, end=feb + timedelta(days=100), lines=lines, at=T0)
+    # a refresh rewrites 20 days across the end of March: lower figures, one hub gone, a fee
+    window = (date(2026, 3, 20), date(2026, 4, 9))
+    redone = spread("aws", window[0], 20, "4") + spread("aws", date(2026, 4, 1), 1, "50", hub=None,
+                                                                        kind="recurring")
+    await ledger.replace(provider="aws", start=window[0], end=window[1], lines=redone, at=T0)
+    everything["aws"] = [ln for ln in everything["aws"] if not window[0] <= ln.day < window[1]] + redone
+
+    def expect(start: date, end: date) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for ln in (ln for lines in everything.values() for ln in lines if start <= ln.day < end):
+            out[str(ln.community)] = out.get(str(ln.community), Decimal(0)) + ln.amount
+        return out
+
+    today = date(2026, 4, 15)
+    for start, end in [(MARCH, APRIL), (date(2026, 3, 1), date(2026, 6, 1)), (date(2026, 2, 15), date(2026, 5, 10)),
+                       (date(2026, 3, 25), date(2026, 4, 5)), (APRIL, date(2026, 5, 1))]:
+        sums = await ledger.period_sums(start=start, end=end, recent=(today - timedelta(days=7), today), today=today,
+                                        currency="USD")
+        assert {c: s.total for c, s in sums.items()} == expect(start, end), (start, end)
+        tops = await ledger.hub_totals(start=start, end=end, currency="USD")
+        assert {c: sum(a for _, a in hubs) for c, hubs in tops.items()} == expect(start, end), (start, end)
+    april = await ledger.period_sums(start=APRIL, end=date(2026, 5, 1), recent=(date(2026, 4, 8), today),
+                                     today=today, currency="USD")
+    assert april["alpha"].recurring == Decimal(50)
+    # the 8th was rewritten (4, the lab hub gone); the 9th to the 14th are as first written
+    assert april["alpha"].recent == Decimal(4 + 6 * 11) and april["alpha"].today == Decimal(11)

@@ -89,20 +89,13 @@ def crossed(spend: Decimal, budget: Decimal, thresholds: Iterable[int]) -> list[
     return [t for t in thresholds if budget > 0 and spend * 100 >= budget * t]
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """What an evaluation decided: alert ``send`` (the highest newly crossed threshold) and
-    record ``skip`` (lower ones crossed at the same time, so they never alert later)."""
-
-    send: int | None
-    skip: tuple[int, ...]
-
-
-def due(spend: Decimal, budget: Decimal, thresholds: Iterable[int], already: set[int]) -> Due:
-    new = [t for t in crossed(spend, budget, thresholds) if t not in already]
-    if not new:
-        return Due(None, ())
-    return Due(new[-1], tuple(new[:-1]))
+def due(spend: Decimal, budget: Decimal, thresholds: Iterable[int], already: set[int]) -> int | None:
+    """The threshold to alert now: the highest one ``spend`` has reached above every one already
+    alerted (``already``). Lower ones crossed at the same time, or later after a credit, never
+    alert: a community told it reached 90 % does not want to hear about 75 % next."""
+    done = max(already, default=0)
+    new = [t for t in crossed(spend, budget, thresholds) if t > done]
+    return new[-1] if new else None
 
 
 def forecast_due(projected: Decimal | None, budget: Decimal, period: Period, today: date) -> bool:

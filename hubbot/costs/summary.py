@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from hubbot.costs.periods import Period, local_day, period_of
 from hubbot.costs.spend import RUN_RATE_DAYS, percent, projected, reading_trend, run_rate_days
@@ -18,7 +19,6 @@ from hubbot.fleet import BudgetConfig, Fleet
 from hubbot.pipeline.contract import PREFIX
 from hubbot.ports import Services
 from hubbot.render import blocks as b
-from hubbot.render.text import unstyled
 
 
 def configured_budget(conf: BudgetConfig) -> Budget:
@@ -104,6 +104,21 @@ class Summary:
     elsewhere: dict[str, Decimal] = field(default_factory=dict)  # spend in other currencies, not counted
     days: tuple[str, ...] = ()  # how each of its providers' figures are dated (:data:`DAY_RULES`)
 
+    @cached_property
+    def parts(self) -> list[tuple[str, str, str]]:
+        """:func:`summary_parts`, computed once: a summary's alerts share it."""
+        return summary_parts(self)
+
+    @cached_property
+    def body(self) -> str:
+        """:func:`summary_lines` as one text."""
+        return "\n".join(summary_lines(self))
+
+    @cached_property
+    def plain_body(self) -> str:
+        """:attr:`body` without its bold labels, for a message's fallback text."""
+        return "\n".join(before + bold + after for before, bold, after in self.parts)
+
     @property
     def limit(self) -> Decimal | None:
         return self.budget.amount if self.budget else None
@@ -179,9 +194,15 @@ DAY_RULES = {
 }
 
 
+_RULES_OF: dict[frozenset[str], tuple[str, ...]] = {}
+
+
 def day_rules(fleet: Fleet, community: str) -> tuple[str, ...]:
-    kinds = {getattr(fleet.config.providers.get(p), "kind", "") for p in fleet.providers_of(community)}
-    return tuple(rule for kind, rule in DAY_RULES.items() if kind in kinds)
+    kinds = fleet.provider_kinds(community)
+    found = _RULES_OF.get(kinds)
+    if found is None:  # a handful of combinations, whatever the number of communities
+        found = _RULES_OF[kinds] = tuple(rule for kind, rule in DAY_RULES.items() if kind in kinds)
+    return found
 
 
 def freshness(as_of: datetime | None, stale: list[str], statuses: dict[str, ProviderStatus] | None = None,
@@ -238,31 +259,37 @@ def su_rate(fleet: Fleet, community: str, currency: str) -> tuple[Decimal, str] 
     return None
 
 
-def summary_lines(s: Summary) -> list[str]:
+def summary_parts(s: Summary) -> list[tuple[str, str, str]]:
+    """The summary's lines as (before, bold, after): styled, the middle is bold; plain, it is not
+    (both forms are built from the parts, with no pattern matching over the text)."""
     worth = f" (≈ {money(s.spend * s.rate[0], s.rate[1])})" if s.rate else ""
-    lines = [f"*Spend:* {money(s.spend, s.currency)}{worth} in {s.period.label()}"]
+    lines = [("", "Spend:", f" {money(s.spend, s.currency)}{worth} in {s.period.label()}")]
     if s.budget is not None:
-        lines.append(f"*Budget:* {money(s.budget.amount, s.currency)} ({s.budget.period}) — {s.used}% used")
+        lines.append(("", "Budget:", f" {money(s.budget.amount, s.currency)} ({s.budget.period}) — {s.used}% used"))
     if s.forecast is not None:
         over = ""
         if s.budget is not None and s.forecast >= s.budget.amount:
             over = f" — {percent(s.forecast, s.budget.amount)}% of budget"
-        lines.append(f"*Forecast for the period:* {money(s.forecast, s.currency)}{over}")
-    lines.append(f"*Days left:* {s.days_left}")
+        lines.append(("", "Forecast for the period:", f" {money(s.forecast, s.currency)}{over}"))
+    lines.append(("", "Days left:", f" {s.days_left}"))
     for other, amount in sorted(s.elsewhere.items()):
-        lines.append(f":warning: *Also {money(amount, other)}* in {other}, not counted against this "
-                     f"{s.currency} budget: its providers bill in {other} (set the budget in {other})")
+        lines.append((":warning: ", f"Also {money(amount, other)}", f" in {other}, not counted against this "
+                      f"{s.currency} budget: its providers bill in {other} (set the budget in {other})"))
     if s.top:
-        lines.append("*Costliest hubs:* " + ", ".join(f"{h} {money(a, s.currency)}" for h, a in s.top))
+        lines.append(("", "Costliest hubs:", " " + ", ".join(f"{h} {money(a, s.currency)}" for h, a in s.top)))
     return lines
+
+
+def summary_lines(s: Summary) -> list[str]:
+    return [f"{before}*{bold}*{after}" for before, bold, after in s.parts]
 
 
 def summary_text(s: Summary) -> str:
     """:func:`summary_lines` without their bold labels, for a message's fallback text."""
-    return unstyled("\n".join(summary_lines(s)))
+    return s.plain_body
 
 
 def summary_blocks(s: Summary, *, headline: str, hint: str | None = None) -> list[Block]:
     more = hint or f"{PREFIX} cost {s.community}"
-    return [b.header(headline), b.section("\n".join(summary_lines(s))),
+    return [b.header(headline), b.section(s.body),
             b.context(freshness(s.as_of, s.stale, days=s.days) + f" · more: `{more}`")]

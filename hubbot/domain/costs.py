@@ -78,7 +78,7 @@ class LedgerLine:
 class PeriodSpend:
     """A community's ledger figures for a budget period: spend over the whole period; usage over
     the run-rate days and on today so far (what a forecast extrapolates); and the recurring fees
-    booked so far in today's month (what each month still to come in the period adds once)."""
+    booked in today's month (what each month still to come in the period adds once)."""
 
     total: Decimal = Decimal(0)
     recent: Decimal = Decimal(0)

@@ -47,6 +47,7 @@ class Fleet:
         self.base = Path(source).parent if source != "<memory>" else Path.cwd()
         self._by_channel = {c.channel: c for c in config.communities if c.channel}
         self._providers: dict[str, list[str]] = {}
+        self._kinds: dict[str, frozenset[str]] = {}
         for ref in self.hubs:
             names = self._providers.setdefault(ref.hub.community, [])
             if ref.provider not in names:
@@ -74,6 +75,15 @@ class Fleet:
         """The community that owns every hub on ``provider``, if exactly one does."""
         communities = {h.hub.community for h in self.hubs if h.provider == provider}
         return communities.pop() if len(communities) == 1 else None
+
+    def provider_kinds(self, community: str) -> frozenset[str]:
+        """The kinds (aws, gcp, openstack, csv) of the providers a community's hubs run on."""
+        found = self._kinds.get(community)
+        if found is None:
+            providers = self.config.providers
+            found = frozenset(providers[p].kind for p in self._providers.get(community, []) if p in providers)
+            self._kinds[community] = found
+        return found
 
     def providers_of(self, community: str) -> list[str]:
         """The providers a community's hubs run on, sorted."""

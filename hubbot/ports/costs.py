@@ -80,8 +80,8 @@ class CostLedger(Protocol):
         communities: Sequence[str] | None = None,
     ) -> dict[str, PeriodSpend]:
         """Per community (all, or those named), in one pass: spend over the period; usage over
-        the ``recent`` run-rate days and on ``today`` so far; recurring fees booked from the first
-        of today's month to today (:class:`hubbot.domain.PeriodSpend`)."""
+        the ``recent`` run-rate days and on ``today`` so far; recurring fees booked in today's
+        month (:class:`hubbot.domain.PeriodSpend`)."""
         ...
 
     async def hub_daily(

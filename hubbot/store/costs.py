@@ -9,16 +9,50 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, delete, func, insert, select, update
+from sqlalchemy import Date, Integer, and_, case, cast, delete, func, insert, literal, select, update
 
 from hubbot.domain import READING_HISTORY_DAYS, CostReading, LedgerLine, PeriodSpend, ProviderStatus
 from hubbot.store.db import Database, as_utc, serialize
-from hubbot.store.models import CostRow, ForecastRow, ProviderStatusRow, ReadingHistoryRow, ReadingRow
+from hubbot.store.models import (
+    CostDayRow,
+    CostMonthRow,
+    CostRow,
+    ForecastRow,
+    ProviderStatusRow,
+    ReadingHistoryRow,
+    ReadingRow,
+)
 
 
 def _dec(value: Any) -> Decimal:
-    # SQLite returns floats for SUM over NUMERIC; round to the column's scale to stay exact
-    return value.quantize(Decimal("0.000001")) if isinstance(value, Decimal) else Decimal(str(value or 0))
+    # Numeric columns come back as Decimal at the column's scale (SQLite's float sums are
+    # formatted to it by SQLAlchemy); anything else (a NULL sum, a literal) is converted
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _whole_months(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """The calendar months wholly inside ``start <= day < end`` (read from ``cost_months``), and
+    the day ranges left over at either edge (read from the lines)."""
+    months = []
+    month = start if start.day == 1 else _next_month(start)
+    while _next_month(month) <= end:
+        months.append(month)
+        month = _next_month(month)
+    if not months:
+        return [], [(start, end)] if start < end else []
+    edges = [(start, months[0])] if start < months[0] else []
+    tail = _next_month(months[-1])
+    return months, edges + ([(tail, end)] if tail < end else [])
+
+
+def _add(into: dict[Any, list[Decimal]], key: Any, *values: Any) -> None:
+    found = into.setdefault(key, [Decimal(0)] * len(values))
+    for i, value in enumerate(values):
+        found[i] += _dec(value)
 
 
 class SqlCostLedger:
@@ -39,6 +73,32 @@ class SqlCostLedger:
             conn.execute(delete(CostRow).where(CostRow.provider == provider, CostRow.day >= start, CostRow.day < end))
             if rows:
                 conn.execute(insert(CostRow), rows)
+            self._roll_up(conn, provider, start, end)
+
+    @staticmethod
+    def _roll_up(conn: Any, provider: str, start: date, end: date) -> None:
+        """Sum the provider's lines again for the replaced days, and for every month they touch
+        (whole months: their other days' lines count too), in the replace's own transaction."""
+        d = CostDayRow
+        conn.execute(delete(d).where(d.provider == provider, d.day >= start, d.day < end))
+        conn.execute(insert(d).from_select(
+            ["provider", "community", "day", "currency", "kind", "amount"],
+            select(CostRow.provider, CostRow.community, CostRow.day, CostRow.currency, CostRow.kind,
+                   func.sum(CostRow.amount))
+            .where(CostRow.provider == provider, CostRow.day >= start, CostRow.day < end)
+            .group_by(CostRow.provider, CostRow.community, CostRow.day, CostRow.currency, CostRow.kind)))
+        m = CostMonthRow
+        month = start.replace(day=1)
+        while month < end:
+            following = _next_month(month)
+            conn.execute(delete(m).where(m.provider == provider, m.month == month))
+            conn.execute(insert(m).from_select(
+                ["provider", "community", "hub", "month", "currency", "kind", "amount"],
+                select(CostRow.provider, CostRow.community, CostRow.hub, literal(month, Date), CostRow.currency,
+                       CostRow.kind, func.sum(CostRow.amount))
+                .where(CostRow.provider == provider, CostRow.day >= month, CostRow.day < following)
+                .group_by(CostRow.provider, CostRow.community, CostRow.hub, CostRow.currency, CostRow.kind)))
+            month = following
 
     async def put_readings(self, *, provider: str, community: str | None, readings: Sequence[CostReading]) -> None:
         await asyncio.to_thread(self._put_readings, provider, community, readings)
@@ -129,18 +189,60 @@ class SqlCostLedger:
         self, *, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
         communities: Sequence[str] | None = None,
     ) -> dict[str, PeriodSpend]:
-        usage = CostRow.kind == "usage"
-        in_recent = and_(usage, CostRow.day >= recent[0], CostRow.day < recent[1])
-        this_month = and_(CostRow.kind == "recurring", CostRow.day >= today.replace(day=1), CostRow.day <= today)
-        stmt = (select(CostRow.community, func.sum(CostRow.amount),
-                       func.sum(case((in_recent, CostRow.amount), else_=0)),
-                       func.sum(case((and_(usage, CostRow.day == today), CostRow.amount), else_=0)),
-                       func.sum(case((this_month, CostRow.amount), else_=0)))
-                .where(self._scope(start, end, communities), CostRow.currency == currency,
-                       CostRow.community.is_not(None))
-                .group_by(CostRow.community))
-        return {r[0]: PeriodSpend(_dec(r[1]), _dec(r[2]), _dec(r[3]), _dec(r[4]))
-                for r in await asyncio.to_thread(self._all, stmt)}
+        return await asyncio.to_thread(self._period_sums, start, end, recent, today, currency, communities)
+
+    def _period_sums(self, start: date, end: date, recent: tuple[date, date], today: date, currency: str,
+                     communities: Sequence[str] | None) -> dict[str, PeriodSpend]:
+        # whole months from the monthly sums; edge days and the run-rate days from the daily ones
+        months, edges = _whole_months(start, end)
+        this_month, following = today.replace(day=1), _next_month(today)
+        m = CostMonthRow
+        sums: dict[str, list[Decimal]] = {}
+        statements = []
+        if months:
+            fees = and_(m.kind == "recurring", m.month == this_month)
+            statements.append(
+                select(m.community, func.sum(m.amount), func.sum(case((fees, m.amount), else_=0)))
+                .where(m.month.in_(months), m.currency == currency, *self._months_of(communities))
+                .group_by(m.community))
+        d = CostDayRow
+        for lo, hi in edges:
+            fees = and_(d.kind == "recurring", d.day >= this_month, d.day < following)
+            statements.append(
+                select(d.community, func.sum(d.amount), func.sum(case((fees, d.amount), else_=0)))
+                .where(d.day >= lo, d.day < hi, d.currency == currency, *self._days_of(communities))
+                .group_by(d.community))
+        with self._db.engine.connect() as conn:
+            for stmt in statements:
+                for community, total, recurring in conn.execute(stmt):
+                    _add(sums, community, total, 0, 0, recurring)
+            lo, hi = max(start, min(recent[0], today)), min(end, max(recent[1], today + timedelta(days=1)))
+            if lo < hi:
+                usage = d.kind == "usage"
+                in_recent = and_(usage, d.day >= recent[0], d.day < recent[1])
+                stmt = (select(d.community, func.sum(case((in_recent, d.amount), else_=0)),
+                               func.sum(case((and_(usage, d.day == today), d.amount), else_=0)))
+                        .where(d.day >= lo, d.day < hi, d.currency == currency, *self._days_of(communities))
+                        .group_by(d.community))
+                for community, run_rate, today_so_far in conn.execute(stmt):
+                    _add(sums, community, 0, run_rate, today_so_far, 0)
+        return {c: PeriodSpend(*figures) for c, figures in sums.items()}
+
+    @staticmethod
+    def _days_of(communities: Sequence[str] | None) -> list[Any]:
+        d = CostDayRow
+        where = [d.community.is_not(None)]
+        if communities is not None:
+            where.append(d.community.in_(list(communities)))
+        return where
+
+    @staticmethod
+    def _months_of(communities: Sequence[str] | None) -> list[Any]:
+        m = CostMonthRow
+        where = [m.community.is_not(None)]
+        if communities is not None:
+            where.append(m.community.in_(list(communities)))
+        return where
 
     async def hub_daily(
         self, *, start: date, end: date, communities: Sequence[str] | None
@@ -204,12 +306,24 @@ class SqlCostLedger:
         return {r[0]: (r[1], r[2], _dec(r[3])) for r in await asyncio.to_thread(self._all, stmt)}
 
     async def hub_totals(self, *, start: date, end: date, currency: str) -> dict[str, list[tuple[str, Decimal]]]:
-        stmt = (select(CostRow.community, func.coalesce(CostRow.hub, "shared"), func.sum(CostRow.amount))
-                .where(self._scope(start, end, None), CostRow.currency == currency, CostRow.community.is_not(None))
-                .group_by(CostRow.community, CostRow.hub))
+        months, edges = _whole_months(start, end)
+        m = CostMonthRow
+        statements = []
+        if months:
+            statements.append(select(m.community, m.hub, func.sum(m.amount))
+                              .where(m.month.in_(months), m.currency == currency, *self._months_of(None))
+                              .group_by(m.community, m.hub))
+        statements += [select(CostRow.community, CostRow.hub, func.sum(CostRow.amount))
+                       .where(self._scope(lo, hi, None), CostRow.currency == currency, CostRow.community.is_not(None))
+                       .group_by(CostRow.community, CostRow.hub) for lo, hi in edges]
+        sums: dict[tuple[str, str | None], Decimal] = {}  # untagged lines apart from a hub named "shared"
+        for stmt in statements:
+            for community, hub, amount in await asyncio.to_thread(self._all, stmt):
+                key = (community, hub)
+                sums[key] = sums.get(key, Decimal(0)) + _dec(amount)
         out: dict[str, list[tuple[str, Decimal]]] = {}
-        for community, hub, amount in await asyncio.to_thread(self._all, stmt):
-            out.setdefault(community, []).append((hub, _dec(amount)))
+        for (community, hub), amount in sums.items():
+            out.setdefault(community, []).append((hub or "shared", amount))
         for rows in out.values():
             rows.sort(key=lambda r: r[1], reverse=True)
         return out

@@ -90,6 +90,49 @@ class CostRow(Base):
     )
 
 
+class CostMonthRow(Base):
+    """The ledger summed per provider, community, hub, calendar month, currency and kind, kept
+    in step with ``cost_lines`` by every replace (same transaction): a budget period made of
+    whole months is read from here, one row per hub and month instead of one per service and day."""
+
+    __tablename__ = "cost_months"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    community: Mapped[str | None] = mapped_column(String(64))
+    hub: Mapped[str | None] = mapped_column(String(130))
+    month: Mapped[date] = mapped_column(Date, nullable=False)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+
+    __table_args__ = (
+        Index("ix_cost_months_month_community", "month", "community"),
+        Index("ix_cost_months_provider_month", "provider", "month"),
+    )
+
+
+class CostDayRow(Base):
+    """The ledger summed per provider, community, day, currency and kind (hubs and services
+    folded), kept in step with ``cost_lines`` like ``cost_months``: the run-rate days of every
+    community are read from here."""
+
+    __tablename__ = "cost_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(64), nullable=False)
+    community: Mapped[str | None] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+
+    __table_args__ = (
+        Index("ix_cost_days_community_day", "community", "day"),
+        Index("ix_cost_days_provider_day", "provider", "day"),
+    )
+
+
 class ReadingRow(Base):
     """To-date totals a provider states directly (JetStream2 SUs, GCP budget notifications)."""
 

@@ -108,7 +108,7 @@ class MemoryCostLedger:
         communities: Sequence[str] | None = None,
     ) -> dict[str, PeriodSpend]:
         sums: dict[str, list[Decimal]] = {}
-        month = today.replace(day=1)
+        month, following = today.replace(day=1), (today.replace(day=1) + timedelta(days=32)).replace(day=1)
         for ln in self._scope(start, end, communities, currency):
             if ln.community is not None:
                 total, run_rate, today_so_far, recurring = sums.setdefault(ln.community, [_ZERO] * 4)
@@ -117,7 +117,7 @@ class MemoryCostLedger:
                     total + ln.amount,
                     run_rate + (ln.amount if usage and recent[0] <= ln.day < recent[1] else _ZERO),
                     today_so_far + (ln.amount if usage and ln.day == today else _ZERO),
-                    recurring + (ln.amount if ln.kind == "recurring" and month <= ln.day <= today else _ZERO),
+                    recurring + (ln.amount if ln.kind == "recurring" and month <= ln.day < following else _ZERO),
                 ]
         return {c: PeriodSpend(*figures) for c, figures in sums.items()}
 
