@@ -150,7 +150,7 @@ async def measure(args: argparse.Namespace) -> None:
           f"{len(steady.sent)} sent")
     hubs = args.communities * args.hubs
     print(f"  peak RSS: {before:.0f} MiB with the fleet of {hubs:,} hubs loaded, {_rss_mib():.0f} MiB after both "
-          f"cycles (goals: within 2× of the aggregate, < 5 s, < 500 MB)")
+          f"cycles (goals: steady cycle within 2× of the aggregate, evaluation within 3×, < 500 MB)")
     await aws_requests()
 
 

@@ -32,12 +32,10 @@ def run_rate_days(period: Period, today: date) -> tuple[date, date]:
 def months_to_come(period: Period, today: date) -> int:
     """How many months start after ``today`` and before the period ends: each books its
     recurring fees once more."""
-    count, month = 0, today.replace(day=1)
-    while True:
-        month = (month + timedelta(days=32)).replace(day=1)
-        if month >= period.end:
-            return count
-        count += 1
+    end = period.end
+    following = today.year * 12 + today.month  # the month after today's, counted from year 0
+    last = end.year * 12 + end.month - 1 - (1 if end.day == 1 else 0)  # the last month starting before the end
+    return max(last - following + 1, 0)
 
 
 def projected(*, spent: Decimal, recent: Decimal, period: Period, today: date, today_so_far: Decimal,

@@ -49,12 +49,6 @@ def _whole_months(start: date, end: date) -> tuple[list[date], list[tuple[date, 
     return months, edges + ([(tail, end)] if tail < end else [])
 
 
-def _add(into: dict[Any, list[Decimal]], key: Any, *values: Any) -> None:
-    found = into.setdefault(key, [Decimal(0)] * len(values))
-    for i, value in enumerate(values):
-        found[i] += _dec(value)
-
-
 class SqlCostLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -197,7 +191,11 @@ class SqlCostLedger:
         months, edges = _whole_months(start, end)
         this_month, following = today.replace(day=1), _next_month(today)
         m = CostMonthRow
-        sums: dict[str, list[Decimal]] = {}
+        totals: dict[str, Decimal] = {}
+        booked: dict[str, Decimal] = {}
+        run_rate: dict[str, Decimal] = {}
+        so_far: dict[str, Decimal] = {}
+        zero = Decimal(0)
         statements = []
         if months:
             fees = and_(m.kind == "recurring", m.month == this_month)
@@ -215,7 +213,8 @@ class SqlCostLedger:
         with self._db.engine.connect() as conn:
             for stmt in statements:
                 for community, total, recurring in conn.execute(stmt):
-                    _add(sums, community, total, 0, 0, recurring)
+                    totals[community] = totals.get(community, zero) + _dec(total)
+                    booked[community] = booked.get(community, zero) + _dec(recurring)
             lo, hi = max(start, min(recent[0], today)), min(end, max(recent[1], today + timedelta(days=1)))
             if lo < hi:
                 usage = d.kind == "usage"
@@ -224,9 +223,11 @@ class SqlCostLedger:
                                func.sum(case((and_(usage, d.day == today), d.amount), else_=0)))
                         .where(d.day >= lo, d.day < hi, d.currency == currency, *self._days_of(communities))
                         .group_by(d.community))
-                for community, run_rate, today_so_far in conn.execute(stmt):
-                    _add(sums, community, 0, run_rate, today_so_far, 0)
-        return {c: PeriodSpend(*figures) for c, figures in sums.items()}
+                for community, recent_usage, today_usage in conn.execute(stmt):
+                    run_rate[community] = _dec(recent_usage)
+                    so_far[community] = _dec(today_usage)
+        return {c: PeriodSpend(total, run_rate.get(c, zero), so_far.get(c, zero), booked[c])
+                for c, total in totals.items()}
 
     @staticmethod
     def _days_of(communities: Sequence[str] | None) -> list[Any]:
