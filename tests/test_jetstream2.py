@@ -40,6 +40,7 @@ from tests.support.openstack_standin import (
     STORAGE,
     OpenStackStandIn,
     allocation,
+    bio_fleet,
 )
 from tests.support.server import serve
 
@@ -315,30 +316,13 @@ def test_su_to_money() -> None:
 
 # -- through the alert cycle ------------------------------------------------------------
 
-BIO_FLEET = """
-providers:
-  js2: {{kind: openstack, auth_url: "{base}/v3", project: BIO250001, accounting_url: "{base}{path}"}}
-clusters:
-  - name: js2-cluster
-    provider: js2
-    hubs:
-      - {{name: lab, community: bio, domain: lab.bio.test}}
-communities:
-  - name: bio
-    display_name: Bio Course
-    channel: CBIO00001
-    leaders: [ULEADB001]
-    budget: {{amount: 100000, currency: SU, period: allocation}}
-roles:
-  engineers: [UENG00001]
-"""
 NEW_YEAR = date(2026, 1, 1)
 
 
 def bio_runtime(tmp_path: Path, standin: OpenStackStandIn, database_url: str, when: datetime,
                 notifier: RecordingNotifier) -> Runtime:
     path = tmp_path / "fleet.yaml"
-    path.write_text(BIO_FLEET.format(base=standin.base_url, path=ACCOUNTING_PATH))
+    path.write_text(bio_fleet(standin.base_url))
     standin.now = when
     settings = Settings(database=DatabaseSettings(url=database_url),
                         openstack={"js2": OpenStackCredential(id=CREDENTIAL_ID, secret=CREDENTIAL_SECRET)})

@@ -315,23 +315,6 @@ async def test_a_month_of_the_bigquery_export(tmp_path: Path) -> None:
 
 # -- JetStream2: an allocation's service units, read as to-date totals ----------------------------
 
-JS2_FLEET = """
-providers:
-  js2: {{kind: openstack, auth_url: "{base}/v3", project: BIO250001, accounting_url: "{base}{path}"}}
-clusters:
-  - name: js2-cluster
-    provider: js2
-    hubs:
-      - {{name: lab, community: bio, domain: lab.bio.test}}
-communities:
-  - name: bio
-    display_name: Bio Course
-    channel: CBIO00001
-    leaders: [{leader}]
-    budget: {{amount: {amount}, currency: {currency}, period: allocation}}
-roles:
-  engineers: [UENG00001]
-"""
 WORKSHOP = date(2026, 3, 25)
 
 
@@ -358,7 +341,6 @@ async def test_a_month_of_a_jetstream2_allocation(tmp_path: Path) -> None:
     — each once, nothing for the double count or the outage."""
     from hubbot.settings import OpenStackCredential
     from tests.support.openstack_standin import (
-        ACCOUNTING_PATH,
         CPU,
         CREDENTIAL_ID,
         CREDENTIAL_SECRET,
@@ -367,6 +349,7 @@ async def test_a_month_of_a_jetstream2_allocation(tmp_path: Path) -> None:
         STORAGE,
         OpenStackStandIn,
         allocation,
+        bio_fleet,
     )
 
     standin = OpenStackStandIn()
@@ -374,12 +357,10 @@ async def test_a_month_of_a_jetstream2_allocation(tmp_path: Path) -> None:
         standin.base_url = served.url
         path = tmp_path / "fleet.yaml"
         # A dollar budget on service units is refused before anything runs
-        path.write_text(JS2_FLEET.format(base=served.url, path=ACCOUNTING_PATH, leader=LEADER, amount=5000,
-                                         currency="USD"))
+        path.write_text(bio_fleet(served.url, leader=LEADER, amount=5000, currency="USD"))
         with pytest.raises(FleetError, match="set the budget's currency to SU"):
             load_fleet(path)
-        path.write_text(JS2_FLEET.format(base=served.url, path=ACCOUNTING_PATH, leader=LEADER, amount=100000,
-                                         currency="SU"))
+        path.write_text(bio_fleet(served.url, leader=LEADER))
         clock = start_clock()
         settings = Settings(database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'db.sqlite3'}"),
                             openstack={"js2": OpenStackCredential(id=CREDENTIAL_ID, secret=CREDENTIAL_SECRET)})

@@ -201,14 +201,14 @@ class SqlCostLedger:
             fees = and_(m.kind == "recurring", m.month == this_month)
             statements.append(
                 select(m.community, func.sum(m.amount), func.sum(case((fees, m.amount), else_=0)))
-                .where(m.month.in_(months), m.currency == currency, *self._months_of(communities))
+                .where(m.month.in_(months), m.currency == currency, *self._of(m.community, communities))
                 .group_by(m.community))
         d = CostDayRow
         for lo, hi in edges:
             fees = and_(d.kind == "recurring", d.day >= this_month, d.day < following)
             statements.append(
                 select(d.community, func.sum(d.amount), func.sum(case((fees, d.amount), else_=0)))
-                .where(d.day >= lo, d.day < hi, d.currency == currency, *self._days_of(communities))
+                .where(d.day >= lo, d.day < hi, d.currency == currency, *self._of(d.community, communities))
                 .group_by(d.community))
         with self._db.engine.connect() as conn:
             for stmt in statements:
@@ -221,7 +221,7 @@ class SqlCostLedger:
                 in_recent = and_(usage, d.day >= recent[0], d.day < recent[1])
                 stmt = (select(d.community, func.sum(case((in_recent, d.amount), else_=0)),
                                func.sum(case((and_(usage, d.day == today), d.amount), else_=0)))
-                        .where(d.day >= lo, d.day < hi, d.currency == currency, *self._days_of(communities))
+                        .where(d.day >= lo, d.day < hi, d.currency == currency, *self._of(d.community, communities))
                         .group_by(d.community))
                 for community, recent_usage, today_usage in conn.execute(stmt):
                     run_rate[community] = _dec(recent_usage)
@@ -230,19 +230,11 @@ class SqlCostLedger:
                 for c, total in totals.items()}
 
     @staticmethod
-    def _days_of(communities: Sequence[str] | None) -> list[Any]:
-        d = CostDayRow
-        where = [d.community.is_not(None)]
+    def _of(column: Any, communities: Sequence[str] | None) -> list[Any]:
+        """``column`` (a community column) names a community, and one of ``communities`` if given."""
+        where = [column.is_not(None)]
         if communities is not None:
-            where.append(d.community.in_(list(communities)))
-        return where
-
-    @staticmethod
-    def _months_of(communities: Sequence[str] | None) -> list[Any]:
-        m = CostMonthRow
-        where = [m.community.is_not(None)]
-        if communities is not None:
-            where.append(m.community.in_(list(communities)))
+            where.append(column.in_(list(communities)))
         return where
 
     async def hub_daily(
@@ -312,7 +304,7 @@ class SqlCostLedger:
         statements = []
         if months:
             statements.append(select(m.community, m.hub, func.sum(m.amount))
-                              .where(m.month.in_(months), m.currency == currency, *self._months_of(None))
+                              .where(m.month.in_(months), m.currency == currency, *self._of(m.community, None))
                               .group_by(m.community, m.hub))
         statements += [select(CostRow.community, CostRow.hub, func.sum(CostRow.amount))
                        .where(self._scope(lo, hi, None), CostRow.currency == currency, CostRow.community.is_not(None))

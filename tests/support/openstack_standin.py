@@ -39,6 +39,30 @@ LARGE_MEMORY = "jetstream2-lm.indiana.xsede.org"
 STORAGE = "jetstream2-storage.indiana.xsede.org"
 
 
+BIO_FLEET = """
+providers:
+  js2: {{kind: openstack, auth_url: "{base}/v3", project: BIO250001, accounting_url: "{base}{path}"}}
+clusters:
+  - name: js2-cluster
+    provider: js2
+    hubs:
+      - {{name: lab, community: bio, domain: lab.bio.test}}
+communities:
+  - name: bio
+    display_name: Bio Course
+    channel: CBIO00001
+    leaders: [{leader}]
+    budget: {{amount: {amount}, currency: {currency}, period: allocation}}
+roles:
+  engineers: [UENG00001]
+"""
+
+
+def bio_fleet(base: str, *, leader: str = "ULEADB001", amount: int = 100000, currency: str = "SU") -> str:
+    """A fleet with one community on a JetStream2 project served by the stand-in at ``base``."""
+    return BIO_FLEET.format(base=base, path=ACCOUNTING_PATH, leader=leader, amount=amount, currency=currency)
+
+
 def allocation(resource: str = CPU, *, allocated: Any = 500000.0, used: Any = 12345.67, start: str = "2025-09-01",
                end: str = "2026-08-31", active: Any = 1) -> dict[str, Any]:
     """One entry of the accounting list, in the API's shape."""
