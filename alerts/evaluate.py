@@ -176,7 +176,8 @@ async def budget_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
                 tops = await services.ledger.hub_totals(start=period.start, end=period.end, currency=currency)
             summary = compose(fleet, plan.community, budget=plan.budget, period=period, today=today,
                               currency=currency, ledger=ledger, reading=plan.reading, forecasts=provider_forecasts,
-                              top=tops.get(plan.community, []), statuses=statuses, trend=trend)
+                              top=tops.get(plan.community, []), statuses=statuses, trend=trend,
+                              figures=(spend, forecast))
             # a closed period's alerts stay muted as they were on its last day
             day = plan.period.end - timedelta(days=1) if plan.closed else plan.today
             if day not in muted:

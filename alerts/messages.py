@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hubbot.costs.spend import Spike
-from hubbot.costs.summary import Summary, freshness, summary_lines
+from hubbot.costs.summary import Summary, summary_lines
 from hubbot.domain import Basis, Post, main_currency, money
 from hubbot.pipeline.contract import PREFIX
 from hubbot.render import blocks as b
@@ -24,7 +24,7 @@ def budget_message(s: Summary, *, basis: Basis, threshold: int, closed: bool = F
     else:
         head = f":rotating_light: {s.title} has used {s.used}% of its budget ({threshold}% threshold)"
     hint = f"{PREFIX} cost {s.community}"
-    fresh = freshness(s.as_of, s.stale, days=s.days)
+    fresh = s.fresh
     blocks = (b.section(f"*{head}*"), b.section(s.body), b.context(f"{fresh} · more: `{hint}`"))
     return Post(text=f"{head}\n{s.plain_body}\n{fresh} · more: {hint}", blocks=blocks)
 
@@ -39,7 +39,7 @@ def spike_message(title: str, spike: Spike, currency: str) -> Post:
 
 def digest_message(s: Summary, week: str) -> Post:
     head = f":bar_chart: Weekly cost digest for {s.title}"
-    fresh = freshness(s.as_of, s.stale, days=s.days)
+    fresh = s.fresh
     more = f"{fresh} · more: `{PREFIX} cost {s.community}`"
     body = "\n".join([week, *summary_lines(s)])
     blocks = (b.section(f"*{head}*"), b.section(body), b.context(more))

@@ -119,6 +119,11 @@ class Summary:
         """:attr:`body` without its bold labels, for a message's fallback text."""
         return "\n".join(before + bold + after for before, bold, after in self.parts)
 
+    @cached_property
+    def fresh(self) -> str:
+        """:func:`freshness` of these figures, computed once: a summary's alerts share it."""
+        return freshness(self.as_of, self.stale, days=self.days)
+
     @property
     def limit(self) -> Decimal | None:
         return self.budget.amount if self.budget else None
@@ -171,12 +176,15 @@ def compose(
     fleet: Fleet, community: str, *, budget: Budget | None, period: Period, today: date, currency: str,
     ledger: PeriodSpend, reading: CostReading | None, forecasts: dict[str, tuple[date, date, Decimal]],
     top: list[tuple[str, Decimal]], statuses: dict[str, ProviderStatus], trend: Decimal | None = None,
-    currencies: dict[str, Decimal] | None = None,
+    currencies: dict[str, Decimal] | None = None, figures: tuple[Decimal, Decimal | None] | None = None,
 ) -> Summary:
-    """The one way a :class:`Summary` is made, from what was read."""
-    theirs = provider_forecast(fleet, community, forecasts, period, today)
-    spend, forecast = spend_and_forecast(ledger, currency=currency, period=period, today=today, reading=reading,
-                                         theirs=theirs, trend=trend)
+    """The one way a :class:`Summary` is made, from what was read. ``figures``: the spend and
+    forecast :func:`spend_and_forecast` gave the caller for these same inputs (not computed twice)."""
+    if figures is None:
+        theirs = provider_forecast(fleet, community, forecasts, period, today)
+        figures = spend_and_forecast(ledger, currency=currency, period=period, today=today, reading=reading,
+                                     theirs=theirs, trend=trend)
+    spend, forecast = figures
     as_of, stale = data_freshness(fleet, community, statuses)
     return Summary(community=community, title=fleet.community(community).title, period=period, today=today,
                    currency=currency, spend=spend, budget=budget, forecast=forecast, top=top[:3], as_of=as_of,
