@@ -133,3 +133,68 @@ def test_a_deleted_namespace_goes_away_once_its_contents_are_gone(kube_control_p
         return False
 
     wait_until(gone, 60, f"the namespace controller to remove namespace {name}")
+
+
+def test_a_new_image_rolls_out_as_the_node_starts_new_pods_and_stops_old_ones(
+        kube_control_plane: ControlPlane, kube_node: TestNode, kube_namespace: str) -> None:
+    apps = client.AppsV1Api(kube_control_plane.api_client())
+    apps.create_namespaced_deployment(kube_namespace, _deployment("hub", 2))
+    wait_until(lambda: len(kube_node.pods(kube_namespace, "app=hub")) == 2, 30, "2 pods of deployment hub")
+    kube_node.run(kube_namespace, "app=hub")
+    wait_until(lambda: apps.read_namespaced_deployment("hub", kube_namespace).status.available_replicas == 2, 30,
+               "deployment hub to have 2 available replicas")
+
+    apps.patch_namespaced_deployment("hub", kube_namespace, {"spec": {"template": {"spec": {"containers": [
+        {"name": "hub", "image": "quay.io/jupyterhub/k8s-hub:4.1.0"}]}}}})
+
+    def rolled_out() -> bool:
+        # The node's part while the controllers step through the rollout: start new pods, stop old ones.
+        kube_node.run(kube_namespace, "app=hub")
+        kube_node.reap(kube_namespace, "app=hub")
+        deployment = apps.read_namespaced_deployment("hub", kube_namespace)
+        status = deployment.status
+        progressing = [c for c in status.conditions or [] if c.type == "Progressing"]
+        return bool(status.observed_generation == deployment.metadata.generation and status.replicas == 2
+                    and status.updated_replicas == 2 and status.available_replicas == 2
+                    and progressing and progressing[0].reason == "NewReplicaSetAvailable")
+
+    wait_until(rolled_out, 60, "deployment hub to roll out image 4.1.0")
+    images = {p.spec.containers[0].image for p in kube_node.pods(kube_namespace, "app=hub")}
+    assert images == {"quay.io/jupyterhub/k8s-hub:4.1.0"}
+    sets = apps.list_namespaced_replica_set(kube_namespace, label_selector="app=hub").items
+    assert sorted(rs.spec.replicas for rs in sets) == [0, 2]
+
+
+def test_the_node_can_report_pods_that_cannot_pull_crash_or_be_scheduled(
+        kube_control_plane: ControlPlane, kube_node: TestNode, kube_namespace: str) -> None:
+    api = kube_control_plane.api_client()
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    for name in ("pull", "crash", "pending"):
+        apps.create_namespaced_deployment(kube_namespace, _deployment(name, 1))
+    wait_until(lambda: len(kube_node.pods(kube_namespace)) == 3, 30, "one pod of each deployment")
+
+    assert len(kube_node.fail_image_pull(kube_namespace, "app=pull")) == 1
+    assert len(kube_node.crash_loop(kube_namespace, "app=crash", restarts=4)) == 1
+    assert len(kube_node.unschedulable(kube_namespace, "app=pending")) == 1
+
+    def pod(app: str) -> Any:
+        (found,) = core.list_namespaced_pod(kube_namespace, label_selector=f"app={app}").items
+        return found
+
+    pulling = pod("pull")
+    assert pulling.status.phase == "Pending" and pulling.spec.node_name == kube_node.name
+    assert pulling.status.container_statuses[0].state.waiting.reason == "ImagePullBackOff"
+    crashing = pod("crash").status
+    assert crashing.phase == "Running" and crashing.container_statuses[0].restart_count == 4
+    assert crashing.container_statuses[0].state.waiting.reason == "CrashLoopBackOff"
+    assert crashing.container_statuses[0].state.running is None
+    assert crashing.container_statuses[0].last_state.terminated.exit_code == 1
+    pending = pod("pending")
+    assert not pending.spec.node_name
+    (scheduled,) = [c for c in pending.status.conditions if c.type == "PodScheduled"]
+    assert (scheduled.status, scheduled.reason) == ("False", "Unschedulable")
+
+    for name in ("pull", "crash", "pending"):
+        wait_until(lambda name=name: apps.read_namespaced_deployment(name, kube_namespace).status.unavailable_replicas
+                   == 1, 30, f"deployment {name} to count its pod unavailable")
+        assert not apps.read_namespaced_deployment(name, kube_namespace).status.available_replicas

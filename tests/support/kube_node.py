@@ -42,6 +42,13 @@ def _containers(pod: Any) -> list[Any]:
     return list(pod.spec.containers or [])
 
 
+def running_and_ready(pod: Any) -> bool:
+    status = pod.status
+    if status is None or status.phase != "Running":
+        return False
+    return any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
+
+
 class TestNode:
     """One Node of the test cluster, and the kubelet-and-scheduler work for pods placed on it."""
 
@@ -113,9 +120,12 @@ class TestNode:
                 "startTime": started.strftime("%Y-%m-%dT%H:%M:%SZ") if started else _now()}
 
     def run(self, namespace: str, selector: str | None = None) -> list[str]:
-        """Bind the matching pods and report them Running and Ready; returns their names."""
+        """Bind the matching pods and report them Running and Ready; returns the names of those that were
+        not already (so calling it again while controllers work changes only the new pods)."""
         names = []
         for pod in self.pods(namespace, selector):
+            if running_and_ready(pod):
+                continue
             self.bind(pod)
             self._patch_status(pod, {
                 "phase": "Running", **self._placed(pod),
