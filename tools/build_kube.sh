@@ -54,7 +54,8 @@ if complete; then
 fi
 
 # Built beside the cache (same file system) and renamed into place whole, so an interrupted build
-# never leaves a half-filled bin folder behind.
+# never leaves a half-filled bin folder behind (only a .build-* folder, removed by the next build).
+rm -rf "$cache"/.build-*
 tmp="$(mktemp -d "$cache/.build-$release-XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 echo "build_kube: building ${binaries[*]} of Kubernetes $release with $goversion (takes a while the first time)" >&2
