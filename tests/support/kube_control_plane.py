@@ -30,7 +30,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import pytest
 import yaml
@@ -72,7 +72,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, message: str
         time.sleep(interval)
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     message = f"a Kubernetes control plane is needed for this test: {reason}; run `make kube`"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
