@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean helm mutate
+.PHONY: demo test lint bench serve lock clean helm mutate kube
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ $(BIN)/helm: $(STAMP) tools/fetch_helm.py
 
 helm: $(BIN)/helm
 
+# etcd, kube-apiserver and kube-controller-manager of the Kubernetes release pinned in tools/kube/go.mod,
+# built once into a cache outside the repository (tools/build_kube.sh); the kube tests run them.
+kube:
+	bash tools/build_kube.sh
+
 demo: $(STAMP)
 	@$(MAKE) --no-print-directory helm || echo "helm could not be installed: deploy dry runs in the demo will say so"
 	$(BIN)/hubbot console --demo
@@ -29,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pip check
 
-test: lint $(BIN)/helm
+test: lint $(BIN)/helm kube
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

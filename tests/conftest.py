@@ -3,14 +3,21 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.kube_control_plane import ControlPlane
+    from tests.support.kube_node import TestNode
 
 # Bolt and the cloud SDKs silently read some of these; no test may see the developer's.
 _PREFIXES = ("HUBBOT_", "SLACK_", "AWS_", "GOOGLE_", "GCLOUD_", "OS_", "KUBECONFIG")
 
 
-_KEEP = ("HUBBOT_TEST_",)  # settings of the tests themselves, e.g. HUBBOT_TEST_HELM
+# Settings of the tests themselves, e.g. HUBBOT_TEST_HELM; HUBBOT_KUBE_CACHE says where `make kube` put the
+# control plane's binaries.
+_KEEP = ("HUBBOT_TEST_", "HUBBOT_KUBE_CACHE")
 
 
 def _clean_environ() -> None:
@@ -77,3 +84,62 @@ def new_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> s
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def kube_control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A real etcd, kube-apiserver and kube-controller-manager on loopback (built by `make kube`)."""
+    from tests.support.kube_control_plane import start
+
+    plane = start(tmp_path_factory.mktemp("kube"))
+    try:
+        yield plane
+    finally:
+        plane.stop()
+
+
+@pytest.fixture(scope="session")
+def kube_node(kube_control_plane: ControlPlane) -> TestNode:
+    """The control plane's one node, registered Ready; it binds pods and writes their status."""
+    from tests.support.kube_node import TestNode
+
+    node = TestNode(kube_control_plane.api_client())
+    node.register()
+    return node
+
+
+_namespace_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def kube_namespace(kube_control_plane: ControlPlane, kube_node: TestNode) -> Iterator[str]:
+    """A fresh namespace of the control plane, with its default service account; deleted after the test."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    from tests.support.kube_control_plane import wait_until
+
+    core = client.CoreV1Api(kube_control_plane.api_client())
+    name = f"t{next(_namespace_counter)}-{os.urandom(3).hex()}"
+    core.create_namespace({"metadata": {"name": name, "labels": {"hubbot-test": "true"}}})
+
+    def has_account() -> bool:
+        try:
+            core.read_namespaced_service_account("default", name)
+        except ApiException as e:
+            if e.status == 404:
+                return False
+            raise
+        return True
+
+    wait_until(has_account, 30, f"service account default in namespace {name}")
+    try:
+        yield name
+    finally:
+        try:
+            core.delete_namespace(name)
+        except ApiException as e:
+            if e.status != 404:
+                raise
+        # No kubelet confirms that pods stopped: remove them, or the namespace stays Terminating.
+        kube_node.reap(name, all_pods=True)

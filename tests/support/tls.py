@@ -65,3 +65,19 @@ def server_files(ca: Authority, folder: Path) -> tuple[Path, Path]:
                                           serialization.NoEncryption()))
     keyfile.chmod(0o600)
     return certfile, keyfile
+
+
+def client_pems(ca: Authority, user: str, groups: tuple[str, ...] = ()) -> tuple[bytes, bytes]:
+    """A client certificate signed by ``ca`` as Kubernetes reads one (user = CN, groups = O): (cert, key) PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    subject = x509.Name([*(x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups),
+                         x509.NameAttribute(NameOID.COMMON_NAME, user)])
+    cert = (x509.CertificateBuilder().subject_name(subject)
+            .issuer_name(ca.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca.key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
