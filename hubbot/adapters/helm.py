@@ -123,11 +123,13 @@ class HelmCli:
         await self._helm("rollback", args, time_limit=time_limit, target=target, on_line=on_line)
 
     async def status(self, name: str, namespace: str, *, target: KubeTarget, time_limit: float) -> ReleaseInfo | None:
-        """The release as ``helm status`` reports it, or None when there is no such release."""
-        args = ["status", _word(name, "release name"), "--namespace", _word(namespace, "namespace")]
+        """The release as ``helm get metadata`` reports it, or None when there is no such release.
+        (``helm status`` leaves the chart out of its JSON, and prints the values, secrets included.)"""
+        args = ["get", "metadata", _word(name, "release name"), "--namespace", _word(namespace, "namespace")]
         args += ["--output", "json"]
-        out = await self._helm("status", args, time_limit=time_limit, target=target, capture=True, absent_ok=True)
-        return None if out is None else _release("status", out)
+        out = await self._helm("get metadata", args, time_limit=time_limit, target=target, capture=True,
+                               absent_ok=True)
+        return None if out is None else _metadata(out)
 
     async def manifest(self, name: str, namespace: str, *, target: KubeTarget, time_limit: float) -> str | None:
         """The live release's manifests, or None when there is no such release."""
@@ -352,6 +354,19 @@ def _release(verb: str, stdout: bytes) -> ReleaseInfo:
     except (ValueError, KeyError, TypeError, AttributeError):
         # No excerpt: the release JSON holds the user-supplied values, secrets included.
         raise ToolFailed(f"helm {verb} succeeded but printed a release hubbot could not read") from None
+
+
+def _metadata(stdout: bytes) -> ReleaseInfo:
+    try:
+        data = json.loads(stdout)
+        return ReleaseInfo(
+            name=str(data["name"]), namespace=str(data["namespace"]), revision=int(data["revision"]),
+            status=str(data.get("status") or ""),
+            chart=f"{data['chart']}-{data.get('version', '')}" if data.get("chart") else "",
+            app_version=str(data.get("appVersion") or ""), updated=str(data.get("deployedAt") or ""),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ToolFailed("helm get metadata succeeded but printed a release hubbot could not read") from None
 
 
 def _word(value: str, what: str) -> str:

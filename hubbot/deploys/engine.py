@@ -230,13 +230,22 @@ class Engine:
                 previous_revision=before.revision if before else None)
             upgraded: dict[str, Any] = {"revision": info.revision}
         else:
-            await self._stage(run, live, "rollback", self.ports.helm.rollback(
-                ref.hub.name, ref.hub.name, revision=job.previous_revision, target=target,
-                time_limit=limits.helm_timeout, on_line=run.lines.append))
-            upgraded = {}
+            async def roll_back() -> ReleaseInfo | None:
+                # helm records a rollback as a new revision holding the old one's release
+                await self.ports.helm.rollback(ref.hub.name, ref.hub.name, revision=job.previous_revision,
+                                               target=target, time_limit=limits.helm_timeout,
+                                               on_line=run.lines.append)
+                return await self.ports.helm.status(ref.hub.name, ref.hub.name, target=target,
+                                                    time_limit=limits.helm_timeout)
+
+            info = await self._stage(run, live, "rollback", roll_back())
+            upgraded = {"revision": info.revision} if info else {}
         ready = await self._stage(run, live, "rollout", self._rollout(run, live, target, ref.hub.name), **upgraded)
         healthy = await self._stage(run, live, "health", self._health(ref))
-        revision = info.revision if info else run.job.previous_revision
+        if job.kind == JobKind.DEPLOY or info is None:
+            revision = str(info.revision if info else run.job.previous_revision)
+        else:
+            revision = f"{info.revision} (revision {job.previous_revision} again)"
         chart = f" · chart {info.chart}" if info and info.chart else ""
         run.note = f"revision {revision}{chart} · {ready} · {healthy}"
 

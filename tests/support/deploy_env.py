@@ -3,20 +3,28 @@ a kubeconfig pointing at the stand-in, a fleet using the test chart, and a helm 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
+from hubbot.adapters.memory import FrozenClock
+from hubbot.domain import Job, JobState
 from tests.support.fake_helm import install_fake_helm, read_state
 from tests.support.fleet import CHANNEL_A, CHANNEL_B, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A
+from tests.support.harness import Harness
 from tests.support.hub_standin import HubStandIn
 from tests.support.kube_standin import KubeStandIn
 from tests.support.server import serve
+from tests.support.slack_standin import Call
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -117,3 +125,63 @@ def deploy_env(tmp: Path) -> Iterator[DeployEnv]:
                         fleet_file=tmp / "fleet.yaml", state=tmp / "helm-state.json")
         env.write_fleet()
         yield env
+
+
+class Clockwork:
+    """The deploy's pause: moves the frozen clock and runs the test's hook (e.g. make pods ready);
+    with ``hold`` set it blocks until the test releases it (a job that stays running)."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        self.clock = clock
+        self.count = 0
+        self.hook: Callable[[int], None] | None = None
+        self.hold = threading.Event()
+        self.hold.set()
+
+    async def pause(self, seconds: float) -> None:
+        self.count += 1
+        self.clock.advance(timedelta(seconds=seconds))
+        if self.hook is not None:
+            self.hook(self.count)
+        if not self.hold.is_set():
+            await asyncio.to_thread(self.hold.wait)
+
+
+def finish(bot: Harness) -> list[JobState]:
+    """Wait for replies and for every job started so far (an event-driven drain, not a sleep)."""
+    bot.settle()
+    deploys = bot.runtime.services.deploys
+    assert deploys is not None
+    states: list[JobState] = bot.served.call(deploys.background.drain(), timeout=60)
+    bot.settle()
+    return states
+
+
+def job(bot: Harness, job_id: int) -> Job:
+    deploys = bot.runtime.services.deploys
+    assert deploys is not None
+    found = bot.served.call(deploys.jobs.get(job_id))
+    assert isinstance(found, Job)
+    return found
+
+
+def texts(calls: list[Call]) -> list[str]:
+    return [str(c.args.get("text", "")) for c in calls]
+
+
+def everything_sent(bot: Harness) -> str:
+    return json.dumps([c.args for c in bot.standin.calls if c.method != "upload"], default=str)
+
+
+def reply(bot: Harness, index: int = -1) -> str:
+    return str(bot.standin.wait_for("response_url")[index].args["text"])
+
+
+def ask(bot: Harness, text: str, *, user: str, hook: str = "r1") -> str:
+    """A slash command's answer: in the ack when quick, else posted to its response_url."""
+    before = len(bot.standin.of("response_url"))
+    ack = bot.slash(text, user=user, channel=CHANNEL_A, hook=hook).json()
+    if not ack["text"].startswith(":hourglass"):
+        return str(ack["text"])
+    bot.settle()
+    return str(bot.standin.wait_for("response_url", before + 1)[-1].args["text"])

@@ -6,7 +6,8 @@ behaviour:
 
 ``ok``
     ``upgrade`` prints the release as JSON with a revision that grows with each call; ``status``
-    prints it (or ``Error: release: not found`` and exit 1 before the first upgrade); ``rollback``
+    prints it without its chart, as real helm does, and ``get metadata`` its metadata (or
+    ``Error: release: not found`` and exit 1 before the first upgrade); ``rollback``
     succeeds; ``get manifest`` prints the stored manifest; ``template`` prints a fixed manifest.
 ``fail``
     prints a few lines, then ``Error: UPGRADE FAILED: ...`` and exits 1.
@@ -180,8 +181,14 @@ def _ok(positional: list[str], options: dict[str, list[str]], state: Path) -> in
             print(json.dumps(release))
         elif release is None or release["name"] != positional[-1 if verb == "get" else 1]:
             return _not_found()
-        elif verb == "status":
-            print(json.dumps(release))
+        elif verb == "status":  # as real helm prints it: without the chart
+            print(json.dumps({k: v for k, v in release.items() if k != "chart"}))
+        elif verb == "get" and positional[1] == "metadata":
+            chart = release["chart"]["metadata"]
+            print(json.dumps({"name": release["name"], "chart": chart["name"], "version": chart["version"],
+                              "appVersion": chart["appVersion"], "namespace": release["namespace"],
+                              "revision": release["version"], "status": release["info"]["status"],
+                              "deployedAt": release["info"]["last_deployed"]}))
         elif verb == "get":
             print(release["manifest"], end="")
         elif verb == "rollback":

@@ -1,0 +1,187 @@
+"""Deploys against a real Kubernetes API server: the real helm installs, upgrades and rolls back
+the test chart into the control plane from `make kube`; the real Deployment and ReplicaSet
+controllers make the pods; a test node plays the kubelet's part (pods Running and Ready, stuck
+pulling an image, crash-looping). Signed Slack requests go into the real app, as in
+``test_deploys.py``; the rollout's polls wait through the injected pause, whose hook acts as the
+node and waits for the controllers to have seen it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from hubbot.domain import JobState
+from tests.support.deploy_env import VALUES, Clockwork, ask, finish, job, real_helm
+from tests.support.fleet import CHANNEL_A, CHANNEL_B, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A
+from tests.support.harness import Harness, harness
+from tests.support.hub_standin import HubStandIn
+from tests.support.kube_control_plane import ControlPlane, wait_until
+from tests.support.kube_node import TestNode
+from tests.support.server import serve
+
+pytestmark = pytest.mark.kube
+
+CHART = Path(__file__).resolve().parent / "data" / "charts" / "testhub"
+
+
+@dataclass
+class RealEnv:
+    tmp: Path
+    hub: str  # also the namespace and the release
+    plane: ControlPlane
+    node: TestNode
+    hubs: HubStandIn
+    fleet_file: Path
+    image_values: Path
+    apps: Any
+    core: Any
+
+    @property
+    def ref(self) -> str:
+        return f"real/{self.hub}"
+
+    def image(self, tag: str) -> None:
+        """The next deploy's hub image tag (a values file of the hub's)."""
+        self.image_values.write_text(yaml.safe_dump({"hub": {"image": {"tag": tag}}}))
+
+    def settled(self) -> bool:
+        """The Deployment controller has seen the latest spec and every replica is updated and available."""
+        for d in self.apps.list_namespaced_deployment(self.hub).items:
+            s = d.status
+            if (s is None or (s.observed_generation or 0) < d.metadata.generation
+                    or (s.updated_replicas or 0) != d.spec.replicas or (s.available_replicas or 0) != d.spec.replicas
+                    or (s.replicas or 0) != d.spec.replicas):
+                return False
+        return True
+
+    def run_pods(self) -> Callable[[int], None]:
+        """A pause hook: the node runs every pod, then the controllers catch up (old pods reaped)."""
+        def hook(_: int) -> None:
+            def done() -> bool:
+                self.node.run(self.hub)
+                self.node.reap(self.hub)
+                return self.settled()
+            wait_until(done, 60, f"the rollout in {self.hub} to settle")
+        return hook
+
+    def releases(self) -> list[tuple[str, str]]:
+        """helm's release records in the namespace, as (secret name, status label)."""
+        found = self.core.list_namespaced_secret(self.hub, label_selector="owner=helm").items
+        return sorted((s.metadata.name, s.metadata.labels.get("status", "")) for s in found)
+
+
+def fleet_yaml(hub: str, *, hubs_url: str, image_values: Path) -> str:
+    return f"""
+providers:
+  aws-test: {{kind: aws, account_id: "111122223333", region: us-west-2}}
+clusters:
+  - name: real
+    provider: aws-test
+    kubernetes: {{kind: kubeconfig, path: kubeconfig.yaml, context: admin}}
+    chart: {{path: "{CHART}"}}
+    hubs:
+      - {{name: {hub}, community: alpha, domain: {hub}.alpha.test, tier: staging,
+         values: ["{VALUES}/common.values.yaml", "{image_values}"],
+         secret_values: ["{VALUES}/secret.values.yaml"], health_url: "{hubs_url}/{hub}/hub/api/"}}
+communities:
+  - {{name: alpha, channel: {CHANNEL_A}, leaders: [{LEADER_A}], members: [{MEMBER_A}]}}
+  - {{name: beta, channel: {CHANNEL_B}}}
+roles:
+  engineers: [{ENGINEER}, {ENGINEER_2}]
+deploys: {{concurrency: 2, helm_timeout: 60, rollout_timeout: 30, health_timeout: 2, poll_seconds: 5}}
+"""
+
+
+@pytest.fixture
+def real(tmp_path: Path, kube_control_plane: ControlPlane, kube_node: TestNode,
+         kube_namespace: str) -> Iterator[RealEnv]:
+    hubs = HubStandIn()
+    with serve(hubs.app) as served:
+        token_config = kube_control_plane.kubeconfig_with_token(kube_control_plane.token, name="hubbot")
+        (tmp_path / "kubeconfig.yaml").write_text(token_config.read_text())
+        image_values = tmp_path / "image.values.yaml"
+        fleet_file = tmp_path / "fleet.yaml"
+        fleet_file.write_text(fleet_yaml(kube_namespace, hubs_url=served.url, image_values=image_values))
+        api = kube_control_plane.api_client()
+        env = RealEnv(tmp=tmp_path, hub=kube_namespace, plane=kube_control_plane, node=kube_node, hubs=hubs,
+                      fleet_file=fleet_file, image_values=image_values, apps=client.AppsV1Api(api),
+                      core=client.CoreV1Api(api))
+        env.image("4.0.0")
+        yield env
+
+
+@pytest.fixture
+def clockwork() -> Clockwork:
+    from hubbot.adapters.memory import FrozenClock
+
+    return Clockwork(FrozenClock())
+
+
+def start(env: RealEnv, clockwork: Clockwork) -> Any:
+    return harness(env.tmp, env.fleet_file, helm=real_helm(), clock=clockwork.clock, pause=clockwork.pause)
+
+
+def deploy(bot: Harness, env: RealEnv, *, job_id: int) -> str:
+    ack = bot.slash(f"deploy {env.ref}", user=ENGINEER, channel=CHANNEL_A)
+    assert ack.status_code == 200, ack.text
+    finish(bot)
+    return str(bot.standin.of("chat.update")[-1].args["text"])
+
+
+def test_a_deploy_installs_the_release_and_waits_for_the_real_rollout(real: RealEnv, clockwork: Clockwork) -> None:
+    clockwork.hook = real.run_pods()
+    with start(real, clockwork) as bot:
+        final = deploy(bot, real, job_id=1)
+        assert job(bot, 1).state is JobState.SUCCEEDED, job(bot, 1).result
+        assert "succeeded" in final and "revision 1" in final and "chart testhub-0.1.0" in final
+        assert "1/1 workloads ready" in final and "healthy (200" in final
+        assert clockwork.count >= 1  # the first poll found the pods not yet running
+        # helm's own record of the release is a real Secret in the hub's namespace
+        assert real.releases() == [(f"sh.helm.release.v1.{real.hub}.v1", "deployed")]
+        [hub] = real.apps.list_namespaced_deployment(real.hub).items
+        assert hub.spec.template.spec.containers[0].image == "quay.io/jupyterhub/k8s-hub:4.0.0"
+        # /hub status reads the release, the pods and the health from the real cluster
+        status = ask(bot, f"status {real.ref}", user=ENGINEER)
+        assert "Release: revision 1 · deployed" in status and "Chart: testhub-0.1.0 (app 5.2.1)" in status
+        assert "Pods: 1/1 ready" in status, status
+
+
+def test_a_bad_image_fails_the_rollout_and_rollback_restores_the_previous_revision(
+        real: RealEnv, clockwork: Clockwork) -> None:
+    clockwork.hook = real.run_pods()
+    with start(real, clockwork) as bot:
+        deploy(bot, real, job_id=1)
+        assert job(bot, 1).state is JobState.SUCCEEDED
+        # the next image cannot be pulled: the new ReplicaSet's pod never becomes ready
+        real.image("no-such-tag")
+        clockwork.hook = lambda _: [real.node.fail_image_pull(real.hub, "app.kubernetes.io/name=hub")]
+        final = deploy(bot, real, job_id=2)
+        failed = job(bot, 2)
+        assert failed.state is JobState.FAILED and failed.stage == "rollout", failed
+        assert "not ready after 30 s: Deployment hub" in final, final
+        assert "Roll back to revision 1" in json.dumps(bot.standin.of("chat.update")[-1].args["blocks"])
+        images = {rs.spec.template.spec.containers[0].image
+                  for rs in real.apps.list_namespaced_replica_set(real.hub).items}
+        assert images == {"quay.io/jupyterhub/k8s-hub:4.0.0", "quay.io/jupyterhub/k8s-hub:no-such-tag"}
+        # the release itself says deployed: helm does not wait for pods; the rollout is hubbot's judgement
+        assert real.releases()[-1] == (f"sh.helm.release.v1.{real.hub}.v2", "deployed")
+        clockwork.hook = real.run_pods()
+        button = next(e for blk in bot.standin.of("chat.update")[-1].args["blocks"] if blk["type"] == "actions"
+                      for e in blk["elements"] if e["text"]["text"].startswith("Roll back"))
+        bot.click(user=ENGINEER, channel=CHANNEL_A, action_id=button["action_id"], value=button["value"])
+        finish(bot)
+        rolled = job(bot, 3)
+        assert rolled.state is JobState.SUCCEEDED, rolled.result
+        assert real.releases()[-1] == (f"sh.helm.release.v1.{real.hub}.v3", "deployed")
+        [hub] = real.apps.list_namespaced_deployment(real.hub).items
+        assert hub.spec.template.spec.containers[0].image == "quay.io/jupyterhub/k8s-hub:4.0.0"
+        assert rolled.revision == 3
+        assert "revision 3 (revision 1 again) · chart testhub-0.1.0 · 1/1 workloads ready" in str(
+            bot.standin.of("chat.update")[-1].args["text"])
