@@ -47,9 +47,9 @@ class RealEnv:
     def ref(self) -> str:
         return f"real/{self.hub}"
 
-    def image(self, tag: str) -> None:
-        """The next deploy's hub image tag (a values file of the hub's)."""
-        self.image_values.write_text(yaml.safe_dump({"hub": {"image": {"tag": tag}}}))
+    def image(self, tag: str, **hub: Any) -> None:
+        """The next deploy's hub image tag, and other ``hub`` values (a values file of the hub's)."""
+        self.image_values.write_text(yaml.safe_dump({"hub": {"image": {"tag": tag}, **hub}}))
 
     def settled(self) -> bool:
         """The Deployment controller has seen the latest spec and every replica is updated and available."""
@@ -165,7 +165,8 @@ def test_a_bad_image_fails_the_rollout_and_rollback_restores_the_previous_revisi
         final = deploy(bot, real, job_id=2)
         failed = job(bot, 2)
         assert failed.state is JobState.FAILED and failed.stage == "rollout", failed
-        assert "not ready after 30 s: Deployment hub" in final, final
+        stuck = "not ready after 30 s: Deployment hub (pod hub-"
+        assert stuck in final and ": ImagePullBackOff)" in final, final
         assert "Roll back to revision 1" in json.dumps(bot.standin.of("chat.update")[-1].args["blocks"])
         images = {rs.spec.template.spec.containers[0].image
                   for rs in real.apps.list_namespaced_replica_set(real.hub).items}
@@ -185,3 +186,62 @@ def test_a_bad_image_fails_the_rollout_and_rollback_restores_the_previous_revisi
         assert rolled.revision == 3
         assert "revision 3 (revision 1 again) · chart testhub-0.1.0 · 1/1 workloads ready" in str(
             bot.standin.of("chat.update")[-1].args["text"])
+
+
+def test_a_crash_loop_is_named_in_the_thread_while_the_rollout_waits(real: RealEnv, clockwork: Clockwork) -> None:
+    clockwork.hook = lambda _: [real.node.crash_loop(real.hub, "app.kubernetes.io/name=hub")]
+    with start(real, clockwork) as bot:
+        final = deploy(bot, real, job_id=1)
+        assert job(bot, 1).state is JobState.FAILED
+        notes = [str(c.args["text"]) for c in bot.standin.of("chat.update")]
+        assert any("0/1 workloads ready (hub: 0/1, pod hub-" in n and ": CrashLoopBackOff)" in n for n in notes), notes
+        assert ": CrashLoopBackOff)" in final and "failed at *rollout*" in final
+
+
+def test_a_progress_deadline_the_controller_declares_fails_the_rollout_at_once(
+        real: RealEnv, clockwork: Clockwork) -> None:
+    """The Deployment controller itself gives up (ProgressDeadlineExceeded): hubbot stops at the
+    next poll, not at its own time limit, and says what the controller said."""
+    real.image("no-such-tag", progressDeadlineSeconds=1)
+
+    def deadline(_: int) -> None:
+        real.node.fail_image_pull(real.hub, "app.kubernetes.io/name=hub")
+
+        def exceeded() -> bool:
+            [hub] = real.apps.list_namespaced_deployment(real.hub).items
+            return any(c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded"
+                       for c in (hub.status.conditions or []))
+        wait_until(exceeded, 60, "the Deployment controller to declare the progress deadline exceeded")
+
+    clockwork.hook = deadline
+    with start(real, clockwork) as bot:
+        final = deploy(bot, real, job_id=1)
+        failed = job(bot, 1)
+        assert failed.state is JobState.FAILED and failed.stage == "rollout"
+        assert ("Deployment hub will not become ready: exceeded its progress deadline (ProgressDeadlineExceeded): "
+                'ReplicaSet "hub-') in final and '" has timed out progressing.' in final, final
+        assert clockwork.count == 1  # failed at the poll after the controller's verdict, not after 30 s
+
+
+def test_a_dry_run_diffs_against_the_live_release_and_changes_nothing(real: RealEnv, clockwork: Clockwork) -> None:
+    clockwork.hook = real.run_pods()
+    with start(real, clockwork) as bot:
+        deploy(bot, real, job_id=1)
+        real.image("4.1.0")
+        answer = ask(bot, f"deploy {real.ref} --dry-run", user=ENGINEER)
+        assert f"Dry run of {real.ref}: 0 to add, 1 to change, 0 to remove — nothing was changed" in answer
+        assert "To change: `Deployment/hub`" in answer, answer
+        assert real.releases() == [(f"sh.helm.release.v1.{real.hub}.v1", "deployed")]  # no new revision
+        [hub] = real.apps.list_namespaced_deployment(real.hub).items
+        assert hub.spec.template.spec.containers[0].image.endswith(":4.0.0")
+
+
+def test_a_refused_token_is_said_plainly(real: RealEnv, clockwork: Clockwork) -> None:
+    """The API server answers 401 to a token it does not know: /hub status says the credentials
+    were refused, naming the cluster, never the token."""
+    wrong = real.plane.wrong_token_kubeconfig()
+    (real.tmp / "kubeconfig.yaml").write_text(wrong.read_text())
+    with start(real, clockwork) as bot:
+        status = ask(bot, f"status {real.ref}", user=ENGINEER)
+        assert "Pods: unknown: cluster real refused hubbot's credentials (401)" in status, status
+        assert real.plane.token not in status and "not-" not in status

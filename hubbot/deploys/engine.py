@@ -276,7 +276,8 @@ class Engine:
             if all(w.done for w in workloads):
                 return text
             if clock.now() >= deadline:
-                waiting = ", ".join(f"{w.kind} {w.name}" for w in workloads if not w.done)
+                waiting = ", ".join(f"{w.kind} {w.name}" + (f" ({w.stuck})" if w.stuck else "")
+                                    for w in workloads if not w.done)
                 raise ToolFailed(f"not ready after {self.limits.rollout_timeout} s: {waiting}",
                                  output=describe(workloads))
             run.note = text

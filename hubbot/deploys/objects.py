@@ -16,6 +16,11 @@ _Item = TypeVar("_Item")
 class ObjectMeta(TypedDict, total=False):
     name: str
     generation: int  # bumped on every change to the spec
+    labels: dict[str, str]
+
+
+class LabelSelector(TypedDict, total=False):
+    matchLabels: dict[str, str]
 
 
 class Condition(TypedDict, total=False):
@@ -37,6 +42,7 @@ class UpdateStrategy(TypedDict, total=False):
 class WorkloadSpec(TypedDict, total=False):
     replicas: int  # Deployments and StatefulSets
     updateStrategy: UpdateStrategy  # DaemonSets and StatefulSets
+    selector: LabelSelector  # which pods are the workload's
 
 
 class WorkloadStatus(TypedDict, total=False):
@@ -64,8 +70,24 @@ class WorkloadObject(TypedDict, total=False):
     status: WorkloadStatus
 
 
+class ContainerStateWaiting(TypedDict, total=False):
+    reason: str  # e.g. "ImagePullBackOff", "CrashLoopBackOff"
+    message: str
+
+
+class ContainerState(TypedDict, total=False):
+    waiting: ContainerStateWaiting
+
+
+class ContainerStatus(TypedDict, total=False):
+    name: str
+    restartCount: int
+    state: ContainerState
+
+
 class PodStatus(TypedDict, total=False):
     conditions: list[Condition]
+    containerStatuses: list[ContainerStatus]
 
 
 class PodObject(TypedDict, total=False):

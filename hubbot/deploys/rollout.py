@@ -8,7 +8,8 @@ an object yet writes no status.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from hubbot.deploys.objects import (
     Condition,
@@ -27,15 +28,51 @@ DEADLINE_REASON = "ProgressDeadlineExceeded"
 KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
 
-def workload(kind: str, obj: WorkloadObject) -> Workload:
-    """The rollout state of one Deployment, DaemonSet or StatefulSet given as API JSON.
+# Why a container keeps not starting, as its kubelet reports it: worth telling the engineer
+# while the rollout waits (the workload itself only says "not ready yet").
+STUCK_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff",
+                           "CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
+
+
+def workload(kind: str, obj: WorkloadObject, pods: Sequence[PodObject] = ()) -> Workload:
+    """The rollout state of one Deployment, DaemonSet or StatefulSet given as API JSON; with the
+    namespace's ``pods``, a rollout that is not done says why one of its pods is not starting.
 
     Raises :class:`ValueError` for any other ``kind``.
     """
     judge = _JUDGES.get(kind)
     if judge is None:
         raise ValueError(f"cannot judge the rollout of a {kind!r} (only {', '.join(KINDS)})")
-    return judge(obj)
+    found = judge(obj)
+    if found.done or not pods:
+        return found
+    stuck = stuck_pod(_spec(obj).get("selector"), pods)
+    return replace(found, stuck=stuck) if stuck else found
+
+
+def stuck_pod(selector: object, pods: Sequence[PodObject]) -> str | None:
+    """The first of ``pods`` the ``selector`` (its ``matchLabels``) picks whose container waits
+    for a reason it will not get over alone, or that cannot be scheduled: ``pod NAME: REASON``."""
+    wanted = selector.get("matchLabels") if isinstance(selector, Mapping) else None
+    if not isinstance(wanted, Mapping) or not wanted:
+        return None
+    for pod in pods:
+        meta = pod.get("metadata") if isinstance(pod, Mapping) else None
+        labels = meta.get("labels") if isinstance(meta, Mapping) else None
+        if not isinstance(labels, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
+            continue
+        status = _pod_status(pod)
+        name = str(meta.get("name") or "") if isinstance(meta, Mapping) else ""
+        for container in status.get("containerStatuses") or []:
+            state = container.get("state") if isinstance(container, Mapping) else None
+            waiting = state.get("waiting") if isinstance(state, Mapping) else None
+            reason = waiting.get("reason") if isinstance(waiting, Mapping) else None
+            if reason in STUCK_REASONS:
+                return f"pod {name}: {reason}"
+        scheduled = _condition(status.get("conditions"), "PodScheduled")
+        if scheduled is not None and scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+            return f"pod {name}: Unschedulable"
+    return None
 
 
 def pod_ready(obj: PodObject) -> bool:
@@ -53,6 +90,7 @@ def summary(workloads: Iterable[Workload]) -> str:
     line = f"{done}/{len(items)} workloads ready"
     waiting = [
         f"{w.name}: {w.ready}/{w.desired}" + (f" failed, {w.failed}" if w.failed else "")
+        + (f", {w.stuck}" if w.stuck and not w.failed else "")
         for w in items if not w.done
     ]
     return f"{line} ({', '.join(waiting)})" if waiting else line

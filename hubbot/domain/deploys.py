@@ -122,6 +122,7 @@ class Workload:
     desired: int
     done: bool
     failed: str | None = None
+    stuck: str | None = None  # why one of its pods is not starting, e.g. "pod hub-7c9f: ImagePullBackOff"
 
 
 @dataclass(frozen=True, slots=True)

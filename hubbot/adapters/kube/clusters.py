@@ -99,11 +99,17 @@ class KubeClusters:
         found: list[Workload] = []
         with self._clients.use(target) as api:
             apps = client.AppsV1Api(api)
+            listed = []
             for kind, plural, method in _LISTS:
                 items = _list(target, namespace, plural, getattr(apps, method), WorkloadObject)
                 if items is None:
                     return []
-                found.extend(rollout.workload(kind, item) for item in items)
+                listed += [(kind, item) for item in items]
+            # the pods, only while something is still rolling out: they say why it is not done yet
+            pods: list[PodObject] = []
+            if any(not rollout.workload(kind, item).done for kind, item in listed):
+                pods = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject) or []
+            found.extend(rollout.workload(kind, item, pods) for kind, item in listed)
         return found
 
     def _pods_sync(self, target: KubeTarget, namespace: str) -> PodCount:
