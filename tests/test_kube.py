@@ -139,6 +139,34 @@ def test_pod_ready_and_summary() -> None:
     failed = dataclasses.replace(hub, failed="exceeded its progress deadline")
     assert rollout.summary([failed]) == "0/1 workloads ready (hub: 0/1 failed, exceeded its progress deadline)"
     assert rollout.summary([]) == "no workloads"
+    stuck = dataclasses.replace(hub, stuck="pod hub-1: ImagePullBackOff")
+    assert rollout.summary([stuck]) == "0/1 workloads ready (hub: 0/1, pod hub-1: ImagePullBackOff)"
+
+
+def _pod(name: str, labels: dict[str, str], **status: Any) -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": labels}, "status": status}
+
+
+WAITING = {"containerStatuses": [{"name": "hub", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}
+
+
+@pytest.mark.parametrize("selector,pods,expected", [
+    ({"matchLabels": {"app": "hub"}}, [_pod("hub-1", {"app": "hub", "x": "y"}, **WAITING)],
+     "pod hub-1: ImagePullBackOff"),
+    ({"matchLabels": {"app": "hub"}}, [_pod("proxy-1", {"app": "proxy"}, **WAITING)], None),  # not its pod
+    ({"matchLabels": {"app": "hub"}}, [_pod("hub-1", {"app": "hub"}, containerStatuses=[
+        {"state": {"waiting": {"reason": "ContainerCreating"}}}])], None),  # on its way: nothing to say
+    ({"matchLabels": {"app": "hub"}}, [_pod("hub-1", {"app": "hub"}, containerStatuses=[
+        {"state": {"waiting": {"reason": "CrashLoopBackOff"}}, "restartCount": 4}])], "pod hub-1: CrashLoopBackOff"),
+    ({"matchLabels": {"app": "hub"}}, [_pod("hub-1", {"app": "hub"}, conditions=[
+        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}])], "pod hub-1: Unschedulable"),
+    ({}, [_pod("hub-1", {"app": "hub"}, **WAITING)], None),  # no selector: no guess
+    ({"matchLabels": "app=hub"}, [_pod("hub-1", {"app": "hub"}, **WAITING)], None),  # malformed: ignored
+    ({"matchLabels": {"app": "hub"}}, [{"metadata": None}, "junk", _pod("hub-2", {"app": "hub"}, **WAITING)],
+     "pod hub-2: ImagePullBackOff"),
+])
+def test_a_stuck_pod_is_found_by_its_workloads_selector(selector: Any, pods: Any, expected: str | None) -> None:
+    assert rollout.stuck_pod(selector, pods) == expected
 
 
 # -- stand-ins -----------------------------------------------------------------------------------
