@@ -29,6 +29,7 @@ from tests.support.server import serve
 pytestmark = pytest.mark.kube
 
 CHART = Path(__file__).resolve().parent / "data" / "charts" / "testhub"
+BINDER_CHART = CHART.parent / "testbinder"
 
 
 @dataclass
@@ -38,6 +39,7 @@ class RealEnv:
     plane: ControlPlane
     node: TestNode
     hubs: HubStandIn
+    hubs_url: str
     fleet_file: Path
     image_values: Path
     apps: Any
@@ -52,12 +54,26 @@ class RealEnv:
         self.image_values.write_text(yaml.safe_dump({"hub": {"image": {"tag": tag}, **hub}}))
 
     def settled(self) -> bool:
-        """The Deployment controller has seen the latest spec and every replica is updated and available."""
+        """Every controller has seen its workload's latest spec and finished rolling it out: each
+        Deployment replica updated and available, each DaemonSet pod updated and available, each
+        StatefulSet replica ready and those at or above its partition updated."""
         for d in self.apps.list_namespaced_deployment(self.hub).items:
             s = d.status
             if (s is None or (s.observed_generation or 0) < d.metadata.generation
                     or (s.updated_replicas or 0) != d.spec.replicas or (s.available_replicas or 0) != d.spec.replicas
                     or (s.replicas or 0) != d.spec.replicas):
+                return False
+        for ds in self.apps.list_namespaced_daemon_set(self.hub).items:
+            s = ds.status
+            if (s is None or (s.observed_generation or 0) < ds.metadata.generation or s.desired_number_scheduled < 1
+                    or (s.updated_number_scheduled or 0) != s.desired_number_scheduled
+                    or (s.number_available or 0) != s.desired_number_scheduled):
+                return False
+        for sts in self.apps.list_namespaced_stateful_set(self.hub).items:
+            s, partition = sts.status, sts.spec.update_strategy.rolling_update.partition or 0
+            if (s is None or (s.observed_generation or 0) < sts.metadata.generation
+                    or (s.ready_replicas or 0) != sts.spec.replicas
+                    or (s.updated_replicas or 0) < sts.spec.replicas - partition):
                 return False
         return True
 
@@ -77,7 +93,11 @@ class RealEnv:
         return sorted((s.metadata.name, s.metadata.labels.get("status", "")) for s in found)
 
 
-def fleet_yaml(hub: str, *, hubs_url: str, image_values: Path) -> str:
+def fleet_yaml(hub: str, *, hubs_url: str, image_values: Path, binder: bool = False) -> str:
+    kind = (f'binder: true, chart: {{path: "{BINDER_CHART}"}}, values: ["{image_values}"], '
+            f'health_url: "{hubs_url}/{hub}/health"') if binder else (
+        f'values: ["{VALUES}/common.values.yaml", "{image_values}"], '
+        f'secret_values: ["{VALUES}/secret.values.yaml"], health_url: "{hubs_url}/{hub}/hub/api/"')
     return f"""
 providers:
   aws-test: {{kind: aws, account_id: "111122223333", region: us-west-2}}
@@ -87,9 +107,7 @@ clusters:
     kubernetes: {{kind: kubeconfig, path: kubeconfig.yaml, context: admin}}
     chart: {{path: "{CHART}"}}
     hubs:
-      - {{name: {hub}, community: alpha, domain: {hub}.alpha.test, tier: staging,
-         values: ["{VALUES}/common.values.yaml", "{image_values}"],
-         secret_values: ["{VALUES}/secret.values.yaml"], health_url: "{hubs_url}/{hub}/hub/api/"}}
+      - {{name: {hub}, community: alpha, domain: {hub}.alpha.test, tier: staging, {kind}}}
 communities:
   - {{name: alpha, channel: {CHANNEL_A}, leaders: [{LEADER_A}], members: [{MEMBER_A}]}}
   - {{name: beta, channel: {CHANNEL_B}}}
@@ -111,7 +129,7 @@ def real(tmp_path: Path, kube_control_plane: ControlPlane, kube_node: TestNode,
         fleet_file.write_text(fleet_yaml(kube_namespace, hubs_url=served.url, image_values=image_values))
         api = kube_control_plane.api_client()
         env = RealEnv(tmp=tmp_path, hub=kube_namespace, plane=kube_control_plane, node=kube_node, hubs=hubs,
-                      fleet_file=fleet_file, image_values=image_values, apps=client.AppsV1Api(api),
+                      hubs_url=served.url, fleet_file=fleet_file, image_values=image_values, apps=client.AppsV1Api(api),
                       core=client.CoreV1Api(api))
         env.image("4.0.0")
         yield env
@@ -245,3 +263,31 @@ def test_a_refused_token_is_said_plainly(real: RealEnv, clockwork: Clockwork) ->
         status = ask(bot, f"status {real.ref}", user=ENGINEER)
         assert "Pods: unknown: cluster real refused hubbot's credentials (401)" in status, status
         assert real.plane.token not in status and "not-" not in status
+
+
+def test_a_binderhub_rolls_out_its_daemonset_and_a_partitioned_statefulset(
+        real: RealEnv, clockwork: Clockwork) -> None:
+    """A BinderHub-shaped chart: the binder Deployment, an image cleaner on every node (a
+    DaemonSet) and a StatefulSet. Its pods start one by one (the StatefulSet controller waits for
+    each); an upgrade held back by a partition is done once the pods at or above it are updated."""
+    real.fleet_file.write_text(fleet_yaml(real.hub, hubs_url=real.hubs_url, image_values=real.image_values,
+                                          binder=True))
+    real.image_values.write_text("{}\n")
+    clockwork.hook = real.run_pods()
+    with start(real, clockwork) as bot:
+        final = deploy(bot, real, job_id=1)
+        assert job(bot, 1).state is JobState.SUCCEEDED, job(bot, 1).result
+        assert "chart testbinder-0.1.0 · 3/3 workloads ready · healthy (200" in final, final
+        # new images everywhere, the StatefulSet's pod 0 held back by the partition
+        real.image_values.write_text(yaml.safe_dump({
+            "binder": {"image": {"tag": "1.1.0"}}, "imageCleaner": {"image": {"tag": "1.1.0"}},
+            "cache": {"partition": 1, "image": {"tag": "2.8.4"}}}))
+        final = deploy(bot, real, job_id=2)
+        assert job(bot, 2).state is JobState.SUCCEEDED, job(bot, 2).result
+        assert "revision 2 · chart testbinder-0.1.0 · 3/3 workloads ready" in final, final
+        images = {p.metadata.name: p.spec.containers[0].image for p in real.node.pods(real.hub)}
+        assert images["cache-0"] == "registry:2.8.3" and images["cache-1"] == "registry:2.8.4", images
+        assert {i for n, i in images.items() if n.startswith("image-cleaner")} == {
+            "quay.io/jupyterhub/k8s-image-cleaner:1.1.0"}
+        status = ask(bot, f"status {real.ref}", user=ENGINEER)
+        assert "Release: revision 2 · deployed" in status and "Pods: 4/4 ready" in status, status

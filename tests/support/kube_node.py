@@ -90,6 +90,10 @@ class TestNode:
                          "kernelVersion": "0", "kubeProxyVersion": "", "machineID": "", "systemUUID": "",
                          "bootID": ""},
         }})
+        # The API server taints a new node not-ready (NoSchedule); the node lifecycle controller,
+        # off here (no kubelet heartbeats), would lift it once the node reports Ready. DaemonSet
+        # pods do not tolerate that taint, so lift it as that controller would.
+        self.core.patch_node(self.name, {"spec": {"taints": None}}, _content_type=MERGE)
 
     # -- pods --------------------------------------------------------------------------------------
 
