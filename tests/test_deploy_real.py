@@ -93,7 +93,7 @@ class RealEnv:
         return sorted((s.metadata.name, s.metadata.labels.get("status", "")) for s in found)
 
 
-def fleet_yaml(hub: str, *, hubs_url: str, image_values: Path, binder: bool = False) -> str:
+def fleet_yaml(hub: str, *, hubs_url: str, image_values: Path, binder: bool = False, helm_timeout: int = 60) -> str:
     kind = (f'binder: true, chart: {{path: "{BINDER_CHART}"}}, values: ["{image_values}"], '
             f'health_url: "{hubs_url}/{hub}/health"') if binder else (
         f'values: ["{VALUES}/common.values.yaml", "{image_values}"], '
@@ -113,7 +113,7 @@ communities:
   - {{name: beta, channel: {CHANNEL_B}}}
 roles:
   engineers: [{ENGINEER}, {ENGINEER_2}]
-deploys: {{concurrency: 2, helm_timeout: 60, rollout_timeout: 30, health_timeout: 2, poll_seconds: 5}}
+deploys: {{concurrency: 2, helm_timeout: {helm_timeout}, rollout_timeout: 30, health_timeout: 2, poll_seconds: 5}}
 """
 
 
@@ -291,3 +291,31 @@ def test_a_binderhub_rolls_out_its_daemonset_and_a_partitioned_statefulset(
             "quay.io/jupyterhub/k8s-image-cleaner:1.1.0"}
         status = ask(bot, f"status {real.ref}", user=ENGINEER)
         assert "Release: revision 2 · deployed" in status and "Pods: 4/4 ready" in status, status
+
+
+def test_an_upgrade_out_of_time_leaves_a_release_status_reports_as_helm_recorded_it(
+        real: RealEnv, clockwork: Clockwork) -> None:
+    """helm waits for a pre-upgrade hook Job no kubelet will ever run, until hubbot's time for it
+    is up and it is stopped: the job fails at *upgrade*, helm records the revision as failed, and
+    /hub status says exactly that."""
+    clockwork.hook = real.run_pods()
+    with start(real, clockwork) as bot:
+        deploy(bot, real, job_id=1)
+        assert job(bot, 1).state is JobState.SUCCEEDED
+    real.fleet_file.write_text(fleet_yaml(real.hub, hubs_url=real.hubs_url, image_values=real.image_values,
+                                          helm_timeout=3))
+    real.image_values.write_text(yaml.safe_dump({"hub": {"image": {"tag": "4.1.0"}}, "hooks": {"preUpgrade": True}}))
+    with start(real, clockwork) as bot:
+        final = deploy(bot, real, job_id=2)
+        failed = job(bot, 2)
+        assert failed.state is JobState.FAILED and failed.stage == "upgrade", failed
+        assert "failed at *upgrade*" in final and "helm upgrade did not finish within 3 s" in final, final
+        assert "Roll back to revision 1" in json.dumps(bot.standin.of("chat.update")[-1].args["blocks"])
+        # helm, stopped, marked its revision 2 failed; revision 1 stays what was last deployed
+        assert real.releases() == [(f"sh.helm.release.v1.{real.hub}.v1", "deployed"),
+                                   (f"sh.helm.release.v1.{real.hub}.v2", "failed")]
+        status = ask(bot, f"status {real.ref}", user=ENGINEER)
+        assert "Release: revision 2 · failed" in status, status
+        # the pods still run revision 1's spec: nothing was applied after the hook
+        [hub] = real.apps.list_namespaced_deployment(real.hub).items
+        assert hub.spec.template.spec.containers[0].image.endswith(":4.0.0")
