@@ -262,6 +262,7 @@ def test_a_refused_token_is_said_plainly(real: RealEnv, clockwork: Clockwork) ->
     with start(real, clockwork) as bot:
         status = ask(bot, f"status {real.ref}", user=ENGINEER)
         assert "Pods: unknown: cluster real refused hubbot's credentials (401)" in status, status
+        assert "Release: unknown: helm get metadata failed: cluster real refused hubbot's credentials (401)" in status
         assert real.plane.token not in status and "not-" not in status
 
 

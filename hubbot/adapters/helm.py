@@ -42,6 +42,8 @@ _RULES = {  # what may go on helm's command line
     "": (re.compile(r"[^\s-][^\s]{0,199}"), "one word that does not start with '-'"),
 }
 _NOT_FOUND = "release: not found"
+# What helm prints when the API server answers 401 to the credentials it was given.
+_REFUSED = "the server has asked for the client to provide credentials"
 # Proxy and CA settings helm needs to reach chart repositories; nothing else is inherited.
 _INHERITED = ("PATH", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy",
               "SSL_CERT_FILE", "SSL_CERT_DIR")
@@ -196,6 +198,9 @@ class HelmCli:
             return bytes(out.stdout)
         if absent_ok and any(_NOT_FOUND in line for line in out.tail):
             return None
+        if target is not None and any(_REFUSED in line for line in out.tail):
+            raise ToolFailed(f"helm {verb} failed: cluster {target.cluster} refused hubbot's credentials (401)",
+                             output=out.excerpt())
         raise ToolFailed(out.redact(f"helm {verb} failed (exit {code})"), output=out.excerpt())
 
     async def _run(self, verb: str, args: list[str], *, time_limit: float, out: _Output, capture: bool) -> int:
