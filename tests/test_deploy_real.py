@@ -320,3 +320,31 @@ def test_an_upgrade_out_of_time_leaves_a_release_status_reports_as_helm_recorded
         # the pods still run revision 1's spec: nothing was applied after the hook
         [hub] = real.apps.list_namespaced_deployment(real.hub).items
         assert hub.spec.template.spec.containers[0].image.endswith(":4.0.0")
+
+
+def test_a_deploy_cancelled_in_its_rollout_leaves_what_status_then_reports(
+        real: RealEnv, clockwork: Clockwork) -> None:
+    """Cancelled while it waits for the new pods: helm has already recorded revision 2, the old
+    pod still serves, the new one never started. /hub status says exactly that, and the next
+    deploy takes over from there."""
+    clockwork.hook = real.run_pods()
+    with start(real, clockwork) as bot:
+        deploy(bot, real, job_id=1)
+        assert job(bot, 1).state is JobState.SUCCEEDED
+        real.image("4.1.0")
+        clockwork.hook = None
+        clockwork.hold.clear()  # the job stays in its rollout
+        bot.slash(f"deploy {real.ref}", user=ENGINEER, channel=CHANNEL_A, hook="second")
+        wait_until(lambda: job(bot, 2).stage == "rollout", 30, "job #2 to reach its rollout")
+        assert "Cancelling job #2" in ask(bot, "cancel 2", user=ENGINEER_2)
+        clockwork.hold.set()
+        assert finish(bot) == [JobState.CANCELLED]
+        assert "cancelled at *rollout*" in bot.standin.of("chat.update")[-1].args["text"]
+        assert real.releases()[-1] == (f"sh.helm.release.v1.{real.hub}.v2", "deployed")
+        status = ask(bot, f"status {real.ref}", user=ENGINEER)
+        # two pods: the old one Running and Ready, the new one Pending (no node ran it)
+        assert "Release: revision 2 · deployed" in status and "Pods: 1/2 ready" in status, status
+        assert "cancelled at rollout" in status, status
+        clockwork.hook = real.run_pods()
+        deploy(bot, real, job_id=3)
+        assert job(bot, 3).state is JobState.SUCCEEDED and job(bot, 3).revision == 3
