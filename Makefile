@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean helm mutate kube
+.PHONY: demo test lint bench serve lock clean helm mutate kube jupyterhub
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ helm: $(BIN)/helm
 kube:
 	bash tools/build_kube.sh
 
+# A real JupyterHub (PyPI) with configurable-http-proxy (npm), in a cache outside the repository
+# (tools/build_jupyterhub.sh); the hub API tests start it.
+jupyterhub:
+	bash tools/build_jupyterhub.sh
+
 demo: $(STAMP)
 	@$(MAKE) --no-print-directory helm || echo "helm could not be installed: deploy dry runs in the demo will say so"
 	$(BIN)/hubbot console --demo
@@ -34,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pip check
 
-test: lint $(BIN)/helm kube
+test: lint $(BIN)/helm kube jupyterhub
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from tests.support.jupyterhub_server import JupyterHubServer
     from tests.support.kube_control_plane import ControlPlane
     from tests.support.kube_node import TestNode
 
@@ -15,9 +16,9 @@ if TYPE_CHECKING:
 _PREFIXES = ("HUBBOT_", "SLACK_", "AWS_", "GOOGLE_", "GCLOUD_", "OS_", "KUBECONFIG")
 
 
-# Settings of the tests themselves, e.g. HUBBOT_TEST_HELM; HUBBOT_KUBE_CACHE says where `make kube` put the
-# control plane's binaries.
-_KEEP = ("HUBBOT_TEST_", "HUBBOT_KUBE_CACHE")
+# Settings of the tests themselves, e.g. HUBBOT_TEST_HELM; HUBBOT_KUBE_CACHE and HUBBOT_JUPYTERHUB_CACHE
+# say where `make kube` put the control plane's binaries and `make jupyterhub` the hub.
+_KEEP = ("HUBBOT_TEST_", "HUBBOT_KUBE_CACHE", "HUBBOT_JUPYTERHUB_CACHE")
 
 
 def _clean_environ() -> None:
@@ -84,6 +85,19 @@ def new_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> s
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def jupyterhub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterHubServer]:
+    """A real JupyterHub with configurable-http-proxy on loopback (installed by `make jupyterhub`),
+    with a ``hubbot`` service token; one per test session."""
+    from tests.support.jupyterhub_server import start
+
+    server = start(tmp_path_factory.mktemp("jupyterhub"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -30,13 +30,14 @@ from hubbot.domain.deploys import (
     ReleasePlan,
     Workload,
 )
+from hubbot.domain.hubs import HubGroup
 from hubbot.domain.outbox import Alert, Basis, Block, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
 from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats
 
 __all__ = [
     "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "READING_HISTORY_DAYS", "Alert", "Answer", "AuditEntry", "Basis",
     "Block", "Budget", "Citation", "CostBatch", "CostKind", "CostLine", "CostReading", "DeliveryState", "Health",
-    "HubLock", "Job", "JobKind", "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage", "Outcome",
-    "PendingAction", "PeriodSpend", "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan",
+    "HubGroup", "HubLock", "Job", "JobKind", "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage",
+    "Outcome", "PendingAction", "PeriodSpend", "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan",
     "SupportQuestion", "SupportStats", "Ticket", "Workload", "main_currency", "money",
 ]

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from hubbot.ports.core import AuditLog, Clock, Directory, EventLedger, PendingActions
 from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, CostLedger, CostSource, ForecastSource
 from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
+from hubbot.ports.hubs import HubApi
 from hubbot.ports.outbox import Notifier, Outbox, Ticketing
 from hubbot.ports.support import Knowledge, SupportLog
 
 __all__ = [
     "AuditLog", "Background", "BillingCheck", "BudgetMirror", "BudgetPush", "Budgets", "Clock", "Clusters",
     "CostLedger", "CostSource", "DeployPorts", "Directory", "EventLedger", "ForecastSource", "HealthProbe",
-    "Helm", "JobStore", "Knowledge", "LineSink", "Notifier", "Outbox", "PendingActions", "Services",
+    "Helm", "HubApi", "JobStore", "Knowledge", "LineSink", "Notifier", "Outbox", "PendingActions", "Services",
     "SupportLog", "Ticketing"
 ]
 

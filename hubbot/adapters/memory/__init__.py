@@ -6,6 +6,9 @@ of a SQL store to that store's behaviour on SQLite and PostgreSQL:
 - ``tests/test_ledger_contract.py``: the cost ledger
 - ``tests/test_outbox_contract.py``: the outbox
 - ``tests/test_budgets_support_contract.py``: budgets and the support log
+
+and the twin of an outside system to the real one: ``tests/test_hub_api_contract.py``, a hub's
+API against a real JupyterHub.
 """
 
 from hubbot.adapters.memory.audit import MemoryAuditLog
@@ -15,6 +18,7 @@ from hubbot.adapters.memory.costs import MemoryCostLedger
 from hubbot.adapters.memory.directory import StaticDirectory
 from hubbot.adapters.memory.events import MemoryEventLedger
 from hubbot.adapters.memory.health import StaticHealth
+from hubbot.adapters.memory.hubs import MemoryHubApi
 from hubbot.adapters.memory.jobs import MemoryJobs
 from hubbot.adapters.memory.notify import RecordingNotifier
 from hubbot.adapters.memory.outbox import MemoryOutbox
@@ -27,6 +31,7 @@ __all__ = [
     "MemoryBudgets",
     "MemoryCostLedger",
     "MemoryEventLedger",
+    "MemoryHubApi",
     "MemoryJobs",
     "MemoryOutbox",
     "MemoryPendingActions",

@@ -1,0 +1,104 @@
+"""A hub's API: the in-memory twin and a real JupyterHub (with configurable-http-proxy, from
+`make jupyterhub`) agree on groups and members, unknown names, conflicts and refused tokens."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from hubbot.adapters.jupyterhub import JupyterHubApi
+from hubbot.adapters.memory import MemoryHubApi
+from hubbot.domain import HubGroup
+from hubbot.errors import NotFound, UpstreamError, UserError
+from hubbot.ports import HubApi
+from tests.support.jupyterhub_server import JupyterHubServer
+
+HUB = "c1/lab"
+
+
+@dataclass
+class Hub:
+    api: HubApi
+    users: list[str]  # who exists on it, made for this test
+    prefix: str  # for this test's group names (the real hub lasts the session)
+
+
+@pytest.fixture(params=["memory", "jupyterhub"])
+def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
+    prefix = f"t{secrets.token_hex(3)}"
+    users = [f"{prefix}-ana", f"{prefix}-bo", f"{prefix}-cy"]
+    if request.param == "memory":
+        yield Hub(MemoryHubApi(HUB, users=users), users, prefix)
+        return
+    server: JupyterHubServer = request.getfixturevalue("jupyterhub_server")
+    server.create_users(*users)
+    yield Hub(JupyterHubApi(server.api, server.token, hub=HUB), users, prefix)
+
+
+async def test_a_group_is_made_filled_emptied_and_deleted(hub: Hub) -> None:
+    name = f"{hub.prefix}-students"
+    ana, bo, cy = hub.users
+    assert await hub.api.create_group(name) == HubGroup(name)
+    assert await hub.api.add_users(name, [cy, ana]) == HubGroup(name, (ana, cy))
+    assert await hub.api.add_users(name, [ana, bo]) == HubGroup(name, (ana, bo, cy))  # ana again: no change
+    assert await hub.api.group(name) == HubGroup(name, (ana, bo, cy))
+    assert HubGroup(name, (ana, bo, cy)) in await hub.api.groups()
+    assert await hub.api.remove_users(name, [bo]) == HubGroup(name, (ana, cy))
+    await hub.api.delete_group(name)
+    assert name not in [g.name for g in await hub.api.groups()]
+
+
+async def test_groups_are_listed_by_name(hub: Hub) -> None:
+    for suffix in ("zeta", "alpha", "mid"):
+        await hub.api.create_group(f"{hub.prefix}-{suffix}")
+    mine = [g.name for g in await hub.api.groups() if g.name.startswith(hub.prefix)]
+    assert mine == [f"{hub.prefix}-alpha", f"{hub.prefix}-mid", f"{hub.prefix}-zeta"]
+
+
+async def test_an_unknown_group_is_not_found_and_nothing_is_made(hub: Hub) -> None:
+    name = f"{hub.prefix}-nowhere"
+    for call in (hub.api.group(name), hub.api.delete_group(name), hub.api.add_users(name, hub.users[:1]),
+                 hub.api.remove_users(name, hub.users[:1])):
+        with pytest.raises(NotFound, match=f"{HUB} has no group '{name}'"):
+            await call
+    assert name not in [g.name for g in await hub.api.groups()]
+
+
+async def test_an_unknown_user_changes_nothing(hub: Hub) -> None:
+    name = f"{hub.prefix}-class"
+    await hub.api.create_group(name)
+    ghost = f"{hub.prefix}-ghost"
+    with pytest.raises(NotFound, match=f"{HUB} has no user '{ghost}': nothing was changed"):
+        await hub.api.add_users(name, [ghost, hub.users[0]])
+    with pytest.raises(NotFound, match=f"has no user '{ghost}'"):
+        await hub.api.add_users(name, [hub.users[0], ghost])
+    assert await hub.api.group(name) == HubGroup(name)
+
+
+async def test_a_group_that_exists_is_not_made_again(hub: Hub) -> None:
+    name = f"{hub.prefix}-twice"
+    await hub.api.add_users((await hub.api.create_group(name)).name, hub.users[:1])
+    with pytest.raises(UserError, match=f"already has a group '{name}'"):
+        await hub.api.create_group(name)
+    assert await hub.api.group(name) == HubGroup(name, (hub.users[0],))  # members kept
+
+
+async def test_a_wrong_token_is_refused_without_showing_it(jupyterhub_server: JupyterHubServer) -> None:
+    wrong = "not-the-token-" + secrets.token_hex(8)
+    api = JupyterHubApi(jupyterhub_server.api, wrong, hub=HUB)
+    with pytest.raises(UpstreamError, match=f"{HUB} refused hubbot's service token \\(403") as caught:
+        await api.groups()
+    assert wrong not in str(caught.value) and jupyterhub_server.token not in str(caught.value)
+
+
+async def test_an_unreachable_hub_says_so() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    api = JupyterHubApi(f"http://127.0.0.1:{port}/hub/api", "token", hub=HUB, timeout=2)
+    with pytest.raises(UpstreamError, match=f"could not reach {HUB}'s API at http://127.0.0.1:{port}/hub/api"):
+        await api.groups()
