@@ -2,7 +2,7 @@
 this package's only public name.
 
 One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``faq``, ``cost``, ``budget``,
-``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``); the
+``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``, ``group``); the
 ``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back button is
 :mod:`commands.rollback`, and :mod:`commands.target` holds what several of them say about the hub
 they act on.
@@ -20,6 +20,12 @@ from commands.cancel import CANCEL
 from commands.cost import COST
 from commands.deploy import DEPLOY
 from commands.faq import STATS as FAQ_STATS
+from commands.group import ADD as GROUP_ADD
+from commands.group import CREATE as GROUP_CREATE
+from commands.group import DELETE as GROUP_DELETE
+from commands.group import LIST as GROUP_LIST
+from commands.group import REMOVE as GROUP_REMOVE
+from commands.group import SHOW as GROUP_SHOW
 from commands.help import HELP
 from commands.hubs import HUBS
 from commands.jobs import JOBS
@@ -30,7 +36,8 @@ from hubbot.pipeline.contract import CommandSpec
 
 ALL: tuple[CommandSpec, ...] = (
     HELP, HUBS, WHOAMI, ASK, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, FAQ_STATS, STATUS, DEPLOY, BINDER_DEPLOY,
-    BINDER_STATUS, LINK, JOBS, CANCEL, AUDIT,
+    BINDER_STATUS, LINK, JOBS, CANCEL, AUDIT, GROUP_LIST, GROUP_SHOW, GROUP_CREATE, GROUP_DELETE, GROUP_ADD,
+    GROUP_REMOVE,
 )
 
 __all__ = ["ALL"]

@@ -37,6 +37,7 @@ from hubbot.ports import (
     CostSource,
     DeployPorts,
     Directory,
+    HubApi,
     Notifier,
     Services,
     Ticketing,
@@ -160,6 +161,7 @@ def build(
     tickets: dict[str, Ticketing] | None = None,
     deploys: DeployPorts | None = None,
     pause: Callable[[float], Awaitable[None]] | None = None,
+    hub_apis: dict[str, HubApi] | None = None,
 ) -> Runtime:
     """Build everything once. ``slack`` says how this process talks to Slack (None: it does not;
     notices go to stdout). Keyword arguments given replace what the settings would build (tests
@@ -209,6 +211,7 @@ def build(
         knowledge=providers.knowledge_for(fleet),
         tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
         deploys=deploys,
+        hub_apis=hub_apis if hub_apis is not None else providers.hub_apis(fleet, settings),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     push = providers.budget_push(settings)

@@ -113,6 +113,13 @@ def test_run_same_commands_as_slack(tmp_path: Path) -> None:
         assert out.returncode == 0, (command, out.stdout, out.stderr)
 
 
+def test_the_demo_hubs_have_groups_in_memory(tmp_path: Path) -> None:
+    out = hubbot("run", "--demo", "/hub group show demo-js2/class students", cwd=tmp_path)
+    assert out.returncode == 0 and "students: 5 member(s) — max, ned, oda, pia, quin" in out.stdout, out.stdout
+    refused = hubbot("run", "--demo", "/hub group add demo-aws/prod champions zed", cwd=tmp_path)
+    assert refused.returncode != 0 and "demo-aws/prod has no user 'zed': nothing was changed" in refused.stdout
+
+
 def test_run_needs_config_or_demo(tmp_path: Path) -> None:
     out = hubbot("run", "--as", ENGINEER, "/hub help", cwd=tmp_path)
     assert out.returncode == 2 and "--config FILE" in out.stderr and "--demo" in out.stderr

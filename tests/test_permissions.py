@@ -69,10 +69,20 @@ BINDER_DEPLOY = {"engineer": dict(none="usage", alpha="usage", beta="usage", hub
 JOBS = {role: {t: READ[role]["none"] for t in TARGETS} for role in ROLES}
 CANCEL = {"engineer": {t: "not_found" for t in TARGETS},
           **{role: NOT_ENGINEER for role in ("leader_a", "leader_b", "member_a", "outsider")}}
+# changing a hub's groups: its community's leaders and engineers; a community is the wrong argument
+HUB_ADMIN = {
+    "engineer": dict(none="usage", alpha="usage", beta="usage", hub_a=OK, hub_b=OK),
+    "leader_a": dict(none="usage", alpha="usage", beta=NO, hub_a=OK, hub_b=NO),
+    "leader_b": dict(none="usage", alpha=NO, beta="usage", hub_a=NO, hub_b=OK),
+    "member_a": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+    "outsider": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+}
 # how each command is typed with a target (default: "<command> <target>")
 TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}",
             "ask": "ask how do I install a package", "jobs": "jobs", "cancel": "cancel 1",
-            "link": "link {target} https://github.com/org/repo"}
+            "link": "link {target} https://github.com/org/repo", "group show": "group show {target} students",
+            "group create": "group create {target} tutors", "group delete": "group delete {target} students",
+            "group add": "group add {target} students bo", "group remove": "group remove {target} students ana"}
 EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "help": None,
     "whoami": None,
@@ -102,6 +112,12 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "binder deploy": BINDER_DEPLOY,
     "jobs": JOBS,
     "cancel": CANCEL,
+    "group list": HUB_READ,
+    "group show": HUB_READ,
+    "group create": HUB_ADMIN,
+    "group delete": HUB_ADMIN,
+    "group add": HUB_ADMIN,
+    "group remove": HUB_ADMIN,
     "audit": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
         "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),

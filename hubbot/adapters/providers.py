@@ -20,6 +20,7 @@ from hubbot.ports import (
     Clock,
     CostSource,
     DeployPorts,
+    HubApi,
     JobStore,
     Knowledge,
     Ticketing,
@@ -115,6 +116,29 @@ def tickets_for(fleet: Fleet, settings: Settings) -> dict[str, Ticketing]:
         log.warning("Freshdesk is configured but HUBBOT_FRESHDESK_API_KEY is not set: no tickets will be opened")
         return {}
     return {name: FreshdeskTickets(conf, api_key=key) for name, conf in wanted.items()}
+
+
+def hub_apis(fleet: Fleet, settings: Settings) -> dict[str, HubApi]:
+    """Each hub whose ``api_token`` names a token in ``HUBBOT_HUB_TOKENS``: its JupyterHub API."""
+    from hubbot.adapters.jupyterhub import JupyterHubApi
+
+    out: dict[str, HubApi] = {}
+    for ref in fleet.hubs:
+        token = settings.hub_tokens.get(ref.hub.api_token) if ref.hub.api_token else None
+        if token is not None:
+            out[ref.qualified] = JupyterHubApi(ref.hub.api, token.get_secret_value(), hub=ref.qualified)
+    return out
+
+
+def demo_hub_apis(path: Path) -> dict[str, HubApi]:
+    """The demo hubs' APIs, in memory, from a YAML file of ``cluster/hub: {users, groups}``."""
+    import yaml
+
+    from hubbot.adapters.memory import MemoryHubApi
+
+    data = yaml.safe_load(path.read_text()) or {}
+    return {hub: MemoryHubApi(hub, users=spec.get("users", []), groups=spec.get("groups", {}))
+            for hub, spec in data.items()}
 
 
 def worker_name() -> str:

@@ -98,6 +98,15 @@ class HubConfig(_Model):
     health_url: str | None = Field(
         None, pattern=r"^https?://",
         description="checked after each deploy; default https://<domain>/hub/api/ (a BinderHub's: /health)")
+    api_token: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="name of this hub's JupyterHub service token in HUBBOT_HUB_TOKENS (groups, users)")
+    api_url: str | None = Field(
+        None, pattern=r"^https?://", description="the hub's REST API; default https://<domain>/hub/api")
+
+    @property
+    def api(self) -> str:
+        return (self.api_url or f"https://{self.domain}/hub/api").rstrip("/")
 
     @property
     def url(self) -> str:

@@ -44,3 +44,4 @@ class Services:
     knowledge: Mapping[str, Knowledge] = field(default_factory=dict)  # by community; "" for the whole fleet
     tickets: Mapping[str, Ticketing] = field(default_factory=dict)  # by community; "" for the whole fleet
     deploys: DeployPorts | None = None
+    hub_apis: Mapping[str, HubApi] = field(default_factory=dict)  # by hub (cluster/hub), where a token is set

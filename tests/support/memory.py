@@ -14,6 +14,7 @@ from hubbot.adapters.memory import (
     MemoryBudgets,
     MemoryCostLedger,
     MemoryEventLedger,
+    MemoryHubApi,
     MemoryJobs,
     MemoryOutbox,
     MemoryPendingActions,
@@ -40,7 +41,10 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
                         directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
                         ledger=MemoryCostLedger(), budgets=MemoryBudgets(), outbox=MemoryOutbox(),
                         notifier=RecordingNotifier(), support=MemorySupportLog(), knowledge=knowledge_for(fleet),
-                        tickets=tickets or {})
+                        tickets=tickets or {},
+                        # every hub's API: users ana, bo and cy; a group "students" with ana
+                        hub_apis={ref.qualified: MemoryHubApi(ref.qualified, users=("ana", "bo", "cy"),
+                                                              groups={"students": ["ana"]}) for ref in fleet.hubs})
     # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).
     services = dataclasses.replace(services, deploys=DeployPorts(
         jobs=MemoryJobs(), helm=HelmCli(str(fleet_file.parent / "no-helm-here"), base=fleet.base),
