@@ -139,7 +139,8 @@ async def apply_delete(ctx: Context, payload: str) -> Reply:
 
 async def apply_remove(ctx: Context, payload: str) -> Reply:
     ref, data = _target(ctx, payload)
-    name, users = str(data["group"]), [str(u) for u in data["users"]]  # type: ignore[attr-defined]
+    listed = data.get("users")
+    name, users = str(data["group"]), [str(u) for u in listed] if isinstance(listed, list) else []
     group = await _api(ctx, ref).remove_users(name, users)
     await ctx.record_change(command="group remove", args=f"{ref.qualified} {name} {' '.join(users)}",
                             community=ref.hub.community,
