@@ -335,7 +335,13 @@ def test_a_deploy_cancelled_in_its_rollout_leaves_what_status_then_reports(
         clockwork.hook = None
         clockwork.hold.clear()  # the job stays in its rollout
         bot.slash(f"deploy {real.ref}", user=ENGINEER, channel=CHANNEL_A, hook="second")
-        wait_until(lambda: job(bot, 2).stage == "rollout", 30, "job #2 to reach its rollout")
+        deploys = bot.runtime.services.deploys
+        assert deploys is not None
+
+        def in_rollout() -> bool:  # the job row appears once the slash command has been taken
+            found = bot.served.call(deploys.jobs.get(2))
+            return found is not None and found.stage == "rollout"
+        wait_until(in_rollout, 30, "job #2 to reach its rollout")
         assert "Cancelling job #2" in ask(bot, "cancel 2", user=ENGINEER_2)
         clockwork.hold.set()
         assert finish(bot) == [JobState.CANCELLED]
