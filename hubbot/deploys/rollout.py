@@ -34,17 +34,21 @@ STUCK_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName
                            "CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
 
 
-def workload(kind: str, obj: WorkloadObject, pods: Sequence[PodObject] = ()) -> Workload:
-    """The rollout state of one Deployment, DaemonSet or StatefulSet given as API JSON; with the
-    namespace's ``pods``, a rollout that is not done says why one of its pods is not starting.
+def workload(kind: str, obj: WorkloadObject) -> Workload:
+    """The rollout state of one Deployment, DaemonSet or StatefulSet given as API JSON.
 
     Raises :class:`ValueError` for any other ``kind``.
     """
     judge = _JUDGES.get(kind)
     if judge is None:
         raise ValueError(f"cannot judge the rollout of a {kind!r} (only {', '.join(KINDS)})")
-    found = judge(obj)
-    if found.done or not pods:
+    return judge(obj)
+
+
+def explained(found: Workload, obj: WorkloadObject, pods: Sequence[PodObject]) -> Workload:
+    """``found`` (judged from ``obj``) saying why one of its pods is not starting, from the
+    namespace's ``pods``, while its rollout is not done."""
+    if found.done:
         return found
     stuck = stuck_pod(_spec(obj).get("selector"), pods)
     return replace(found, stuck=stuck) if stuck else found

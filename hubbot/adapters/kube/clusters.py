@@ -96,21 +96,19 @@ class KubeClusters:
     def _workloads_sync(self, target: KubeTarget, namespace: str) -> list[Workload]:
         from kubernetes import client
 
-        found: list[Workload] = []
         with self._clients.use(target) as api:
             apps = client.AppsV1Api(api)
-            listed = []
+            judged: list[tuple[Workload, WorkloadObject]] = []
             for kind, plural, method in _LISTS:
                 items = _list(target, namespace, plural, getattr(apps, method), WorkloadObject)
                 if items is None:
                     return []
-                listed += [(kind, item) for item in items]
-            # the pods, only while something is still rolling out: they say why it is not done yet
-            pods: list[PodObject] = []
-            if any(not rollout.workload(kind, item).done for kind, item in listed):
-                pods = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject) or []
-            found.extend(rollout.workload(kind, item, pods) for kind, item in listed)
-        return found
+                judged += [(rollout.workload(kind, item), item) for item in items]
+            if all(w.done for w, _ in judged):
+                return [w for w, _ in judged]
+            # something is still rolling out: its pods say why it is not done yet
+            pods = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject) or []
+            return [rollout.explained(w, item, pods) for w, item in judged]
 
     def _pods_sync(self, target: KubeTarget, namespace: str) -> PodCount:
         from kubernetes import client
