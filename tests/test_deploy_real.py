@@ -146,7 +146,7 @@ def start(env: RealEnv, clockwork: Clockwork) -> Any:
     return harness(env.tmp, env.fleet_file, helm=real_helm(), clock=clockwork.clock, pause=clockwork.pause)
 
 
-def deploy(bot: Harness, env: RealEnv, *, job_id: int) -> str:
+def deploy(bot: Harness, env: RealEnv) -> str:
     ack = bot.slash(f"deploy {env.ref}", user=ENGINEER, channel=CHANNEL_A)
     assert ack.status_code == 200, ack.text
     finish(bot)
@@ -156,7 +156,7 @@ def deploy(bot: Harness, env: RealEnv, *, job_id: int) -> str:
 def test_a_deploy_installs_the_release_and_waits_for_the_real_rollout(real: RealEnv, clockwork: Clockwork) -> None:
     clockwork.hook = real.run_pods()
     with start(real, clockwork) as bot:
-        final = deploy(bot, real, job_id=1)
+        final = deploy(bot, real)
         assert job(bot, 1).state is JobState.SUCCEEDED, job(bot, 1).result
         assert "succeeded" in final and "revision 1" in final and "chart testhub-0.1.0" in final
         assert "1/1 workloads ready" in final and "healthy (200" in final
@@ -175,12 +175,12 @@ def test_a_bad_image_fails_the_rollout_and_rollback_restores_the_previous_revisi
         real: RealEnv, clockwork: Clockwork) -> None:
     clockwork.hook = real.run_pods()
     with start(real, clockwork) as bot:
-        deploy(bot, real, job_id=1)
+        deploy(bot, real)
         assert job(bot, 1).state is JobState.SUCCEEDED
         # the next image cannot be pulled: the new ReplicaSet's pod never becomes ready
         real.image("no-such-tag")
         clockwork.hook = lambda _: [real.node.fail_image_pull(real.hub, "app.kubernetes.io/name=hub")]
-        final = deploy(bot, real, job_id=2)
+        final = deploy(bot, real)
         failed = job(bot, 2)
         assert failed.state is JobState.FAILED and failed.stage == "rollout", failed
         stuck = "not ready after 30 s: Deployment hub (pod hub-"
@@ -209,7 +209,7 @@ def test_a_bad_image_fails_the_rollout_and_rollback_restores_the_previous_revisi
 def test_a_crash_loop_is_named_in_the_thread_while_the_rollout_waits(real: RealEnv, clockwork: Clockwork) -> None:
     clockwork.hook = lambda _: [real.node.crash_loop(real.hub, "app.kubernetes.io/name=hub")]
     with start(real, clockwork) as bot:
-        final = deploy(bot, real, job_id=1)
+        final = deploy(bot, real)
         assert job(bot, 1).state is JobState.FAILED
         notes = [str(c.args["text"]) for c in bot.standin.of("chat.update")]
         assert any("0/1 workloads ready (hub: 0/1, pod hub-" in n and ": CrashLoopBackOff)" in n for n in notes), notes
@@ -233,7 +233,7 @@ def test_a_progress_deadline_the_controller_declares_fails_the_rollout_at_once(
 
     clockwork.hook = deadline
     with start(real, clockwork) as bot:
-        final = deploy(bot, real, job_id=1)
+        final = deploy(bot, real)
         failed = job(bot, 1)
         assert failed.state is JobState.FAILED and failed.stage == "rollout"
         assert ("Deployment hub will not become ready: exceeded its progress deadline (ProgressDeadlineExceeded): "
@@ -244,7 +244,7 @@ def test_a_progress_deadline_the_controller_declares_fails_the_rollout_at_once(
 def test_a_dry_run_diffs_against_the_live_release_and_changes_nothing(real: RealEnv, clockwork: Clockwork) -> None:
     clockwork.hook = real.run_pods()
     with start(real, clockwork) as bot:
-        deploy(bot, real, job_id=1)
+        deploy(bot, real)
         real.image("4.1.0")
         answer = ask(bot, f"deploy {real.ref} --dry-run", user=ENGINEER)
         assert f"Dry run of {real.ref}: 0 to add, 1 to change, 0 to remove — nothing was changed" in answer
@@ -276,14 +276,14 @@ def test_a_binderhub_rolls_out_its_daemonset_and_a_partitioned_statefulset(
     real.image_values.write_text("{}\n")
     clockwork.hook = real.run_pods()
     with start(real, clockwork) as bot:
-        final = deploy(bot, real, job_id=1)
+        final = deploy(bot, real)
         assert job(bot, 1).state is JobState.SUCCEEDED, job(bot, 1).result
         assert "chart testbinder-0.1.0 · 3/3 workloads ready · healthy (200" in final, final
         # new images everywhere, the StatefulSet's pod 0 held back by the partition
         real.image_values.write_text(yaml.safe_dump({
             "binder": {"image": {"tag": "1.1.0"}}, "imageCleaner": {"image": {"tag": "1.1.0"}},
             "cache": {"partition": 1, "image": {"tag": "2.8.4"}}}))
-        final = deploy(bot, real, job_id=2)
+        final = deploy(bot, real)
         assert job(bot, 2).state is JobState.SUCCEEDED, job(bot, 2).result
         assert "revision 2 · chart testbinder-0.1.0 · 3/3 workloads ready" in final, final
         images = {p.metadata.name: p.spec.containers[0].image for p in real.node.pods(real.hub)}
@@ -301,13 +301,13 @@ def test_an_upgrade_out_of_time_leaves_a_release_status_reports_as_helm_recorded
     /hub status says exactly that."""
     clockwork.hook = real.run_pods()
     with start(real, clockwork) as bot:
-        deploy(bot, real, job_id=1)
+        deploy(bot, real)
         assert job(bot, 1).state is JobState.SUCCEEDED
     real.fleet_file.write_text(fleet_yaml(real.hub, hubs_url=real.hubs_url, image_values=real.image_values,
                                           helm_timeout=3))
     real.image_values.write_text(yaml.safe_dump({"hub": {"image": {"tag": "4.1.0"}}, "hooks": {"preUpgrade": True}}))
     with start(real, clockwork) as bot:
-        final = deploy(bot, real, job_id=2)
+        final = deploy(bot, real)
         failed = job(bot, 2)
         assert failed.state is JobState.FAILED and failed.stage == "upgrade", failed
         assert "failed at *upgrade*" in final and "helm upgrade did not finish within 3 s" in final, final
@@ -329,7 +329,7 @@ def test_a_deploy_cancelled_in_its_rollout_leaves_what_status_then_reports(
     deploy takes over from there."""
     clockwork.hook = real.run_pods()
     with start(real, clockwork) as bot:
-        deploy(bot, real, job_id=1)
+        deploy(bot, real)
         assert job(bot, 1).state is JobState.SUCCEEDED
         real.image("4.1.0")
         clockwork.hook = None
@@ -352,5 +352,5 @@ def test_a_deploy_cancelled_in_its_rollout_leaves_what_status_then_reports(
         assert "Release: revision 2 · deployed" in status and "Pods: 1/2 ready" in status, status
         assert "cancelled at rollout" in status, status
         clockwork.hook = real.run_pods()
-        deploy(bot, real, job_id=3)
+        deploy(bot, real)
         assert job(bot, 3).state is JobState.SUCCEEDED and job(bot, 3).revision == 3
