@@ -1,22 +1,27 @@
 """One hub's JupyterHub REST API (``/hub/api``), as hubbot's service token uses it: groups and
-their members. Every answer is read defensively; every failure becomes a message that says what
-to fix, without the token."""
+their members, and the users with their groups, last activity and servers. Every answer is read
+defensively; every failure becomes a message that says what to fix, without the token."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from hubbot.domain import HubGroup
+from hubbot.domain import HubGroup, HubUser
 from hubbot.errors import NotFound, UpstreamError, UserError
 
 _NO_USER = re.compile(r"No such user: (.+)")
 # What JupyterHub answered before 5.0 when the authenticator owned group membership.
 _MANAGED = "Group management via API is disabled"
+PAGE = 200  # JupyterHub's largest page (api_page_max_limit) by default
+_PAGED = "application/jupyterhub-pagination+json"
+_PAGES_AT_ONCE = 4
 
 
 class JupyterHubApi:
@@ -54,10 +59,30 @@ class JupyterHubApi:
         return self._group(await self._call("DELETE", f"/groups/{quote(group, safe='')}/users",
                                             body={"users": list(users)}, group=group))
 
+    async def users(self) -> list[HubUser]:
+        """Every user, by name: the first page says how many there are, the rest are fetched a few
+        at a time."""
+        first = await self._call("GET", f"/users?offset=0&limit={PAGE}", paged=True)
+        items, total = self._page(first)
+        gate = asyncio.Semaphore(_PAGES_AT_ONCE)
+
+        async def page(offset: int) -> list[Any]:
+            async with gate:
+                return self._page(await self._call("GET", f"/users?offset={offset}&limit={PAGE}", paged=True))[0]
+
+        rest = await asyncio.gather(*(page(offset) for offset in range(len(items), total, PAGE))) if items else []
+        found = {user.name: user for user in map(self._user, [*items, *(i for chunk in rest for i in chunk)])}
+        return [found[name] for name in sorted(found)]
+
+    async def active_count(self) -> int:
+        """How many users have a server running or starting."""
+        return self._page(await self._call("GET", "/users?state=active&offset=0&limit=1", paged=True))[1]
+
     # -- the wire ---------------------------------------------------------------------------------
 
-    async def _call(self, method: str, path: str, *, body: Any = None, group: str | None = None) -> Any:
-        headers = {"Authorization": f"token {self._token}", "Accept": "application/json"}
+    async def _call(self, method: str, path: str, *, body: Any = None, group: str | None = None,
+                    paged: bool = False) -> Any:
+        headers = {"Authorization": f"token {self._token}", "Accept": _PAGED if paged else "application/json"}
         request = {"headers": headers, "json": body} if body is not None else {"headers": headers}
         try:
             if self._client is not None:
@@ -115,6 +140,32 @@ class JupyterHubApi:
         if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
             raise self._unreadable(f"the members of group '{data['name']}'")
         return HubGroup(name=data["name"], users=tuple(sorted(users)))
+
+    def _page(self, data: Any) -> tuple[list[Any], int]:
+        """A page's items and how many there are in all (a hub before 2.0 answers a bare list)."""
+        if isinstance(data, list):
+            return data, len(data)
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise self._unreadable("a page of users")
+        total = (data.get("_pagination") or {}).get("total")
+        return data["items"], total if isinstance(total, int) and total >= 0 else len(data["items"])
+
+    def _user(self, data: Any) -> HubUser:
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise self._unreadable("a user")
+        groups = data.get("groups") or []
+        if not isinstance(groups, list):
+            raise self._unreadable(f"the groups of user '{data['name'][:80]}'")
+        seen = data.get("last_activity")
+        try:
+            last = datetime.fromisoformat(seen) if isinstance(seen, str) else None
+        except ValueError:
+            last = None
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)  # JupyterHub writes UTC
+        running = bool(data.get("server") or data.get("pending"))
+        return HubUser(name=data["name"], groups=tuple(sorted(str(g) for g in groups)), last_activity=last,
+                       server=running)
 
     def _unreadable(self, what: str) -> UpstreamError:
         return UpstreamError(f"{self.hub}'s API at {self.url} answered with {what} in a shape hubbot cannot read; "

@@ -33,11 +33,13 @@ from hubbot.domain.deploys import (
 from hubbot.domain.hubs import HubGroup
 from hubbot.domain.outbox import Alert, Basis, Block, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
 from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats
+from hubbot.domain.usage import ComputeUse, DailyActive, HomeUse, HubUser, NamespaceQuota, Overlay
 
 __all__ = [
     "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "READING_HISTORY_DAYS", "Alert", "Answer", "AuditEntry", "Basis",
-    "Block", "Budget", "Citation", "CostBatch", "CostKind", "CostLine", "CostReading", "DeliveryState", "Health",
-    "HubGroup", "HubLock", "Job", "JobKind", "JobState", "KubeTarget", "LedgerLine", "OutboxKind", "OutboxMessage",
-    "Outcome", "PendingAction", "PeriodSpend", "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan",
+    "Block", "Budget", "Citation", "ComputeUse", "CostBatch", "CostKind", "CostLine", "CostReading", "DailyActive",
+    "DeliveryState", "Health", "HomeUse", "HubGroup", "HubLock", "HubUser", "Job", "JobKind", "JobState",
+    "KubeTarget", "LedgerLine", "NamespaceQuota", "OutboxKind", "OutboxMessage", "Outcome", "Overlay",
+    "PendingAction", "PeriodSpend", "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan",
     "SupportQuestion", "SupportStats", "Ticket", "Workload", "main_currency", "money",
 ]

@@ -1,11 +1,11 @@
-"""A hub's own REST API (JupyterHub's ``/hub/api``): groups and their members."""
+"""A hub's own REST API (JupyterHub's ``/hub/api``): groups and their members, and its users."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from hubbot.domain import HubGroup
+from hubbot.domain import HubGroup, HubUser
 
 
 class HubApi(Protocol):
@@ -29,3 +29,11 @@ class HubApi(Protocol):
         ...
 
     async def remove_users(self, group: str, users: Sequence[str]) -> HubGroup: ...
+
+    async def users(self) -> list[HubUser]:
+        """Every user, by name, with their groups and last activity."""
+        ...
+
+    async def active_count(self) -> int:
+        """How many users have a server running or starting now."""
+        ...

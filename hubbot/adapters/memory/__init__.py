@@ -24,6 +24,7 @@ from hubbot.adapters.memory.notify import RecordingNotifier
 from hubbot.adapters.memory.outbox import MemoryOutbox
 from hubbot.adapters.memory.pending import MemoryPendingActions
 from hubbot.adapters.memory.support import MemorySupportLog
+from hubbot.adapters.memory.usage import MemoryOverlays, MemoryUsageMetrics, ServerRun
 
 __all__ = [
     "FrozenClock",
@@ -34,9 +35,12 @@ __all__ = [
     "MemoryHubApi",
     "MemoryJobs",
     "MemoryOutbox",
+    "MemoryOverlays",
     "MemoryPendingActions",
     "MemorySupportLog",
+    "MemoryUsageMetrics",
     "RecordingNotifier",
+    "ServerRun",
     "StaticDirectory",
     "StaticHealth",
 ]
