@@ -2,10 +2,10 @@
 this package's only public name.
 
 One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``faq``, ``cost``, ``budget``,
-``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``, ``group``); the
-``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back button is
-:mod:`commands.rollback`, and :mod:`commands.target` holds what several of them say about the hub
-they act on.
+``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``, ``group``,
+``usage``, ``quota``); the ``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back
+button is :mod:`commands.rollback`, and :mod:`commands.target` holds what several of them say about
+the hub they act on.
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ from commands.hubs import HUBS
 from commands.jobs import JOBS
 from commands.link import LINK
 from commands.status import STATUS
+from commands.usage import USAGE
 from commands.whoami import WHOAMI
 from hubbot.pipeline.contract import CommandSpec
 
 ALL: tuple[CommandSpec, ...] = (
     HELP, HUBS, WHOAMI, ASK, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, FAQ_STATS, STATUS, DEPLOY, BINDER_DEPLOY,
     BINDER_STATUS, LINK, JOBS, CANCEL, AUDIT, GROUP_LIST, GROUP_SHOW, GROUP_CREATE, GROUP_DELETE, GROUP_ADD,
-    GROUP_REMOVE,
+    GROUP_REMOVE, USAGE,
 )
 
 __all__ = ["ALL"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from commands.target import HUB_ARG, named_hub
+from commands.target import HUB_ARG, hub_api, named_hub
 from hubbot.domain import HubGroup
 from hubbot.errors import UsageError, UserError
 from hubbot.fleet import HubRef
@@ -15,23 +15,11 @@ from hubbot.pipeline import confirm
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Signature
 from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
-from hubbot.ports import HubApi
 
 # JupyterHub takes almost any group name; hubbot keeps to names that read the same in Slack,
 # in a URL and in a values file.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SHOWN = 60  # members listed in a reply; the rest are counted
-
-
-def _api(ctx: Context, ref: HubRef) -> HubApi:
-    api = ctx.services.hub_apis.get(ref.qualified)
-    if api is not None:
-        return api
-    if ref.hub.api_token:
-        raise UserError(f"hubbot has no token for {ref.qualified}'s API: add the hub's JupyterHub service token to "
-                        f"HUBBOT_HUB_TOKENS under \"{ref.hub.api_token}\"")
-    raise UserError(f"{ref.qualified} has no API access set up: give the hub `api_token: <name>` in the fleet "
-                    "config, and a JupyterHub service token (scopes admin:groups, read:users) in HUBBOT_HUB_TOKENS")
 
 
 def _name(text: str | None, what: str = "group") -> str:
@@ -63,7 +51,7 @@ def members(group: HubGroup) -> str:
 
 async def list_handler(ctx: Context) -> Reply:
     ref = named_hub(ctx, "group list")
-    groups = await _api(ctx, ref).groups()
+    groups = await hub_api(ctx, ref).groups()
     if not groups:
         return Reply(text=f"{ref.qualified} has no groups yet: `{PREFIX} group create {ref.qualified} <name>`")
     lines = [f"{g.name} — {len(g.users)} member(s)" for g in groups]
@@ -73,14 +61,14 @@ async def list_handler(ctx: Context) -> Reply:
 
 async def show_handler(ctx: Context) -> Reply:
     ref = named_hub(ctx, "group show")
-    group = await _api(ctx, ref).group(_name(ctx.args.text("group")))
+    group = await hub_api(ctx, ref).group(_name(ctx.args.text("group")))
     return Reply(text=f"{ref.qualified} · {members(group)}")
 
 
 async def create_handler(ctx: Context) -> Reply:
     ref = named_hub(ctx, "group create")
     name = _name(ctx.args.text("group"))
-    group = await _api(ctx, ref).create_group(name)
+    group = await hub_api(ctx, ref).create_group(name)
     await ctx.record_change(command="group create", args=f"{ref.qualified} {name}", community=ref.hub.community,
                             detail=f"created group {name} on {ref.qualified}")
     return Reply(text=f":white_check_mark: Created group {group.name} on {ref.qualified} (no members yet: "
@@ -90,7 +78,7 @@ async def create_handler(ctx: Context) -> Reply:
 async def add_handler(ctx: Context) -> Reply:
     ref = named_hub(ctx, "group add")
     name, users = _name(ctx.args.text("group")), _users(ctx.args.text("users"))
-    group = await _api(ctx, ref).add_users(name, users)
+    group = await hub_api(ctx, ref).add_users(name, users)
     await ctx.record_change(command="group add", args=f"{ref.qualified} {name} {' '.join(users)}",
                             community=ref.hub.community,
                             detail=f"added {', '.join(users)} to {name} on {ref.qualified}")
@@ -100,7 +88,7 @@ async def add_handler(ctx: Context) -> Reply:
 
 async def delete_handler(ctx: Context) -> Reply:
     ref = named_hub(ctx, "group delete")
-    group = await _api(ctx, ref).group(_name(ctx.args.text("group")))
+    group = await hub_api(ctx, ref).group(_name(ctx.args.text("group")))
     payload = json.dumps({"hub": ref.qualified, "group": group.name})
     who = f"its {len(group.users)} member(s) lose what it gives them" if group.users else "it has no members"
     return await confirm.request(ctx, action="delete", payload=payload,
@@ -110,7 +98,7 @@ async def delete_handler(ctx: Context) -> Reply:
 async def remove_handler(ctx: Context) -> Reply:
     ref = named_hub(ctx, "group remove")
     name, users = _name(ctx.args.text("group")), _users(ctx.args.text("users"))
-    group = await _api(ctx, ref).group(name)
+    group = await hub_api(ctx, ref).group(name)
     absent = [u for u in users if u not in group.users]
     if absent:
         raise UserError(f"{', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not in {name} on {ref.qualified}; "
@@ -131,7 +119,7 @@ def _target(ctx: Context, payload: str) -> tuple[HubRef, dict[str, object]]:
 async def apply_delete(ctx: Context, payload: str) -> Reply:
     ref, data = _target(ctx, payload)
     name = str(data["group"])
-    await _api(ctx, ref).delete_group(name)
+    await hub_api(ctx, ref).delete_group(name)
     await ctx.record_change(command="group delete", args=f"{ref.qualified} {name}", community=ref.hub.community,
                             detail=f"deleted group {name} on {ref.qualified}")
     return Reply(text=f":white_check_mark: Deleted group {name} on {ref.qualified}.", public=True)
@@ -141,7 +129,7 @@ async def apply_remove(ctx: Context, payload: str) -> Reply:
     ref, data = _target(ctx, payload)
     listed = data.get("users")
     name, users = str(data["group"]), [str(u) for u in listed] if isinstance(listed, list) else []
-    group = await _api(ctx, ref).remove_users(name, users)
+    group = await hub_api(ctx, ref).remove_users(name, users)
     await ctx.record_change(command="group remove", args=f"{ref.qualified} {name} {' '.join(users)}",
                             community=ref.hub.community,
                             detail=f"removed {', '.join(users)} from {name} on {ref.qualified}")

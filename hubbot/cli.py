@@ -42,7 +42,9 @@ def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False, slack:
              quiet: bool = False) -> Runtime:
     """Settings, logging and everything built once. ``slack="post"`` falls back to printing when
     no bot token is set; ``quiet`` drops notices (``--json`` prints what was sent instead)."""
-    from hubbot.adapters.providers import demo_hub_apis
+    from datetime import UTC, datetime
+
+    from hubbot.adapters.providers import demo_hubs
     from hubbot.errors import HubbotError
     from hubbot.logs import configure_logging, redactor_for
     from hubbot.main import build, load
@@ -54,9 +56,9 @@ def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False, slack:
         if slack == "post" and settings.slack.bot_token is None:
             slack = None
         fleet = load(settings, config=config, demo=demo)
-        hubs = demo_hub_apis(fleet.base / "hubs.yaml") if demo else None
+        hubs, usage = demo_hubs(fleet.base / "hubs.yaml", now=datetime.now(UTC)) if demo else (None, None)
         return build(settings, fleet, slack=slack, notifier=_Quiet() if quiet and slack is None else None,
-                     hub_apis=hubs)
+                     hub_apis=hubs, usage=usage)
     except HubbotError as exc:
         _fail(str(exc), exc.exit_code)
         raise  # unreachable; _fail exits

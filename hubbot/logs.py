@@ -36,6 +36,9 @@ def redactor_for(settings: Settings) -> Redactor:
                                                settings.slack.app_token, settings.freshdesk_api_key) if s is not None]
     secrets += [credential.secret.get_secret_value() for credential in settings.openstack.values()]
     secrets += [token.get_secret_value() for token in settings.hub_tokens.values()]
+    for credential in settings.prometheus_credentials.values():
+        value = credential.get_secret_value()
+        secrets += [value, value.partition(":")[2]]
     url = settings.database.url
     if "@" in url and ":" in url.split("@", 1)[0]:
         secrets.append(url.split("@", 1)[0].rsplit(":", 1)[1])  # the database password

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -41,6 +41,7 @@ from hubbot.ports import (
     Notifier,
     Services,
     Ticketing,
+    UsageMetrics,
 )
 from hubbot.redact import Redactor
 from hubbot.settings import Settings
@@ -162,6 +163,7 @@ def build(
     deploys: DeployPorts | None = None,
     pause: Callable[[float], Awaitable[None]] | None = None,
     hub_apis: dict[str, HubApi] | None = None,
+    usage: Mapping[str, UsageMetrics] | None = None,
 ) -> Runtime:
     """Build everything once. ``slack`` says how this process talks to Slack (None: it does not;
     notices go to stdout). Keyword arguments given replace what the settings would build (tests
@@ -212,6 +214,7 @@ def build(
         tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
         deploys=deploys,
         hub_apis=hub_apis if hub_apis is not None else providers.hub_apis(fleet, settings),
+        usage=usage if usage is not None else providers.usage_metrics(fleet, settings),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     push = providers.budget_push(settings)

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     openstack: dict[str, OpenStackCredential] = Field(default_factory=dict)
     # JupyterHub service tokens by the name a hub's `api_token` gives (HUBBOT_HUB_TOKENS, JSON)
     hub_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    # HUBBOT_PROMETHEUS_CREDENTIALS: JSON of name -> "user:password" (basic auth) or a bearer token
+    prometheus_credentials: dict[str, SecretStr] = Field(default_factory=dict)
     freshdesk_api_key: SecretStr | None = None
     # The helm v3 executable deploys run (HUBBOT_HELM); `make helm` puts one in .venv/bin
     helm: str = "helm"

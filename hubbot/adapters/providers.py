@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from socket import gethostname
 
@@ -24,6 +25,7 @@ from hubbot.ports import (
     JobStore,
     Knowledge,
     Ticketing,
+    UsageMetrics,
 )
 from hubbot.redact import Redactor
 from hubbot.settings import Settings
@@ -130,15 +132,51 @@ def hub_apis(fleet: Fleet, settings: Settings) -> dict[str, HubApi]:
     return out
 
 
-def demo_hub_apis(path: Path) -> dict[str, HubApi]:
-    """The demo hubs' APIs, in memory, from a YAML file of ``cluster/hub: {users, groups}``."""
+def demo_hubs(path: Path, *, now: datetime) -> tuple[dict[str, HubApi], dict[str, UsageMetrics]]:
+    """The demo hubs' APIs and their clusters' Prometheus, in memory: users and groups from a YAML
+    file of ``cluster/hub: {users, groups}``, and 90 days of made-up but steady use before ``now``
+    (the same every time for the same ``now``)."""
     import yaml
 
-    from hubbot.adapters.memory import MemoryHubApi
+    from hubbot.adapters.memory import MemoryHubApi, MemoryUsageMetrics
+    from hubbot.adapters.memory.usage import demo_use
 
     data = yaml.safe_load(path.read_text()) or {}
-    return {hub: MemoryHubApi(hub, users=spec.get("users", []), groups=spec.get("groups", {}))
-            for hub, spec in data.items()}
+    apis: dict[str, HubApi] = {}
+    metrics: dict[str, MemoryUsageMetrics] = {}
+    for hub, spec in data.items():
+        cluster, _, name = hub.partition("/")
+        use = demo_use(name, spec.get("users", []), now=now)
+        apis[hub] = MemoryHubApi(hub, users=spec.get("users", []), groups=spec.get("groups", {}),
+                                 activity=use.activity, running=use.running)
+        found = metrics.setdefault(cluster, MemoryUsageMetrics())
+        found.runs[name], found.home_use[name], found.active[name] = use.runs, use.homes, use.daily
+    return apis, dict(metrics)
+
+
+def usage_metrics(fleet: Fleet, settings: Settings) -> dict[str, UsageMetrics]:
+    """Each cluster with a ``prometheus:`` section: its Prometheus. A credential named but not set
+    is logged (the cluster's usage figures then say Prometheus refused)."""
+    from hubbot.adapters.prometheus import PrometheusMetrics
+
+    out: dict[str, UsageMetrics] = {}
+    for name, cluster in fleet.clusters.items():
+        conf = cluster.prometheus
+        if conf is None:
+            continue
+        auth: tuple[str, str] | str | None = None
+        if conf.credential is not None:
+            secret = settings.prometheus_credentials.get(conf.credential)
+            if secret is None:
+                log.warning("cluster %s names Prometheus credential %r, which HUBBOT_PROMETHEUS_CREDENTIALS lacks",
+                            name, conf.credential)
+            elif conf.auth == "basic":
+                user, _, password = secret.get_secret_value().partition(":")
+                auth = (user, password)
+            else:
+                auth = secret.get_secret_value()
+        out[name] = PrometheusMetrics(conf.url, cluster=name, auth=auth, timeout=conf.timeout)
+    return out
 
 
 def worker_name() -> str:

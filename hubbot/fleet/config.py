@@ -150,11 +150,24 @@ class KubeconfigAccess(_Model):
 KubeAccess = Annotated[EksAccess | GkeAccess | KubeconfigAccess, Field(discriminator="kind")]
 
 
+class PrometheusConfig(_Model):
+    """The cluster's Prometheus, for ``/hub usage`` and ``/hub quota show`` (on 2i2c clusters, the
+    support chart's ``https://prometheus.<cluster domain>``, behind basic auth)."""
+
+    url: str = Field(pattern=r"^https?://", description="the Prometheus server's base URL")
+    credential: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="name of its credential in HUBBOT_PROMETHEUS_CREDENTIALS ('user:password', or a bearer token)")
+    auth: Literal["basic", "bearer"] = "basic"
+    timeout: float = Field(30, gt=0, le=300, description="seconds a query may take")
+
+
 class ClusterConfig(_Model):
     name: Name
     provider: str
     kubernetes: KubeAccess | None = Field(None, description="how hubbot reaches the cluster to deploy")
     chart: ChartConfig | None = Field(None, description="default chart of this cluster's hubs")
+    prometheus: PrometheusConfig | None = Field(None, description="where usage figures come from")
     hubs: list[HubConfig] = Field(default_factory=list)
 
 

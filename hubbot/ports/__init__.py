@@ -15,12 +15,13 @@ from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe,
 from hubbot.ports.hubs import HubApi
 from hubbot.ports.outbox import Notifier, Outbox, Ticketing
 from hubbot.ports.support import Knowledge, SupportLog
+from hubbot.ports.usage import NamespaceQuotas, Overlays, UsageMetrics
 
 __all__ = [
     "AuditLog", "Background", "BillingCheck", "BudgetMirror", "BudgetPush", "Budgets", "Clock", "Clusters",
     "CostLedger", "CostSource", "DeployPorts", "Directory", "EventLedger", "ForecastSource", "HealthProbe",
-    "Helm", "HubApi", "JobStore", "Knowledge", "LineSink", "Notifier", "Outbox", "PendingActions", "Services",
-    "SupportLog", "Ticketing"
+    "Helm", "HubApi", "JobStore", "Knowledge", "LineSink", "NamespaceQuotas", "Notifier", "Outbox", "Overlays",
+    "PendingActions", "Services", "SupportLog", "Ticketing", "UsageMetrics"
 ]
 
 
@@ -45,3 +46,6 @@ class Services:
     tickets: Mapping[str, Ticketing] = field(default_factory=dict)  # by community; "" for the whole fleet
     deploys: DeployPorts | None = None
     hub_apis: Mapping[str, HubApi] = field(default_factory=dict)  # by hub (cluster/hub), where a token is set
+    usage: Mapping[str, UsageMetrics] = field(default_factory=dict)  # by cluster, where a Prometheus is set
+    namespace_quotas: NamespaceQuotas | None = None
+    overlays: Overlays | None = None

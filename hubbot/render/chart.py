@@ -93,3 +93,60 @@ def cost_figure(
     except Exception:
         plt.close(fig)
         raise
+
+
+def _png(fig: Figure) -> bytes:
+    from matplotlib import pyplot as plt
+
+    try:
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def bars_chart(*, title: str, labels: list[str], values: list[float], unit: str) -> bytes:
+    """Horizontal bars, largest on top (top users or groups), 1000 px wide; a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, max(3.0, 0.6 + 0.32 * len(labels))), dpi=100)
+    try:
+        ax.barh(list(range(len(labels)))[::-1], values, color="#7aa6c2")
+        ax.set_yticks(list(range(len(labels)))[::-1], labels=labels, fontsize="small")
+        ax.set_xlabel(unit)
+        ax.set_title(title)
+        ax.set_xlim(left=0)
+        fig.tight_layout()
+    except Exception:
+        plt.close(fig)
+        raise
+    return _png(fig)
+
+
+def daily_chart(*, title: str, days: list[date], values: list[int], label: str) -> bytes:
+    """A line of one figure a day (daily active users); a PNG, 1000×400 px."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import dates as mdates
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    try:
+        x = [float(v) for v in mdates.date2num(days)]
+        ax.plot(x, values, color="#1f4e79", linewidth=2, marker="o" if len(days) <= 31 else None, markersize=3)
+        ax.set_ylabel(label)
+        ax.set_title(title)
+        ax.set_ylim(bottom=0)
+        ax.xaxis_date()
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+        fig.autofmt_xdate()
+        fig.tight_layout()
+    except Exception:
+        plt.close(fig)
+        raise
+    return _png(fig)

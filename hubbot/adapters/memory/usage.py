@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hubbot.domain import ComputeUse, DailyActive, HomeUse, Overlay
 from hubbot.errors import UserError
@@ -73,3 +73,52 @@ class MemoryOverlays:
                             f"{current.revision if current else 0}); look again with /hub quota diff {hub} and retry")
         self._kept[hub] = Overlay(hub=hub, values=values, revision=expected + 1, updated_by=user, updated_at=at)
         return self._kept[hub]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUse:
+    runs: list[ServerRun]
+    homes: list[HomeUse]
+    daily: list[DailyActive]
+    activity: dict[str, datetime]
+    running: set[str]
+
+
+def demo_use(namespace: str, users: Iterable[str], *, now: datetime, days: int = 91) -> DemoUse:
+    """Made-up use of a demo hub: each user works on some days, a few hours at a time, some hungrier
+    than others; whoever's session spans ``now`` has a server running. Seeded by the hub's name."""
+    import random
+    import zlib
+
+    from hubbot.usage.names import home_folder
+
+    rng = random.Random(zlib.crc32(namespace.encode()))  # noqa: S311 - made-up figures, not secrets
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    runs: list[ServerRun] = []
+    homes: list[HomeUse] = []
+    active: dict[date, set[str]] = {}
+    activity: dict[str, datetime] = {}
+    running: set[str] = set()
+    for user in sorted(users):
+        keen, size = rng.uniform(0.15, 0.8), rng.choice((1, 2, 4))
+        for back in range(days, -1, -1):
+            if rng.random() > keen:
+                continue
+            start = today - timedelta(days=back) + timedelta(hours=rng.randint(8, 18), minutes=rng.randint(0, 59))
+            if start >= now:
+                continue
+            end = start + timedelta(minutes=rng.randint(30, 300))
+            run = ServerRun(user=user, pod=f"jupyter-{home_folder(user)}", start=start, end=min(end, now),
+                            cpu=round(size * rng.uniform(0.1, 0.6), 3),
+                            memory=int(size * rng.uniform(0.6, 1.8) * 1024**3), cpu_request=size * 0.25,
+                            memory_request=size * 1024**3)
+            runs.append(run)
+            active.setdefault(start.date(), set()).add(user)
+            activity[user] = run.end
+            if end > now:
+                running.add(user)
+        homes.append(HomeUse(directory=home_folder(user), used=int(rng.uniform(0.05, 9.5) * 1024**3),
+                             limit=10 * 1024**3))
+    homes.append(HomeUse(directory="_shared", used=int(rng.uniform(1, 20) * 1024**3)))
+    daily = [DailyActive(day=day, users=len(who)) for day, who in sorted(active.items())]
+    return DemoUse(runs=runs, homes=homes, daily=daily, activity=activity, running=running)
