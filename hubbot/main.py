@@ -38,6 +38,7 @@ from hubbot.ports import (
     DeployPorts,
     Directory,
     HubApi,
+    NamespaceQuotas,
     Notifier,
     Services,
     Ticketing,
@@ -53,6 +54,7 @@ from hubbot.store import (
     SqlEventLedger,
     SqlJobs,
     SqlOutbox,
+    SqlOverlays,
     SqlPendingActions,
     SqlSupportLog,
 )
@@ -164,6 +166,7 @@ def build(
     pause: Callable[[float], Awaitable[None]] | None = None,
     hub_apis: dict[str, HubApi] | None = None,
     usage: Mapping[str, UsageMetrics] | None = None,
+    namespace_quotas: NamespaceQuotas | None = None,
 ) -> Runtime:
     """Build everything once. ``slack`` says how this process talks to Slack (None: it does not;
     notices go to stdout). Keyword arguments given replace what the settings would build (tests
@@ -215,6 +218,8 @@ def build(
         deploys=deploys,
         hub_apis=hub_apis if hub_apis is not None else providers.hub_apis(fleet, settings),
         usage=usage if usage is not None else providers.usage_metrics(fleet, settings),
+        overlays=SqlOverlays(database),
+        namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     push = providers.budget_push(settings)

@@ -24,6 +24,7 @@ from hubbot.ports import (
     HubApi,
     JobStore,
     Knowledge,
+    NamespaceQuotas,
     Ticketing,
     UsageMetrics,
 )
@@ -177,6 +178,12 @@ def usage_metrics(fleet: Fleet, settings: Settings) -> dict[str, UsageMetrics]:
                 auth = secret.get_secret_value()
         out[name] = PrometheusMetrics(conf.url, cluster=name, auth=auth, timeout=conf.timeout)
     return out
+
+
+def namespace_quotas(deploys: DeployPorts) -> NamespaceQuotas | None:
+    """The clusters' ResourceQuotas, through the same Kubernetes clients deploys use."""
+    clusters = deploys.clusters
+    return clusters if isinstance(clusters, NamespaceQuotas) else None
 
 
 def worker_name() -> str:

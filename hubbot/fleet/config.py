@@ -245,6 +245,23 @@ class SupportConfig(_Model):
         return CommunityConfig._channel_id(value)
 
 
+_SIZE = r"^\d+(\.\d+)?(KiB|MiB|GiB|TiB|Ki|Mi|Gi|Ti|KB|MB|GB|TB|k|M|G|T)$"
+_ALLOWANCE = r"^\d+(\.\d+)?/\d+[hd]$"
+
+
+class QuotaCeilings(_Model):
+    """How far a community's leaders may raise their hubs' limits themselves (engineers may go
+    anywhere). A limit without a ceiling here is the engineers' to set."""
+
+    storage: str | None = Field(None, pattern=_SIZE, description="largest home-directory quota, e.g. 50GiB")
+    cpu_hours: str | None = Field(None, pattern=_ALLOWANCE,
+                                  description="most CPU-hours a group may get per window, e.g. 1000/30d")
+    memory_hours: str | None = Field(None, pattern=_ALLOWANCE,
+                                     description="most memory GiB-hours a group may get per window, e.g. 4000/30d")
+    namespace: dict[str, str | int] = Field(default_factory=dict, description=(
+        "largest namespace ResourceQuota values, by the word /hub quota set takes: {cpu: 64, memory: 256GiB}"))
+
+
 class CommunityConfig(_Model):
     name: Name
     display_name: str = ""
@@ -254,6 +271,7 @@ class CommunityConfig(_Model):
     budget: BudgetConfig | None = None
     digest: DigestConfig | None = Field(None, description="weekly cost digest in the channel (off if absent)")
     support: SupportConfig | None = Field(None, description="this community's own docs and support channel")
+    quota_ceilings: QuotaCeilings | None = Field(None, description="how far leaders may set their hubs' limits")
 
     @field_validator("channel")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hubbot.domain import ComputeUse, DailyActive, HomeUse, KubeTarget, NamespaceQuota, Overlay
 
@@ -32,6 +32,7 @@ class UsageMetrics(Protocol):
         ...
 
 
+@runtime_checkable
 class NamespaceQuotas(Protocol):
     """A namespace's ResourceQuotas through the Kubernetes API."""
 

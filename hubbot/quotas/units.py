@@ -104,7 +104,7 @@ def size_text(size: int) -> str:
     for unit, factor in (("TiB", 1024**4), ("GiB", GIB), ("MiB", 1024**2)):
         if size >= factor:
             value = Decimal(size) / factor
-            return f"{_plain(value.quantize(Decimal('0.01')))} {unit}"
+            return f"{plain(value.quantize(Decimal('0.01')))} {unit}"
     return f"{size} bytes"
 
 
@@ -115,12 +115,12 @@ def gib(size: int) -> Decimal:
 
 def cpu_text(cores: Decimal) -> str:
     whole = cores == cores.to_integral_value()
-    return f"{_plain(cores)} core{'' if cores == 1 else 's'}" + ("" if whole else f" ({int(cores * 1000)}m)")
+    return f"{plain(cores)} core{'' if cores == 1 else 's'}" + ("" if whole else f" ({int(cores * 1000)}m)")
 
 
 def kube_cpu(cores: Decimal) -> str:
     """CPU as Kubernetes writes it: ``64`` or ``500m``."""
-    return _plain(cores) if cores == cores.to_integral_value() else f"{int(cores * 1000)}m"
+    return plain(cores) if cores == cores.to_integral_value() else f"{int(cores * 1000)}m"
 
 
 def kube_size(size: int) -> str:
@@ -136,12 +136,12 @@ def window_text(days: int) -> str:
 
 
 def allowance_text(allowance: HoursPerWindow, resource: str) -> str:
-    return f"{_plain(allowance.hours)} {resource} per {window_text(allowance.days)}"
+    return f"{plain(allowance.hours)} {resource} per {window_text(allowance.days)}"
 
 
 def _plain_decimal(value: Decimal) -> Decimal:
     return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
 
 
-def _plain(value: Decimal) -> str:
+def plain(value: Decimal) -> str:
     return f"{_plain_decimal(value):f}"

@@ -7,6 +7,7 @@ from hubbot.store.db import Database
 from hubbot.store.events import SqlEventLedger
 from hubbot.store.jobs import SqlJobs
 from hubbot.store.outbox import SqlOutbox
+from hubbot.store.overlays import SqlOverlays
 from hubbot.store.pending import SqlPendingActions
 from hubbot.store.support import SqlSupportLog
 
@@ -18,6 +19,7 @@ __all__ = [
     "SqlEventLedger",
     "SqlJobs",
     "SqlOutbox",
+    "SqlOverlays",
     "SqlPendingActions",
     "SqlSupportLog",
 ]

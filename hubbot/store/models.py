@@ -310,3 +310,15 @@ class HubLockRow(Base):
     job_id: Mapped[int] = mapped_column(Integer, nullable=False)
     holder: Mapped[str] = mapped_column(String(32), nullable=False)
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class OverlayRow(Base):
+    """hubbot's values overlay of a hub; ``revision`` is bumped by each change (compare and set)."""
+
+    __tablename__ = "hub_overlays"
+
+    hub: Mapped[str] = mapped_column(String(130), primary_key=True)
+    values: Mapped[str] = mapped_column(Text, nullable=False)
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_by: Mapped[str] = mapped_column(String(32), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
