@@ -12,7 +12,7 @@ import re
 
 from commands.rollback import rollback_handler, rollback_run
 from commands.target import busy
-from hubbot.deploys.engine import Batch, Engine, new_batch_id, plan_for, ports_of
+from hubbot.deploys.engine import Batch, Engine, new_batch_id, overlay_of, plan_for, ports_of
 from hubbot.deploys.manifests import diff_manifests
 from hubbot.deploys.messages import LiveMessage
 from hubbot.domain import HubLock, Job, JobKind
@@ -93,7 +93,7 @@ async def deploy_handler(ctx: Context) -> Reply:
 async def _dry_run(ctx: Context, ref: HubRef, version: str | None) -> Reply:
     ports = ports_of(ctx.services)
     limits = ctx.fleet.config.deploys
-    plan = plan_for(ctx.fleet, ref, chart_version=version)
+    plan = plan_for(ctx.fleet, ref, chart_version=version, overlay=await overlay_of(ctx.services, ref.qualified))
     await ctx.progress(f"rendering {ref.qualified} with helm template…")
     rendered = await ports.helm.template(plan, time_limit=limits.helm_timeout)
     if ctx.fleet.clusters[ref.cluster].kubernetes is None:
@@ -117,6 +117,8 @@ async def _dry_run(ctx: Context, ref: HubRef, version: str | None) -> Reply:
             blocks.append(b.section(f"*To {label}:* {shown}{more}"))
     chart = f"chart {plan.chart.rsplit('/', 1)[-1]}" + (f" {plan.version}" if plan.version else "")
     context = f"{chart} · values: {', '.join(v.rsplit('/', 1)[-1] for v in plan.values) or 'chart defaults'}"
+    if plan.overlay:
+        context += f" · hubbot's overlay (`{PREFIX} quota diff {ref.qualified}`)"
     if plan.secret_values:
         context += f" · {len(plan.secret_values)} secret values file(s), not shown"
     if note:

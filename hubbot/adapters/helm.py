@@ -20,6 +20,7 @@ import signal
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,19 +99,21 @@ class HelmCli:
 
     async def template(self, plan: ReleasePlan, *, time_limit: float) -> str:
         """The chart rendered locally, as helm printed it (not redacted: it is data, not a message)."""
-        args = ["template", *self._source(plan, create_namespace=False), *self._values(plan)]
-        out = await self._helm("template", args, time_limit=time_limit, plan=plan, capture=True)
+        with self._overlay(plan) as overlay:
+            args = ["template", *self._source(plan, create_namespace=False), *self._values(plan, overlay)]
+            out = await self._helm("template", args, time_limit=time_limit, plan=plan, capture=True)
         return (out or b"").decode("utf-8", "replace")
 
     async def upgrade(
         self, plan: ReleasePlan, *, target: KubeTarget, time_limit: float, on_line: LineSink
     ) -> ReleaseInfo:
         """``helm upgrade --install``, creating the namespace; the release helm reports."""
-        args = ["upgrade", "--install", *self._source(plan, create_namespace=True), *self._values(plan)]
-        args += ["--timeout", _seconds(time_limit), "--output", "json"]
-        out = await self._helm(
-            "upgrade", args, time_limit=time_limit, target=target, plan=plan, on_line=on_line, capture=True
-        )
+        with self._overlay(plan) as overlay:
+            args = ["upgrade", "--install", *self._source(plan, create_namespace=True), *self._values(plan, overlay)]
+            args += ["--timeout", _seconds(time_limit), "--output", "json"]
+            out = await self._helm(
+                "upgrade", args, time_limit=time_limit, target=target, plan=plan, on_line=on_line, capture=True
+            )
         return _release("upgrade", out or b"")
 
     async def rollback(
@@ -153,8 +156,25 @@ class HelmCli:
         args += ["--version", _word(plan.version, "chart version")] if plan.version is not None else []
         return args
 
-    def _values(self, plan: ReleasePlan) -> list[str]:
-        return [arg for name in (*plan.values, *plan.secret_values) for arg in ("--values", str(self._file(name)))]
+    def _values(self, plan: ReleasePlan, overlay: list[str]) -> list[str]:
+        """The values files in order: the hub's, hubbot's overlay, then the secret ones."""
+        files = [arg for name in plan.values for arg in ("--values", str(self._file(name)))]
+        return files + overlay + [arg for name in plan.secret_values for arg in ("--values", str(self._file(name)))]
+
+    @contextmanager
+    def _overlay(self, plan: ReleasePlan) -> Iterator[list[str]]:
+        """hubbot's values overlay of the hub in a private file for the length of one helm run."""
+        if not plan.overlay:
+            yield []
+            return
+        fd, path = tempfile.mkstemp(prefix="hubbot-overlay-", suffix=".yaml")  # readable by this user only
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(plan.overlay)
+            yield ["--values", path]
+        finally:
+            with suppress(FileNotFoundError):
+                os.unlink(path)
 
     def _file(self, name: str, what: str = "values file", *, directory_ok: bool = False) -> Path:
         path = (self.base / name).absolute()

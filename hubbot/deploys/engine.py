@@ -68,8 +68,9 @@ def ports_of(services: Services) -> DeployPorts:
     return services.deploys
 
 
-def plan_for(fleet: Fleet, ref: HubRef, *, chart_version: str | None = None) -> ReleasePlan:
-    """The Helm release of a hub: named after the hub, in a namespace of the same name."""
+def plan_for(fleet: Fleet, ref: HubRef, *, chart_version: str | None = None, overlay: str = "") -> ReleasePlan:
+    """The Helm release of a hub: named after the hub, in a namespace of the same name, with
+    hubbot's values ``overlay`` of it."""
     chart = ref.chart
     if chart is None:
         raise UserError(f"{ref.qualified} has no chart: add `chart:` to the hub or to cluster {ref.cluster} "
@@ -79,8 +80,14 @@ def plan_for(fleet: Fleet, ref: HubRef, *, chart_version: str | None = None) -> 
         name=ref.hub.name, namespace=ref.hub.name, chart=source, repo=chart.repo,
         version=chart_version or chart.version,
         values=tuple(str(fleet.base / v) for v in ref.hub.values),
-        secret_values=tuple(str(fleet.base / v) for v in ref.hub.secret_values),
+        secret_values=tuple(str(fleet.base / v) for v in ref.hub.secret_values), overlay=overlay,
     )
+
+
+async def overlay_of(services: Services, hub: str) -> str:
+    """hubbot's values overlay of ``hub`` (empty when it has none)."""
+    found = await services.overlays.get(hub) if services.overlays is not None else None
+    return found.values if found is not None else ""
 
 
 @dataclass
@@ -219,7 +226,8 @@ class Engine:
                                                recorded=True)
         info: ReleaseInfo | None = None
         if job.kind == JobKind.DEPLOY:
-            plan = plan_for(self.fleet, ref, chart_version=job.chart_version)
+            plan = plan_for(self.fleet, ref, chart_version=job.chart_version,
+                            overlay=await overlay_of(self.services, ref.qualified))
             helm, limit = self.ports.helm, limits.helm_timeout
             # the live revision is read beside the render: it is what Roll back returns to
             _, before = await self._stage(run, live, "render", asyncio.gather(

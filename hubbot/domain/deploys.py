@@ -87,7 +87,8 @@ class KubeTarget:
 @dataclass(frozen=True, slots=True)
 class ReleasePlan:
     """One ``helm upgrade --install``: release ``name`` in ``namespace`` from ``chart`` (a local
-    path, or a chart name in ``repo``), with values files applied in order (secret ones last)."""
+    path, or a chart name in ``repo``), with values files applied in order (hubbot's overlay after
+    the hub's own, secret ones last)."""
 
     name: str
     namespace: str
@@ -96,6 +97,7 @@ class ReleasePlan:
     version: str | None = None
     values: tuple[str, ...] = ()
     secret_values: tuple[str, ...] = ()
+    overlay: str = ""  # hubbot's values overlay (YAML), applied after ``values``, before the secret ones
 
 
 @dataclass(frozen=True, slots=True)
