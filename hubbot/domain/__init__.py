@@ -33,7 +33,7 @@ from hubbot.domain.deploys import (
 from hubbot.domain.hubs import HubGroup
 from hubbot.domain.outbox import Alert, Basis, Block, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
 from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats
-from hubbot.domain.usage import ComputeUse, DailyActive, HomeUse, HubUser, NamespaceQuota, Overlay
+from hubbot.domain.usage import ComputeUse, DailyActive, HomeUse, HubUser, NamespaceQuota, Overlay, home_folder
 
 __all__ = [
     "CENT", "JOB_LOG_CHARS", "JOB_RESULT_CHARS", "READING_HISTORY_DAYS", "Alert", "Answer", "AuditEntry", "Basis",
@@ -41,5 +41,5 @@ __all__ = [
     "DeliveryState", "Health", "HomeUse", "HubGroup", "HubLock", "HubUser", "Job", "JobKind", "JobState",
     "KubeTarget", "LedgerLine", "NamespaceQuota", "OutboxKind", "OutboxMessage", "Outcome", "Overlay",
     "PendingAction", "PeriodSpend", "PodCount", "Post", "ProviderStatus", "ReleaseInfo", "ReleasePlan",
-    "SupportQuestion", "SupportStats", "Ticket", "Workload", "main_currency", "money",
+    "SupportQuestion", "SupportStats", "Ticket", "Workload", "home_folder", "main_currency", "money",
 ]

@@ -3,6 +3,7 @@ the limits in force on it."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -75,3 +76,20 @@ class Overlay:
     revision: int
     updated_by: str
     updated_at: datetime
+
+
+_SAFE = frozenset(string.ascii_lowercase + string.digits)
+
+
+def home_folder(name: str) -> str:
+    """The home directory of JupyterHub user ``name`` on a z2jh hub: KubeSpawner's legacy escaping
+    (``{escaped_username}``, the home ``subPath`` whatever ``slug_scheme`` is), which keeps
+    lower-case letters and digits, writes every other byte of the UTF-8 name as ``-`` and two hex
+    digits, and lower-cases the whole: ``user@x.com`` → ``user-40x-2ecom``."""
+    out = []
+    for char in name:
+        if char in _SAFE:
+            out.append(char)
+        else:
+            out.extend(f"-{byte:02X}" for byte in char.encode("utf-8"))
+    return "".join(out).lower()

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hubbot.domain import ComputeUse, DailyActive, HomeUse, HubUser
+from hubbot.domain import ComputeUse, DailyActive, HomeUse, HubUser, home_folder
 from hubbot.errors import HubbotError
 from hubbot.ports import HubApi, UsageMetrics
-from hubbot.usage.names import home_folder
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 ACTIVE_WINDOWS = (("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30)))

@@ -90,7 +90,7 @@ def demo_use(namespace: str, users: Iterable[str], *, now: datetime, days: int =
     import random
     import zlib
 
-    from hubbot.usage.names import home_folder
+    from hubbot.domain import home_folder
 
     rng = random.Random(zlib.crc32(namespace.encode()))  # noqa: S311 - made-up figures, not secrets
     today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -117,8 +117,7 @@ def demo_use(namespace: str, users: Iterable[str], *, now: datetime, days: int =
             activity[user] = run.end
             if end > now:
                 running.add(user)
-        homes.append(HomeUse(directory=home_folder(user), used=int(rng.uniform(0.05, 9.5) * 1024**3),
-                             limit=10 * 1024**3))
+        homes.append(HomeUse(directory=home_folder(user), used=int(rng.uniform(0.05, 9.5) * 1024**3)))
     homes.append(HomeUse(directory="_shared", used=int(rng.uniform(1, 20) * 1024**3)))
     daily = [DailyActive(day=day, users=len(who)) for day, who in sorted(active.items())]
     return DemoUse(runs=runs, homes=homes, daily=daily, activity=activity, running=running)
