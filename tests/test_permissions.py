@@ -77,12 +77,15 @@ HUB_ADMIN = {
     "member_a": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
     "outsider": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
 }
+# `quota set|reset` without a hub reads its first setting as the hub, which is not one
+QUOTA_CHANGE = {role: {**row, "none": "not_found"} for role, row in HUB_ADMIN.items()}
 # how each command is typed with a target (default: "<command> <target>")
 TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}",
             "ask": "ask how do I install a package", "jobs": "jobs", "cancel": "cancel 1",
             "link": "link {target} https://github.com/org/repo", "group show": "group show {target} students",
             "group create": "group create {target} tutors", "group delete": "group delete {target} students",
-            "group add": "group add {target} students bo", "group remove": "group remove {target} students ana"}
+            "group add": "group add {target} students bo", "group remove": "group remove {target} students ana",
+            "quota set": "quota set {target} storage=20GiB", "quota reset": "quota reset {target} storage"}
 EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "help": None,
     "whoami": None,
@@ -118,6 +121,11 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "group delete": HUB_ADMIN,
     "group add": HUB_ADMIN,
     "group remove": HUB_ADMIN,
+    "usage": HUB_READ,
+    "quota show": HUB_READ,
+    "quota set": QUOTA_CHANGE,
+    "quota reset": QUOTA_CHANGE,
+    "quota diff": HUB_ADMIN,
     "audit": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
         "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),

@@ -50,10 +50,12 @@ communities:
     channel: {CHANNEL_A}
     leaders: [{LEADER_A}]
     members: [{MEMBER_A}]
+    quota_ceilings: {{storage: 50GiB, cpu_hours: 1000/30d, namespace: {{cpu: 64, memory: 256GiB}}}}
   - name: beta
     display_name: Beta Lab
     channel: {CHANNEL_B}
     leaders: [{LEADERS_B_GROUP}]
+    quota_ceilings: {{storage: 50GiB}}
 roles:
   engineers: [{ENGINEER}, {ENGINEER_2}]
 support:

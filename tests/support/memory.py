@@ -17,8 +17,10 @@ from hubbot.adapters.memory import (
     MemoryHubApi,
     MemoryJobs,
     MemoryOutbox,
+    MemoryOverlays,
     MemoryPendingActions,
     MemorySupportLog,
+    MemoryUsageMetrics,
     RecordingNotifier,
     StaticDirectory,
     StaticHealth,
@@ -44,7 +46,8 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
                         tickets=tickets or {},
                         # every hub's API: users ana, bo and cy; a group "students" with ana
                         hub_apis={ref.qualified: MemoryHubApi(ref.qualified, users=("ana", "bo", "cy"),
-                                                              groups={"students": ["ana"]}) for ref in fleet.hubs})
+                                                              groups={"students": ["ana"]}) for ref in fleet.hubs},
+                        usage={name: MemoryUsageMetrics() for name in fleet.clusters}, overlays=MemoryOverlays())
     # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).
     services = dataclasses.replace(services, deploys=DeployPorts(
         jobs=MemoryJobs(), helm=HelmCli(str(fleet_file.parent / "no-helm-here"), base=fleet.base),
