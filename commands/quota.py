@@ -138,7 +138,7 @@ async def _change(ctx: Context, *, reset: bool) -> Reply:
     users = await _check_names(ctx, ref, group=group, user=user)
     files, overlay, effective, revision = await _values(ctx, ref)
     limits = read(effective)
-    new = changes.apply(overlay, effective, files, settings, group=group,
+    new = changes.apply(overlay, files, settings, group=group,
                         user_folder=home_folder(user) if user else None)
     if new == overlay:
         return Reply(text=f"Nothing to change: {ref.qualified} already has {echo}.")

@@ -9,11 +9,10 @@ import pytest
 
 from hubbot.adapters.memory import FrozenClock
 from hubbot.domain import Outcome
-from hubbot.pipeline.contract import Invocation, Reply
-from hubbot.pipeline.dispatch import Dispatcher
+from hubbot.pipeline.contract import Invocation
 from tests.support.extra_commands import APPLIED, EXTRA
 from tests.support.fleet import CHANNEL_A, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A, OUTSIDER
-from tests.support.memory import dispatcher, run
+from tests.support.memory import buttons, click, dispatcher, run
 
 
 @pytest.fixture(autouse=True)
@@ -21,20 +20,10 @@ def clean() -> None:
     APPLIED.clear()
 
 
-def _buttons(reply: Reply) -> dict[str, tuple[str, str]]:
-    return {e["text"]["text"]: (e["action_id"], e["value"])
-            for blk in reply.blocks if blk["type"] == "actions" for e in blk["elements"]}
-
-
-async def click(d: Dispatcher, reply: Reply, label: str, *, user: str, channel: str = CHANNEL_A) -> Reply:
-    action_id, value = _buttons(reply)[label]
-    return await d.run_action(Invocation(user_id=user, channel_id=channel, text=""), action_id=action_id, value=value)
-
-
 async def test_staging_change_asks_the_requester_to_confirm(fleet_file: Path) -> None:
     d, audit = dispatcher(fleet_file, extra=EXTRA)
     ask = await run(d, "change aws-cluster/staging", user=LEADER_A, channel=CHANNEL_A)
-    assert ask.ok and set(_buttons(ask)) == {"Confirm", "Cancel"} and not ask.public
+    assert ask.ok and set(buttons(ask)) == {"Confirm", "Cancel"} and not ask.public
     assert APPLIED == []  # nothing changes before the decision
     assert (await click(d, ask, "Confirm", user=ENGINEER)).kind == "denied"  # only the requester
     done = await click(d, ask, "Confirm", user=LEADER_A)
@@ -67,7 +56,7 @@ async def test_requests_expire(fleet_file: Path) -> None:
 async def test_prod_change_needs_another_engineer(fleet_file: Path) -> None:
     d, _ = dispatcher(fleet_file, extra=EXTRA)
     ask = await run(d, "change aws-cluster/prod", user=ENGINEER)
-    assert set(_buttons(ask)) == {"Approve", "Reject"} and ask.public
+    assert set(buttons(ask)) == {"Approve", "Reject"} and ask.public
     assert "cannot approve your own" in (await click(d, ask, "Approve", user=ENGINEER)).text
     assert "only hub engineers" in (await click(d, ask, "Approve", user=LEADER_A)).text
     assert "only hub engineers" in (await click(d, ask, "Approve", user=MEMBER_A)).text
@@ -103,7 +92,7 @@ async def test_the_requesters_permission_is_checked_again_when_it_runs(fleet_fil
     ("hubbot:_pending:approve", "", "no longer known"),
     ("hubbot:_pending:approve", "x" * 5000, "no longer known"),
 ])
-async def test_hostile_or_stale_buttons(fleet_file: Path, action_id: str, value: str, expected: str) -> None:
+async def test_hostile_or_stalebuttons(fleet_file: Path, action_id: str, value: str, expected: str) -> None:
     d, _ = dispatcher(fleet_file, extra=EXTRA)
     reply = await d.run_action(Invocation(user_id=ENGINEER, channel_id=CHANNEL_A, text=""), action_id=action_id,
                                value=value)
@@ -113,7 +102,7 @@ async def test_hostile_or_stale_buttons(fleet_file: Path, action_id: str, value:
 async def test_a_confirm_button_cannot_decide_an_approval(fleet_file: Path) -> None:
     d, _ = dispatcher(fleet_file, extra=EXTRA)
     ask = await run(d, "change aws-cluster/prod", user=LEADER_A)
-    _, value = _buttons(ask)["Approve"]
+    _, value = buttons(ask)["Approve"]
     reply = await d.run_action(Invocation(user_id=LEADER_A, channel_id=CHANNEL_A, text=""),
                                action_id="hubbot:_pending:confirm", value=value)
     assert "does not belong" in reply.text and APPLIED == []

@@ -16,7 +16,7 @@ from typing import Any
 from hubbot.errors import UsageError
 from hubbot.quotas import units
 from hubbot.quotas.limits import GIB, Limits, policy_path, quota_manager_path
-from hubbot.quotas.values import Values, drop, get, put
+from hubbot.quotas.values import Values, drop, get, merge, put
 
 _KEY = re.compile(r"^[a-z][a-z0-9./-]{0,62}$")
 COMPUTE = {"cpu-hours": "cpu", "memory-hours": "memory"}
@@ -119,12 +119,13 @@ def raw_policy(resource: str, allowance: units.HoursPerWindow, group: str) -> di
     return {"resource": resource, "limit": limit, "window": allowance.days, "scope": {"group": [group]}}
 
 
-def apply(overlay: Values, effective: Values, hub_files: Values, settings: list[Setting], *,
-          group: str | None, user_folder: str | None) -> Values:
-    """The new overlay: ``effective`` is the hub's files merged with ``overlay``; ``hub_files``
-    the hub's files alone (a reset gives back what they say)."""
+def apply(overlay: Values, hub_files: Values, settings: list[Setting], *, group: str | None,
+          user_folder: str | None) -> Values:
+    """The new overlay, from the current one and the hub's files alone (a reset gives back what
+    they say); each setting applies on top of the ones before it."""
     out = overlay
     for s in settings:
+        effective = merge(hub_files, out)  # each setting sees the ones before it
         if s.key == "storage":
             manager = quota_manager_path(effective)
             path = (*manager, "quota_overrides", user_folder) if user_folder else (*manager, "hard_quota")

@@ -58,3 +58,15 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
 
 async def run(d: Dispatcher, text: str, *, user: str, channel: str = "COPS00001") -> Reply:
     return await d.run(Invocation(user_id=user, channel_id=channel, text=text))
+
+
+def buttons(reply: Reply) -> dict[str, tuple[str, str]]:
+    """A reply's buttons by label: (action id, value)."""
+    return {e["text"]["text"]: (e["action_id"], e["value"])
+            for blk in reply.blocks if blk["type"] == "actions" for e in blk["elements"]}
+
+
+async def click(d: Dispatcher, reply: Reply, label: str, *, user: str, channel: str = "CALPHA001") -> Reply:
+    """Press the button labelled ``label`` on ``reply``, as ``user``."""
+    action_id, value = buttons(reply)[label]
+    return await d.run_action(Invocation(user_id=user, channel_id=channel, text=""), action_id=action_id, value=value)

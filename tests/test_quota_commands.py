@@ -1,0 +1,220 @@
+"""``/hub quota ...`` through the dispatcher: the limits a daskhub-style hub's values set and their
+use; changes checked strictly, against use and against the community's ceilings, confirmed, and
+stored as hubbot's overlay (which the next deploy applies); nothing changes on a refusal."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hubbot.adapters.memory import MemoryAuditLog, MemoryHubApi, MemoryUsageMetrics, ServerRun
+from hubbot.domain import HomeUse, Outcome
+from hubbot.pipeline.contract import Reply
+from hubbot.pipeline.dispatch import Dispatcher
+from tests.support.fleet import ENGINEER, FLEET_YAML, LEADER_A, MEMBER_A
+from tests.support.memory import click, dispatcher, run
+
+HUB = "aws-cluster/prod"
+GIB = 1024**3
+VALUES = """
+basehub:
+  jupyterhub-home-nfs:
+    enabled: true
+    quotaEnforcer:
+      config:
+        QuotaManager:
+          hard_quota: 10 # in GiB
+          quota_overrides: {bo: 40}
+  jupyterhub:
+    singleuser:
+      memory: {guarantee: 1G, limit: 2G}
+      profileList:
+        - display_name: Choose your resources
+          profile_options:
+            resource_allocation:
+              choices:
+                small: {display_name: Small, kubespawner_override: {cpu_limit: 1, mem_limit: 4G}}
+                big: {display_name: Big, allowed_groups: [students],
+                      kubespawner_override: {cpu_guarantee: 2, cpu_limit: 4, mem_guarantee: 8G, mem_limit: 16G}}
+    hub:
+      config:
+        UsageQuotaManager:
+          policy:
+            - {resource: cpu, limit: 100, window: 30, scope: {group: [students, staff]}}
+            - {resource: memory, limit: "400G", window: 30, scope: {group: [students]}}
+"""
+
+
+@pytest.fixture
+def fleet_with_values(tmp_path: Path) -> Path:
+    (tmp_path / "prod.values.yaml").write_text(VALUES)
+    text = FLEET_YAML.replace("{name: prod, community: alpha, domain: alpha.test, tier: prod}",
+                              "{name: prod, community: alpha, domain: alpha.test, tier: prod, "
+                              "values: [prod.values.yaml]}")
+    path = tmp_path / "fleet.yaml"
+    path.write_text(text)
+    return path
+
+
+def _bot(fleet_file: Path) -> Dispatcher:
+    d, _ = dispatcher(fleet_file)
+    now = d.services.clock.now()
+    api = MemoryHubApi(HUB, users=["ana", "bo", "cy", "dee"], groups={"students": ["ana", "bo"], "staff": ["cy"]})
+    runs = [ServerRun(user="ana", pod="jupyter-ana", start=now - timedelta(days=3), end=now - timedelta(days=2),
+                      cpu=1, memory=GIB, cpu_request=3, memory_request=2 * GIB)]  # 72 CPU-h, 48 GiB-h requested
+    metrics = MemoryUsageMetrics(runs={"prod": runs}, homes={"prod": [
+        HomeUse("ana", 9 * GIB), HomeUse("bo", 30 * GIB), HomeUse("cy", GIB // 2)]})
+    d.services = dataclasses.replace(d.services, hub_apis={**d.services.hub_apis, HUB: api},
+                                     usage={**d.services.usage, "aws-cluster": metrics})
+    return d
+
+
+async def test_show_lists_every_limit_and_its_use(fleet_with_values: Path) -> None:
+    reply = await run(_bot(fleet_with_values), f"quota show {HUB}", user=LEADER_A)
+    assert reply.ok, reply.text
+    text = reply.text
+    assert "Home storage: 10 GiB per home directory" in text
+    assert "overrides: bo 40 GiB" in text
+    assert "use: 3 folders, 39.5 GiB in all; 2 at 80 % or more: ana 9 GiB (90%), bo 30 GiB (75%)" not in text
+    assert "ana 9 GiB (90%)" in text and "bo" not in text.split("at 80 % or more")[1].splitlines()[0]
+    assert "group students, staff: 100 CPU-hours per 30 days each — 0 at the limit, 0 above 80 %" in text
+    assert "group students: 400 memory GiB-hours per 30 days each" in text
+    assert "highest ana 72 (72%)" in text  # requested, as the library counts it
+    assert "users in none of these groups: no compute limit" in text
+    assert "Choose your resources: Big: CPU 2–4, memory 8 GiB–16 GiB (groups: students)" in text
+    assert "default: memory 1 GiB–2 GiB" in text
+
+
+async def test_a_member_sees_limits_without_anyones_name(fleet_with_values: Path) -> None:
+    reply = await run(_bot(fleet_with_values), f"quota show {HUB}", user=MEMBER_A)
+    assert reply.ok
+    assert "1 user override(s)" in reply.text and "ana" not in reply.text and "bo 40" not in reply.text
+
+
+@pytest.mark.parametrize("text,message", [
+    ("storage=20", "a size needs a unit ('20')"),
+    ("storage=20gb", "'gb' is not a unit hubbot reads"),
+    ("storage=-5GiB", "storage cannot be negative"),
+    ("storage=20GiB storage=30GiB", "storage is given twice"),
+    ("cpu-hours=500/30d", "cpu-hours is set per group: add --group NAME"),
+    ("--group students cpu-hours=500", "give cpu-hours as hours per window, e.g. cpu-hours=500/30d"),
+    ("--group students cpu-hours=500/13h", "a window of 13h is not a whole number of days"),
+    ("--group students cpu-hours=500/400d", "a window is between 1 and 366 days"),
+    ("--group students cpu-hours=0/30d", "cpu-hours must be more than 0"),
+    ("--group students cpu-hours=1.5/30d", "cpu-hours is a whole number of hours"),
+    ("--group students storage=2GiB", "storage is set for every home directory, or one user's with --user"),
+    ("gpu=1", "'gpu' is not a hub limit"),
+    ("namespace cpu=lots", "'lots' is not a CPU amount: give cores (64, 0.5) or millicores (500m)"),
+    ("namespace cpu=0.0001", "is not a whole number of millicores"),
+    ("namespace widgets=3", "'widgets' is not a namespace limit hubbot sets"),
+    ("namespace pods=many", "pods is a count"),
+    ("namespace cpu=4 --group students", "--group and --user are for hub limits"),
+    ("--group nobody cpu-hours=5/30d", "has no group 'nobody'"),
+    ("storage=20GiB --user zed", "has no user 'zed'"),
+    ("", "say what to set"),
+])
+async def test_bad_settings_say_what_to_write_and_change_nothing(fleet_with_values: Path, text: str,
+                                                                 message: str) -> None:
+    d = _bot(fleet_with_values)
+    reply = await run(d, f"quota set {HUB} {text}", user=ENGINEER)
+    assert not reply.ok and message in reply.text, reply.text
+    assert "Traceback" not in reply.text
+    assert d.services.overlays is not None and await d.services.overlays.get(HUB) is None
+
+
+async def test_a_storage_quota_below_use_needs_force(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    refused = await run(d, f"quota set {HUB} storage=8GiB", user=ENGINEER)
+    assert refused.kind != "ok" and "below what is already used: ana 9 GiB" in refused.text
+    assert "bo" not in refused.text  # bo keeps an override of 40 GiB
+    assert "Add --force" in refused.text
+    asked = await run(d, f"quota set {HUB} storage=8GiB --force", user=ENGINEER)
+    assert "Please confirm: set on aws-cluster/prod: storage 8 GiB for every home directory" in asked.text
+
+
+async def test_a_compute_policy_below_a_members_use_needs_force(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    refused = await run(d, f"quota set {HUB} --group students cpu-hours=50/30d", user=ENGINEER)
+    assert "below what is already used: ana 72 cpu-hours" in refused.text
+
+
+async def test_a_leader_stays_within_the_ceilings(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    above = await run(d, f"quota set {HUB} storage=60GiB", user=LEADER_A)
+    assert above.kind == "denied" and "above the ceiling for alpha (50GiB)" in above.text
+    rate = await run(d, f"quota set {HUB} --group students cpu-hours=300/7d", user=LEADER_A)
+    assert rate.kind == "denied" and "pro rata" in rate.text  # 300 a week is above 1000 a month
+    none = await run(d, f"quota set {HUB} --group students memory-hours=10/30d", user=LEADER_A)
+    assert none.kind == "denied" and "no ceiling is set for memory-hours" in none.text
+    within = await run(d, f"quota set {HUB} storage=20GiB", user=LEADER_A)
+    assert "Please confirm" in within.text
+    engineer = await run(d, f"quota set {HUB} storage=60GiB", user=ENGINEER)
+    assert "Please confirm" in engineer.text
+
+
+async def test_set_is_confirmed_stored_in_the_overlay_and_shown_by_diff(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    await _confirmed(d, f"quota set {HUB} storage=20GiB")
+    await _confirmed(d, f"quota set {HUB} storage=50GiB --user ana")
+    await _confirmed(d, f"quota set {HUB} --group students cpu-hours=500/30d memory-hours=2000/30d")
+    assert d.services.overlays is not None
+    stored = await d.services.overlays.get(HUB)
+    assert stored is not None and stored.revision == 3 and stored.updated_by == ENGINEER
+    overlay = yaml.safe_load(stored.values)
+    manager = overlay["basehub"]["jupyterhub-home-nfs"]["quotaEnforcer"]["config"]["QuotaManager"]
+    assert manager == {"hard_quota": 20, "quota_overrides": {"ana": 50}}
+    policy = overlay["basehub"]["jupyterhub"]["hub"]["config"]["UsageQuotaManager"]["policy"]
+    assert policy == [  # students leave the shared cpu policy; staff keep it
+        {"resource": "cpu", "limit": 100, "window": 30, "scope": {"group": ["staff"]}},
+        {"resource": "cpu", "limit": 500, "window": 30, "scope": {"group": ["students"]}},
+        {"resource": "memory", "limit": "2000G", "window": 30, "scope": {"group": ["students"]}},
+    ]
+    shown = await run(d, f"quota show {HUB}", user=ENGINEER)
+    assert "Home storage: 20 GiB per home directory" in shown.text and "ana 50 GiB" in shown.text
+    assert "group students: 500 CPU-hours per 30 days each" in shown.text
+    diff = await run(d, f"quota diff {HUB}", user=LEADER_A)
+    assert "revision 3" in diff.text and "waiting for the next deploy" in diff.text
+    assert "basehub.jupyterhub-home-nfs.quotaEnforcer.config.QuotaManager.hard_quota: 10 → 20" in diff.text
+    assert isinstance(d.services.audit, MemoryAuditLog)
+    changed = [e for e in d.services.audit.entries if e.outcome is Outcome.CHANGED]
+    assert [e.command for e in changed] == ["quota set"] * 3
+
+
+async def test_reset_goes_back_to_the_hubs_own_values(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    await _confirmed(d, f"quota set {HUB} storage=20GiB")
+    await _confirmed(d, f"quota reset {HUB} storage")
+    await _confirmed(d, f"quota reset {HUB} storage --user bo")  # bo's override is in the hub's file
+    await _confirmed(d, f"quota reset {HUB} --group staff cpu-hours")
+    assert d.services.overlays is not None
+    stored = await d.services.overlays.get(HUB)
+    assert stored is not None
+    overlay = yaml.safe_load(stored.values)
+    manager = overlay["basehub"]["jupyterhub-home-nfs"]["quotaEnforcer"]["config"]["QuotaManager"]
+    assert manager == {"quota_overrides": {"bo": None}}  # a null removes the file's override
+    shown = await run(d, f"quota show {HUB}", user=ENGINEER)
+    assert "Home storage: 10 GiB per home directory" in shown.text and "overrides" not in shown.text
+    assert "group students: 100 CPU-hours" in shown.text
+
+
+async def test_two_changes_decided_at_once_cannot_lose_one(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    first = await run(d, f"quota set {HUB} storage=20GiB", user=ENGINEER)
+    second = await run(d, f"quota set {HUB} storage=30GiB --user ana", user=ENGINEER)
+    assert "Please confirm" in first.text and "Please confirm" in second.text
+    ok = await click(d, first, "Confirm", user=ENGINEER)
+    assert ok.ok, ok.text
+    late = await click(d, second, "Confirm", user=ENGINEER)
+    assert "changed while you were deciding" in late.text
+
+
+async def _confirmed(d: Dispatcher, text: str) -> Reply:
+    question = await run(d, text, user=ENGINEER)
+    assert "Please confirm" in question.text, question.text
+    answer = await click(d, question, "Confirm", user=ENGINEER)
+    assert answer.ok and "Saved for" in answer.text, answer.text
+    return answer
