@@ -40,6 +40,7 @@ from hubbot.domain import (
 from hubbot.errors import HubbotError
 from hubbot.fleet import Fleet
 from hubbot.ports import Services
+from hubbot.usage.report import gather
 
 log = logging.getLogger("hubbot.alerts")
 # A period that has just closed is evaluated for this many days more: its last days' costs
@@ -291,9 +292,32 @@ async def digests(services: Services, fleet: Fleet, *, at: datetime) -> list[Out
         line = f"*Last 7 days:* {money(week.get(conf.name, Decimal(0)), s.currency)}"
         alert = Alert(basis=Basis.DIGEST, period_start=s.period.start, period_end=s.period.end, currency=s.currency,
                       spend=s.spend, budget=s.limit, forecast=s.forecast)
-        base = _message(key, conf.name, alert, digest_message(s, line), at)
+        usage = await usage_lines(services, fleet, conf.name, at=at)
+        base = _message(key, conf.name, alert, digest_message(s, line, usage), at)
         out += [a for a in _rows(fleet, base, send=True) if a.channel == conf.channel or a.channel is None]
     return out
+
+
+async def usage_lines(services: Services, fleet: Fleet, community: str, *, at: datetime) -> list[str]:
+    """The week's use of each of the community's hubs that hubbot can read, as totals (the digest
+    goes to the whole channel); a hub whose figures cannot be read says so."""
+    lines: list[str] = []
+    for ref in fleet.hubs:
+        api = services.hub_apis.get(ref.qualified)
+        if ref.hub.community != community or api is None:
+            continue
+        try:
+            r = await gather(hub=ref.qualified, api=api, metrics=services.usage.get(ref.cluster),
+                             namespace=ref.hub.name, end=at, days=7)
+        except HubbotError as exc:
+            log.warning("usage of %s for the digest failed: %s", ref.qualified, exc)
+            lines.append(f"{ref.qualified}: usage unavailable this week ({str(exc)[:120]})")
+            continue
+        line = f"{ref.qualified}: {r.active['7d']} of {r.users} users active"
+        if r.metrics:
+            line += f", {r.cpu_hours:,.0f} CPU-hours, {r.memory_gib_hours:,.0f} memory GiB-hours"
+        lines.append(line)
+    return lines
 
 
 async def billing_alerts(services: Services, fleet: Fleet, *, at: datetime) -> list[OutboxMessage]:

@@ -37,13 +37,19 @@ def spike_message(title: str, spike: Spike, currency: str) -> Post:
                 blocks=(b.section(f"*{head}*"), b.context(f"{title} · more: `{hint}`")))
 
 
-def digest_message(s: Summary, week: str) -> Post:
+def digest_message(s: Summary, week: str, usage: list[str] | None = None) -> Post:
     head = f":bar_chart: Weekly cost digest for {s.title}"
     fresh = s.fresh
     more = f"{fresh} · more: `{PREFIX} cost {s.community}`"
     body = "\n".join([week, *summary_lines(s)])
-    blocks = (b.section(f"*{head}*"), b.section(body), b.context(more))
-    return Post(text=f"{head}\n{unstyled(body)}", blocks=blocks)
+    sections = [b.section(f"*{head}*"), b.section(body)]
+    text = f"{head}\n{unstyled(body)}"
+    if usage:
+        used = "*Use in the last 7 days:*\n" + "\n".join(usage)
+        sections.append(b.section(used))
+        text += "\n" + unstyled(used)
+        more += f" · `{PREFIX} usage <hub>`"
+    return Post(text=text, blocks=(*sections, b.context(more)))
 
 
 def currency_message(title: str, community: str, budget_currency: str, billed: dict[str, Decimal]) -> Post:

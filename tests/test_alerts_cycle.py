@@ -3,6 +3,7 @@ right time; restarts change nothing; nothing lost when delivery fails; no false 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -229,6 +230,28 @@ async def test_weekly_digest(tmp_path: Path, database_url: str) -> None:
     digests = [a for a in on_time.sent if basis(a) == "digest"]
     assert [a.channel for a in digests] == ["CBETA0001"] and "Last 7 days: $70.00" in text_of(digests[0])
     assert [a for a in later.sent if basis(a) == "digest"] == []
+
+
+async def test_the_weekly_digest_carries_each_hubs_use_as_totals(tmp_path: Path, database_url: str) -> None:
+    from datetime import timedelta
+
+    from hubbot.adapters.memory import MemoryHubApi, MemoryUsageMetrics, ServerRun
+
+    path = setup(tmp_path, beta_digest="    digest: {day: monday, hour: 9}")
+    when = at(16, 10)
+    rt = runtime(path, database_url, clock=FrozenClock(when))
+    runs = [ServerRun(user=u, pod=f"jupyter-{u}", start=when - timedelta(days=d, hours=5),
+                      end=when - timedelta(days=d), cpu=2, memory=4 * 1024**3) for u, d in (("ana", 1), ("bo", 3))]
+    api = MemoryHubApi("c2/lab", users=["ana", "bo", "cy"],
+                       activity={"ana": when - timedelta(days=1), "bo": when - timedelta(days=3)})
+    services = dataclasses.replace(rt.services, hub_apis={"c2/lab": api},
+                                   usage={"c2": MemoryUsageMetrics(runs={"lab": runs})})
+    report = await run_cycle(services, rt.fleet, at=when, worker="w1")
+    await rt.aclose()
+    digest = text_of(next(a for a in report.sent if basis(a) == "digest"))
+    assert "Use in the last 7 days:" in digest
+    assert "c2/lab: 2 of 3 users active, 20 CPU-hours, 40 memory GiB-hours" in digest  # 2 × 5 h × 2 cores
+    assert "ana" not in digest  # the channel sees totals, not people
 
 
 async def test_time_zone_decides_the_period(tmp_path: Path, database_url: str) -> None:
