@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean helm mutate kube jupyterhub
+.PHONY: demo test lint bench serve lock clean helm mutate kube jupyterhub usage-quotas
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ kube:
 jupyterhub:
 	bash tools/build_jupyterhub.sh
 
+# jupyterhub-usage-quotas (PyPI; it needs Python 3.12+) in a virtualenv of its own, in a cache outside the
+# repository (tools/build_usage_quotas.sh, every package pinned by tools/usage_quotas.lock); the quota tests
+# read policies with it.
+usage-quotas:
+	bash tools/build_usage_quotas.sh
+
 demo: $(STAMP)
 	@$(MAKE) --no-print-directory helm || echo "helm could not be installed: deploy dry runs in the demo will say so"
 	$(BIN)/hubbot console --demo
@@ -39,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pip check
 
-test: lint $(BIN)/helm kube jupyterhub
+test: lint $(BIN)/helm kube jupyterhub usage-quotas
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

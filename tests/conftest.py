@@ -11,14 +11,16 @@ if TYPE_CHECKING:
     from tests.support.jupyterhub_server import JupyterHubServer
     from tests.support.kube_control_plane import ControlPlane
     from tests.support.kube_node import TestNode
+    from tests.support.usage_quotas import QuotaLibrary
 
 # Bolt and the cloud SDKs silently read some of these; no test may see the developer's.
 _PREFIXES = ("HUBBOT_", "SLACK_", "AWS_", "GOOGLE_", "GCLOUD_", "OS_", "KUBECONFIG")
 
 
-# Settings of the tests themselves, e.g. HUBBOT_TEST_HELM; HUBBOT_KUBE_CACHE and HUBBOT_JUPYTERHUB_CACHE
-# say where `make kube` put the control plane's binaries and `make jupyterhub` the hub.
-_KEEP = ("HUBBOT_TEST_", "HUBBOT_KUBE_CACHE", "HUBBOT_JUPYTERHUB_CACHE")
+# Settings of the tests themselves, e.g. HUBBOT_TEST_HELM; HUBBOT_KUBE_CACHE, HUBBOT_JUPYTERHUB_CACHE and
+# HUBBOT_USAGE_QUOTAS_CACHE say where `make kube` put the control plane's binaries, `make jupyterhub` the hub
+# and `make usage-quotas` the quota library.
+_KEEP = ("HUBBOT_TEST_", "HUBBOT_KUBE_CACHE", "HUBBOT_JUPYTERHUB_CACHE", "HUBBOT_USAGE_QUOTAS_CACHE")
 
 
 def _clean_environ() -> None:
@@ -98,6 +100,23 @@ def jupyterhub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jupy
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def usage_quotas_python() -> Path:
+    """The Python 3.12+ of jupyterhub-usage-quotas' own virtualenv (built by `make usage-quotas`)."""
+    from tests.support.usage_quotas import installed_python
+
+    return installed_python()
+
+
+@pytest.fixture(scope="session")
+def usage_quotas(usage_quotas_python: Path) -> Iterator[QuotaLibrary]:
+    """The real jupyterhub-usage-quotas reading a hub's Helm values as z2jh's hub does; one per test session."""
+    from tests.support.usage_quotas import QuotaLibrary
+
+    with QuotaLibrary(usage_quotas_python) as library:
+        yield library
 
 
 @pytest.fixture(scope="session")
