@@ -15,8 +15,11 @@ from hubbot.adapters.memory import MemoryAuditLog, MemoryHubApi, MemoryUsageMetr
 from hubbot.domain import HomeUse, Outcome
 from hubbot.pipeline.contract import Reply
 from hubbot.pipeline.dispatch import Dispatcher
+from hubbot.quotas import values as hv
+from hubbot.quotas.limits import policies_for, read
 from tests.support.fleet import ENGINEER, FLEET_YAML, LEADER_A, MEMBER_A
 from tests.support.memory import click, dispatcher, run
+from tests.support.usage_quotas import QuotaLibrary
 
 HUB = "aws-cluster/prod"
 GIB = 1024**3
@@ -218,3 +221,54 @@ async def _confirmed(d: Dispatcher, text: str) -> Reply:
     answer = await click(d, question, "Confirm", user=ENGINEER)
     assert answer.ok and "Saved for" in answer.text, answer.text
     return answer
+
+
+async def test_the_policies_set_from_chat_are_what_the_real_library_reads(fleet_with_values: Path,
+                                                                          usage_quotas: QuotaLibrary) -> None:
+    d = _bot(fleet_with_values)
+    await _confirmed(d, f"quota set {HUB} --group students cpu-hours=500/30d memory-hours=2000/30d")
+    await _confirmed(d, f"quota set {HUB} --group staff memory-hours=300/7d")
+    assert d.services.overlays is not None
+    stored = await d.services.overlays.get(HUB)
+    assert stored is not None
+    merged = hv.load([fleet_with_values.parent / "prod.values.yaml"], overlay=stored.values)  # as helm merges
+    people = [("ana", ["students"]), ("cy", ["staff"]), ("dee", []), ("both", ["students", "staff"])]
+    reading = usage_quotas.read(merged, root="basehub.", users=people,
+                                usage={"ana": {"cpu": 499.0, "memory": 2000.0 * GIB}})
+    assert reading.ok and not reading.warnings, reading
+    found = {name: sorted((q.resource, q.pure_limit, q.window) for q in quotas)
+             for name, quotas in reading.resolved.items()}
+    assert found == {
+        "ana": [("cpu", 500, 30), ("memory", 2000 * GIB, 30)],
+        "cy": [("cpu", 100, 30), ("memory", 300 * GIB, 7)],
+        "dee": [],
+        "both": [("cpu", 100, 30), ("memory", 300 * GIB, 7), ("memory", 2000 * GIB, 30)],
+    }
+    decided = {(x.resource, x.allowed) for x in reading.decisions["ana"]}
+    assert decided == {("cpu", True), ("memory", False)}  # at the memory limit a launch is refused
+    # hubbot's own reading of the same values (what /hub quota show says) agrees with the library
+    limits = read(merged)
+    for name, groups in people:
+        ours = sorted((p.resource, float(p.limit) * (GIB if p.resource == "memory" else 1), p.days)
+                      for p in policies_for(limits, tuple(groups)))
+        assert ours == [(r, float(v), w) for r, v, w in found[name]], name
+
+
+@pytest.mark.parametrize("combine", ["min", "max", "sum"])
+def test_hubbot_combines_a_users_policies_as_the_library_does(usage_quotas: QuotaLibrary, combine: str) -> None:
+    merged = hv.load([], overlay=VALUES)
+    strategy = ("basehub", "jupyterhub", "hub", "config", "UsageQuotaManager", "scope_fallback_strategy")
+    merged = hv.put(merged, strategy, {"intersection": combine, "empty": {"resource": "cpu", "limit": 7,
+                                                                          "window": 3}})
+    merged = hv.put(merged, (*strategy[:-1], "policy"), [
+        *hv.get(merged, (*strategy[:-1], "policy")),
+        {"resource": "cpu", "limit": 40, "window": 30, "scope": {"group": ["staff"]}}])
+    people = [("ana", ["students"]), ("cy", ["staff"]), ("dee", ["nobody"]), ("both", ["students", "staff"])]
+    reading = usage_quotas.read(merged, root="basehub.", users=people)
+    assert reading.ok, reading
+    limits = read(merged)
+    for name, groups in people:
+        theirs = sorted((q.resource, float(q.pure_limit), q.window) for q in reading.resolved[name])
+        ours = sorted((p.resource, float(p.limit) * (GIB if p.resource == "memory" else 1), p.days)
+                      for p in policies_for(limits, tuple(groups)))
+        assert ours == theirs, (combine, name)

@@ -72,6 +72,7 @@ class Limits:
     hidden_overrides: bool = False  # extraConfig sets some (often sops-encrypted): not readable here
     policies: tuple[Policy, ...] = ()
     fallback: Policy | None = None  # for users no policy names
+    intersection: str = "min"  # how a user's policies of one resource and window combine: min, max or sum
     unreadable: tuple[str, ...] = ()  # entries hubbot could not read, said as such
     sizes: tuple[ServerSize, ...] = ()
 
@@ -171,6 +172,7 @@ def read(values: Mapping[str, Any]) -> Limits:
         else:
             policies.append(policy)
     fallback_raw = get(uqm, ("scope_fallback_strategy", "empty"))
+    combine = get(uqm, ("scope_fallback_strategy", "intersection"))
     return Limits(
         storage_enabled=bool(nfs.get("enabled", bool(nfs))) if isinstance(nfs, Mapping) else False,
         hard_quota=Decimal(str(hard)) if isinstance(hard, int | float) and not isinstance(hard, bool) else None,
@@ -180,20 +182,26 @@ def read(values: Mapping[str, Any]) -> Limits:
         policies=tuple(policies),
         fallback=_policy({**fallback_raw, "scope": {"group": []}}) if isinstance(fallback_raw, Mapping) else None,
         unreadable=tuple(unreadable),
+        intersection=combine if combine in ("min", "max", "sum") else "min",
         sizes=tuple(_sizes(z2jh if isinstance(z2jh, Mapping) else {})),
     )
 
 
 def policies_for(limits: Limits, groups: tuple[str, ...]) -> list[Policy]:
-    """The policies that apply to a user in ``groups``, as jupyterhub-usage-quotas combines them
-    (``intersection: min``, its default): per resource and window, the smallest limit; a user no
-    policy names gets the fallback, if any."""
+    """The policies that apply to a user in ``groups``, as jupyterhub-usage-quotas combines them:
+    per resource and window, the smallest limit (``intersection: min``, its default), the largest
+    (``max``) or their sum (``sum``); a user no policy names gets the fallback, if any."""
     matching = [p for p in limits.policies if set(p.groups) & set(groups)]
     if not matching:
         return [limits.fallback] if limits.fallback else []
     best: dict[tuple[str, int], Policy] = {}
     for policy in matching:
         key = (policy.resource, policy.days)
-        if key not in best or policy.limit < best[key].limit:
+        held = best.get(key)
+        if held is None:
+            best[key] = policy
+        elif limits.intersection == "sum":
+            best[key] = Policy(policy.resource, held.limit + policy.limit, policy.days, (*held.groups, *policy.groups))
+        elif (policy.limit < held.limit) == (limits.intersection == "min") and policy.limit != held.limit:
             best[key] = policy
     return list(best.values())
