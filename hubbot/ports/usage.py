@@ -43,7 +43,13 @@ class NamespaceQuotas(Protocol):
     async def set_resource_quota(self, target: KubeTarget, namespace: str, *, name: str,
                                  hard: Mapping[str, str | None]) -> NamespaceQuota:
         """Merge ``hard`` into ResourceQuota ``name`` (a None value removes that limit), creating
-        it, labelled as hubbot's, when absent; the quota as the API holds it afterwards."""
+        it, labelled as hubbot's, when absent; the quota as the API holds it afterwards (quantities
+        as the API writes them, ``used`` as the quota controller last wrote it, if it has).
+
+        Raises :class:`hubbot.errors.UserError`, changing nothing, when the API refuses a name or
+        value (with its reason), when the namespace does not exist, or when the quota does not
+        exist and ``hard`` only removes limits; :class:`hubbot.errors.UpstreamError` when the
+        cluster refuses hubbot's credentials or fails."""
         ...
 
 

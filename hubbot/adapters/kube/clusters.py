@@ -1,28 +1,27 @@
 """The :class:`hubbot.ports.Clusters` port: how to reach each cluster of the fleet, and the rollout
-state and pods of a namespace, read as raw JSON and judged by :mod:`hubbot.deploys.rollout`.
+state and pods of a namespace, read as raw JSON and judged by :mod:`hubbot.deploys.rollout`; and
+the :class:`hubbot.ports.usage.NamespaceQuotas` port, handed on to :mod:`~hubbot.adapters.kube.quotas`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from hubbot.adapters.kube.calls import list_items
 from hubbot.adapters.kube.clients import ApiClients
 from hubbot.adapters.kube.eks import EksTargets
 from hubbot.adapters.kube.gke import GkeTargets
+from hubbot.adapters.kube.quotas import KubeQuotas
 from hubbot.deploys import rollout
-from hubbot.deploys.objects import ObjectList, PodObject, WorkloadObject
-from hubbot.domain import KubeTarget, PodCount, Workload
-from hubbot.errors import NotFound, UpstreamError, UserError
+from hubbot.deploys.objects import PodObject, WorkloadObject
+from hubbot.domain import KubeTarget, NamespaceQuota, PodCount, Workload
+from hubbot.errors import NotFound, UserError
 from hubbot.fleet import EksAccess, Fleet, GkeAccess, KubeconfigAccess, did_you_mean
 
-_Object = TypeVar("_Object", bound=Mapping[str, object])
-
-_KUBE_TIMEOUT = (10.0, 30.0)  # connect, read
 # kind, what the API calls a list of them, and the AppsV1Api method that lists them
 _LISTS = (
     ("Deployment", "deployments", "list_namespaced_deployment"),
@@ -32,7 +31,8 @@ _LISTS = (
 
 
 class KubeClusters:
-    """The :class:`hubbot.ports.Clusters` port for the clusters of one fleet.
+    """The :class:`hubbot.ports.Clusters` and :class:`hubbot.ports.usage.NamespaceQuotas` ports
+    for the clusters of one fleet.
 
     ``gke_credentials`` returns the Google credentials for GKE (default: the application default
     credentials); ``clock`` tells the time for reusing EKS tokens (default: the system clock).
@@ -44,6 +44,7 @@ class KubeClusters:
         self._eks = EksTargets(clock or (lambda: datetime.now(UTC)))
         self._gke = GkeTargets(gke_credentials)
         self._clients = ApiClients()
+        self._quotas = KubeQuotas(self._clients)
 
     def close(self) -> None:
         """Close the API clients kept between calls."""
@@ -78,6 +79,18 @@ class KubeClusters:
         """How many of ``namespace``'s pods are Ready, of how many."""
         return await asyncio.to_thread(self._pods_sync, target, namespace)
 
+    async def resource_quotas(self, target: KubeTarget, namespace: str) -> list[NamespaceQuota]:
+        """Every ResourceQuota in ``namespace`` by name; none when the namespace does not exist."""
+        return await self._quotas.resource_quotas(target, namespace)
+
+    async def set_resource_quota(self, target: KubeTarget, namespace: str, *, name: str,
+                                 hard: Mapping[str, str | None]) -> NamespaceQuota:
+        """Merge ``hard`` into ResourceQuota ``name`` (None removes a limit), creating it labelled as
+        hubbot's when absent. Raises :class:`UserError` when the API refuses the values (its reason,
+        trimmed), when the namespace does not exist, or when there is no quota and only removals;
+        :class:`UpstreamError` when the credentials are refused or the cluster fails."""
+        return await self._quotas.set_resource_quota(target, namespace, name=name, hard=hard)
+
     # -- kubeconfig ----------------------------------------------------------------------------
 
     def _kubeconfig(self, cluster: str, access: KubeconfigAccess) -> KubeTarget:
@@ -100,62 +113,22 @@ class KubeClusters:
             apps = client.AppsV1Api(api)
             judged: list[tuple[Workload, WorkloadObject]] = []
             for kind, plural, method in _LISTS:
-                items = _list(target, namespace, plural, getattr(apps, method), WorkloadObject)
+                items = list_items(target, namespace, plural, getattr(apps, method), WorkloadObject)
                 if items is None:
                     return []
                 judged += [(rollout.workload(kind, item), item) for item in items]
             if all(w.done for w, _ in judged):
                 return [w for w, _ in judged]
             # something is still rolling out: its pods say why it is not done yet
-            pods = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject) or []
+            pods = list_items(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject) or []
             return [rollout.explained(w, item, pods) for w, item in judged]
 
     def _pods_sync(self, target: KubeTarget, namespace: str) -> PodCount:
         from kubernetes import client
 
         with self._clients.use(target) as api:
-            items = _list(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject)
+            items = list_items(target, namespace, "pods", client.CoreV1Api(api).list_namespaced_pod, PodObject)
         if items is None:
             return PodCount(ready=0, total=0)
         return PodCount(ready=sum(1 for pod in items if rollout.pod_ready(pod)), total=len(items))
 
-
-def _list(target: KubeTarget, namespace: str, plural: str, call: Callable[..., Any],
-          item: type[_Object]) -> list[_Object] | None:
-    """The items of one namespaced list (``call``, an SDK list method), as JSON; None when the
-    namespace does not exist. ``item`` names the shape the API serves them in (see
-    :mod:`hubbot.deploys.objects`): only each item being an object is checked here."""
-    import urllib3
-    from kubernetes.client.exceptions import ApiException
-
-    cluster = target.cluster
-    try:
-        response = call(namespace, _preload_content=False, _request_timeout=_KUBE_TIMEOUT)
-        try:
-            payload: ObjectList[_Object] = json.loads(response.data)
-        finally:
-            response.release_conn()
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        if exc.status in (401, 403):
-            detail = "" if exc.status == 401 else f"; they need to list {plural} in namespace {namespace}"
-            raise UpstreamError(f"cluster {cluster} refused hubbot's credentials ({exc.status}){detail}") from exc
-        if not exc.status:
-            raise UpstreamError(f"could not reach cluster {cluster} securely (TLS failed); check its CA") from exc
-        raise UpstreamError(
-            f"cluster {cluster} answered HTTP {exc.status} listing {plural} in {namespace}; try again later."
-        ) from exc
-    except urllib3.exceptions.HTTPError as exc:
-        if isinstance(getattr(exc, "reason", exc), urllib3.exceptions.SSLError):
-            raise UpstreamError(
-                f"cluster {cluster} presented a TLS certificate its CA did not sign, so hubbot did not talk to it; "
-                "check the cluster's CA (certificate-authority-data, or the one its cloud API reports)"
-            ) from exc
-        raise UpstreamError(f"could not reach cluster {cluster} ({type(exc).__name__}); try again later.") from exc
-    except ValueError as exc:
-        raise UpstreamError(f"cluster {cluster} sent {plural} hubbot could not read") from exc
-    items = payload.get("items") if isinstance(payload, dict) else None
-    if not isinstance(items, list):
-        raise UpstreamError(f"cluster {cluster} sent a list of {plural} without items")
-    return [found for found in items if isinstance(found, dict)]

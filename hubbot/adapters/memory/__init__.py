@@ -7,8 +7,9 @@ of a SQL store to that store's behaviour on SQLite and PostgreSQL:
 - ``tests/test_outbox_contract.py``: the outbox
 - ``tests/test_budgets_support_contract.py``: budgets and the support log
 
-and the twin of an outside system to the real one: ``tests/test_hub_api_contract.py``, a hub's
-API against a real JupyterHub.
+and the twins of outside systems to the real ones: ``tests/test_hub_api_contract.py``, a hub's
+API against a real JupyterHub; ``tests/test_namespace_quota_contract.py``, a namespace's
+ResourceQuotas against a real Kubernetes API server.
 """
 
 from hubbot.adapters.memory.audit import MemoryAuditLog
@@ -23,6 +24,7 @@ from hubbot.adapters.memory.jobs import MemoryJobs
 from hubbot.adapters.memory.notify import RecordingNotifier
 from hubbot.adapters.memory.outbox import MemoryOutbox
 from hubbot.adapters.memory.pending import MemoryPendingActions
+from hubbot.adapters.memory.quotas import MemoryNamespaceQuotas
 from hubbot.adapters.memory.support import MemorySupportLog
 from hubbot.adapters.memory.usage import MemoryOverlays, MemoryUsageMetrics, ServerRun
 
@@ -34,6 +36,7 @@ __all__ = [
     "MemoryEventLedger",
     "MemoryHubApi",
     "MemoryJobs",
+    "MemoryNamespaceQuotas",
     "MemoryOutbox",
     "MemoryOverlays",
     "MemoryPendingActions",
