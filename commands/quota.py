@@ -42,8 +42,7 @@ async def _namespace_quotas(ctx: Context, ref: HubRef) -> tuple[list[NamespaceQu
     if port is None:
         return None, "this hubbot process does not reach clusters"
     try:
-        target = await ports_of(ctx.services).clusters.target(ref.cluster)
-        return await port.resource_quotas(target, ref.hub.name), ""
+        return await port.resource_quotas(await port.target(ref.cluster), ref.hub.name), ""
     except HubbotError as exc:
         return None, str(exc)
 
@@ -225,7 +224,7 @@ async def apply_namespace(ctx: Context, payload: str) -> Reply:
     port = ctx.services.namespace_quotas
     if port is None:
         raise UserError("this hubbot process does not reach clusters")
-    target = await ports_of(ctx.services).clusters.target(ref.cluster)
+    target = await port.target(ref.cluster)
     hard = {str(k): (None if v is None else str(v)) for k, v in dict(data["hard"]).items()}
     quota = await port.set_resource_quota(target, ref.hub.name, name=str(data["quota"]), hard=hard)
     await ctx.record_change(command="quota set", args=f"{ref.qualified} namespace {data['echo']}",

@@ -66,7 +66,9 @@ APPROVAL_ONLY = [(spec.name, a.name) for spec in ALL for a in spec.actions if no
 def test_the_changes_behind_a_decision_are_all_approval_only() -> None:
     assert sorted(APPROVAL_ONLY) == sorted([("deploy", "start"), ("deploy", "rollback-run"),
                                             ("binder deploy", "start"), ("budget set", "apply"),
-                                            ("group delete", "delete"), ("group remove", "remove")])
+                                            ("group delete", "delete"), ("group remove", "remove"),
+                                            ("quota set", "apply"), ("quota set", "namespace"),
+                                            ("quota reset", "apply"), ("quota reset", "namespace")])
 
 
 @pytest.mark.parametrize(("command", "action"), APPROVAL_ONLY)
@@ -79,13 +81,17 @@ async def test_an_approval_only_action_pressed_directly_does_nothing(
                 "binder deploy": json.dumps({"hubs": ["gcp-cluster/beta-binder"]}),
                 "budget set": json.dumps({"community": "alpha", "amount": "1", "currency": "USD"}),
                 "group delete": json.dumps({"hub": "aws-cluster/prod", "group": "students"}),
-                "group remove": json.dumps({"hub": "aws-cluster/prod", "group": "students", "users": ["ana"]})}
+                "group remove": json.dumps({"hub": "aws-cluster/prod", "group": "students", "users": ["ana"]}),
+                "quota set": json.dumps({"hub": "aws-cluster/prod", "overlay": "x: 1\n", "expected": 0, "echo": "x",
+                                         "quota": "hubbot", "hard": {"pods": "1"}})}
+    payloads["quota reset"] = payloads["quota set"]
     before = len(await _jobs(d))
     reply = await press(d, f"hubbot:{command}:{action}", payloads[command], user=ROLES[role])
     assert reply.kind == "not_found" and "no longer does anything" in reply.text
     assert len(await _jobs(d)) == before
     assert await d.services.budgets.get("alpha") is None
     assert (await d.services.hub_apis["aws-cluster/prod"].group("students")).users == ("ana",)
+    assert d.services.overlays is not None and await d.services.overlays.get("aws-cluster/prod") is None
 
 
 # -- Roll back ----------------------------------------------------------------------------------

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hubbot.adapters.memory import MemoryAuditLog, MemoryHubApi, MemoryUsageMetrics, ServerRun
-from hubbot.domain import HomeUse, Outcome
+from hubbot.adapters.memory import MemoryAuditLog, MemoryHubApi, MemoryNamespaceQuotas, MemoryUsageMetrics, ServerRun
+from hubbot.domain import HomeUse, NamespaceQuota, Outcome
 from hubbot.pipeline.contract import Reply
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.quotas import values as hv
 from hubbot.quotas.limits import policies_for, read
-from tests.support.fleet import ENGINEER, FLEET_YAML, LEADER_A, MEMBER_A
+from tests.support.fleet import ENGINEER, ENGINEER_2, FLEET_YAML, LEADER_A, MEMBER_A
 from tests.support.memory import click, dispatcher, run
 from tests.support.usage_quotas import QuotaLibrary
 
@@ -272,3 +272,46 @@ def test_hubbot_combines_a_users_policies_as_the_library_does(usage_quotas: Quot
         ours = sorted((p.resource, float(p.limit) * (GIB if p.resource == "memory" else 1), p.days)
                       for p in policies_for(limits, tuple(groups)))
         assert ours == theirs, (combine, name)
+
+
+async def test_a_namespace_quota_is_made_then_changed_at_once_after_confirmation(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    staging = "aws-cluster/staging"
+    made = await _decided(d, f"quota set {staging} namespace cpu=64 memory=256GiB pods=100", "Confirm")
+    assert "ResourceQuota hubbot of aws-cluster/staging now: pods 100, requests.cpu 64, requests.memory 256Gi" \
+        in made.text
+    changed = await _decided(d, f"quota set {staging} namespace cpu=500m", "Confirm")
+    assert "requests.cpu 500m" in changed.text and "pods 100" in changed.text
+    reset = await _decided(d, f"quota reset {staging} namespace pods", "Confirm")
+    assert "pods" not in reset.text.split("now:")[1]
+    shown = await run(d, f"quota show {staging}", user=ENGINEER)
+    assert "Namespace ResourceQuota hubbot (hubbot's): requests.cpu ?/500m, requests.memory ?/256Gi" in shown.text
+
+
+async def test_a_prod_namespace_quota_waits_for_a_second_engineer(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    asked = await run(d, f"quota set {HUB} namespace cpu=64", user=ENGINEER)
+    assert "Approval needed" in asked.text
+    assert "cannot approve your own" in (await click(d, asked, "Approve", user=ENGINEER)).text
+    done = await click(d, asked, "Approve", user=ENGINEER_2)
+    assert done.ok and "requests.cpu 64" in done.text, done.text
+
+
+async def test_a_namespace_quota_below_its_use_needs_force(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    quotas = d.services.namespace_quotas
+    assert isinstance(quotas, MemoryNamespaceQuotas)
+    quotas.add_quota("aws-cluster", "staging", NamespaceQuota("hubbot", hard={"requests.cpu": "8"}, managed=True))
+    quotas.record_use("aws-cluster", "staging", "hubbot", {"requests.cpu": "6500m"})
+    refused = await run(d, "quota set aws-cluster/staging namespace cpu=4", user=ENGINEER)
+    assert "below what the namespace already uses (requests.cpu uses 6500m)" in refused.text
+    assert "Please confirm" in (await run(d, "quota set aws-cluster/staging namespace cpu=4 --force",
+                                          user=ENGINEER)).text
+
+
+async def _decided(d: Dispatcher, text: str, label: str) -> Reply:
+    question = await run(d, text, user=ENGINEER)
+    assert label in str(question.blocks), question.text
+    answer = await click(d, question, label, user=ENGINEER)
+    assert answer.ok, answer.text
+    return answer

@@ -133,18 +133,27 @@ def hub_apis(fleet: Fleet, settings: Settings) -> dict[str, HubApi]:
     return out
 
 
-def demo_hubs(path: Path, *, now: datetime) -> tuple[dict[str, HubApi], dict[str, UsageMetrics]]:
-    """The demo hubs' APIs and their clusters' Prometheus, in memory: users and groups from a YAML
-    file of ``cluster/hub: {users, groups}``, and 90 days of made-up but steady use before ``now``
-    (the same every time for the same ``now``)."""
+@dataclass(frozen=True)
+class DemoHubs:
+    apis: dict[str, HubApi]
+    usage: dict[str, UsageMetrics]
+    quotas: NamespaceQuotas
+
+
+def demo_hubs(path: Path, *, now: datetime) -> DemoHubs:
+    """The demo hubs' APIs, their clusters' Prometheus and namespace quotas, in memory: users and
+    groups from a YAML file of ``cluster/hub: {users, groups, quota}``, and 90 days of made-up but
+    steady use before ``now`` (the same every time for the same ``now``)."""
     import yaml
 
-    from hubbot.adapters.memory import MemoryHubApi, MemoryUsageMetrics
+    from hubbot.adapters.memory import MemoryHubApi, MemoryNamespaceQuotas, MemoryUsageMetrics
     from hubbot.adapters.memory.usage import demo_use
+    from hubbot.domain import NamespaceQuota
 
     data = yaml.safe_load(path.read_text()) or {}
     apis: dict[str, HubApi] = {}
     metrics: dict[str, MemoryUsageMetrics] = {}
+    quotas = MemoryNamespaceQuotas()
     for hub, spec in data.items():
         cluster, _, name = hub.partition("/")
         use = demo_use(name, spec.get("users", []), now=now)
@@ -152,7 +161,14 @@ def demo_hubs(path: Path, *, now: datetime) -> tuple[dict[str, HubApi], dict[str
                                  activity=use.activity, running=use.running)
         found = metrics.setdefault(cluster, MemoryUsageMetrics())
         found.runs[name], found.home_use[name], found.active[name] = use.runs, use.homes, use.daily
-    return apis, dict(metrics)
+        quotas.add_namespace(cluster, name)
+        if spec.get("quota"):
+            hard = {str(k): str(v) for k, v in spec["quota"].items()}
+            used = {k: "0" for k in hard}
+            if "pods" in hard:
+                used["pods"] = str(len(use.running) + 3)  # the hub, proxy and scheduler, and running servers
+            quotas.add_quota(cluster, name, NamespaceQuota("hubbot", hard=hard, used=used, managed=True))
+    return DemoHubs(apis=apis, usage=dict(metrics), quotas=quotas)
 
 
 def usage_metrics(fleet: Fleet, settings: Settings) -> dict[str, UsageMetrics]:

@@ -36,6 +36,10 @@ class UsageMetrics(Protocol):
 class NamespaceQuotas(Protocol):
     """A namespace's ResourceQuotas through the Kubernetes API."""
 
+    async def target(self, cluster: str) -> KubeTarget:
+        """How to reach ``cluster`` now (as :meth:`hubbot.ports.Clusters.target`)."""
+        ...
+
     async def resource_quotas(self, target: KubeTarget, namespace: str) -> list[NamespaceQuota]:
         """Every ResourceQuota in ``namespace`` (none when the namespace does not exist), by name."""
         ...

@@ -16,6 +16,7 @@ from hubbot.adapters.memory import (
     MemoryEventLedger,
     MemoryHubApi,
     MemoryJobs,
+    MemoryNamespaceQuotas,
     MemoryOutbox,
     MemoryOverlays,
     MemoryPendingActions,
@@ -47,7 +48,8 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
                         # every hub's API: users ana, bo and cy; a group "students" with ana
                         hub_apis={ref.qualified: MemoryHubApi(ref.qualified, users=("ana", "bo", "cy"),
                                                               groups={"students": ["ana"]}) for ref in fleet.hubs},
-                        usage={name: MemoryUsageMetrics() for name in fleet.clusters}, overlays=MemoryOverlays())
+                        usage={name: MemoryUsageMetrics() for name in fleet.clusters}, overlays=MemoryOverlays(),
+                        namespace_quotas=MemoryNamespaceQuotas([(r.cluster, r.hub.name) for r in fleet.hubs]))
     # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).
     services = dataclasses.replace(services, deploys=DeployPorts(
         jobs=MemoryJobs(), helm=HelmCli(str(fleet_file.parent / "no-helm-here"), base=fleet.base),

@@ -44,6 +44,9 @@ class MemoryNamespaceQuotas:
         self._namespaces = set(namespaces)
         self._quotas: dict[tuple[str, str], dict[str, NamespaceQuota]] = {}
 
+    async def target(self, cluster: str) -> KubeTarget:
+        return KubeTarget(cluster=cluster)
+
     def add_namespace(self, cluster: str, namespace: str) -> None:
         self._namespaces.add((cluster, namespace))
 
