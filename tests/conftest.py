@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from tests.support.jupyterhub_server import JupyterHubServer
     from tests.support.kube_control_plane import ControlPlane
     from tests.support.kube_node import TestNode
+    from tests.support.prometheus_server import Binaries, PrometheusServer
     from tests.support.usage_quotas import QuotaLibrary
 
 # Bolt and the cloud SDKs silently read some of these; no test may see the developer's.
@@ -117,6 +118,35 @@ def usage_quotas(usage_quotas_python: Path) -> Iterator[QuotaLibrary]:
 
     with QuotaLibrary(usage_quotas_python) as library:
         yield library
+
+def prometheus_binaries() -> Binaries:
+    """``prometheus`` and ``promtool`` (Debian's prometheus package, or HUBBOT_TEST_PROMETHEUS and
+    HUBBOT_TEST_PROMTOOL); a test without them is skipped, or fails in CI."""
+    from tests.support.prometheus_server import binaries
+
+    return binaries()
+
+
+@pytest.fixture
+def start_prometheus(prometheus_binaries: Binaries,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., PrometheusServer]]:
+    """Start a private Prometheus over OpenMetrics texts backfilled with promtool:
+    ``start_prometheus(text, ..., lookback_delta="5m")``. Each is stopped after the test."""
+    from tests.support.prometheus_server import start
+
+    servers: list[PrometheusServer] = []
+
+    def starter(*texts: str, lookback_delta: str = "5m") -> PrometheusServer:
+        server = start(tmp_path_factory.mktemp("prometheus"), *texts, bins=prometheus_binaries,
+                       lookback_delta=lookback_delta)
+        servers.append(server)
+        return server
+
+    try:
+        yield starter
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.fixture(scope="session")
