@@ -119,6 +119,8 @@ def usage_quotas(usage_quotas_python: Path) -> Iterator[QuotaLibrary]:
     with QuotaLibrary(usage_quotas_python) as library:
         yield library
 
+
+@pytest.fixture(scope="session")
 def prometheus_binaries() -> Binaries:
     """``prometheus`` and ``promtool`` (Debian's prometheus package, or HUBBOT_TEST_PROMETHEUS and
     HUBBOT_TEST_PROMTOOL); a test without them is skipped, or fails in CI."""

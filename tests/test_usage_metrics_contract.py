@@ -64,7 +64,7 @@ def source(request: pytest.FixtureRequest) -> Source:
 
 
 def _near(found: float, expected: float, exact: bool) -> bool:
-    return found == pytest.approx(expected, rel=1e-9 if exact else CLOSE, abs=1e-6 if exact else 60)
+    return found == pytest.approx(expected, rel=1e-9 if exact else CLOSE, abs=1e-6 if exact else 0.02)
 
 
 @pytest.mark.parametrize("days,expected", [

@@ -26,12 +26,6 @@ from hubbot.domain import ComputeUse, DailyActive, HomeUse
 from hubbot.errors import UpstreamError, UserError
 
 USER = "annotation_hub_jupyter_org_username"
-# the step memory (and requests) are sampled at over a window: finer for short windows
-_STEPS = ((7, 300), (31, 900), (400, 3600))
-
-
-def step_for(days: int) -> int:
-    return next(step for limit, step in _STEPS if days <= limit)
 
 
 def _label(value: str) -> str:
@@ -44,19 +38,21 @@ def _owners(namespace: str, days: int) -> str:
             f'{USER}!=""}}[{days}d]))')
 
 
-def compute_queries(namespace: str, days: int, *, requested: bool) -> tuple[str, str]:
-    """The PromQL for each user's CPU core-seconds and memory byte-seconds over ``days`` days."""
+def compute_queries(namespace: str, days: int, *, requested: bool, scrape: int = 60) -> tuple[str, str]:
+    """The PromQL for each user's CPU core-seconds and memory byte-seconds over ``days`` days.
+    A gauge's samples are summed and weighed by the ``scrape`` interval (each sample stands for
+    one interval), which is exact for regular scrapes and cheaper than a subquery."""
     ns = _label(namespace)
-    owners, step = _owners(namespace, days), step_for(days)
+    owners = _owners(namespace, days)
     if requested:
         cpu_series = f'kube_pod_container_resource_requests{{resource="cpu", namespace="{ns}", node!=""}}'
         memory_series = f'kube_pod_container_resource_requests{{resource="memory", namespace="{ns}", node!=""}}'
-        cpu = f"sum_over_time({cpu_series}[{days}d:{step}s]) * {step}"
+        cpu = f"sum_over_time({cpu_series}[{days}d]) * {scrape}"
     else:
-        # name!="": cAdvisor also reports each container without it, which would count twice
+        # name!="": cAdvisor also reports each pod's own cgroup without it, which would count twice
         cpu = f'increase(container_cpu_usage_seconds_total{{name!="", namespace="{ns}"}}[{days}d])'
         memory_series = f'container_memory_working_set_bytes{{name!="", namespace="{ns}"}}'
-    memory = f"sum_over_time({memory_series}[{days}d:{step}s]) * {step}"
+    memory = f"sum_over_time({memory_series}[{days}d]) * {scrape}"
     join = f" * on (namespace, pod) group_left({USER}) {owners}"
     return f"sum by ({USER}) ({cpu}{join})", f"sum by ({USER}) ({memory}{join})"
 
@@ -72,13 +68,14 @@ def active_query(namespace: str) -> str:
 
 
 class PrometheusMetrics:
-    """The :class:`hubbot.ports.UsageMetrics` of cluster ``cluster``, whose Prometheus is at ``url``.
-    ``auth`` is (user, password) for basic auth, or a bearer token; ``client`` is shared and left
-    open (one per process)."""
+    """The :class:`hubbot.ports.UsageMetrics` of cluster ``cluster``, whose Prometheus is at ``url``
+    and scrapes every ``scrape`` seconds. ``auth`` is (user, password) for basic auth, or a bearer
+    token; ``client`` is shared and left open (one per process)."""
 
     def __init__(self, url: str, *, cluster: str, auth: tuple[str, str] | str | None = None,
-                 timeout: float = 30.0, client: httpx.AsyncClient | None = None) -> None:
+                 timeout: float = 30.0, scrape: int = 60, client: httpx.AsyncClient | None = None) -> None:
         self.url = url.rstrip("/")
+        self.scrape = scrape
         self.cluster = cluster
         self._auth = auth
         self._timeout = timeout
@@ -86,7 +83,7 @@ class PrometheusMetrics:
 
     async def compute(self, namespace: str, *, end: datetime, days: int, requested: bool = False
                       ) -> dict[str, ComputeUse]:
-        cpu_query, memory_query = compute_queries(namespace, days, requested=requested)
+        cpu_query, memory_query = compute_queries(namespace, days, requested=requested, scrape=self.scrape)
         cpu, memory = await asyncio.gather(self._vector(cpu_query, end), self._vector(memory_query, end))
         users = sorted({*cpu, *memory})
         return {u: ComputeUse(cpu_seconds=cpu.get(u, 0.0), memory_byte_seconds=memory.get(u, 0.0)) for u in users}

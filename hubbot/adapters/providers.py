@@ -192,7 +192,8 @@ def usage_metrics(fleet: Fleet, settings: Settings) -> dict[str, UsageMetrics]:
                 auth = (user, password)
             else:
                 auth = secret.get_secret_value()
-        out[name] = PrometheusMetrics(conf.url, cluster=name, auth=auth, timeout=conf.timeout)
+        out[name] = PrometheusMetrics(conf.url, cluster=name, auth=auth, timeout=conf.timeout,
+                                      scrape=conf.scrape_interval)
     return out
 
 

@@ -160,6 +160,8 @@ class PrometheusConfig(_Model):
         description="name of its credential in HUBBOT_PROMETHEUS_CREDENTIALS ('user:password', or a bearer token)")
     auth: Literal["basic", "bearer"] = "basic"
     timeout: float = Field(30, gt=0, le=300, description="seconds a query may take")
+    scrape_interval: int = Field(60, ge=1, le=3600, description=(
+        "seconds between its scrapes of cAdvisor and kube-state-metrics (memory-hours weigh each sample by it)"))
 
 
 class ClusterConfig(_Model):

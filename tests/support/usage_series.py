@@ -11,75 +11,78 @@ own cgroup with ``container`` and ``name`` empty, as the kubelet reports them), 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from hubbot.adapters.memory import ServerRun
 from hubbot.domain import DailyActive, HomeUse
+from tests.support.prometheus_server import MetricsText
 
 SCRAPE = 60  # seconds between samples, as a typical scrape interval
 
 
-def _labels(**labels: str) -> str:
-    inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    return "{" + inner + "}"
-
-
-def _times(start: datetime, end: datetime, step: int = SCRAPE) -> Iterator[float]:
-    t, stop = start.timestamp(), end.timestamp()
+def _times(start: datetime, end: datetime, step: int = SCRAPE) -> list[float]:
+    t, stop, out = start.timestamp(), end.timestamp(), []
     while t <= stop:
-        yield t
+        out.append(t)
         t += step
+    return out
 
 
-def _family(name: str, kind: str, help_text: str, rows: Iterable[str]) -> list[str]:
-    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *rows]
+def add_runs(text: MetricsText, namespace: str, runs: Sequence[ServerRun], *, step: int = SCRAPE) -> MetricsText:
+    """The series of each server run, sampled every ``step`` seconds while it ran."""
+    for i, run in enumerate(runs):
+        pod = run.pod
+        times = _times(run.start, run.end, step)
+        # the container's own series, and the pod cgroup's (container and name empty)
+        for container, name in (("notebook", f"k8s_notebook_{pod}_{i}"), ("", "")):
+            labels = {"namespace": namespace, "pod": pod, "container": container, "name": name}
+            if not name:
+                labels["id"] = f"/kubepods/pod-{pod}-{i}"  # a restarted pod's cgroup is a new series
+            text.counter("container_cpu_usage_seconds", labels, [(t, run.cpu * (t - times[0])) for t in times],
+                         help="Cumulative cpu time consumed in seconds.")
+            text.gauge("container_memory_working_set_bytes", labels, [(t, run.memory) for t in times],
+                       help="Current working set in bytes.")
+        text.gauge("kube_pod_annotations", {"namespace": namespace, "pod": pod,
+                                            "annotation_hub_jupyter_org_username": run.user},
+                   [(t, 1) for t in times], help="Kubernetes annotations converted to Prometheus labels.")
+        for resource, unit, value in (("cpu", "core", run.cpu_request), ("memory", "byte", run.memory_request)):
+            text.gauge("kube_pod_container_resource_requests",
+                       {"namespace": namespace, "pod": pod, "container": "notebook", "node": "node-1",
+                        "resource": resource, "unit": unit}, [(t, value) for t in times],
+                       help="The number of requested request resource by a container.")
+    return text
+
+
+def add_homes(text: MetricsText, namespace: str, homes: Sequence[HomeUse], *, at: datetime) -> MetricsText:
+    """Each home directory's size (and hard limit) over the hour before ``at``."""
+    hour = _times(at - timedelta(hours=1), at, 300)
+    for home in homes:
+        labels = {"namespace": namespace, "directory": home.directory}
+        text.gauge("dirsize_total_size_bytes", labels, [(t, home.used) for t in hour],
+                   help="Total size of the directory.")
+        if home.limit:
+            text.gauge("dirsize_hard_limit_bytes", labels, [(t, home.limit) for t in hour],
+                       help="Hard quota of the directory.")
+    return text
+
+
+def add_active(text: MetricsText, namespace: str, active: Sequence[DailyActive]) -> MetricsText:
+    """JupyterHub's daily active users, published through each day's last half hour."""
+    points = []
+    for day in sorted(active, key=lambda d: d.day):
+        end = datetime(day.day.year, day.day.month, day.day.day, tzinfo=UTC) + timedelta(days=1)
+        points += [(t, day.users) for t in _times(end - timedelta(minutes=30), end - timedelta(minutes=1))]
+    return text.gauge("jupyterhub_active_users", {"namespace": namespace, "period": "24h"}, points,
+                      help="Number of users who were active in the given time period")
 
 
 def openmetrics(namespace: str, runs: Sequence[ServerRun], *, homes: Sequence[HomeUse] = (),
                 active: Sequence[DailyActive] = (), at: datetime | None = None) -> str:
-    """One hub's series. Homes are sampled over the hour before ``at``; a day's active users at its end."""
-    out: list[str] = []
-    cpu_rows: list[str] = []
-    mem_rows: list[str] = []
-    ann_rows: list[str] = []
-    req_rows: list[str] = []
-    for i, run in enumerate(runs):
-        pod = run.pod
-        times = list(_times(run.start, run.end))
-        for container, name in (("notebook", f"k8s_notebook_{pod}_{i}"), ("", "")):
-            series = _labels(namespace=namespace, pod=pod, container=container, name=name)
-            cpu_rows += [f"container_cpu_usage_seconds_total{series} {run.cpu * (t - times[0]):.3f} {t:.0f}"
-                         for t in times]
-            mem_rows += [f"container_memory_working_set_bytes{series} {run.memory} {t:.0f}" for t in times]
-        ann = _labels(namespace=namespace, pod=pod, annotation_hub_jupyter_org_username=run.user)
-        ann_rows += [f"kube_pod_annotations{ann} 1 {t:.0f}" for t in times]
-        for resource, unit, value in (("cpu", "core", run.cpu_request), ("memory", "byte", run.memory_request)):
-            req = _labels(namespace=namespace, pod=pod, container="notebook", node="node-1", resource=resource,
-                          unit=unit)
-            req_rows += [f"kube_pod_container_resource_requests{req} {value} {t:.0f}" for t in times]
-    out += _family("container_cpu_usage_seconds", "counter", "Cumulative cpu time consumed in seconds.", cpu_rows)
-    out += _family("container_memory_working_set_bytes", "gauge", "Current working set in bytes.", mem_rows)
-    out += _family("kube_pod_annotations", "gauge", "Kubernetes annotations converted to Prometheus labels.",
-                   ann_rows)
-    out += _family("kube_pod_container_resource_requests", "gauge",
-                   "The number of requested request resource by a container.", req_rows)
+    """One hub's series as OpenMetrics text. Homes are sampled over the hour before ``at``."""
+    text = add_runs(MetricsText(), namespace, runs)
     if homes and at is not None:
-        hour = list(_times(at - timedelta(hours=1), at, 300))
-        size_rows = [f"dirsize_total_size_bytes{_labels(namespace=namespace, directory=h.directory)} {h.used} {t:.0f}"
-                     for h in homes for t in hour]
-        limit_rows = [f"dirsize_hard_limit_bytes{_labels(namespace=namespace, directory=h.directory)} {h.limit} "
-                      f"{t:.0f}" for h in homes if h.limit for t in hour]
-        out += _family("dirsize_total_size_bytes", "gauge", "Total size of the directory.", size_rows)
-        out += _family("dirsize_hard_limit_bytes", "gauge", "Hard quota of the directory.", limit_rows)
+        add_homes(text, namespace, homes, at=at)
     if active:
-        series = _labels(namespace=namespace, period="24h")
-        rows = []
-        for day in sorted(active, key=lambda d: d.day):
-            end = datetime(day.day.year, day.day.month, day.day.day, tzinfo=at.tzinfo if at else None) \
-                + timedelta(days=1)
-            rows += [f"jupyterhub_active_users{series} {day.users} {t:.0f}"
-                     for t in _times(end - timedelta(minutes=30), end - timedelta(minutes=1))]
-        out += _family("jupyterhub_active_users", "gauge", "Number of users who were active in the given time period",
-                       rows)
-    return "\n".join(out) + "\n# EOF\n"
+        add_active(text, namespace, active)
+    return text.text()
