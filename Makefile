@@ -56,6 +56,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/faq.py
 	$(BIN)/python benchmarks/deploy_fanout.py
 	$(BIN)/python benchmarks/render.py
+	$(MAKE) --no-print-directory jupyterhub
+	$(BIN)/python benchmarks/usage.py
 
 # Mutation testing of the modules that carry guarantees (see [tool.mutmut] in pyproject.toml);
 # not part of `make test`. Prints the score; `.venv/bin/mutmut results` lists the survivors.

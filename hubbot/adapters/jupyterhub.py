@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from hubbot.adapters.lazy import LoopClient
 from hubbot.domain import HubGroup, HubUser
 from hubbot.errors import NotFound, UpstreamError, UserError
 
@@ -26,7 +27,7 @@ _PAGES_AT_ONCE = 4
 
 class JupyterHubApi:
     """A :class:`hubbot.ports.HubApi` for the hub whose API is at ``url`` (``https://<domain>/hub/api``).
-    ``client`` is shared and left open (one per process); without one a client is made per call."""
+    ``client`` is shared and left open (one per process); without one, the adapter keeps its own."""
 
     def __init__(self, url: str, token: str, *, hub: str, timeout: float = 10.0,
                  client: httpx.AsyncClient | None = None) -> None:
@@ -35,6 +36,7 @@ class JupyterHubApi:
         self._token = token
         self._timeout = timeout
         self._client = client
+        self._own = LoopClient(timeout=timeout)
 
     async def groups(self) -> list[HubGroup]:
         found = await self._call("GET", "/groups")
@@ -85,11 +87,8 @@ class JupyterHubApi:
         headers = {"Authorization": f"token {self._token}", "Accept": _PAGED if paged else "application/json"}
         request = {"headers": headers, "json": body} if body is not None else {"headers": headers}
         try:
-            if self._client is not None:
-                answer = await self._client.request(method, self.url + path, timeout=self._timeout, **request)
-            else:
-                async with httpx.AsyncClient(timeout=self._timeout) as client:
-                    answer = await client.request(method, self.url + path, **request)
+            client = self._client or self._own()
+            answer = await client.request(method, self.url + path, timeout=self._timeout, **request)
         except httpx.TimeoutException:
             raise UpstreamError(f"{self.hub}'s API at {self.url} did not answer within {self._timeout:g} s; "
                                 "is the hub up? (/hub status)") from None

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from hubbot.adapters.lazy import LoopClient
 from hubbot.domain import ComputeUse, DailyActive, HomeUse
 from hubbot.errors import UpstreamError, UserError
 
@@ -70,7 +71,8 @@ def active_query(namespace: str) -> str:
 class PrometheusMetrics:
     """The :class:`hubbot.ports.UsageMetrics` of cluster ``cluster``, whose Prometheus is at ``url``
     and scrapes every ``scrape`` seconds. ``auth`` is (user, password) for basic auth, or a bearer
-    token; ``client`` is shared and left open (one per process)."""
+    token; ``client`` is shared and left open (one per process); without one, the adapter keeps
+    its own."""
 
     def __init__(self, url: str, *, cluster: str, auth: tuple[str, str] | str | None = None,
                  timeout: float = 30.0, scrape: int = 60, client: httpx.AsyncClient | None = None) -> None:
@@ -80,6 +82,7 @@ class PrometheusMetrics:
         self._auth = auth
         self._timeout = timeout
         self._client = client
+        self._own = LoopClient()
 
     async def compute(self, namespace: str, *, end: datetime, days: int, requested: bool = False
                       ) -> dict[str, ComputeUse]:
@@ -135,11 +138,7 @@ class PrometheusMetrics:
         if auth is not None:
             request["auth"] = auth
         try:
-            if self._client is not None:
-                answer = await self._client.post(f"{self.url}/api/v1/{endpoint}", **request)
-            else:
-                async with httpx.AsyncClient() as client:
-                    answer = await client.post(f"{self.url}/api/v1/{endpoint}", **request)
+            answer = await (self._client or self._own()).post(f"{self.url}/api/v1/{endpoint}", **request)
         except httpx.TimeoutException:
             raise UpstreamError(f"{where} did not answer within {self._timeout + 5:g} s; try a shorter --period, "
                                 "or again later") from None
