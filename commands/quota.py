@@ -23,6 +23,7 @@ from hubbot.pipeline.args import Arg, Opt, Signature
 from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
 from hubbot.quotas import ceilings, changes, show
 from hubbot.quotas import values as hv
+from hubbot.quotas.ceilings import kube_amount
 from hubbot.quotas.limits import read
 from hubbot.render import blocks as b
 
@@ -187,10 +188,8 @@ def _quota_name(quotas: list[NamespaceQuota]) -> str:
 
 
 def _amount(key: str, value: str) -> float:
-    from hubbot.quotas.ceilings import _kube_amount
-
     try:
-        return float(_kube_amount(key, value))
+        return float(kube_amount(key, value))
     except (HubbotError, ArithmeticError, ValueError):
         return 0.0
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import os
 import select
 import socket
 import subprocess
+import tempfile
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
@@ -96,6 +98,15 @@ async def test_real_helm_renders_the_chart_with_values_in_order(real_helm: HelmC
     assert config["ANNOUNCEMENT"] == "This is the staging hub"
     assert config["RELEASE_NAMESPACE"] == "staging-hub"
     assert objects["Secret/hub-secret"]["data"]["apiToken"] == SECRET_B64
+
+
+async def test_real_helm_applies_hubbots_overlay_after_the_values_and_before_the_secrets(real_helm: HelmCli) -> None:
+    overlay = 'announcement: "Quotas changed"\nsingleuser: {memoryLimit: 6G}\n'
+    plan = dataclasses.replace(PLAN, overlay=overlay)
+    config = parse_manifests(await real_helm.template(plan, time_limit=60))["ConfigMap/hub-config"]["data"]
+    assert config["ANNOUNCEMENT"] == "Quotas changed" and config["MEMORY_LIMIT"] == "6G"  # the overlay wins
+    leftovers = [p for p in Path(tempfile.gettempdir()).glob("hubbot-overlay-*")]
+    assert leftovers == []  # its file lives only as long as the helm run
 
 
 async def test_real_helm_template_failure_shows_helms_error(real_helm: HelmCli) -> None:

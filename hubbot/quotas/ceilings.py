@@ -26,7 +26,7 @@ def _ceiling(text: str | int, key: str) -> Decimal:
                         "engineer has to fix it") from None
 
 
-def _kube_amount(key: str, value: str) -> Decimal:
+def kube_amount(key: str, value: str) -> Decimal:
     if key.endswith(".cpu"):
         return Decimal(value[:-1]) / 1000 if value.endswith("m") else Decimal(value)
     if key.endswith(("memory", "storage")):
@@ -56,7 +56,7 @@ def check(settings: list[Setting], *, ceilings: QuotaCeilings | None, community:
             names = ceilings.namespace if ceilings else {}
             word = by_word.get(s.key, s.key)
             ceiling = names.get(word, names.get(s.key))
-            if ceiling is not None and _kube_amount(s.key, str(s.value)) > _ceiling(ceiling, s.key):
+            if ceiling is not None and kube_amount(s.key, str(s.value)) > _ceiling(ceiling, s.key):
                 raise NotAllowed(f"{s.text} is above the ceiling for {community} ({ceiling}); ask an engineer")
         if ceiling is None:
             raise NotAllowed(f"no ceiling is set for {s.key} in {community}'s quota_ceilings, so only engineers "
