@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -25,6 +25,9 @@ class Hub:
     api: HubApi
     users: list[str]  # who exists on it, made for this test
     prefix: str  # for this test's group names (the real hub lasts the session)
+    add_users: Callable[[list[str]], None]
+    start_server: Callable[[str], None]
+    stop_server: Callable[[str], None]
 
 
 @pytest.fixture(params=["memory", "jupyterhub"])
@@ -32,11 +35,15 @@ def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
     prefix = f"t{secrets.token_hex(3)}"
     users = [f"{prefix}-ana", f"{prefix}-bo", f"{prefix}-cy"]
     if request.param == "memory":
-        yield Hub(MemoryHubApi(HUB, users=users), users, prefix)
+        twin = MemoryHubApi(HUB, users=users)
+        yield Hub(twin, users, prefix, add_users=twin.names.update, start_server=twin.running.add,
+                  stop_server=twin.running.discard)
         return
     server: JupyterHubServer = request.getfixturevalue("jupyterhub_server")
     server.create_users(*users)
-    yield Hub(JupyterHubApi(server.api, server.token, hub=HUB), users, prefix)
+    yield Hub(JupyterHubApi(server.api, server.token, hub=HUB), users, prefix,
+              add_users=lambda names: server.create_users(*names), start_server=server.start_server,
+              stop_server=server.stop_server)
 
 
 async def test_a_group_is_made_filled_emptied_and_deleted(hub: Hub) -> None:
@@ -102,3 +109,33 @@ async def test_an_unreachable_hub_says_so() -> None:
     api = JupyterHubApi(f"http://127.0.0.1:{port}/hub/api", "token", hub=HUB, timeout=2)
     with pytest.raises(UpstreamError, match=f"could not reach {HUB}'s API at http://127.0.0.1:{port}/hub/api"):
         await api.groups()
+
+
+async def test_users_are_listed_by_name_with_their_groups(hub: Hub) -> None:
+    ana, bo, cy = hub.users
+    await hub.api.add_users((await hub.api.create_group(f"{hub.prefix}-z")).name, [ana, cy])
+    await hub.api.add_users((await hub.api.create_group(f"{hub.prefix}-a")).name, [ana])
+    mine = {u.name: u for u in await hub.api.users() if u.name.startswith(hub.prefix)}
+    assert list(mine) == [ana, bo, cy]
+    assert mine[ana].groups == (f"{hub.prefix}-a", f"{hub.prefix}-z") and mine[bo].groups == ()
+    assert mine[bo].last_activity is None and not mine[bo].server  # never used the hub
+
+
+async def test_every_page_of_users_is_read(hub: Hub) -> None:
+    many = [f"{hub.prefix}-u{i:03d}" for i in range(450)]  # more than two of JupyterHub's pages of 200
+    hub.add_users(many)
+    names = [u.name for u in await hub.api.users()]
+    assert names == sorted(names) and len(names) == len(set(names))
+    assert set(many) <= set(names)
+
+
+async def test_running_servers_are_counted_and_shown(hub: Hub) -> None:
+    ana, bo, _ = hub.users
+    before = await hub.api.active_count()
+    hub.start_server(ana)
+    try:
+        assert await hub.api.active_count() == before + 1
+        mine = {u.name: u for u in await hub.api.users() if u.name in (ana, bo)}
+        assert mine[ana].server and not mine[bo].server
+    finally:
+        hub.stop_server(ana)

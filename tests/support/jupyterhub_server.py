@@ -48,6 +48,7 @@ def free_port() -> int:
 class JupyterHubServer:
     url: str  # the public URL, through the proxy
     token: str  # the hubbot service's API token
+    admin_token: str  # the tests' own service, which starts and stops servers
     folder: Path
     log: Path
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -65,6 +66,22 @@ class JupyterHubServer:
         with httpx.Client(headers={"Authorization": f"token {self.token}"}, timeout=10) as client:
             answer = client.post(f"{self.api}/users", json={"usernames": list(names)})
             assert answer.status_code in (201, 409), answer.text
+
+    def start_server(self, name: str) -> None:
+        """Start ``name``'s server (a stand-in HTTP server, see :func:`start`) and wait until the hub
+        says it is ready."""
+        with httpx.Client(headers={"Authorization": f"token {self.admin_token}"}, timeout=10) as client:
+            answer = client.post(f"{self.api}/users/{name}/server")
+            assert answer.status_code in (201, 202, 400), answer.text  # 400: already running
+            deadline = time.monotonic() + START_TIMEOUT
+            while not (client.get(f"{self.api}/users/{name}").json().get("servers", {}).get("") or {}).get("ready"):
+                assert time.monotonic() < deadline, f"{name}'s server did not start:\n{self.tail()}"
+                time.sleep(0.05)
+
+    def stop_server(self, name: str) -> None:
+        with httpx.Client(headers={"Authorization": f"token {self.admin_token}"}, timeout=30) as client:
+            answer = client.delete(f"{self.api}/users/{name}/server")
+            assert answer.status_code in (202, 204, 400), answer.text
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -85,7 +102,7 @@ def start(folder: Path, *, extra_config: str = "") -> JupyterHubServer:
     if not (os.access(hub, os.X_OK) and os.access(proxy, os.X_OK)):
         unavailable(f"no JupyterHub install at {installed}")
     port, hub_port, proxy_api = free_port(), free_port(), free_port()
-    token = secrets.token_hex(24)
+    token, admin_token = secrets.token_hex(24), secrets.token_hex(24)
     config = folder / "jupyterhub_config.py"
     config.write_text(f"""
 c = get_config()  # noqa: F821
@@ -100,15 +117,40 @@ c.JupyterHub.cookie_secret_file = {str(folder / 'cookie_secret')!r}
 c.JupyterHub.pid_file = {str(folder / 'jupyterhub.pid')!r}
 c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allow_all = True
-c.JupyterHub.services = [{{"name": "hubbot", "api_token": {token!r}}}]
-c.JupyterHub.load_roles = [{{"name": "hubbot", "scopes": {SCOPES!r}, "services": ["hubbot"]}}]
+c.JupyterHub.services = [{{"name": "hubbot", "api_token": {token!r}}},
+                         {{"name": "tests", "api_token": {admin_token!r}}}]
+c.JupyterHub.load_roles = [{{"name": "hubbot", "scopes": {SCOPES!r}, "services": ["hubbot"]}},
+                           {{"name": "tests", "scopes": ["admin:users", "admin:servers"], "services": ["tests"]}}]
+
+import sys
+from jupyterhub.spawner import LocalProcessSpawner
+
+
+# A user server that is a plain HTTP server on loopback, run as this user: the hub only needs it
+# to answer (there is no notebook server in this install).
+class StandInServer(LocalProcessSpawner):
+
+    def make_preexec_fn(self, name):
+        return None
+
+    def user_env(self, env):
+        return env
+
+    def get_args(self):
+        return ["--bind", "127.0.0.1", str(self.port)]
+
+
+c.JupyterHub.spawner_class = StandInServer
+c.Spawner.cmd = [sys.executable, "-m", "http.server"]
+c.Spawner.notebook_dir = {str(folder)!r}
 {extra_config}
 """)
     log = folder / "jupyterhub.log"
     handle = log.open("wb")
     process = subprocess.Popen([str(hub), "-f", str(config)], cwd=folder, stdout=handle, stderr=subprocess.STDOUT,
                                start_new_session=True)
-    server = JupyterHubServer(url=f"http://127.0.0.1:{port}", token=token, folder=folder, log=log,
+    server = JupyterHubServer(url=f"http://127.0.0.1:{port}", token=token, admin_token=admin_token, folder=folder,
+                              log=log,
                               _process=process, _handle=handle)
     deadline = time.monotonic() + START_TIMEOUT
     with httpx.Client(timeout=2) as client:
