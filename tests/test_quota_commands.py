@@ -18,6 +18,7 @@ from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.quotas import values as hv
 from hubbot.quotas.limits import policies_for, read
 from tests.support.fleet import ENGINEER, ENGINEER_2, FLEET_YAML, LEADER_A, MEMBER_A
+from tests.support.kube_control_plane import ControlPlane
 from tests.support.memory import click, dispatcher, run
 from tests.support.usage_quotas import QuotaLibrary
 
@@ -315,3 +316,43 @@ async def _decided(d: Dispatcher, text: str, label: str) -> Reply:
     answer = await click(d, question, label, user=ENGINEER)
     assert answer.ok, answer.text
     return answer
+
+
+@pytest.mark.kube
+async def test_a_namespace_quota_set_from_chat_is_the_real_api_servers(
+        tmp_path: Path, kube_control_plane: ControlPlane, kube_namespace: str) -> None:
+    from kubernetes import client
+
+    from hubbot.adapters.kube import KubeClusters
+    from hubbot.fleet import load_fleet
+    from tests.support.kube_control_plane import wait_until
+
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet_file.write_text(f"""
+providers: {{csv: {{kind: csv, path: costs.csv}}}}
+clusters:
+  - name: real
+    provider: csv
+    kubernetes: {{kind: kubeconfig, path: "{kube_control_plane.kubeconfig}"}}
+    hubs: [{{name: {kube_namespace}, community: alpha, domain: x.test, tier: staging}}]
+communities: [{{name: alpha, leaders: [{LEADER_A}]}}]
+roles: {{engineers: [{ENGINEER}]}}
+""")
+    d, _ = dispatcher(fleet_file)
+    d.services = dataclasses.replace(d.services, namespace_quotas=KubeClusters(load_fleet(fleet_file)))
+    hub = f"real/{kube_namespace}"
+    await _decided(d, f"quota set {hub} namespace cpu=4 memory=8GiB pods=20", "Confirm")
+    core = client.CoreV1Api(kube_control_plane.api_client())
+    made = core.read_namespaced_resource_quota("hubbot", kube_namespace)
+    assert made.spec.hard == {"requests.cpu": "4", "requests.memory": "8Gi", "pods": "20"}
+    assert made.metadata.labels["app.kubernetes.io/managed-by"] == "hubbot"
+    wait_until(lambda: (core.read_namespaced_resource_quota("hubbot", kube_namespace).status.used or {}),
+               message="the quota controller to write what is used")
+    shown = await run(d, f"quota show {hub}", user=ENGINEER)
+    assert "Namespace ResourceQuota hubbot (hubbot's): pods 0/20, requests.cpu 0/4, requests.memory 0/8Gi" \
+        in shown.text, shown.text
+    await _decided(d, f"quota reset {hub} namespace pods", "Confirm")
+    assert core.read_namespaced_resource_quota("hubbot", kube_namespace).spec.hard == {
+        "requests.cpu": "4", "requests.memory": "8Gi"}
+    leader = await run(d, f"quota set {hub} namespace cpu=2", user=LEADER_A)
+    assert leader.kind == "denied" and "no ceiling is set" in leader.text  # alpha has no ceilings here
