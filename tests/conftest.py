@@ -138,9 +138,10 @@ def start_prometheus(prometheus_binaries: Binaries,
 
     servers: list[PrometheusServer] = []
 
-    def starter(*texts: str, lookback_delta: str = "5m") -> PrometheusServer:
+    def starter(*texts: str, lookback_delta: str = "5m", basic_auth: tuple[str, str] | None = None
+                ) -> PrometheusServer:
         server = start(tmp_path_factory.mktemp("prometheus"), *texts, bins=prometheus_binaries,
-                       lookback_delta=lookback_delta)
+                       lookback_delta=lookback_delta, basic_auth=basic_auth)
         servers.append(server)
         return server
 

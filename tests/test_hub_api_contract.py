@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from hubbot.adapters.jupyterhub import JupyterHubApi
@@ -139,3 +140,16 @@ async def test_running_servers_are_counted_and_shown(hub: Hub) -> None:
         assert mine[ana].server and not mine[bo].server
     finally:
         hub.stop_server(ana)
+
+
+async def test_a_hub_failing_inside_says_try_later_and_nothing_about_the_token() -> None:
+    def failing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"status": 500, "message": "Unhandled error in API request"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(failing)) as client:
+        api = JupyterHubApi("http://hub.test/hub/api", "tok-secret-123", hub=HUB, client=client)
+        for call in (api.users(), api.active_count(), api.groups()):
+            with pytest.raises(UpstreamError, match=f"{HUB}'s API answered 500 \\(Unhandled error in API request\\); "
+                                                    "try again later") as caught:
+                await call
+            assert "tok-secret-123" not in str(caught.value)

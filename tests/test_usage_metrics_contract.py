@@ -113,3 +113,17 @@ def test_an_unreachable_prometheus_says_so_without_the_credential() -> None:
     with pytest.raises(UpstreamError, match="could not reach c1's Prometheus") as caught:
         asyncio.run(down.compute("prod", end=NOW, days=7))
     assert "s3cret-pass" not in str(caught.value)
+
+
+def test_basic_auth_is_sent_and_a_refusal_names_the_credential_not_its_value(
+        start_prometheus: Callable[..., object]) -> None:
+    server = start_prometheus(openmetrics("prod", RUNS, homes=HOMES, at=NOW), basic_auth=("hubbot", "right-pass"))
+    url = server.url  # type: ignore[attr-defined]
+    allowed = PrometheusMetrics(url, cluster="c1", auth=("hubbot", "right-pass"))
+    assert asyncio.run(allowed.homes("prod", at=NOW)) == sorted(HOMES, key=lambda h: h.directory)
+    for auth in (("hubbot", "wrong-pass"), None):
+        refused = PrometheusMetrics(url, cluster="c1", auth=auth)
+        with pytest.raises(UpstreamError, match="refused hubbot's credentials \\(401\\): check the credential named "
+                                                "for this cluster in HUBBOT_PROMETHEUS_CREDENTIALS") as caught:
+            asyncio.run(refused.compute("prod", end=NOW, days=7))
+        assert "wrong-pass" not in str(caught.value) and "right-pass" not in str(caught.value)

@@ -241,8 +241,9 @@ class PrometheusServer:
 
 
 def start(folder: Path, *texts: str, bins: Binaries | None = None, lookback_delta: str = "5m",
-          timeout: float = START_TIMEOUT) -> PrometheusServer:
-    """Backfill ``texts`` (OpenMetrics, see :class:`MetricsText`) into a TSDB in ``folder`` and serve it.
+          timeout: float = START_TIMEOUT, basic_auth: tuple[str, str] | None = None) -> PrometheusServer:
+    """Backfill ``texts`` (OpenMetrics, see :class:`MetricsText`) into a TSDB in ``folder`` and serve it;
+    with ``basic_auth`` (user, password), only to that user (Prometheus' web config, bcrypt hash).
 
     Raises :class:`BackfillError` with promtool's message if it refuses a text, and RuntimeError with
     the log's tail if Prometheus exits or is not ready within ``timeout`` seconds.
@@ -254,6 +255,17 @@ def start(folder: Path, *texts: str, bins: Binaries | None = None, lookback_delt
     data.mkdir(exist_ok=True)
     config = folder / "prometheus.yml"
     config.write_text(CONFIG)
+    web: list[str] = []
+    if basic_auth is not None:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt  # glibc's libxcrypt makes bcrypt hashes, as Prometheus' web config wants
+
+        hashed = crypt.crypt(basic_auth[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 10))
+        (folder / "web.yml").write_text(f"basic_auth_users:\n  {basic_auth[0]}: '{hashed}'\n")
+        web = [f"--web.config.file={folder / 'web.yml'}"]
     port = free_port()
     log = folder / "prometheus.log"
     handle = log.open("wb")
@@ -261,7 +273,7 @@ def start(folder: Path, *texts: str, bins: Binaries | None = None, lookback_delt
     process = subprocess.Popen(
         [bins.prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}",
          f"--web.listen-address=127.0.0.1:{port}", f"--storage.tsdb.retention.time={RETENTION}",
-         f"--query.lookback-delta={lookback_delta}"],
+         f"--query.lookback-delta={lookback_delta}", *web],
         cwd=folder, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     server = PrometheusServer(url=f"http://127.0.0.1:{port}", folder=folder, log=log, backfill_seconds=spent,
                               _process=process, _handle=handle)
@@ -272,7 +284,7 @@ def start(folder: Path, *texts: str, bins: Binaries | None = None, lookback_delt
                 server.stop()
                 raise RuntimeError(f"prometheus exited with {process.returncode}:\n{server.tail()}")
             try:
-                if client.get(f"{server.url}/-/ready").status_code == 200:
+                if client.get(f"{server.url}/-/ready", auth=basic_auth).status_code == 200:
                     server.ready_seconds = time.monotonic() - began
                     return server
             except httpx.TransportError:
