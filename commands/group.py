@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import re
 
-from commands.target import HUB_ARG, hub_api, named_hub
+from commands.target import HUB_ARG, decided_hub, hub_api, named_hub
 from hubbot.domain import HubGroup
 from hubbot.errors import UsageError, UserError
-from hubbot.fleet import HubRef
 from hubbot.pipeline import confirm
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Signature
@@ -108,16 +107,8 @@ async def remove_handler(ctx: Context) -> Reply:
                                  summary=f"remove {', '.join(users)} from group {name} of {ref.qualified}")
 
 
-def _target(ctx: Context, payload: str) -> tuple[HubRef, dict[str, object]]:
-    data = json.loads(payload)
-    ref = ctx.fleet.hub(str(data["hub"]))
-    if ref.hub.community not in ctx.communities:
-        raise UserError(f"you can no longer change the groups of {ref.qualified}")
-    return ref, data
-
-
 async def apply_delete(ctx: Context, payload: str) -> Reply:
-    ref, data = _target(ctx, payload)
+    ref, data = decided_hub(ctx, payload, "the groups")
     name = str(data["group"])
     await hub_api(ctx, ref).delete_group(name)
     await ctx.record_change(command="group delete", args=f"{ref.qualified} {name}", community=ref.hub.community,
@@ -126,7 +117,7 @@ async def apply_delete(ctx: Context, payload: str) -> Reply:
 
 
 async def apply_remove(ctx: Context, payload: str) -> Reply:
-    ref, data = _target(ctx, payload)
+    ref, data = decided_hub(ctx, payload, "the groups")
     listed = data.get("users")
     name, users = str(data["group"]), [str(u) for u in listed] if isinstance(listed, list) else []
     group = await hub_api(ctx, ref).remove_users(name, users)

@@ -11,7 +11,7 @@ import asyncio
 import json
 from typing import Any
 
-from commands.target import HUB_ARG, hub_api, named_hub
+from commands.target import HUB_ARG, decided_hub, hub_api, named_hub
 from commands.usage import metrics_of, sees_users
 from hubbot.deploys.engine import ports_of
 from hubbot.domain import ComputeUse, HomeUse, HubUser, JobState, NamespaceQuota, home_folder
@@ -194,16 +194,8 @@ def _amount(key: str, value: str) -> float:
         return 0.0
 
 
-def _target(ctx: Context, payload: str) -> tuple[HubRef, dict[str, Any]]:
-    data = json.loads(payload)
-    ref = ctx.fleet.hub(str(data["hub"]))
-    if ref.hub.community not in ctx.communities:
-        raise UserError(f"you can no longer change the limits of {ref.qualified}")
-    return ref, data
-
-
 async def apply_overlay(ctx: Context, payload: str) -> Reply:
-    ref, data = _target(ctx, payload)
+    ref, data = decided_hub(ctx, payload, "the limits")
     if ctx.services.overlays is None:
         raise UserError("this hubbot process keeps no overlays")
     stored = await ctx.services.overlays.put(ref.qualified, str(data["overlay"]), expected=int(data["expected"]),
@@ -219,7 +211,7 @@ async def apply_overlay(ctx: Context, payload: str) -> Reply:
 
 
 async def apply_namespace(ctx: Context, payload: str) -> Reply:
-    ref, data = _target(ctx, payload)
+    ref, data = decided_hub(ctx, payload, "the limits")
     port = ctx.services.namespace_quotas
     if port is None:
         raise UserError("this hubbot process does not reach clusters")

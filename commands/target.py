@@ -3,6 +3,9 @@ another job."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from hubbot import markup as m
 from hubbot.domain import HubLock
 from hubbot.errors import UsageError, UserError
@@ -37,3 +40,13 @@ def hub_api(ctx: Context, ref: HubRef) -> HubApi:
     raise UserError(f"{ref.qualified} has no API access set up: give the hub `api_token: <name>` in the fleet "
                     "config, and a JupyterHub service token (scopes admin:groups, list:users, read:users) in "
                     "HUBBOT_HUB_TOKENS")
+
+
+def decided_hub(ctx: Context, payload: str, what: str) -> tuple[HubRef, dict[str, Any]]:
+    """The hub of a confirmed action's stored ``payload`` (JSON with ``hub``), and the payload,
+    once the caller may still act on it (their roles may have changed since they asked)."""
+    data = json.loads(payload)
+    ref = ctx.fleet.hub(str(data["hub"]))
+    if ref.hub.community not in ctx.communities:
+        raise UserError(f"you can no longer change {what} of {ref.qualified}")
+    return ref, data

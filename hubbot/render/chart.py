@@ -37,16 +37,8 @@ def cost_chart(
     forecast: Decimal | None = None, period_end: date | None = None,
 ) -> bytes:
     """A PNG, 1000×500 px."""
-    from matplotlib import pyplot as plt
-
-    fig = cost_figure(title=title, days=days, daily=daily, budget=budget, currency=currency, forecast=forecast,
-                      period_end=period_end)
-    try:
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
-    finally:
-        plt.close(fig)
+    return _png(cost_figure(title=title, days=days, daily=daily, budget=budget, currency=currency,
+                            forecast=forecast, period_end=period_end))
 
 
 def cost_figure(
@@ -96,6 +88,7 @@ def cost_figure(
 
 
 def _png(fig: Figure) -> bytes:
+    """``fig`` as a PNG; the figure is closed."""
     from matplotlib import pyplot as plt
 
     try:
