@@ -19,6 +19,7 @@ from __future__ import annotations
 from hubbot.fleet.config import (
     AlertsConfig,
     AwsProvider,
+    BackupConfig,
     BudgetConfig,
     ChartConfig,
     ClusterConfig,
@@ -51,6 +52,7 @@ from hubbot.fleet.view import Fleet, HubRef, did_you_mean
 __all__ = [
     "AlertsConfig",
     "AwsProvider",
+    "BackupConfig",
     "BudgetConfig",
     "ChartConfig",
     "ClusterConfig",

@@ -85,6 +85,32 @@ class ChartConfig(_Model):
         return self
 
 
+class BackupConfig(_Model):
+    """Where a hub's home directories live, and how hubbot backs them up and judges their backups.
+    Volumes are given by ID, or found by ``tags`` (default, for EBS: ``2i2c:hub-name=<hub>`` and
+    ``2i2c:volume-purpose=home-nfs``; GCP labels and Cinder metadata likewise)."""
+
+    kind: Literal["ebs", "efs", "gcp-disk", "cinder"]
+    volumes: list[str] = Field(default_factory=list, description=(
+        "volume IDs (vol-…, fs-…, a GCP disk name, a Cinder volume ID); default: found by tags"))
+    tags: dict[str, str] | None = Field(None, description="tags that mark the hub's home volumes")
+    region: str | None = Field(None, description="AWS or OpenStack region (default: the provider's)")
+    zone: str | None = Field(None, description="GCP zone of the disks")
+    vault: str | None = Field(None, description="AWS Backup vault (efs)")
+    role_arn: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+                                 description="IAM role AWS Backup runs the job as (efs)")
+    max_age_hours: int = Field(26, ge=1, le=24 * 60, description="newest completed backup must be younger")
+    manual_every_minutes: int = Field(60, ge=1, le=24 * 60, description="at most one manual backup this often")
+    alert_community: bool = Field(False, description="also alert the community's channel")
+
+    @model_validator(mode="after")
+    def _efs_needs_vault(self) -> BackupConfig:
+        if self.kind == "efs" and (self.vault is None or self.role_arn is None):
+            raise ValueError("an efs backup needs vault and role_arn (AWS Backup runs the job in that vault as "
+                             "that role)")
+        return self
+
+
 class HubConfig(_Model):
     name: Name
     community: str
@@ -103,6 +129,7 @@ class HubConfig(_Model):
         description="name of this hub's JupyterHub service token in HUBBOT_HUB_TOKENS (groups, users)")
     api_url: str | None = Field(
         None, pattern=r"^https?://", description="the hub's REST API; default https://<domain>/hub/api")
+    backup: BackupConfig | None = Field(None, description="home-directory backups of this hub")
 
     @property
     def api(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from hubbot.ports.backups import BackupSource
 from hubbot.ports.core import AuditLog, Clock, Directory, EventLedger, PendingActions
 from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, CostLedger, CostSource, ForecastSource
 from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
@@ -18,10 +19,36 @@ from hubbot.ports.support import Knowledge, SupportLog
 from hubbot.ports.usage import NamespaceQuotas, Overlays, UsageMetrics
 
 __all__ = [
-    "AuditLog", "Background", "BillingCheck", "BudgetMirror", "BudgetPush", "Budgets", "Clock", "Clusters",
-    "CostLedger", "CostSource", "DeployPorts", "Directory", "EventLedger", "ForecastSource", "HealthProbe",
-    "Helm", "HubApi", "JobStore", "Knowledge", "LineSink", "NamespaceQuotas", "Notifier", "Outbox", "Overlays",
-    "PendingActions", "Services", "SupportLog", "Ticketing", "UsageMetrics"
+    "AuditLog",
+    "Background",
+    "BackupSource",
+    "BillingCheck",
+    "BudgetMirror",
+    "BudgetPush",
+    "Budgets",
+    "Clock",
+    "Clusters",
+    "CostLedger",
+    "CostSource",
+    "DeployPorts",
+    "Directory",
+    "EventLedger",
+    "ForecastSource",
+    "HealthProbe",
+    "Helm",
+    "HubApi",
+    "JobStore",
+    "Knowledge",
+    "LineSink",
+    "NamespaceQuotas",
+    "Notifier",
+    "Outbox",
+    "Overlays",
+    "PendingActions",
+    "Services",
+    "SupportLog",
+    "Ticketing",
+    "UsageMetrics"
 ]
 
 
@@ -49,3 +76,4 @@ class Services:
     usage: Mapping[str, UsageMetrics] = field(default_factory=dict)  # by cluster, where a Prometheus is set
     namespace_quotas: NamespaceQuotas | None = None
     overlays: Overlays | None = None
+    backups: Mapping[str, BackupSource] = field(default_factory=dict)  # by provider name

@@ -13,6 +13,7 @@ ResourceQuotas against a real Kubernetes API server.
 """
 
 from hubbot.adapters.memory.audit import MemoryAuditLog
+from hubbot.adapters.memory.backups import MemoryBackups
 from hubbot.adapters.memory.budgets import MemoryBudgets
 from hubbot.adapters.memory.clock import FrozenClock
 from hubbot.adapters.memory.costs import MemoryCostLedger
@@ -31,6 +32,7 @@ from hubbot.adapters.memory.usage import MemoryOverlays, MemoryUsageMetrics, Ser
 __all__ = [
     "FrozenClock",
     "MemoryAuditLog",
+    "MemoryBackups",
     "MemoryBudgets",
     "MemoryCostLedger",
     "MemoryEventLedger",
