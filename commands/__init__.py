@@ -3,7 +3,7 @@ this package's only public name.
 
 One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``faq``, ``cost``, ``budget``,
 ``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``, ``group``,
-``usage``, ``quota``); the ``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back
+``usage``, ``quota``, ``backup``); the ``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back
 button is :mod:`commands.rollback`, and :mod:`commands.target` holds what several of them say about
 the hub they act on.
 """
@@ -13,6 +13,10 @@ from __future__ import annotations
 from commands.alerts import ALERTS
 from commands.ask import ASK
 from commands.audit import AUDIT
+from commands.backup import LIST as BACKUP_LIST
+from commands.backup import NOW as BACKUP_NOW
+from commands.backup import RESTORE_PLAN as BACKUP_RESTORE_PLAN
+from commands.backup import STATUS as BACKUP_STATUS
 from commands.binder import BINDER_DEPLOY, BINDER_STATUS
 from commands.budget import SET as BUDGET_SET
 from commands.budget import SHOW as BUDGET_SHOW
@@ -42,7 +46,8 @@ from hubbot.pipeline.contract import CommandSpec
 ALL: tuple[CommandSpec, ...] = (
     HELP, HUBS, WHOAMI, ASK, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, FAQ_STATS, STATUS, DEPLOY, BINDER_DEPLOY,
     BINDER_STATUS, LINK, JOBS, CANCEL, AUDIT, GROUP_LIST, GROUP_SHOW, GROUP_CREATE, GROUP_DELETE, GROUP_ADD,
-    GROUP_REMOVE, USAGE, QUOTA_SHOW, QUOTA_SET, QUOTA_RESET, QUOTA_DIFF,
+    GROUP_REMOVE, USAGE, QUOTA_SHOW, QUOTA_SET, QUOTA_RESET, QUOTA_DIFF, BACKUP_NOW, BACKUP_LIST, BACKUP_STATUS,
+    BACKUP_RESTORE_PLAN,
 )
 
 __all__ = ["ALL"]

@@ -56,10 +56,10 @@ def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False, slack:
         if slack == "post" and settings.slack.bot_token is None:
             slack = None
         fleet = load(settings, config=config, demo=demo)
-        hubs = demo_hubs(fleet.base / "hubs.yaml", now=datetime.now(UTC)) if demo else None
+        hubs = demo_hubs(fleet.base / "hubs.yaml", now=datetime.now(UTC), fleet=fleet) if demo else None
         return build(settings, fleet, slack=slack, notifier=_Quiet() if quiet and slack is None else None,
                      hub_apis=hubs.apis if hubs else None, usage=hubs.usage if hubs else None,
-                     namespace_quotas=hubs.quotas if hubs else None)
+                     namespace_quotas=hubs.quotas if hubs else None, backups=hubs.backups if hubs else None)
     except HubbotError as exc:
         _fail(str(exc), exc.exit_code)
         raise  # unreachable; _fail exits

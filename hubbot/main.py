@@ -31,6 +31,7 @@ from hubbot.logs import redactor_for
 from hubbot.pipeline.contract import Registry
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import (
+    BackupSource,
     BillingCheck,
     BudgetMirror,
     Clock,
@@ -167,6 +168,7 @@ def build(
     hub_apis: dict[str, HubApi] | None = None,
     usage: Mapping[str, UsageMetrics] | None = None,
     namespace_quotas: NamespaceQuotas | None = None,
+    backups: Mapping[str, BackupSource] | None = None,
 ) -> Runtime:
     """Build everything once. ``slack`` says how this process talks to Slack (None: it does not;
     notices go to stdout). Keyword arguments given replace what the settings would build (tests
@@ -219,6 +221,7 @@ def build(
         hub_apis=hub_apis if hub_apis is not None else providers.hub_apis(fleet, settings),
         usage=usage if usage is not None else providers.usage_metrics(fleet, settings),
         overlays=SqlOverlays(database),
+        backups=backups if backups is not None else providers.backup_sources(fleet, settings),
         namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)

@@ -15,6 +15,7 @@ from socket import gethostname
 
 from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider
 from hubbot.ports import (
+    BackupSource,
     BillingCheck,
     BudgetMirror,
     BudgetPush,
@@ -138,9 +139,18 @@ class DemoHubs:
     apis: dict[str, HubApi]
     usage: dict[str, UsageMetrics]
     quotas: NamespaceQuotas
+    backups: dict[str, BackupSource]
 
 
-def demo_hubs(path: Path, *, now: datetime) -> DemoHubs:
+def demo_backups(fleet: Fleet, clock: Clock) -> dict[str, BackupSource]:
+    """Made-up backups of the demo hubs that have a ``backup:`` section, by provider."""
+    from hubbot.adapters.memory.backups import demo_backups as made_up
+    from hubbot.backups.targets import target_of
+
+    return dict(made_up([target_of(fleet, r) for r in fleet.hubs if r.hub.backup is not None], clock=clock))
+
+
+def demo_hubs(path: Path, *, now: datetime, fleet: Fleet) -> DemoHubs:
     """The demo hubs' APIs, their clusters' Prometheus and namespace quotas, in memory: users and
     groups from a YAML file of ``cluster/hub: {users, groups, quota}``, and 90 days of made-up but
     steady use before ``now`` (the same every time for the same ``now``)."""
@@ -168,7 +178,9 @@ def demo_hubs(path: Path, *, now: datetime) -> DemoHubs:
             if "pods" in hard:
                 used["pods"] = str(len(use.running) + 3)  # the hub, proxy and scheduler, and running servers
             quotas.add_quota(cluster, name, NamespaceQuota("hubbot", hard=hard, used=used, managed=True))
-    return DemoHubs(apis=apis, usage=dict(metrics), quotas=quotas)
+    from hubbot.adapters.clock import SystemClock
+
+    return DemoHubs(apis=apis, usage=dict(metrics), quotas=quotas, backups=demo_backups(fleet, SystemClock()))
 
 
 def usage_metrics(fleet: Fleet, settings: Settings) -> dict[str, UsageMetrics]:
@@ -201,6 +213,12 @@ def namespace_quotas(deploys: DeployPorts) -> NamespaceQuotas | None:
     """The clusters' ResourceQuotas, through the same Kubernetes clients deploys use."""
     clusters = deploys.clusters
     return clusters if isinstance(clusters, NamespaceQuotas) else None
+
+
+def backup_sources(fleet: Fleet, settings: Settings) -> dict[str, BackupSource]:
+    """Each provider some hub backs up on: its backups adapter (none yet for a kind whose
+    adapter this build lacks)."""
+    return {}
 
 
 def worker_name() -> str:

@@ -30,6 +30,7 @@ class Basis(StrEnum):
     CURRENCY = "currency"  # the providers bill in another currency than the budget, so nothing counts
     UNDELIVERED = "undelivered"  # another message could not be delivered for a day
     SCAN = "scan"  # a marker: the day was scanned for spikes (never sent)
+    BACKUP = "backup"  # a hub's backups went stale, failed or have no schedule — or recovered
 
 
 class DeliveryState(StrEnum):

@@ -6,7 +6,8 @@ contract tests on SQLite and PostgreSQL; the outside systems have local stand-in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from hubbot.ports.backups import BackupSource
@@ -77,3 +78,4 @@ class Services:
     namespace_quotas: NamespaceQuotas | None = None
     overlays: Overlays | None = None
     backups: Mapping[str, BackupSource] = field(default_factory=dict)  # by provider name
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep  # how polling waits (tests pass their own)

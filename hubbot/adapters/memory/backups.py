@@ -17,8 +17,9 @@ class MemoryBackups:
     """Volumes with their tags, snapshots of them, and schedules by volume; ``calls`` counts the
     list calls :meth:`overview` makes (one per region, as the real adapters aim for)."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, complete_on_look: bool = False) -> None:
         self._clock = clock
+        self._complete_on_look = complete_on_look  # the demo: a snapshot is done when next looked at
         self.volumes_: dict[str, Volume] = {}
         self.snapshots_: dict[str, Snapshot] = {}
         self.schedules: dict[str, str] = {}  # volume id -> schedule description
@@ -65,6 +66,9 @@ class MemoryBackups:
         found = self.snapshots_.get(snapshot_id)
         if found is None:
             raise NotFound(f"no snapshot {snapshot_id[:80]} for {target.hub}")
+        if self._complete_on_look and found.state is SnapshotState.PENDING:
+            self.finish(snapshot_id, SnapshotState.COMPLETED)
+            return self.snapshots_[snapshot_id]
         return found
 
     async def overview(self, targets: Sequence[BackupTarget]) -> dict[str, BackupView]:
@@ -81,3 +85,35 @@ class MemoryBackups:
 
     def now(self) -> datetime:
         return self._clock.now()
+
+
+def demo_backups(targets: Sequence[BackupTarget], *, clock: Clock) -> dict[str, MemoryBackups]:
+    """Made-up backups of the demo hubs, by provider: a daily schedule kept 7 days on most, one
+    hub whose schedule stopped three days ago, one whose last backup failed, one with none."""
+    import zlib
+    from datetime import timedelta
+
+    now = clock.now().replace(hour=3, minute=0, second=0, microsecond=0)
+    if now > clock.now():
+        now -= timedelta(days=1)  # the last 03:00 that has passed
+    out: dict[str, MemoryBackups] = {}
+    for i, target in enumerate(sorted(targets, key=lambda t: t.hub)):
+        twin = out.setdefault(target.provider, MemoryBackups(clock, complete_on_look=True))
+        volume = twin.add_volume(Volume(id=f"vol-demo{i:04d}{zlib.crc32(target.hub.encode()):08x}",
+                                        name=f"{target.hub.split('/')[-1]}-home-nfs", size_gib=100 + 50 * i,
+                                        where="us-west-2a", tags=dict(target.tags)))
+        story = i % 4
+        if story == 3:
+            continue  # never backed up, no schedule
+        twin.schedules[volume.id] = "daily at 03:00 UTC, kept 7 days"
+        stopped = 3 if story == 1 else 0
+        for day in range(stopped, 7):
+            when = now - timedelta(days=day)
+            twin.add_snapshot(Snapshot(id=f"snap-{volume.id[4:]}{day:02d}", volume=volume.id,
+                                       state=SnapshotState.COMPLETED, started=when, size_gib=volume.size_gib,
+                                       made_by="schedule", expires=when + timedelta(days=7)))
+        if story == 2:
+            twin.add_snapshot(Snapshot(id=f"snap-{volume.id[4:]}xx", volume=volume.id, state=SnapshotState.FAILED,
+                                       started=clock.now() - timedelta(hours=2), made_by="schedule",
+                                       message="the volume was busy; the snapshot timed out"))
+    return out

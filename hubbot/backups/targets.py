@@ -1,0 +1,53 @@
+"""A hub's :class:`BackupTarget` from its fleet config: the volumes, or the tags that find them
+(2i2c's conventions by default), and where they are."""
+
+from __future__ import annotations
+
+from hubbot.domain import BackupKind, BackupTarget
+from hubbot.errors import UserError
+from hubbot.fleet import AwsProvider, BackupConfig, Fleet, GcpProvider, HubRef, OpenStackProvider
+
+# The tags 2i2c's terraform puts on a hub's home-directory volume (EBS); GCP labels cannot hold
+# ':', so their disks carry the same words with '-'; Cinder volumes take the EBS form as metadata.
+DEFAULT_TAGS = {
+    BackupKind.EBS: ("2i2c:hub-name", "2i2c:volume-purpose"),
+    BackupKind.EFS: ("2i2c:hub-name", "2i2c:volume-purpose"),
+    BackupKind.GCP_DISK: ("2i2c-hub-name", "2i2c-volume-purpose"),
+    BackupKind.CINDER: ("2i2c:hub-name", "2i2c:volume-purpose"),
+}
+HOME = "home-nfs"
+PROVIDER_KINDS = {BackupKind.EBS: "aws", BackupKind.EFS: "aws", BackupKind.GCP_DISK: "gcp",
+                  BackupKind.CINDER: "openstack"}
+
+
+def config_of(ref: HubRef) -> BackupConfig:
+    if ref.hub.backup is None:
+        raise UserError(f"{ref.qualified} has no backups set up: give the hub a `backup:` section in the fleet "
+                        "config (kind: ebs, efs, gcp-disk or cinder)")
+    return ref.hub.backup
+
+
+def target_of(fleet: Fleet, ref: HubRef) -> BackupTarget:
+    """What to back up for ``ref``; a :class:`UserError` when its config and provider disagree."""
+    conf = config_of(ref)
+    kind = BackupKind(conf.kind)
+    provider = fleet.config.providers.get(ref.provider)
+    # a csv provider (the demo, tests) stands for whichever cloud the backups say
+    if provider is None or provider.kind not in (PROVIDER_KINDS[kind], "csv"):
+        raise UserError(f"{ref.qualified} backs up with kind {kind.value}, which needs an "
+                        f"{PROVIDER_KINDS[kind]} provider, but its cluster's provider {ref.provider} is "
+                        f"{getattr(provider, 'kind', 'missing')}")
+    hub_key, purpose_key = DEFAULT_TAGS[kind]
+    tags = dict(conf.tags) if conf.tags is not None else ({} if conf.volumes else {hub_key: ref.hub.name,
+                                                                                  purpose_key: HOME})
+    region = conf.region
+    project = None
+    if isinstance(provider, AwsProvider):
+        region = region or provider.region
+    elif isinstance(provider, GcpProvider):
+        project = provider.project
+    elif isinstance(provider, OpenStackProvider):
+        region = region or provider.region
+    return BackupTarget(hub=ref.qualified, provider=ref.provider, kind=kind, volumes=tuple(conf.volumes),
+                        tags=tags, region=region, project=project, zone=conf.zone, vault=conf.vault,
+                        role_arn=conf.role_arn)
