@@ -79,6 +79,8 @@ HUB_ADMIN = {
 }
 # `quota set|reset` without a hub reads its first setting as the hub, which is not one
 QUOTA_CHANGE = {role: {**row, "none": "not_found"} for role, row in HUB_ADMIN.items()}
+# backups: allowed through, then told the test fleet's hubs have no `backup:` section
+NO_BACKUPS = {role: {t: "usage" if v == OK else v for t, v in row.items()} for role, row in HUB_ADMIN.items()}
 # how each command is typed with a target (default: "<command> <target>")
 TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}",
             "ask": "ask how do I install a package", "jobs": "jobs", "cancel": "cancel 1",
@@ -126,6 +128,12 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "quota set": QUOTA_CHANGE,
     "quota reset": QUOTA_CHANGE,
     "quota diff": HUB_ADMIN,
+    "backup now": NO_BACKUPS,
+    "backup list": NO_BACKUPS,
+    "backup status": READ,
+    "backup restore-plan": {"engineer": NO_BACKUPS["engineer"],
+                            **{role: {**NOT_ENGINEER, "none": "usage"}
+                               for role in ("leader_a", "leader_b", "member_a", "outsider")}},
     "audit": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
         "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
