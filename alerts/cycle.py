@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from alerts.backups import backup_alerts
 from alerts.evaluate import billing_alerts, budget_alerts, digests, spike_alerts
 from alerts.refresh import RefreshReport, refresh
 from hubbot.domain import OutboxMessage
@@ -29,7 +30,8 @@ async def run_cycle(services: Services, fleet: Fleet, *, at: datetime, worker: s
     if fetch:
         report.refresh = await refresh(services, fleet, at=at)
     due = [*await budget_alerts(services, fleet, at=at), *await spike_alerts(services, fleet, at=at),
-           *await digests(services, fleet, at=at), *await billing_alerts(services, fleet, at=at)]
+           *await digests(services, fleet, at=at), *await billing_alerts(services, fleet, at=at),
+           *await backup_alerts(services, fleet, at=at)]
     if due:
         report.recorded = await services.outbox.add(due)
     report.sent = await deliver(services, fleet, at=at, worker=worker)
