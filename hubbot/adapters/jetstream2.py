@@ -13,11 +13,8 @@ the project's SU allocations into :class:`CostReading` totals, one per resource.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -25,6 +22,7 @@ import httpx
 from pydantic import SecretStr
 
 from hubbot.adapters.clock import SystemClock
+from hubbot.adapters.keystone import Calls, Keystone, raise_for_status, read_json
 from hubbot.domain import CostBatch, CostReading
 from hubbot.errors import UpstreamError, UserError
 from hubbot.fleet import OpenStackProvider
@@ -36,8 +34,7 @@ LARGE_MEMORY_RESOURCE = "jetstream2-lm.indiana.xsede.org"
 STORAGE_RESOURCE = "jetstream2-storage.indiana.xsede.org"
 SU_RESOURCES = (CPU_RESOURCE, GPU_RESOURCE, LARGE_MEMORY_RESOURCE)  # what is charged in service units
 _TIMEOUT = httpx.Timeout(30.0)
-_RENEW_EARLY = timedelta(minutes=5)  # a token this close to expiry is replaced before use
-_KEYSTONE = "identity service (Keystone)"
+_CLOUD = "JetStream2"
 _ACCOUNTING = "accounting API"
 _T = TypeVar("_T")
 
@@ -46,17 +43,6 @@ def su_to_money(amount: Decimal, provider: OpenStackProvider) -> Decimal | None:
     """``amount`` SUs as money in ``provider.su_rate_currency`` at ``provider.su_rate``, unrounded;
     None when the provider has no rate configured."""
     return None if provider.su_rate is None else amount * provider.su_rate
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    value: str
-    expires_at: datetime
-
-
-@dataclass(slots=True)
-class _Calls:
-    count: int = 0
 
 
 class Jetstream2CostSource:
@@ -97,17 +83,16 @@ class Jetstream2CostSource:
             raise UserError("JetStream2 usage is read from its CPU, GPU and large-memory allocations "
                             "(storage is not counted in service units)")
         secret = application_credential_secret
-        self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
         self._credential_id = application_credential_id
         self._project = provider.project
         self._accounting_url = provider.accounting_url
-        base = provider.auth_url.rstrip("/")
-        self._token_url = f"{base if base.endswith('/v3') else base + '/v3'}/auth/tokens"
         self._http = http
         self._clock: Clock = clock or SystemClock()
         self._resources = frozenset(resources)
-        self._token: _Token | None = None
-        self._lock = asyncio.Lock()
+        # the accounting API answers for the token's project: it must be the configured one
+        self._keystone = Keystone(provider.auth_url, application_credential_id,
+                                  secret if isinstance(secret, SecretStr) else SecretStr(secret),
+                                  cloud=_CLOUD, clock=self._clock, project=provider.project)
 
     def __repr__(self) -> str:
         return f"Jetstream2CostSource(project={self._project!r}, credential={self._credential_id!r})"
@@ -120,59 +105,11 @@ class Jetstream2CostSource:
             return await self._fetch(client, start, end)
 
     async def _fetch(self, client: httpx.AsyncClient, start: date, end: date) -> CostBatch:
-        calls, stale = _Calls(), None
-        for _attempt in range(2):  # a 401 means the token was revoked or expired early: renew it once
-            token = await self._valid_token(client, calls, stale)
-            headers = {"X-Auth-Token": token}
-            response = await _send(client, calls, "GET", self._accounting_url, _ACCOUNTING, headers=headers)
-            if response.status_code != 401:
-                break
-            stale = token
-        else:
-            raise UpstreamError("JetStream2 accounting API refused a freshly issued token (HTTP 401)")
-        _raise_for_status(response, _ACCOUNTING)
-        readings = self._readings(_json(response, _ACCOUNTING), start, end, self._clock.now())
+        calls = Calls()
+        response = await self._keystone.request(client, calls, "GET", self._accounting_url, _ACCOUNTING)
+        raise_for_status(response, _ACCOUNTING, cloud=_CLOUD)
+        readings = self._readings(read_json(response, _ACCOUNTING, cloud=_CLOUD), start, end, self._clock.now())
         return CostBatch(readings=readings, requests=calls.count)
-
-    async def _valid_token(self, client: httpx.AsyncClient, calls: _Calls, stale: str | None) -> str:
-        async with self._lock:  # concurrent fetches share one sign-in
-            token = self._token
-            if token is None or token.value == stale or self._clock.now() >= token.expires_at - _RENEW_EARLY:
-                self._token = token = await self._authenticate(client, calls)
-            return token.value
-
-    async def _authenticate(self, client: httpx.AsyncClient, calls: _Calls) -> _Token:
-        credential = {"id": self._credential_id, "secret": self._secret.get_secret_value()}
-        body = {"auth": {"identity": {"methods": ["application_credential"], "application_credential": credential}}}
-        response = await _send(client, calls, "POST", self._token_url, _KEYSTONE, json=body)
-        if response.status_code == 401:
-            raise UpstreamError(f"JetStream2 rejected the application credential {self._credential_id} — check "
-                                "its id and secret, and that it has not expired or been deleted")
-        _raise_for_status(response, _KEYSTONE)
-        value = response.headers.get("X-Subject-Token")
-        if not value:
-            raise UpstreamError(f"JetStream2 {_KEYSTONE} answered without an X-Subject-Token header")
-        payload = _json(response, _KEYSTONE)
-        token = payload.get("token") if isinstance(payload, dict) else None
-        raw = token.get("expires_at") if isinstance(token, dict) else None
-        try:
-            expires_at = datetime.fromisoformat(str(raw))
-        except ValueError:
-            raise UpstreamError(f"JetStream2 {_KEYSTONE} gave a malformed token.expires_at: {raw!r:.40}") from None
-        self._check_scope(token)
-        return _Token(value, expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC))
-
-    def _check_scope(self, token: Any) -> None:
-        """The accounting API answers for the token's project: it must be the configured one."""
-        project = token.get("project") if isinstance(token, dict) else None
-        if not isinstance(project, dict):
-            return  # an application credential is always project-scoped; nothing to compare
-        name, ident = project.get("name"), project.get("id")
-        wanted = self._project.strip()
-        if (isinstance(name, str) and name.strip().casefold() == wanted.casefold()) or ident == wanted:
-            return
-        raise UpstreamError(f"JetStream2 application credential {self._credential_id} is for project "
-                            f"'{name or ident!s:.64}', not '{self._project}' — create the credential in that project")
 
     def _readings(self, data: Any, start: date, end: date, now: datetime) -> list[CostReading]:
         if not isinstance(data, list):
@@ -193,37 +130,6 @@ class Jetstream2CostSource:
                                 f"{', '.join(sorted(self._resources))} for {start}..{end}; it has: {have}")
         return sorted(chosen, key=lambda r: (SU_RESOURCES.index(r.source) if r.source in SU_RESOURCES else 9,
                                              r.source, r.start))
-
-
-async def _send(client: httpx.AsyncClient, calls: _Calls,
-                method: str, url: str, what: str, **kw: Any) -> httpx.Response:
-    calls.count += 1
-    try:
-        return await client.request(method, url, **kw)
-    except httpx.TimeoutException:
-        raise UpstreamError(f"JetStream2 {what} timed out; try again later") from None
-    except httpx.HTTPError as exc:  # `from None`: the request, with the secret in it, stays out of the chain
-        raise UpstreamError(f"could not reach JetStream2 {what} ({type(exc).__name__}); try again later") from None
-
-
-def _raise_for_status(response: httpx.Response, what: str) -> None:
-    status = response.status_code
-    if status < 400:
-        return
-    if status == 429 or status >= 500:
-        hint = response.headers.get("Retry-After", "")
-        retry_after = float(hint) if hint.isdigit() else None
-        raise UpstreamError(f"JetStream2 {what} failed (HTTP {status}); try again later", retry_after=retry_after)
-    if status == 403:
-        raise UpstreamError(f"JetStream2 {what} refused the application credential (HTTP 403) — check its access")
-    raise UpstreamError(f"JetStream2 {what} refused the request (HTTP {status})")
-
-
-def _json(response: httpx.Response, what: str) -> Any:
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        raise UpstreamError(f"JetStream2 {what} answered with something other than JSON") from None
 
 
 def _reading(item: dict[str, Any], now: datetime) -> CostReading:

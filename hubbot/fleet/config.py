@@ -88,7 +88,8 @@ class ChartConfig(_Model):
 class BackupConfig(_Model):
     """Where a hub's home directories live, and how hubbot backs them up and judges their backups.
     Volumes are given by ID, or found by ``tags`` (default, for EBS: ``2i2c:hub-name=<hub>`` and
-    ``2i2c:volume-purpose=home-nfs``; GCP labels and Cinder metadata likewise)."""
+    ``2i2c:volume-purpose=home-nfs``; GCP labels likewise; Cinder metadata ``2i2c:hub-name=<hub>``
+    alone, as 2i2c's terraform sets it on JetStream2)."""
 
     kind: Literal["ebs", "efs", "gcp-disk", "cinder"]
     volumes: list[str] = Field(default_factory=list, description=(
