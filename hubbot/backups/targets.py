@@ -8,12 +8,13 @@ from hubbot.errors import UserError
 from hubbot.fleet import AwsProvider, BackupConfig, Fleet, GcpProvider, HubRef, OpenStackProvider
 
 # The tags 2i2c's terraform puts on a hub's home-directory volume (EBS); GCP labels cannot hold
-# ':', so their disks carry the same words with '-'; Cinder volumes take the EBS form as metadata.
-DEFAULT_TAGS = {
+# ':', so their disks carry the same words with '-'; its JetStream2 (Cinder) home volumes carry
+# the hub's name alone as metadata.
+DEFAULT_TAGS: dict[BackupKind, tuple[str, str | None]] = {
     BackupKind.EBS: ("2i2c:hub-name", "2i2c:volume-purpose"),
     BackupKind.EFS: ("2i2c:hub-name", "2i2c:volume-purpose"),
     BackupKind.GCP_DISK: ("2i2c-hub-name", "2i2c-volume-purpose"),
-    BackupKind.CINDER: ("2i2c:hub-name", "2i2c:volume-purpose"),
+    BackupKind.CINDER: ("2i2c:hub-name", None),
 }
 HOME = "home-nfs"
 PROVIDER_KINDS = {BackupKind.EBS: "aws", BackupKind.EFS: "aws", BackupKind.GCP_DISK: "gcp",
@@ -38,8 +39,8 @@ def target_of(fleet: Fleet, ref: HubRef) -> BackupTarget:
                         f"{PROVIDER_KINDS[kind]} provider, but its cluster's provider {ref.provider} is "
                         f"{getattr(provider, 'kind', 'missing')}")
     hub_key, purpose_key = DEFAULT_TAGS[kind]
-    tags = dict(conf.tags) if conf.tags is not None else ({} if conf.volumes else {hub_key: ref.hub.name,
-                                                                                  purpose_key: HOME})
+    defaults = {hub_key: ref.hub.name, **({purpose_key: HOME} if purpose_key else {})}
+    tags = dict(conf.tags) if conf.tags is not None else ({} if conf.volumes else defaults)
     region = conf.region
     project = None
     if isinstance(provider, AwsProvider):
