@@ -216,9 +216,21 @@ def namespace_quotas(deploys: DeployPorts) -> NamespaceQuotas | None:
 
 
 def backup_sources(fleet: Fleet, settings: Settings) -> dict[str, BackupSource]:
-    """Each provider some hub backs up on: its backups adapter (none yet for a kind whose
-    adapter this build lacks)."""
-    return {}
+    """Each provider some hub backs up on: its backups adapter. A provider without the
+    credentials it needs is logged and left out (its hubs' backup commands say so)."""
+    out: dict[str, BackupSource] = {}
+    for name in sorted({ref.provider for ref in fleet.hubs if ref.hub.backup is not None}):
+        provider = fleet.config.providers.get(name)
+        if isinstance(provider, OpenStackProvider):
+            from hubbot.adapters.cinder import CinderBackups
+
+            credential = settings.openstack.get(name)
+            if credential is None:
+                log.warning("provider %s: set HUBBOT_OPENSTACK with its application credential for backups", name)
+                continue
+            out[name] = CinderBackups(provider, application_credential_id=credential.id,
+                                      application_credential_secret=credential.secret)
+    return out
 
 
 def worker_name() -> str:
