@@ -172,7 +172,8 @@ def build(
 ) -> Runtime:
     """Build everything once. ``slack`` says how this process talks to Slack (None: it does not;
     notices go to stdout). Keyword arguments given replace what the settings would build (tests
-    and the demo); ``sleep`` is what Slack retries wait with, ``pause`` what rollout polling waits with."""
+    and the demo); ``sleep`` is what Slack retries wait with, ``pause`` what rollout and backup polling
+    wait with."""
     from commands import ALL
 
     redactor = redactor_for(settings)
@@ -201,6 +202,7 @@ def build(
         deploys = providers.deploy_ports(fleet, settings, jobs=SqlJobs(database), redactor=redactor)
     if pause is not None:
         deploys = dataclasses.replace(deploys, pause=pause)
+    polls = {"pause": pause} if pause is not None else {}
     services = Services(
         audit=SqlAuditLog(database),
         clock=clock or SystemClock(),
@@ -222,6 +224,7 @@ def build(
         usage=usage if usage is not None else providers.usage_metrics(fleet, settings),
         overlays=SqlOverlays(database),
         backups=backups if backups is not None else providers.backup_sources(fleet, settings),
+        **polls,
         namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)

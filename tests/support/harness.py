@@ -20,7 +20,7 @@ from hubbot.fleet import load_fleet
 from hubbot.lifecycle import web_app
 from hubbot.main import Runtime, build
 from hubbot.pipeline.contract import Registry
-from hubbot.ports import Clock, HubApi, UsageMetrics
+from hubbot.ports import BackupSource, Clock, HubApi, UsageMetrics
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
 from hubbot.slack import SlackTransport
 from tests.support import signing
@@ -91,7 +91,8 @@ def fleet_harness(tmp: Path, **options: Any) -> Iterator[Harness]:
 def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, helm: str = "helm",
             clock: Clock | None = None, pause: Callable[[float], Awaitable[None]] | None = None,
             read_deadline: float = 10.0, hub_apis: dict[str, HubApi] | None = None,
-            usage: dict[str, UsageMetrics] | None = None) -> Iterator[Harness]:
+            usage: dict[str, UsageMetrics] | None = None,
+            backups: dict[str, BackupSource] | None = None) -> Iterator[Harness]:
     standin = SlackStandIn()
     standin.usergroups[LEADERS_B_GROUP] = [LEADER_B]
     with ExitStack() as stack:
@@ -110,7 +111,7 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, hel
 
         runtime = build(settings, load_fleet(fleet_file), slack="http", sleep=record_sleep,
                         registry=Registry((*ALL, *EXTRA)), clock=clock, pause=pause, hub_apis=hub_apis,
-                        usage=usage)
+                        usage=usage, backups=backups)
         app = web_app(runtime, ack_budget=0.2, schedule=False)
         served = stack.enter_context(serve(app))
         http = stack.enter_context(httpx.Client(timeout=30))
