@@ -27,7 +27,7 @@ ACCOUNT_PREFIX = "billingAccounts/"
 API_TIMEOUT = 60.0  # seconds for one HTTP request
 _DEFAULT_RETRY_AFTER = 60.0
 _QUOTA_RETRY_AFTER = 3600.0
-_PERMISSION = re.compile(r"\b((?:bigquery|billing|resourcemanager|serviceusage)\.[A-Za-z]+\.[A-Za-z]+)\b")
+_PERMISSION = re.compile(r"\b((?:bigquery|billing|compute|resourcemanager|serviceusage)\.[A-Za-z]+\.[A-Za-z]+)\b")
 _URL_PREFIX = re.compile(r"^[A-Z]+ \S+: ")
 _TEXT_MAX = 200
 
@@ -97,21 +97,21 @@ def _call_error(exc: Any, api: Api) -> UpstreamError:
     from google.api_core import exceptions as api_errors
 
     service, subject = api.service, api.subject
-    reasons = _reasons(exc)
-    if isinstance(exc, api_errors.TooManyRequests) or "rateLimitExceeded" in reasons:
+    found = reasons(exc)
+    if isinstance(exc, api_errors.TooManyRequests) or "rateLimitExceeded" in found:
         wait = _retry_after(exc) or _DEFAULT_RETRY_AFTER
         return UpstreamError(
             f"{_cap(service)} is throttling hubbot's requests for {subject}; try again in about {wait:.0f} seconds.",
             retry_after=wait,
         )
-    if "quotaExceeded" in reasons:
+    if "quotaExceeded" in found:
         wait = _retry_after(exc) or _QUOTA_RETRY_AFTER
         return UpstreamError(
-            f"{_cap(service)} quota is used up for {subject} ({_text(exc)}); try again later.", retry_after=wait
+            f"{_cap(service)} quota is used up for {subject} ({message_text(exc)}); try again later.", retry_after=wait
         )
     if isinstance(exc, api_errors.Forbidden | api_errors.PermissionDenied):
-        if "SERVICE_DISABLED" in reasons or "accessNotConfigured" in reasons:
-            return UpstreamError(f"{_cap(service)} is not enabled for {subject}: {_text(exc)}")
+        if "SERVICE_DISABLED" in found or "accessNotConfigured" in found:
+            return UpstreamError(f"{_cap(service)} is not enabled for {subject}: {message_text(exc)}")
         permission = _permission(exc)
         missing = f" (missing permission {permission})" if permission else ""
         return UpstreamError(
@@ -123,7 +123,7 @@ def _call_error(exc: Any, api: Api) -> UpstreamError:
             f"{_cap(service)} did not accept hubbot's credentials for {subject}; check the service account."
         )
     if isinstance(exc, api_errors.NotFound):
-        return UpstreamError(f"{_cap(service)} could not find {subject} ({_text(exc)}). Check the fleet config.")
+        return UpstreamError(f"{_cap(service)} could not find {subject} ({message_text(exc)}). Check the fleet config.")
     if isinstance(exc, api_errors.Conflict | api_errors.Aborted):
         return UpstreamError(f"{subject} was changed by someone else at the same time in {service}; try again.")
     if isinstance(exc, api_errors.ServerError):
@@ -131,14 +131,14 @@ def _call_error(exc: Any, api: Api) -> UpstreamError:
             f"{_cap(service)} failed for {subject} (HTTP {exc.code}); try again later.", retry_after=_retry_after(exc)
         )
     code = f"HTTP {exc.code}" if exc.code else type(exc).__name__
-    return UpstreamError(f"{_cap(service)} rejected the request for {subject} ({code}: {_text(exc)}).")
+    return UpstreamError(f"{_cap(service)} rejected the request for {subject} ({code}: {message_text(exc)}).")
 
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _text(exc: Any) -> str:
+def message_text(exc: Any) -> str:
     """The upstream error message without the request line, shortened."""
     message = _URL_PREFIX.sub("", str(getattr(exc, "message", "") or "")).strip() or type(exc).__name__
     return message if len(message) <= _TEXT_MAX else message[: _TEXT_MAX - 1] + "…"
@@ -148,8 +148,9 @@ def _details(exc: Any) -> list[Any]:
     return list(getattr(exc, "details", None) or [])
 
 
-def _reasons(exc: Any) -> set[str]:
-    """Error reasons from BigQuery's ``errors`` list and from google.rpc.ErrorInfo details."""
+def reasons(exc: Any) -> set[str]:
+    """Error reasons from the ``errors`` list (BigQuery's, Compute's) and from google.rpc.ErrorInfo
+    details."""
     found: set[str] = set()
     for error in getattr(exc, "errors", None) or []:
         if isinstance(error, dict) and isinstance(error.get("reason"), str):
