@@ -230,6 +230,10 @@ def backup_sources(fleet: Fleet, settings: Settings) -> dict[str, BackupSource]:
                 continue
             out[name] = CinderBackups(provider, application_credential_id=credential.id,
                                       application_credential_secret=credential.secret)
+        elif isinstance(provider, GcpProvider):
+            from hubbot.adapters.gcp.backups import GcpBackups
+
+            out[name] = GcpBackups(provider)
     return out
 
 

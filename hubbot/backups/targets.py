@@ -7,15 +7,15 @@ from hubbot.domain import BackupKind, BackupTarget
 from hubbot.errors import UserError
 from hubbot.fleet import AwsProvider, BackupConfig, Fleet, GcpProvider, HubRef, OpenStackProvider
 
-# The tags 2i2c's terraform puts on a hub's home-directory volume (EBS); GCP labels cannot hold
-# ':', so their disks carry the same words with '-'; its JetStream2 (Cinder) home volumes carry
-# the hub's name alone as metadata.
+# The tags 2i2c's terraform puts on a hub's home-directory volume (EBS); its JetStream2 (Cinder)
+# home volumes carry the hub's name alone as metadata. Its GCP home disks carry no labels (and a
+# label key cannot start with a digit): they are found by their name, hub-nfs-homedirs-<hub>.
 DEFAULT_TAGS: dict[BackupKind, tuple[str, str | None]] = {
     BackupKind.EBS: ("2i2c:hub-name", "2i2c:volume-purpose"),
     BackupKind.EFS: ("2i2c:hub-name", "2i2c:volume-purpose"),
-    BackupKind.GCP_DISK: ("2i2c-hub-name", "2i2c-volume-purpose"),
     BackupKind.CINDER: ("2i2c:hub-name", None),
 }
+GCP_DISK = "hub-nfs-homedirs-{hub}"
 HOME = "home-nfs"
 PROVIDER_KINDS = {BackupKind.EBS: "aws", BackupKind.EFS: "aws", BackupKind.GCP_DISK: "gcp",
                   BackupKind.CINDER: "openstack"}
@@ -38,9 +38,18 @@ def target_of(fleet: Fleet, ref: HubRef) -> BackupTarget:
         raise UserError(f"{ref.qualified} backs up with kind {kind.value}, which needs an "
                         f"{PROVIDER_KINDS[kind]} provider, but its cluster's provider {ref.provider} is "
                         f"{getattr(provider, 'kind', 'missing')}")
-    hub_key, purpose_key = DEFAULT_TAGS[kind]
-    defaults = {hub_key: ref.hub.name, **({purpose_key: HOME} if purpose_key else {})}
-    tags = dict(conf.tags) if conf.tags is not None else ({} if conf.volumes else defaults)
+    volumes = tuple(conf.volumes)
+    if kind is BackupKind.GCP_DISK:
+        if conf.zone is None:
+            raise UserError(f"{ref.qualified}'s gcp-disk backups need the zone of its disks: add backup.zone "
+                            "(e.g. us-central1-b) in the fleet config")
+        tags = dict(conf.tags or {})
+        if not volumes and not tags:
+            volumes = (GCP_DISK.format(hub=ref.hub.name),)
+    else:
+        hub_key, purpose_key = DEFAULT_TAGS[kind]
+        defaults = {hub_key: ref.hub.name, **({purpose_key: HOME} if purpose_key else {})}
+        tags = dict(conf.tags) if conf.tags is not None else ({} if volumes else defaults)
     region = conf.region
     project = None
     if isinstance(provider, AwsProvider):
@@ -49,6 +58,6 @@ def target_of(fleet: Fleet, ref: HubRef) -> BackupTarget:
         project = provider.project
     elif isinstance(provider, OpenStackProvider):
         region = region or provider.region
-    return BackupTarget(hub=ref.qualified, provider=ref.provider, kind=kind, volumes=tuple(conf.volumes),
+    return BackupTarget(hub=ref.qualified, provider=ref.provider, kind=kind, volumes=volumes,
                         tags=tags, region=region, project=project, zone=conf.zone, vault=conf.vault,
                         role_arn=conf.role_arn)

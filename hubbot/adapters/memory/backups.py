@@ -99,7 +99,8 @@ def demo_backups(targets: Sequence[BackupTarget], *, clock: Clock) -> dict[str, 
     out: dict[str, MemoryBackups] = {}
     for i, target in enumerate(sorted(targets, key=lambda t: t.hub)):
         twin = out.setdefault(target.provider, MemoryBackups(clock, complete_on_look=True))
-        volume = twin.add_volume(Volume(id=f"vol-demo{i:04d}{zlib.crc32(target.hub.encode()):08x}",
+        made = target.volumes[0] if target.volumes else f"vol-demo{i:04d}{zlib.crc32(target.hub.encode()):08x}"
+        volume = twin.add_volume(Volume(id=made,
                                         name=f"{target.hub.split('/')[-1]}-home-nfs", size_gib=100 + 50 * i,
                                         where="us-west-2a", tags=dict(target.tags)))
         story = i % 4
