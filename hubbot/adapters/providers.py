@@ -234,6 +234,10 @@ def backup_sources(fleet: Fleet, settings: Settings) -> dict[str, BackupSource]:
             from hubbot.adapters.gcp.backups import GcpBackups
 
             out[name] = GcpBackups(provider)
+        elif isinstance(provider, AwsProvider):
+            from hubbot.adapters.aws_backups import AwsBackups
+
+            out[name] = AwsBackups(provider)
     return out
 
 
