@@ -59,6 +59,7 @@ bench: $(STAMP)
 	command -v promtool >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q prometheus; } || { echo "install prometheus"; exit 1; }
 	$(MAKE) --no-print-directory jupyterhub
 	$(BIN)/python benchmarks/usage.py
+	$(BIN)/python benchmarks/backups.py
 
 # Mutation testing of the modules that carry guarantees (see [tool.mutmut] in pyproject.toml);
 # not part of `make test`. Prints the score; `.venv/bin/mutmut results` lists the survivors.

@@ -112,6 +112,9 @@ def run(
         _demo_costs(runtime)
 
     async def go() -> int:
+        from hubbot.lifecycle import io_threads
+
+        io_threads()
         try:
             return await Console(runtime.dispatcher, user=user, channel=where, files_dir=files_dir,
                                  out=sys.stdout).once(command, as_json=as_json)
@@ -148,6 +151,9 @@ def console(
         readline = None  # type: ignore[assignment]
 
     async def go() -> None:
+        from hubbot.lifecycle import io_threads
+
+        io_threads()
         try:
             await Console(runtime.dispatcher, user=user, channel=where, files_dir=files_dir,
                           out=sys.stdout).repl(input)
@@ -220,6 +226,9 @@ def alerts_run(
     settle()
 
     async def go() -> int:
+        from hubbot.lifecycle import io_threads
+
+        io_threads()
         try:
             report = await run_cycle(runtime.services, runtime.fleet, at=when, worker=sockets.gethostname(),
                                      fetch=not no_fetch)

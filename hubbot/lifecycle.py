@@ -74,6 +74,7 @@ def web_app(runtime: Runtime, *, ack_budget: float | None = None, schedule: bool
     scheduler = scheduler_for(runtime) if schedule else None
 
     async def startup() -> None:
+        io_threads()
         await sweep_jobs(runtime)
         if scheduler is not None:
             scheduler.start()
@@ -86,6 +87,20 @@ def web_app(runtime: Runtime, *, ack_budget: float | None = None, schedule: bool
 
     return create_app(slack=slack, check=check, ready=runtime.ready, on_shutdown=shutdown, on_startup=startup,
                       budget_push=runtime.budget_push, read_deadline=runtime.settings.slack.read_deadline)
+
+
+IO_THREADS = 32
+
+
+def io_threads() -> None:
+    """Give the running loop a pool of threads sized for waiting: cloud and cluster SDK calls
+    (boto3, the GCP clients, kubernetes) run in threads and spend nearly all their time on the
+    network, and asyncio's default pool (the cores + 4: six on two cores) queued one account's
+    calls behind another's — a fleet-wide backup status waited on itself."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(IO_THREADS, thread_name_prefix="hubbot-io"))
 
 
 def settle() -> None:
@@ -115,6 +130,7 @@ def socket(runtime: Runtime) -> None:
     settle()
 
     async def main() -> None:
+        io_threads()
         handler = CheckedSocketModeHandler(slack.app, app_token.get_secret_value())
         scheduler = scheduler_for(runtime)
         await sweep_jobs(runtime)

@@ -338,8 +338,8 @@ async def test_one_hubs_problem_stays_its_own(source: GcpBackups, standin: Compu
     assert views["d/refused"].problem == ("no disk in project second-project is labelled hub-name=refused, "
                                           "volume-purpose=home-nfs")
 
-    # A project that refuses is a problem for its hubs alone (projects are read in the order given).
-    standin.deny("snapshots.list", "compute.snapshots.list", "projects/second-project")
+    # A project that refuses is a problem for its hubs alone (the projects are read at once).
+    standin.deny("snapshots.list", "compute.snapshots.list", "projects/second-project", project="second-project")
     views = await source.overview([target("d/refused", project="second-project"),
                                    target("c/prod", tags={"hub-name": "prod"})])
     assert views["c/prod"].problem is None

@@ -61,6 +61,7 @@ class Failure:
     message: str
     reason: str
     domain: str = "global"
+    project: str | None = None  # only calls for this project, when set
 
 
 def compute_error(status: int, message: str, *, reason: str, domain: str = "global") -> dict[str, Any]:
@@ -115,18 +116,19 @@ class ComputeStandIn:
             self._clock = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
     def fail(self, route: str, status: int, *, message: str = "", reason: str = "backendError",
-             domain: str = "global", times: int = 1) -> None:
+             domain: str = "global", times: int = 1, project: str | None = None) -> None:
         """Answer the next ``times`` calls of ``route`` (``disks.aggregatedList``, ``disks.list``,
         ``disks.get``, ``disks.createSnapshot``, ``zoneOperations.get``, ``snapshots.list``,
         ``snapshots.get``, ``resourcePolicies.aggregatedList``, ``resourcePolicies.get``) with an error."""
         with self._lock:
             self._failures.setdefault(route, []).extend(
-                [Failure(status, message or f"stand-in failure {status}", reason, domain)] * times)
+                [Failure(status, message or f"stand-in failure {status}", reason, domain, project)] * times)
 
-    def deny(self, route: str, permission: str, resource: str, *, times: int = 1) -> None:
-        """Refuse ``route`` as IAM does when the caller lacks ``permission`` on ``resource``."""
+    def deny(self, route: str, permission: str, resource: str, *, times: int = 1, project: str | None = None) -> None:
+        """Refuse ``route`` as IAM does when the caller lacks ``permission`` on ``resource`` (only
+        for ``project``'s calls, when given)."""
         self.fail(route, 403, message=f"Required '{permission}' permission for '{resource}'", reason="forbidden",
-                  times=times)
+                  times=times, project=project)
 
     def of(self, route: str) -> list[Call]:
         with self._lock:
@@ -250,10 +252,12 @@ class ComputeStandIn:
             self.calls.append(call)
         return call
 
-    def _failure(self, route: str) -> Response | None:
+    def _failure(self, route: str, path: str = "") -> Response | None:
         with self._lock:
-            queue = self._failures.get(route)
-            failure = queue.pop(0) if queue else None
+            queue = self._failures.get(route) or []
+            failure = next((f for f in queue if f.project is None or f"/projects/{f.project}/" in path), None)
+            if failure is not None:
+                queue.remove(failure)
         if failure is None:
             return None
         return JSONResponse(compute_error(failure.status, failure.message, reason=failure.reason,
@@ -261,7 +265,7 @@ class ComputeStandIn:
 
     async def _start(self, route: str, request: Request) -> tuple[Call, Response | None]:
         call = await self._record(route, request)
-        return call, self._failure(route)
+        return call, self._failure(route, call.path)
 
     def _page(self, call: Call, items: list[Any]) -> tuple[list[Any], str | None] | Response:
         try:

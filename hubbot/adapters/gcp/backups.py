@@ -184,20 +184,27 @@ class GcpBackups:
             by_project.setdefault(self._project(target), []).append(target)
         views: dict[str, BackupView] = {}
         failures: list[HubbotError] = []
-        for project, mine in by_project.items():
+
+        async def one(project: str) -> _Scene | HubbotError:
             api = Api(_SERVICE, f"the snapshots in project {project}",
                       "compute.snapshots.list, compute.disks.list and compute.resourcePolicies.list "
                       f"({_VIEWER} has them) on project {project}")
             try:
-                scene = await _run(api, functools.partial(self._scene, project))
+                return await self._scene(api, project)
             except HubbotError as exc:
-                failures.append(exc)
-                views |= {t.hub: BackupView(hub=t.hub, problem=str(exc)) for t in mine}
-                continue
-            views |= {t.hub: scene.view(t) for t in mine}
+                return exc
+
+        # the projects at once, each with its lists at once
+        scenes = await asyncio.gather(*(one(project) for project in by_project))
+        for mine, scene in zip(by_project.values(), scenes, strict=True):
+            if isinstance(scene, HubbotError):
+                failures.append(scene)
+                views |= {t.hub: BackupView(hub=t.hub, problem=str(scene)) for t in mine}
+            else:
+                views |= {t.hub: scene.view(t) for t in mine}
         if failures and len(failures) == len(by_project):
             raise failures[0]
-        return views
+        return {t.hub: views[t.hub] for t in targets}
 
     # -- calls (in a worker thread) ---------------------------------------------------------------
 
@@ -267,26 +274,41 @@ class GcpBackups:
             return replace(started.snapshot, state=SnapshotState.FAILED, message=errors[0][:200])
         raise NotFound(f"snapshot {started.snapshot.id} is gone from project {started.project}")
 
-    def _scene(self, project: str) -> _Scene:
-        from google.cloud import compute_v1
-
-        disk_pages = self._disks().aggregated_list(
-            request=compute_v1.AggregatedListDisksRequest(project=project, max_results=_MAX_RESULTS),
-            retry=None, timeout=API_TIMEOUT)
-        disks = [d for _, scoped in disk_pages for d in scoped.disks]
-        snapshots = list(self._snapshots().list(
-            request=compute_v1.ListSnapshotsRequest(project=project, max_results=_MAX_RESULTS),
-            retry=None, timeout=API_TIMEOUT))
+    async def _scene(self, api: Api, project: str) -> _Scene:
+        """The project's disks and snapshots (listed at once), then its snapshot schedules when a
+        disk has one."""
+        disks, snapshots = await asyncio.gather(_run(api, functools.partial(self._all_disks, project)),
+                                                _run(api, functools.partial(self._all_snapshots, project)))
         policies: dict[str, compute_v1.ResourcePolicy] = {}
         if any(d.resource_policies for d in disks):
-            policy_pages = self._policies().aggregated_list(
-                request=compute_v1.AggregatedListResourcePoliciesRequest(project=project, max_results=_MAX_RESULTS),
-                retry=None, timeout=API_TIMEOUT)
-            policies = {resource_path(p.self_link): p for _, scoped in policy_pages for p in scoped.resource_policies}
+            policies = await _run(api, functools.partial(self._all_policies, project))
         return _Scene(project, disks, snapshots, policies)
 
+    def _all_disks(self, project: str) -> list[compute_v1.Disk]:
+        from google.cloud import compute_v1
 
-@dataclass(frozen=True)
+        pages = self._disks().aggregated_list(
+            request=compute_v1.AggregatedListDisksRequest(project=project, max_results=_MAX_RESULTS),
+            retry=None, timeout=API_TIMEOUT)
+        return [d for _, scoped in pages for d in scoped.disks]
+
+    def _all_snapshots(self, project: str) -> list[compute_v1.Snapshot]:
+        from google.cloud import compute_v1
+
+        return list(self._snapshots().list(
+            request=compute_v1.ListSnapshotsRequest(project=project, max_results=_MAX_RESULTS),
+            retry=None, timeout=API_TIMEOUT))
+
+    def _all_policies(self, project: str) -> dict[str, compute_v1.ResourcePolicy]:
+        from google.cloud import compute_v1
+
+        pages = self._policies().aggregated_list(
+            request=compute_v1.AggregatedListResourcePoliciesRequest(project=project, max_results=_MAX_RESULTS),
+            retry=None, timeout=API_TIMEOUT)
+        return {resource_path(p.self_link): p for _, scoped in pages for p in scoped.resource_policies}
+
+
+@dataclass(frozen=True)  # cached_property needs the instance __dict__ (no slots)
 class _Scene:
     """One project's disks, snapshots and snapshot schedules, read once for every hub in it."""
 
@@ -307,9 +329,7 @@ class _Scene:
             wanted = ", ".join(f"{k}={v}" for k, v in sorted(disk_labels(target.tags).items()))
             problem = f"no disk in project {self.project} is labelled {wanted}"
         paths = {resource_path(d.self_link) for d in disks}
-        kept: dict[str, int | None] = {key: retention_days(p) for key, p in self.policies.items()}
-        shots = [snapshot_of(s, kept_days=kept.get(resource_path(s.source_snapshot_schedule_policy)))
-                 for s in self.snapshots if resource_path(s.source_disk) in paths]
+        shots = [shot for path in paths for shot in self._by_disk.get(path, ())]
         shots.sort(key=lambda s: (s.started, s.id), reverse=True)
         lines: list[str] = []
         for disk in sorted(disks, key=lambda d: d.self_link):
@@ -323,8 +343,22 @@ class _Scene:
                     lines.append(line)
         return BackupView(hub=target.hub, snapshots=tuple(shots), schedule="; ".join(lines) or None, problem=problem)
 
+    @functools.cached_property
+    def _by_disk(self) -> dict[str, list[Snapshot]]:
+        """Every snapshot, read once, by the disk it was taken of."""
+        kept: dict[str, int | None] = {key: retention_days(p) for key, p in self.policies.items()}
+        out: dict[str, list[Snapshot]] = {}
+        for s in self.snapshots:
+            shot = snapshot_of(s, kept_days=kept.get(resource_path(s.source_snapshot_schedule_policy)))
+            out.setdefault(resource_path(s.source_disk), []).append(shot)
+        return out
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, compute_v1.Disk]:
+        return {volume_id(d.self_link): d for d in self.disks}
+
     def _disks_of(self, target: BackupTarget) -> tuple[list[compute_v1.Disk], list[str]]:
-        by_id = {volume_id(d.self_link): d for d in self.disks}
+        by_id = self._by_id
         if target.volumes:
             wanted = [f"{zone}/{name}" for zone, name in (disk_ref(v, target) for v in target.volumes)]
             return [by_id[w] for w in wanted if w in by_id], [w for w in wanted if w not in by_id]
