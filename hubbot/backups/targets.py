@@ -40,12 +40,12 @@ def target_of(fleet: Fleet, ref: HubRef) -> BackupTarget:
                         f"{getattr(provider, 'kind', 'missing')}")
     volumes = tuple(conf.volumes)
     if kind is BackupKind.GCP_DISK:
-        if conf.zone is None:
-            raise UserError(f"{ref.qualified}'s gcp-disk backups need the zone of its disks: add backup.zone "
-                            "(e.g. us-central1-b) in the fleet config")
         tags = dict(conf.tags or {})
         if not volumes and not tags:
             volumes = (GCP_DISK.format(hub=ref.hub.name),)
+        if volumes and conf.zone is None and not all("/" in v for v in volumes):
+            raise UserError(f"{ref.qualified}'s gcp-disk backups need the zone of its disks: add backup.zone "
+                            "(e.g. us-central1-b), or give each volume as zone/disk, in the fleet config")
     else:
         hub_key, purpose_key = DEFAULT_TAGS[kind]
         defaults = {hub_key: ref.hub.name, **({purpose_key: HOME} if purpose_key else {})}

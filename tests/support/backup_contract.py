@@ -9,13 +9,26 @@ A test module provides a ``backend`` fixture and re-exports the cases it runs::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 import pytest
+import yaml
 
-from hubbot.domain import TAG_HUB, TAG_REASON, TAG_REQUESTED_BY, BackupTarget, SnapshotState, Volume
+from hubbot.domain import (
+    TAG_HUB,
+    TAG_REASON,
+    TAG_REQUESTED_BY,
+    BackupKind,
+    BackupTarget,
+    BackupView,
+    Snapshot,
+    SnapshotState,
+    Volume,
+)
 from hubbot.errors import NotFound
 from hubbot.ports import BackupSource
 
@@ -100,3 +113,77 @@ async def test_the_overview_gives_each_hub_its_snapshots_newest_first_and_its_sc
 
 def _unknown_id(backend: Backend) -> str:
     return str(backend.extra.get("unknown_id", "snap-0000000000000000"))
+
+
+class _Following:
+    """The adapter, noting the snapshots it starts, so the cloud can finish them while the command
+    waits (its pause)."""
+
+    def __init__(self, source: BackupSource) -> None:
+        self.source = source
+        self.started: list[str] = []
+
+    async def volumes(self, target: BackupTarget) -> list[Volume]:
+        return await self.source.volumes(target)
+
+    async def start(self, target: BackupTarget, volume: Volume, *, tags: Mapping[str, str],
+                    description: str) -> Snapshot:
+        made = await self.source.start(target, volume, tags=tags, description=description)
+        self.started.append(made.id)
+        return made
+
+    async def snapshot(self, target: BackupTarget, snapshot_id: str) -> Snapshot:
+        return await self.source.snapshot(target, snapshot_id)
+
+    async def overview(self, targets: Sequence[BackupTarget]) -> dict[str, BackupView]:
+        return await self.source.overview(targets)
+
+
+def _fleet_for(target: BackupTarget, folder: Path) -> Path:
+    cluster, hub = target.hub.split("/", 1)
+    backup: dict[str, object] = {"kind": target.kind.value}
+    for key in ("zone", "vault", "role_arn"):
+        if getattr(target, key):
+            backup[key] = getattr(target, key)
+    if target.volumes:
+        backup["volumes"] = list(target.volumes)
+    if target.tags:
+        backup["tags"] = dict(target.tags)
+    path = folder / "fleet.yaml"
+    path.write_text(yaml.safe_dump({
+        "providers": {"cloud": {"kind": "csv", "path": "costs.csv"}},
+        "clusters": [{"name": cluster, "provider": "cloud",
+                      "hubs": [{"name": hub, "community": "alpha", "domain": "hub.test", "backup": backup}]}],
+        "communities": [{"name": "alpha", "leaders": ["ULEADA001"]}],
+        "roles": {"engineers": ["UENG00001"]}}))
+    return path
+
+
+async def test_the_backup_commands_work_through_this_adapter(backend: Backend, tmp_path: Path) -> None:
+    from hubbot.adapters.memory import FrozenClock
+    from tests.support.memory import dispatcher, run
+
+    home = backend.scene.add_volume(tags=dict(backend.target.tags))
+    schedule = backend.scene.add_schedule(home)
+    following = _Following(backend.source)
+
+    async def cloud_moves_on(seconds: float) -> None:
+        for snapshot_id in following.started:
+            backend.scene.finish(snapshot_id, SnapshotState.COMPLETED)
+
+    d, _ = dispatcher(_fleet_for(backend.target, tmp_path))
+    d.services = replace(d.services, backups={"cloud": following}, pause=cloud_moves_on)
+    hub = backend.target.hub
+    done = await run(d, f'backup now {hub} --reason "before the upgrade"', user="ULEADA001")
+    assert done.ok and "completed" in done.text, done.text
+    listed = await run(d, f"backup list {hub}", user="ULEADA001")
+    assert following.started[0] in listed.text, listed.text
+    if backend.target.kind is not BackupKind.EFS:  # AWS Backup keeps no tags on what it lists
+        assert "before the upgrade" in listed.text, listed.text
+    assert schedule in listed.text
+    view = (await following.overview([backend.target]))[hub]
+    d.services = replace(d.services, clock=FrozenClock(view.snapshots[0].started + timedelta(hours=1)))
+    status = await run(d, "backup status", user="UENG00001")
+    assert f"{hub}: newest" in status.text and ":large_green_circle:" in status.text, status.text
+    plan = await run(d, f"backup restore-plan {hub} --user ana", user="UENG00001")
+    assert plan.ok and "Nothing has been run" in plan.text, plan.text
