@@ -55,6 +55,22 @@ def test_config_check_lists_every_problem_with_its_path(tmp_path: Path, fleet_fi
     assert "clusters[1].provider: unknown provider 'gcp-tset' — did you mean 'gcp-test'?" in lines
 
 
+def test_config_check_says_a_backup_needs_its_providers_cloud(tmp_path: Path, fleet_file: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(fleet_file.read_text().replace(
+        "{name: prod, community: alpha, domain: alpha.test, tier: prod}",
+        "{name: prod, community: alpha, domain: alpha.test, tier: prod, backup: {kind: gcp-disk}}"))
+    lines = hubbot("config", "check", str(bad), cwd=tmp_path).stdout.splitlines()
+    assert ("clusters[0].hubs[1].backup.kind: a gcp-disk backup needs a GCP provider, but cluster aws-cluster's "
+            "provider aws-test is aws") in lines
+    bad.write_text(fleet_file.read_text().replace(
+        "{name: class, community: alpha, domain: class.alpha.test}",
+        "{name: class, community: alpha, domain: class.alpha.test, backup: {kind: efs}}"))
+    lines = hubbot("config", "check", str(bad), cwd=tmp_path).stdout.splitlines()
+    assert any("clusters[2].hubs[0].backup: " in line and "an efs backup needs vault and role_arn" in line
+               for line in lines), lines
+
+
 @pytest.mark.parametrize("content,expected", [
     ("providers: [\n", "invalid YAML"),
     ("- just\n- a list\n", "top level must be a mapping"),

@@ -47,6 +47,10 @@ def _loc(parts: tuple[int | str, ...]) -> str:
     return out
 
 
+_BACKUP_PROVIDER = {"ebs": "aws", "efs": "aws", "gcp-disk": "gcp", "cinder": "openstack"}
+_CLOUD = {"aws": "an AWS", "gcp": "a GCP", "openstack": "an OpenStack"}
+
+
 def cross_check(config: FleetConfig) -> list[Problem]:
     """Problems that involve more than one section: references, duplicates."""
     problems: list[Problem] = []
@@ -83,6 +87,13 @@ def cross_check(config: FleetConfig) -> list[Problem]:
                         f"unknown community '{hub.community}'{did_you_mean(hub.community, communities)}",
                     )
                 )
+            provider, backup = config.providers.get(cluster.provider), hub.backup
+            wanted = _BACKUP_PROVIDER[backup.kind] if backup else None
+            if backup and wanted and provider is not None and provider.kind not in (wanted, "csv"):
+                problems.append(Problem(
+                    f"clusters[{ci}].hubs[{hi}].backup.kind",
+                    f"a {backup.kind} backup needs {_CLOUD[wanted]} provider, but cluster {cluster.name}'s provider "
+                    f"{cluster.provider} is {provider.kind}"))
     problems += _currency_mismatches(config)
     return problems
 
