@@ -19,3 +19,16 @@ def test_cli_start_does_not_import_heavy_modules() -> None:
             "'aiohttp') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_package_is_in_the_distributions_explicit_list() -> None:
+    """A package left out of pyproject's list works in the editable checkout and is missing from
+    the wheel (and the image built from it)."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(root).parts)
+             for top in ("hubbot", "commands", "alerts") for init in (root / top).rglob("__init__.py")}
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
