@@ -86,6 +86,17 @@ async def request_deploy(ctx: Context, *, binder: bool) -> Reply:
     return await start_handler(ctx, payload)
 
 
+async def deploy_one(ctx: Context, ref: HubRef) -> Reply:
+    """Deploy ``ref`` now (a button elsewhere offers it): prod waits for a second engineer. The
+    command running it must declare :func:`start_handler` as its ``start`` action."""
+    _check_deployable(ctx, [ref])
+    payload = json.dumps({"hubs": [ref.qualified], "chart_version": None})
+    if ref.hub.tier == "prod" and ctx.approved_by is None:
+        return await confirm.request(ctx, action="start", payload=payload, summary=f"deploy {ref.qualified}",
+                                     approval=True)
+    return await start_handler(ctx, payload)
+
+
 async def deploy_handler(ctx: Context) -> Reply:
     return await request_deploy(ctx, binder=False)
 

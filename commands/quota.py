@@ -11,16 +11,17 @@ import asyncio
 import json
 from typing import Any
 
+from commands.deploy import deploy_one, start_handler
 from commands.target import HUB_ARG, decided_hub, hub_api, named_hub
 from commands.usage import metrics_of, sees_users
 from hubbot.deploys.engine import ports_of
-from hubbot.domain import ComputeUse, HomeUse, HubUser, JobState, NamespaceQuota, home_folder
+from hubbot.domain import Block, ComputeUse, HomeUse, HubUser, JobState, NamespaceQuota, home_folder
 from hubbot.errors import HubbotError, NotFound, UsageError, UserError
 from hubbot.fleet import HubRef
 from hubbot.pipeline import confirm
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Opt, Signature
-from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply
+from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
 from hubbot.quotas import ceilings, changes, show
 from hubbot.quotas import values as hv
 from hubbot.quotas.ceilings import kube_amount
@@ -202,12 +203,24 @@ async def apply_overlay(ctx: Context, payload: str) -> Reply:
                                              user=ctx.caller.user_id, at=ctx.services.clock.now())
     await ctx.record_change(command="quota set", args=f"{ref.qualified} {data['echo']}", community=ref.hub.community,
                             detail=f"{data['echo']} on {ref.qualified} (overlay revision {stored.revision})")
-    deploy = (f"`{PREFIX} deploy {ref.qualified}` applies it now" if ctx.caller.engineer
+    deploy = (f"*Deploy now* (or `{PREFIX} deploy {ref.qualified}`) applies it" if ctx.caller.engineer
               else "an engineer's next deploy applies it (ask in the engineers' channel to deploy now)")
     text = (f":white_check_mark: Saved for {ref.qualified}: {data['echo']} (hubbot's overlay, revision "
             f"{stored.revision}). Nothing changes on the hub until it is deployed: {deploy}. "
             f"`{PREFIX} quota diff {ref.qualified}` shows the overlay.")
-    return Reply(text=text, public=True)
+    blocks: list[Block] = [b.section(text)]
+    if ctx.caller.engineer:
+        blocks.append(b.actions(b.button("Deploy now", action_id=action_id(ctx.command, "deploy"),
+                                         value=ref.qualified, style="primary")))
+    return Reply(text=text, blocks=blocks, public=True)
+
+
+async def deploy_now(ctx: Context, value: str) -> Reply:
+    """The Deploy now button under a saved overlay (engineers; a prod hub waits for a second one)."""
+    ref = ctx.fleet.hub(value)
+    if ref.hub.community not in ctx.communities:
+        raise UserError(f"you can no longer deploy {ref.qualified}")
+    return await deploy_one(ctx, ref)
 
 
 async def apply_namespace(ctx: Context, payload: str) -> Reply:
@@ -278,7 +291,9 @@ _OPTS = (Opt("group", "the group a compute policy is for"), Opt("user", "the use
          Opt("force", "set it even below what is already used", kind="flag"))
 _READ, _CHANGE = Permission.COMMUNITY_READ, Permission.COMMUNITY_ADMIN
 _ACTIONS = (ActionSpec("apply", _CHANGE, apply_overlay, button=False),
-            ActionSpec("namespace", _CHANGE, apply_namespace, button=False))
+            ActionSpec("namespace", _CHANGE, apply_namespace, button=False),
+            ActionSpec("deploy", Permission.ENGINEER, deploy_now),
+            ActionSpec("start", Permission.ENGINEER, start_handler, button=False))
 
 SHOW = CommandSpec(name="quota show", summary="every limit in force on a hub, and how much of it is used",
                    handler=show_handler, permission=_READ, signature=Signature(args=(HUB_ARG,)), scope="hub",

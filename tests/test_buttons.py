@@ -68,7 +68,8 @@ def test_the_changes_behind_a_decision_are_all_approval_only() -> None:
                                             ("binder deploy", "start"), ("budget set", "apply"),
                                             ("group delete", "delete"), ("group remove", "remove"),
                                             ("quota set", "apply"), ("quota set", "namespace"),
-                                            ("quota reset", "apply"), ("quota reset", "namespace")])
+                                            ("quota reset", "apply"), ("quota reset", "namespace"),
+                                            ("quota set", "start"), ("quota reset", "start")])
 
 
 @pytest.mark.parametrize(("command", "action"), APPROVAL_ONLY)

@@ -356,3 +356,23 @@ roles: {{engineers: [{ENGINEER}]}}
         "requests.cpu": "4", "requests.memory": "8Gi"}
     leader = await run(d, f"quota set {hub} namespace cpu=2", user=LEADER_A)
     assert leader.kind == "denied" and "no ceiling is set" in leader.text  # alpha has no ceilings here
+
+
+async def test_an_engineer_is_offered_to_deploy_the_change_now(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    saved = await _confirmed(d, f"quota set {HUB} storage=20GiB")
+    assert "Deploy now" in str(saved.blocks)
+    asked = await click(d, saved, "Deploy now", user=ENGINEER)
+    assert "Approval needed: deploy aws-cluster/prod" in asked.text  # a prod hub waits for a second engineer
+    started = await click(d, asked, "Approve", user=ENGINEER_2)
+    assert started.ok and "aws-cluster/prod" in started.text, started.text
+    assert d.services.deploys is not None
+    jobs = await d.services.deploys.jobs.recent(communities=None, active_only=False, limit=5)
+    assert [j.hub for j in jobs] == [HUB]
+
+
+async def test_a_leader_is_told_an_engineer_deploys_it(fleet_with_values: Path) -> None:
+    d = _bot(fleet_with_values)
+    question = await run(d, f"quota set {HUB} storage=20GiB", user=LEADER_A)
+    saved = await click(d, question, "Confirm", user=LEADER_A)
+    assert "an engineer's next deploy applies it" in saved.text and "Deploy now" not in str(saved.blocks)
