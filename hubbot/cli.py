@@ -359,6 +359,28 @@ def config_check(path: Annotated[Path, typer.Argument(help="The fleet YAML file 
     typer.echo(f"{path}: ok — {count(len(fleet.communities), 'community')}, {count(len(fleet.hubs), 'hub')}")
 
 
+@config_app.command("repository")
+def config_repository(
+    path: Annotated[Path, typer.Argument(help="A checkout of the fleet repository.")],
+    clusters_dir: Annotated[str, typer.Option(help="Where the cluster folders are.")] = "config/clusters",
+    schema: Annotated[str | None, typer.Option(help="The cluster.yaml schema, relative to the repository "
+                                                    "(default: the deployer's, when present).")] = None,
+) -> None:
+    """Check a fleet repository (a cluster.yaml per cluster folder): each against the repository's own
+    schema, every file it names present, every secret file sops-encrypted. Exit 1 on any problem."""
+    from hubbot.fleet.repository import read
+
+    found = read(path, clusters_dir=clusters_dir, schema_file=schema)
+    for problem in found.problems:
+        typer.echo(str(problem))
+    checked = f"checked against {found.schema}" if found.schema else "no cluster schema in the repository"
+    summary = f"{path}: {len(found.clusters)} clusters, {len(found.hubs)} hubs ({checked})"
+    if found.problems:
+        typer.echo(f"{summary}; {len(found.problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{summary}: ok")
+
+
 @config_app.command("schema")
 def config_schema() -> None:
     """Print the fleet config's JSON Schema (for editors and CI)."""

@@ -1,0 +1,167 @@
+"""A fleet repository in the field's layout: one folder per cluster under ``config/clusters``,
+each with a ``cluster.yaml`` (its provider and how to reach it, its support chart's values, and
+its hubs: name, display name, domain, chart, values files in order), sops-encrypted files beside
+them, and the schema that validates ``cluster.yaml`` in the repository itself.
+
+:func:`read` reads every cluster folder (``templates/`` holds templates, not a cluster: it is
+skipped, as the field's deployer does), checks each ``cluster.yaml`` against the repository's own
+schema when there is one, and checks that every file it names exists and that every file that
+looks like a secret (``enc-`` or ``secret`` in its name) carries sops metadata. A broken cluster is
+reported with its file and the path in it; the others are still read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hubbot.fleet.load import Problem
+
+CLUSTERS_DIR = "config/clusters"
+# where the field's deployer keeps the schema of cluster.yaml
+SCHEMA_FILES = ("src/deployer/commands/validate/cluster.schema.yaml", "deployer/cluster.schema.yaml")
+SKIPPED = frozenset({"templates"})
+
+
+@dataclass(frozen=True, slots=True)
+class RepoHub:
+    name: str
+    domain: str
+    chart: str  # the chart folder under the repository's charts (basehub, daskhub, ...)
+    values: tuple[str, ...]  # paths relative to the repository, in the order applied
+    display_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RepoCluster:
+    name: str
+    folder: str  # relative to the repository
+    provider: str  # aws, gcp, azure, kubeconfig
+    access: Mapping[str, Any] = field(default_factory=dict)  # the provider's own section, as written
+    hubs: tuple[RepoHub, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    root: Path
+    clusters: tuple[RepoCluster, ...]
+    problems: tuple[Problem, ...]
+    schema: str | None  # the schema file the clusters were checked against
+
+    @property
+    def hubs(self) -> list[str]:
+        return [f"{c.name}/{h.name}" for c in self.clusters for h in c.hubs]
+
+
+def is_secret_name(name: str) -> bool:
+    return name.startswith("enc-") or "secret" in name
+
+
+def has_sops_metadata(path: Path) -> bool:
+    """Whether a YAML or JSON file carries sops' ``sops`` section (an encrypted file does)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("sops"), dict)
+
+
+def _schema(root: Path, schema_file: str | None) -> tuple[Any, str | None, list[Problem]]:
+    import yaml
+
+    names = (schema_file,) if schema_file else SCHEMA_FILES
+    for name in names:
+        path = root / name
+        if path.is_file():
+            try:
+                return yaml.safe_load(path.read_text(encoding="utf-8")), name, []
+            except yaml.YAMLError as exc:
+                return None, name, [Problem(name, f"the repository's cluster schema is not valid YAML ({exc})")]
+    if schema_file:
+        return None, None, [Problem(schema_file, "no such schema file in the repository")]
+    return None, None, []
+
+
+def _where(error: Any) -> str:
+    return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path).replace(".[", "[")
+
+
+def read(root: Path, *, clusters_dir: str = CLUSTERS_DIR, schema_file: str | None = None) -> Repository:
+    """Every cluster of the repository at ``root``, and every problem found, by file and path."""
+    import jsonschema
+    import yaml
+
+    problems: list[Problem] = []
+    base = root / clusters_dir
+    if not base.is_dir():
+        return Repository(root, (), (Problem(clusters_dir, "no such folder in the repository"),), None)
+    schema, schema_name, found = _schema(root, schema_file)
+    problems += found
+    validator = jsonschema.validators.validator_for(schema)(schema) if schema is not None else None
+    clusters: list[RepoCluster] = []
+    for folder in sorted(p for p in base.iterdir() if p.is_dir() and p.name not in SKIPPED):
+        rel = folder.relative_to(root).as_posix()
+        file = f"{rel}/cluster.yaml"
+        try:
+            data = yaml.safe_load((folder / "cluster.yaml").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            problems.append(Problem(rel, "a cluster folder without cluster.yaml"))
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" (line {mark.line + 1})" if mark is not None else ""
+            problems.append(Problem(file, f"not valid YAML{line}"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(file, "not a map"))
+            continue
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)) if validator else []
+        if errors:
+            problems += [Problem(f"{file}: {_where(e)}".rstrip(": "), e.message[:200]) for e in errors[:10]]
+            continue
+        mine = _cluster(data, rel, folder, file)
+        problems += mine[1]
+        if mine[0] is not None:
+            clusters.append(mine[0])
+    return Repository(root, tuple(clusters), tuple(problems), schema_name)
+
+
+def _cluster(data: dict[str, Any], rel: str, folder: Path, file: str) -> tuple[RepoCluster | None, list[Problem]]:
+    problems: list[Problem] = []
+    name, provider = data.get("name"), data.get("provider")
+    if not isinstance(name, str) or not isinstance(provider, str):
+        return None, [Problem(file, "a cluster needs a name and a provider")]
+    if name != folder.name:
+        problems.append(Problem(f"{file}: name", f"'{name}' is not the folder's name ({folder.name})"))
+
+    def named(kind: str, where: str, entry: Any) -> None:
+        if not isinstance(entry, str):
+            return
+        path = folder / entry
+        if not path.is_file():
+            problems.append(Problem(f"{file}: {where}", f"{kind} {entry} does not exist in {rel}"))
+        elif is_secret_name(entry) and not has_sops_metadata(path):
+            problems.append(Problem(f"{file}: {where}", f"{entry} looks like a secret but carries no sops metadata; "
+                                    "encrypt it with sops before it is used (it may be a leaked plain secret)"))
+
+    for i, entry in enumerate((data.get("support") or {}).get("helm_chart_values_files") or []):
+        named("values file", f"support.helm_chart_values_files[{i}]", entry)
+    section = data.get(provider)
+    access: dict[str, Any] = section if isinstance(section, dict) else {}
+    for key in ("key", "file"):
+        named("credentials file", f"{provider}.{key}", access.get(key))
+    hubs: list[RepoHub] = []
+    for hi, hub in enumerate(data.get("hubs") or []):
+        values = []
+        for vi, entry in enumerate(hub.get("helm_chart_values_files") or []):
+            named("values file", f"hubs[{hi}].helm_chart_values_files[{vi}]", entry)
+            values.append(f"{rel}/{entry}")
+        hubs.append(RepoHub(name=str(hub.get("name")), domain=str(hub.get("domain", "")),
+                            chart=str(hub.get("helm_chart", "")), values=tuple(values),
+                            display_name=str(hub.get("display_name", ""))))
+    return RepoCluster(name=name, folder=rel, provider=provider, access=access, hubs=tuple(hubs)), problems
