@@ -163,7 +163,7 @@ async def _namespace_request(ctx: Context, ref: HubRef, settings: list[changes.S
     above = []
     for s in settings:
         used = current.used.get(s.key) if current else None
-        if s.value is not None and used is not None and _amount(s.key, used) > _amount(s.key, str(s.value)):
+        if s.value is not None and used is not None and kube_amount(used) > kube_amount(str(s.value)):
             above.append(f"{s.key} uses {used}")
     if above and not ctx.args.flag("force"):
         raise UserError(f"{echo} is below what the namespace already uses ({', '.join(above)}): new pods would be "
@@ -186,13 +186,6 @@ def _quota_name(quotas: list[NamespaceQuota]) -> str:
         raise UserError(f"the namespace has {len(quotas)} ResourceQuotas ({', '.join(q.name for q in quotas)}) and "
                         "none is hubbot's; change them where they are kept")
     return MANAGED_QUOTA
-
-
-def _amount(key: str, value: str) -> float:
-    try:
-        return float(kube_amount(key, value))
-    except (HubbotError, ArithmeticError, ValueError):
-        return 0.0
 
 
 async def apply_overlay(ctx: Context, payload: str) -> Reply:

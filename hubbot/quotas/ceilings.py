@@ -9,8 +9,8 @@ from hubbot.errors import NotAllowed, UserError
 from hubbot.fleet import QuotaCeilings
 from hubbot.quotas import units
 from hubbot.quotas.changes import COMPUTE, NAMESPACE_KEYS, Setting
-
-GIB = 1024**3
+from hubbot.quotas.quantity import parse
+from hubbot.quotas.units import GIB
 
 
 def _ceiling(text: str | int, key: str) -> Decimal:
@@ -26,12 +26,10 @@ def _ceiling(text: str | int, key: str) -> Decimal:
                         "engineer has to fix it") from None
 
 
-def kube_amount(key: str, value: str) -> Decimal:
-    if key.endswith(".cpu"):
-        return Decimal(value[:-1]) / 1000 if value.endswith("m") else Decimal(value)
-    if key.endswith(("memory", "storage")):
-        return Decimal(units.parse_size(value))
-    return Decimal(value)
+def kube_amount(value: str) -> Decimal:
+    """A quantity as the Kubernetes API writes it (``6500m``, ``128Gi``, ``134217728``, ``2k``);
+    raises :class:`hubbot.quotas.quantity.QuantityError` when it is not one."""
+    return parse(value).amount
 
 
 def check(settings: list[Setting], *, ceilings: QuotaCeilings | None, community: str) -> None:
@@ -56,7 +54,7 @@ def check(settings: list[Setting], *, ceilings: QuotaCeilings | None, community:
             names = ceilings.namespace if ceilings else {}
             word = by_word.get(s.key, s.key)
             ceiling = names.get(word, names.get(s.key))
-            if ceiling is not None and kube_amount(s.key, str(s.value)) > _ceiling(ceiling, s.key):
+            if ceiling is not None and kube_amount(str(s.value)) > _ceiling(ceiling, s.key):
                 raise NotAllowed(f"{s.text} is above the ceiling for {community} ({ceiling}); ask an engineer")
         if ceiling is None:
             raise NotAllowed(f"no ceiling is set for {s.key} in {community}'s quota_ceilings, so only engineers "

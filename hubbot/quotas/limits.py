@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from hubbot.quotas.units import GIB
 from hubbot.quotas.values import get, root
 
-GIB = 1024**3
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)$")
 
 

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from hubbot.domain import ComputeUse, HomeUse, HubUser, NamespaceQuota
 from hubbot.quotas import units
-from hubbot.quotas.limits import GIB, Limits, Policy, ServerSize, policies_for
+from hubbot.quotas.limits import Limits, Policy, ServerSize, policies_for
+from hubbot.quotas.units import GIB
 
 NEAR = Decimal("0.8")  # "near the limit" from 80 % on
 NAMED = 5  # users named per line

@@ -1,6 +1,6 @@
 """An in-memory twin of a namespace's ResourceQuotas (:class:`hubbot.ports.usage.NamespaceQuotas`),
 held to a real Kubernetes API server by ``tests/test_namespace_quota_contract.py``: it reads,
-checks and writes quantities back as the API server does (:mod:`~hubbot.adapters.memory.quantity`)
+checks and writes quantities back as the API server does (:mod:`~hubbot.quotas.quantity`)
 and refuses what it refuses, with the same messages as :class:`hubbot.adapters.kube.KubeClusters`.
 No controller runs here: ``used`` is what :meth:`MemoryNamespaceQuotas.record_use` wrote."""
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from hubbot.adapters.memory.quantity import Quantity, QuantityError, parse
 from hubbot.domain import KubeTarget, NamespaceQuota
 from hubbot.errors import UserError
+from hubbot.quotas.quantity import Quantity, QuantityError, parse
 
 _DETAIL_CHARS = 200
 # The resource names a quota may limit without a domain prefix (and hugepages-<size>).
