@@ -47,20 +47,18 @@ def _rows(fleet: Fleet, ref: HubRef, key: str, text: str, at: datetime) -> list[
             for ch in _channels(fleet, ref)]
 
 
-async def _opened(services: Services, prefix: str) -> set[str]:
+def _opened(known: set[str], prefix: str) -> set[str]:
     """What the incidents under ``prefix`` were about (the part of each key after it)."""
-    return {k[len(prefix):].split("@", 1)[0] for k in await services.outbox.keys(prefix=prefix)}
+    return {k[len(prefix):].split("@", 1)[0] for k in known if k.startswith(prefix)}
 
 
-async def _incidents(services: Services, fleet: Fleet, ref: HubRef, health: Health, at: datetime
-                     ) -> list[OutboxMessage]:
+def _incidents(known: set[str], fleet: Fleet, ref: HubRef, health: Health, at: datetime) -> list[OutboxMessage]:
     hub = ref.qualified
     out: list[OutboxMessage] = []
     stale = health.newest is None or (health.age is not None
                                       and health.age > timedelta(hours=config_of(ref).max_age_hours))
     about = health.newest.id if health.newest else "none"
-    opened, ended = (await _opened(services, f"backup:{hub}:stale:"),
-                     await _opened(services, f"backup:{hub}:stale-ended:"))
+    opened, ended = _opened(known, f"backup:{hub}:stale:"), _opened(known, f"backup:{hub}:stale-ended:")
     if stale and health.reasons and about not in opened:
         out += _rows(fleet, ref, f"backup:{hub}:stale:{about}",
                      f":floppy_disk: :red_circle: Backups of {hub} are stale: {health.reasons[0]}", at)
@@ -69,8 +67,8 @@ async def _incidents(services: Services, fleet: Fleet, ref: HubRef, health: Heal
             out += _rows(fleet, ref, f"backup:{hub}:stale-ended:{old}",
                          f":floppy_disk: :large_green_circle: Backups of {hub} are fresh again: {about} completed "
                          f"{health.newest.started:%Y-%m-%d %H:%M} UTC", at)
-    failed_opened = await _opened(services, f"backup:{hub}:failed:")
-    failed_ended = await _opened(services, f"backup:{hub}:failed-ended:")
+    failed_opened = _opened(known, f"backup:{hub}:failed:")
+    failed_ended = _opened(known, f"backup:{hub}:failed-ended:")
     if health.failed is not None and health.failed.id not in failed_opened:
         why = f": {health.failed.message}" if health.failed.message else ""
         out += _rows(fleet, ref, f"backup:{hub}:failed:{health.failed.id}",
@@ -80,12 +78,12 @@ async def _incidents(services: Services, fleet: Fleet, ref: HubRef, health: Heal
             out += _rows(fleet, ref, f"backup:{hub}:failed-ended:{old}",
                          f":floppy_disk: :large_green_circle: {hub} has a good backup again after {old} failed: "
                          f"{health.newest.id}", at)
-    unscheduled = await _opened(services, f"backup:{hub}:unscheduled")
+    unscheduled = _opened(known, f"backup:{hub}:unscheduled")
     if not health.scheduled and not unscheduled:
         out += _rows(fleet, ref, f"backup:{hub}:unscheduled",
                      f":floppy_disk: :large_yellow_circle: Nothing backs up {hub} on a schedule: only manual "
                      "backups are made (set up a DLM policy, a backup plan or a snapshot schedule)", at)
-    if health.scheduled and unscheduled and not await _opened(services, f"backup:{hub}:scheduled"):
+    if health.scheduled and unscheduled and not _opened(known, f"backup:{hub}:scheduled"):
         out += _rows(fleet, ref, f"backup:{hub}:scheduled",
                      f":floppy_disk: :large_green_circle: {hub}'s backups are on a schedule now", at)
     return out
@@ -103,6 +101,10 @@ async def backup_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
         except HubbotError as exc:
             log.warning("backups of %s cannot be checked: %s", ref.qualified, exc)
 
+    if not by_provider:
+        return []
+    known = await services.outbox.keys(prefix="backup:")  # every incident so far, read once a cycle
+
     async def check(provider: str, pairs: list[tuple[HubRef, BackupTarget]]) -> list[OutboxMessage]:
         try:
             views = await services.backups[provider].overview([t for _, t in pairs])
@@ -116,7 +118,7 @@ async def backup_alerts(services: Services, fleet: Fleet, *, at: datetime) -> li
                 log.warning("backups of %s could not be read: %s", ref.qualified, view.problem if view else "")
                 continue
             health = judge(view, max_age_hours=config_of(ref).max_age_hours, now=at)
-            out += await _incidents(services, fleet, ref, health, at)
+            out += _incidents(known, fleet, ref, health, at)
         return out
 
     found = await asyncio.gather(*(check(p, pairs) for p, pairs in by_provider.items()))
