@@ -18,8 +18,8 @@ import pytest
 from tests.support import signing
 from tests.support.fleet import CHANNEL_OPS, ENGINEER
 from tests.support.harness import BOT_TOKEN
-from tests.support.postgres import _free_port
 from tests.support.server import serve
+from tests.support.services import free_port
 from tests.support.slack_standin import SlackStandIn
 
 
@@ -33,7 +33,7 @@ def standin() -> Iterator[SlackStandIn]:
 
 def _start(tmp_path: Path, fleet_file: Path, standin: SlackStandIn, database_url: str
            ) -> tuple[subprocess.Popen[str], str, list[str]]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBBOT_", "SLACK_"))}
     env.update({
         "HUBBOT_SLACK_BOT_TOKEN": BOT_TOKEN,

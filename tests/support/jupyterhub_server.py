@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 import httpx
-import pytest
+
+from tests.support.services import free_port, missing
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -26,10 +26,7 @@ SCOPES = ["admin:groups", "admin:users", "list:users", "read:users"]
 
 
 def unavailable(reason: str) -> NoReturn:
-    message = f"a real JupyterHub is needed for this test: {reason}; run `make jupyterhub`"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"a real JupyterHub is needed for this test: {reason}; run `make jupyterhub`")
 
 
 def install_dir() -> Path:
@@ -37,11 +34,6 @@ def install_dir() -> Path:
                          capture_output=True, text=True, check=True)
     return Path(out.stdout.strip())
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import socket
 import ssl
 import subprocess
 import time
@@ -37,6 +36,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.support.services import free_port, missing
 from tests.support.tls import authority, client_pems, server_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,10 +73,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, message: str
 
 
 def unavailable(reason: str) -> NoReturn:
-    message = f"a Kubernetes control plane is needed for this test: {reason}; run `make kube`"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"a Kubernetes control plane is needed for this test: {reason}; run `make kube`")
 
 
 def bin_dir() -> Path:
@@ -94,11 +91,6 @@ def binaries() -> dict[str, Path]:
         unavailable(f"{', '.join(missing)} not built in {folder}")
     return {name: folder / name for name in BINARIES}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = 25) -> str:

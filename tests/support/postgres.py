@@ -9,13 +9,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.support.services import free_port, missing
 
 
 def _bin(name: str) -> str | None:
@@ -26,17 +25,9 @@ def _bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def unavailable(reason: str) -> None:
-    message = f"PostgreSQL is needed for this test: {reason} (apt-get install postgresql)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"PostgreSQL is needed for this test: {reason} (apt-get install postgresql)")
 
 
 @contextmanager
@@ -56,7 +47,7 @@ def postgres_server(base: Path) -> Iterator[str]:
         shutil.chown(base, "postgres")
         shutil.chown(sockets, "postgres")
         os.chmod(base, 0o755)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
 
     def run(*cmd: str) -> None:

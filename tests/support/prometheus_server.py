@@ -37,7 +37,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterable, Mapping
@@ -47,7 +46,8 @@ from pathlib import Path
 from typing import IO, Literal, NoReturn
 
 import httpx
-import pytest
+
+from tests.support.services import free_port, missing
 
 START_TIMEOUT = 30.0
 BACKFILL_TIMEOUT = 120.0
@@ -64,10 +64,7 @@ Timestamp = datetime | int | float
 
 
 def unavailable(reason: str) -> NoReturn:
-    message = f"Prometheus is needed for this test: {reason} (apt-get install prometheus)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"Prometheus is needed for this test: {reason} (apt-get install prometheus)")
 
 
 @dataclass(frozen=True)
@@ -86,11 +83,6 @@ def binaries() -> Binaries:
         found[name] = chosen
     return Binaries(**found)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _millis(at: Timestamp) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NoReturn
 
-import pytest
+from tests.support.services import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("usage_quotas_probe.py")
@@ -30,11 +30,8 @@ GIB_HOURS = 1024**3  # byte-hours in one GiB-hour, the unit of a memory limit su
 
 
 def unavailable(reason: str) -> NoReturn:
-    message = (f"jupyterhub-usage-quotas is needed for this test: {reason}; "
-               "run `make usage-quotas` (it needs Python 3.12 or newer)")
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(f"jupyterhub-usage-quotas is needed for this test: {reason}; "
+            "run `make usage-quotas` (it needs Python 3.12 or newer)")
 
 
 def install_dir() -> Path:
