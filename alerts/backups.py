@@ -30,7 +30,7 @@ def _channels(fleet: Fleet, ref: HubRef) -> list[str | None]:
     if fleet.config.alerts.engineers_channel:
         out.append(fleet.config.alerts.engineers_channel)
     conf = config_of(ref)
-    channel = fleet.community(ref.hub.community).channel
+    channel = fleet.community(ref.hub.community).channel if ref.hub.community else None
     if conf.alert_community and channel and channel not in out:
         out.append(channel)
     return out or [None]
@@ -41,7 +41,8 @@ def _rows(fleet: Fleet, ref: HubRef, key: str, text: str, at: datetime) -> list[
     alert = Alert(basis=Basis.BACKUP, period_start=day, period_end=day + timedelta(days=1), currency="")
     hint = f"`{PREFIX} backup status {ref.qualified}` · `{PREFIX} backup list {ref.qualified}`"
     post = Post(text=f"{text}\n{hint}", blocks=(b.section(text), b.context(hint)))
-    return [OutboxMessage(key=f"{key}@{ch or '-'}", kind=OutboxKind.ALERT, community=ref.hub.community, channel=ch,
+    return [OutboxMessage(key=f"{key}@{ch or '-'}", kind=OutboxKind.ALERT, community=ref.hub.community or "",
+                          channel=ch,
                           payload=post, created_at=at, alert=alert,
                           state=DeliveryState.PENDING if ch else DeliveryState.SKIPPED)
             for ch in _channels(fleet, ref)]

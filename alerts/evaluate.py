@@ -260,6 +260,8 @@ async def _spikes_on(services: Services, fleet: Fleet, day: date, *, at: datetim
         if ref is None or any(k.startswith(f"spike:{day.isoformat()}:{spike.hub}@") for k in known):
             continue
         community = ref.hub.community
+        if community is None:  # a hub of no community has no budget or channel to measure a spike against
+            continue
         # the currency the community is billed in around that day (its providers', not always USD)
         billed = await services.ledger.currencies(start=day - timedelta(days=SPIKE_WINDOW),
                                                   end=day + timedelta(days=1), communities=[community])
@@ -338,7 +340,8 @@ async def billing_alerts(services: Services, fleet: Fleet, *, at: datetime) -> l
             continue
         post = billing_message(provider, problem)
         alert = Alert(basis=Basis.BILLING, period_start=day, period_end=day + timedelta(days=1), currency="USD")
-        for community in sorted({h.hub.community for h in fleet.hubs if h.provider == provider}):
+        for community in sorted({h.hub.community for h in fleet.hubs
+                                 if h.provider == provider and h.hub.community is not None}):
             base = _message(f"{key}:{community}", community, alert, post, at)
             out += _rows(fleet, base, send=True)
     return out

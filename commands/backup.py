@@ -192,10 +192,7 @@ async def _health(ctx: Context, refs: list[HubRef]) -> list[Health]:
 
 
 async def status_handler(ctx: Context) -> Reply:
-    if ctx.hub is not None:
-        refs = [ctx.fleet.hub(ctx.hub)]
-    else:
-        refs = [r for r in ctx.fleet.hubs if r.hub.community in ctx.communities]
+    refs = [ctx.fleet.hub(ctx.hub)] if ctx.hub is not None else [r for r in ctx.fleet.hubs if ctx.sees(r)]
     missing = [r.qualified for r in refs if r.hub.backup is None]
     found = await _health(ctx, [r for r in refs if r.hub.backup is not None])
     lines = []

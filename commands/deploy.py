@@ -145,7 +145,7 @@ def _chosen(ctx: Context) -> list[HubRef]:
     if cluster and cluster not in ctx.fleet.clusters:
         raise NotFound(f"unknown cluster '{cluster}' (clusters: {', '.join(ctx.fleet.clusters)})")
     refs = [r for r in ctx.fleet.hubs if (tier is None or r.hub.tier == tier)
-            and (cluster is None or r.cluster == cluster) and r.hub.community in ctx.communities]
+            and (cluster is None or r.cluster == cluster) and ctx.sees(r)]
     if not refs:
         raise UserError("no hubs match" + (f" --tier {tier}" if tier else "") + (f" --cluster {cluster}" if cluster
                                                                                  else ""))
@@ -168,7 +168,7 @@ async def start_handler(ctx: Context, payload: str) -> Reply:
     data = json.loads(payload)
     refs = [ctx.fleet.hub(h) for h in data["hubs"]]
     version = data.get("chart_version")
-    if any(r.hub.community not in ctx.communities for r in refs):
+    if any(not ctx.sees(r) for r in refs):
         raise UserError("you can no longer deploy some of these hubs")
     engine = Engine(ctx.services, ctx.fleet)
     channel, thread = ctx.invocation.channel_id, ctx.invocation.thread_ts

@@ -10,8 +10,7 @@ from hubbot.render import blocks as b
 
 
 async def hubs_handler(ctx: Context) -> Reply:
-    wanted = set(ctx.communities)
-    refs = [h for h in ctx.fleet.hubs if h.hub.community in wanted]
+    refs = [h for h in ctx.fleet.hubs if ctx.sees(h)]
     if not refs:
         where = f"community '{ctx.community}'" if ctx.community else "the communities you can see"
         return Reply(text=f"No hubs are configured for {where}.")
@@ -20,13 +19,12 @@ async def hubs_handler(ctx: Context) -> Reply:
     for ref in refs:
         kind = "BinderHub" if ref.hub.binder else "JupyterHub"
         lines.append(
-            f"{ref.qualified}  community={ref.hub.community}  provider={ref.provider}  "
+            f"{ref.qualified}  community={ref.hub.community or '-'}  provider={ref.provider}  "
             f"tier={ref.hub.tier}  {kind}  {ref.hub.url}"
         )
-        rows.append(
-            f"*{m.link(ref.hub.url, ref.qualified)}* · {kind} · {ref.hub.tier} · "
-            f"community `{ref.hub.community}` · provider `{ref.provider}`"
-        )
+        owner = f"community `{ref.hub.community}`" if ref.hub.community else "engineers only"
+        rows.append(f"*{m.link(ref.hub.url, ref.qualified)}* · {kind} · {ref.hub.tier} · {owner} · "
+                    f"provider `{ref.provider}`")
     title = f"Hubs of {ctx.fleet.community(ctx.community).title}" if ctx.community else "Hubs"
     blocks = [b.header(f"{title} ({len(refs)})"), *[b.section(r) for r in rows]]
     return Reply(text="\n".join(lines), blocks=b.limit(blocks))

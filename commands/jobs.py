@@ -26,7 +26,9 @@ def _row(job: Job, now: Any) -> str:
 async def jobs_handler(ctx: Context) -> Reply:
     ports = ports_of(ctx.services)
     running = ctx.args.flag("running")
-    jobs = await ports.jobs.recent(communities=ctx.communities, active_only=running, limit=LIST_LIMIT)
+    # an engineer not narrowed to one community also sees jobs of hubs in no community
+    communities = None if ctx.caller.engineer and ctx.community is None else ctx.communities
+    jobs = await ports.jobs.recent(communities=communities, active_only=running, limit=LIST_LIMIT)
     if not jobs:
         return Reply(text="No deploy jobs are running." if running else "No deploy jobs yet.")
     now = ctx.services.clock.now()

@@ -129,10 +129,10 @@ async def _change(ctx: Context, *, reset: bool) -> Reply:
     settings = changes.parse(items, namespace=in_namespace, group=group, user=user, reset=reset)
     if reset and not settings:
         raise UsageError("say what to reset: storage, cpu-hours or memory-hours (with --group), or namespace KEY")
-    community = ctx.fleet.community(ref.hub.community)
+    community = ctx.fleet.community(ref.hub.community) if ref.hub.community else None
     if not ctx.caller.engineer:
         ceilings.check(settings, ceilings=community.quota_ceilings if community else None,
-                       community=ref.hub.community)
+                       community=ref.hub.community or "")
     echo = "; ".join(s.text for s in settings)
     if in_namespace:
         return await _namespace_request(ctx, ref, settings, echo)
@@ -211,7 +211,7 @@ async def apply_overlay(ctx: Context, payload: str) -> Reply:
 async def deploy_now(ctx: Context, value: str) -> Reply:
     """The Deploy now button under a saved overlay (engineers; a prod hub waits for a second one)."""
     ref = ctx.fleet.hub(value)
-    if ref.hub.community not in ctx.communities:
+    if not ctx.sees(ref):
         raise UserError(f"you can no longer deploy {ref.qualified}")
     return await deploy_one(ctx, ref)
 

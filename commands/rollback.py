@@ -24,7 +24,7 @@ async def rollback_handler(ctx: Context, value: str) -> Reply:
     if job.kind != JobKind.DEPLOY or job.state is not JobState.FAILED or not job.previous_revision:
         raise UserError(f"job #{job.id} has nothing to roll back to")
     ref = ctx.fleet.hub(job.hub)
-    if ref.hub.community not in ctx.communities:
+    if not ctx.sees(ref):
         raise UserError(f"you can no longer change {ref.qualified}")
     payload = json.dumps({"job": job.id})
     if ref.hub.tier == "prod" and ctx.approved_by is None:

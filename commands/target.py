@@ -47,6 +47,6 @@ def decided_hub(ctx: Context, payload: str, what: str) -> tuple[HubRef, dict[str
     once the caller may still act on it (their roles may have changed since they asked)."""
     data = json.loads(payload)
     ref = ctx.fleet.hub(str(data["hub"]))
-    if ref.hub.community not in ctx.communities:
+    if not ctx.sees(ref):
         raise UserError(f"you can no longer change {what} of {ref.qualified}")
     return ref, data

@@ -46,7 +46,8 @@ class BudgetPushReceiver:
         owner = self._fleet.owner_of(provider)
         named = reading.source.removeprefix(MIRROR_PREFIX) if reading.source.startswith(MIRROR_PREFIX) else None
         if owner is None:
-            sharing = sorted({ref.hub.community for ref in self._fleet.hubs if ref.provider == provider})
+            sharing = sorted({ref.hub.community for ref in self._fleet.hubs
+                              if ref.provider == provider and ref.hub.community is not None})
             why = (f"communities {', '.join(sharing)} share its project, and the notification's cost is not "
                    "known to be one community's alone" if sharing else "no community has hubs on it")
         elif named is not None and named != owner:

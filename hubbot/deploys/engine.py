@@ -153,7 +153,7 @@ class Engine:
         Returns the lock instead when another job holds the hub."""
         now = self.services.clock.now()
         created = await self.ports.jobs.create(Job(
-            kind=kind, hub=ref.qualified, community=ref.hub.community, state=JobState.QUEUED,
+            kind=kind, hub=ref.qualified, community=ref.hub.community or "", state=JobState.QUEUED,
             requested_by=requested_by, approved_by=approved_by, channel=channel, created_at=now,
             thread_ts=batch.message.ts if batch else thread_ts, batch=batch.id if batch else None,
             chart_version=chart_version, previous_revision=previous_revision))

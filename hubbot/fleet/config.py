@@ -114,7 +114,7 @@ class BackupConfig(_Model):
 
 class HubConfig(_Model):
     name: Name
-    community: str
+    community: str | None = Field(None, description="the community that owns it (none: the engineers' alone)")
     domain: str
     tier: Literal["staging", "prod"] = "staging"
     binder: bool = False
@@ -302,6 +302,8 @@ class CommunityConfig(_Model):
     digest: DigestConfig | None = Field(None, description="weekly cost digest in the channel (off if absent)")
     support: SupportConfig | None = Field(None, description="this community's own docs and support channel")
     quota_ceilings: QuotaCeilings | None = Field(None, description="how far leaders may set their hubs' limits")
+    hubs: list[str] = Field(default_factory=list, description=(
+        "the community's hubs as cluster/hub (with a fleet repository; a hub's own community: field also works)"))
 
     @field_validator("channel")
     @classmethod

@@ -80,7 +80,7 @@ def cross_check(config: FleetConfig) -> list[Problem]:
                     Problem(f"clusters[{ci}].hubs[{hi}].name", f"duplicate hub '{hub.name}' in this cluster")
                 )
             seen_hubs.add(hub.name)
-            if hub.community not in seen_communities:
+            if hub.community is not None and hub.community not in seen_communities:
                 problems.append(
                     Problem(
                         f"clusters[{ci}].hubs[{hi}].community",

@@ -49,6 +49,8 @@ class Fleet:
         self._providers: dict[str, list[str]] = {}
         self._kinds: dict[str, frozenset[str]] = {}
         for ref in self.hubs:
+            if ref.hub.community is None:
+                continue
             names = self._providers.setdefault(ref.hub.community, [])
             if ref.provider not in names:
                 names.append(ref.provider)

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Literal
 
 from hubbot.domain import AuditEntry, Block, Outcome
-from hubbot.fleet import Fleet
+from hubbot.fleet import Fleet, HubRef
 from hubbot.pipeline.access import Caller, Permission
 from hubbot.pipeline.args import ParsedArgs, Signature
 from hubbot.ports import Services
@@ -97,6 +97,13 @@ class Context:
     hub: str | None = None
     progress: Progress = no_progress
     approved_by: str | None = None
+
+    def sees(self, ref: HubRef) -> bool:
+        """Whether this command may act on ``ref``: a hub of a community it was authorised for, or
+        (for an engineer, when no one community was named) a hub of no community."""
+        if ref.hub.community is None:
+            return self.caller.engineer and self.community is None
+        return ref.hub.community in self.communities
 
     async def record_change(self, *, command: str, args: str, community: str | None, detail: str) -> None:
         """Write a change this command made to the audit log (invocations are logged anyway)."""

@@ -119,6 +119,9 @@ class Dispatcher:
             args = parse(target.spec.signature, target.rest, usage=target.spec.usage)
             caller = await self._caller(invocation)
             scope = self._scope(target.spec, args, invocation)
+            if scope[1] is not None and scope[0] is None and not caller.engineer:
+                raise NotAllowed(f"{scope[1]} belongs to no community: only hub engineers can run `{PREFIX} {name}` "
+                                 "for it")
             communities = authorize(
                 caller, target.spec.permission, fleet=self.fleet, community=scope[0],
                 action=f"run `{PREFIX} {name}`" + (f" for '{scope[0]}'" if scope[0] else ""),
@@ -260,7 +263,7 @@ class Dispatcher:
                     raise NotFound(
                         f"'{named}' is neither a community nor a hub — see `{PREFIX} hubs`"
                     ) from None
-                return ref.hub.community, ref.qualified
+                return ref.hub.community, ref.qualified  # community None: a hub of no community
         here = self.fleet.community_for_channel(invocation.channel_id)
         return (here.name, None) if here is not None else (None, None)
 

@@ -122,7 +122,7 @@ class GcpBudgets:
             raise NotMirrored(f"{community} has no hubs on GCP project {project}")
         if self.fleet.owner_of(self.name) == community:
             return {}
-        others = sorted({ref.hub.community for ref in here} - {community})
+        others = sorted({ref.hub.community for ref in here if ref.hub.community is not None} - {community})
         shared = (f"{community} shares GCP project {project} with {', '.join(others)}, so a budget there may count "
                   f"only {community}'s hubs by their '{self.provider.hub_label}' label")
         if len(mine) > 1:
