@@ -47,7 +47,7 @@ def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False, slack:
     from hubbot.adapters.providers import demo_hubs
     from hubbot.errors import HubbotError
     from hubbot.logs import configure_logging, redactor_for
-    from hubbot.main import build, load
+    from hubbot.main import build, open_fleet
     from hubbot.settings import Settings
 
     try:
@@ -55,11 +55,12 @@ def _runtime(config: Path | None, demo: bool, *, json_logs: bool = False, slack:
         configure_logging(settings, redactor_for(settings), json_lines=json_logs)
         if slack == "post" and settings.slack.bot_token is None:
             slack = None
-        fleet = load(settings, config=config, demo=demo)
+        fleet, repository = open_fleet(settings, config=config, demo=demo)
         hubs = demo_hubs(fleet.base / "hubs.yaml", now=datetime.now(UTC), fleet=fleet) if demo else None
         return build(settings, fleet, slack=slack, notifier=_Quiet() if quiet and slack is None else None,
                      hub_apis=hubs.apis if hubs else None, usage=hubs.usage if hubs else None,
-                     namespace_quotas=hubs.quotas if hubs else None, backups=hubs.backups if hubs else None)
+                     namespace_quotas=hubs.quotas if hubs else None, backups=hubs.backups if hubs else None,
+                     repository=repository)
     except HubbotError as exc:
         _fail(str(exc), exc.exit_code)
         raise  # unreachable; _fail exits

@@ -9,7 +9,9 @@ import gc
 import logging
 
 from hubbot.deploys.engine import Engine
+from hubbot.fleet import Fleet
 from hubbot.main import Runtime
+from hubbot.ports import Services
 from hubbot.scheduling import CycleScheduler
 from hubbot.slack import SlackTransport
 from hubbot.slack.verify import RequestCheck
@@ -35,9 +37,17 @@ def slack_transport(runtime: Runtime, *, ack_budget: float | None = None) -> Sla
 def scheduler_for(runtime: Runtime) -> CycleScheduler | None:
     if not runtime.settings.scheduler:
         return None
+    repository = runtime.fleet.config.repository
+
+    async def refresh() -> tuple[Services, Fleet]:
+        await runtime.refresh_fleet()
+        return runtime.services, runtime.fleet
+
     return CycleScheduler(services=runtime.services, fleet=runtime.fleet,
                           database_url=runtime.database.url.render_as_string(hide_password=False),
-                          hours=runtime.fleet.config.alerts.refresh_hours)
+                          hours=runtime.fleet.config.alerts.refresh_hours,
+                          refresh=refresh if runtime.services.repository is not None else None,
+                          fetch_minutes=repository.fetch_minutes if repository else 10)
 
 
 async def sweep_jobs(runtime: Runtime) -> None:

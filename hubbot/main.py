@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from sqlalchemy import text
 from hubbot import markup
 from hubbot.adapters import providers
 from hubbot.adapters.clock import SystemClock
+from hubbot.adapters.fleet_repository import GitFleet
+from hubbot.adapters.git import GitMirror
 from hubbot.adapters.memory import StaticDirectory
 from hubbot.console import PrintNotifier
 from hubbot.costs.push import BudgetPushReceiver
@@ -38,6 +42,7 @@ from hubbot.ports import (
     CostSource,
     DeployPorts,
     Directory,
+    FleetRepository,
     HubApi,
     NamespaceQuotas,
     Notifier,
@@ -93,12 +98,39 @@ def fleet_path(settings: Settings, *, config: Path | None, demo: bool) -> Path:
 
 
 def load(settings: Settings, *, config: Path | None, demo: bool) -> Fleet:
-    return load_fleet(fleet_path(settings, config=config, demo=demo))
+    return open_fleet(settings, config=config, demo=demo)[0]
 
 
-@dataclass(frozen=True)
+def open_fleet(settings: Settings, *, config: Path | None, demo: bool) -> tuple[Fleet, FleetRepository | None]:
+    """The fleet hubbot's file describes; with ``repository:`` in it, fetched and read from the
+    repository's branch (and the repository, to fetch again and read other commits)."""
+    path = fleet_path(settings, config=config, demo=demo)
+    fleet = load_fleet(path)
+    conf = fleet.config.repository
+    if conf is None:
+        return fleet, None
+    mirror = repository_mirror(settings, fleet)
+    repository = asyncio.run(GitFleet.open(fleet.config, mirror, source=str(path)))
+    return repository.head, repository
+
+
+def repository_mirror(settings: Settings, fleet: Fleet) -> GitMirror:
+    """The clone of the fleet's repository, in ``HUBBOT_REPOSITORY_CACHE`` or the user's cache
+    folder (one per URL); a local path is relative to the fleet file."""
+    conf = fleet.config.repository
+    assert conf is not None
+    url = conf.url
+    if not re.match(r"^([a-z+]+://|[^/]+@[^/:]+:)", url):
+        url = str((fleet.base / url).resolve())
+    key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    cache = settings.repository_cache or Path.home() / ".cache" / "hubbot" / "repository"
+    return GitMirror(url, cache=cache / key, branch=conf.branch)
+
+
+@dataclass
 class Runtime:
-    """Everything built from settings, shared by the transports."""
+    """Everything built from settings, shared by the transports. With a fleet repository, a fetch
+    that finds a new commit replaces ``fleet`` and the services built from it (:meth:`refresh_fleet`)."""
 
     settings: Settings
     fleet: Fleet
@@ -108,6 +140,22 @@ class Runtime:
     redactor: Redactor
     slack: AsyncWebClient | None = None  # the one Slack Web API client, when this process talks to Slack
     budget_push: Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None = None
+    rebuild: Callable[[Fleet], Services] | None = None  # the services of another fleet (same process)
+
+    async def refresh_fleet(self) -> bool:
+        """Fetch the fleet repository; when its branch moved, read the new commit and use it for
+        every request from now on (requests already running finish on the fleet they started
+        with). Whether the fleet changed."""
+        repository = self.services.repository
+        if repository is None or self.rebuild is None:
+            return False
+        fleet = await repository.refresh()
+        if fleet is self.fleet:
+            return False
+        services = self.rebuild(fleet)
+        self.fleet, self.services = fleet, services
+        self.dispatcher.fleet, self.dispatcher.services = fleet, services
+        return True
 
     async def ready(self) -> str | None:
         def ping() -> None:
@@ -169,6 +217,7 @@ def build(
     usage: Mapping[str, UsageMetrics] | None = None,
     namespace_quotas: NamespaceQuotas | None = None,
     backups: Mapping[str, BackupSource] | None = None,
+    repository: FleetRepository | None = None,
 ) -> Runtime:
     """Build everything once. ``slack`` says how this process talks to Slack (None: it does not;
     notices go to stdout). Keyword arguments given replace what the settings would build (tests
@@ -182,7 +231,6 @@ def build(
         markup.use_key(settings.slack.bot_token.get_secret_value())
     database = Database(settings.database.url)
     database.upgrade()
-    built = providers.cost_providers(fleet, settings, clock=clock) if sources is None or mirrors is None else None
     if directory is None:
         groups = _slack_groups(fleet)
         if client is not None and groups:
@@ -202,33 +250,36 @@ def build(
         deploys = providers.deploy_ports(fleet, settings, jobs=SqlJobs(database), redactor=redactor)
     if pause is not None:
         deploys = dataclasses.replace(deploys, pause=pause)
-    polls = {"pause": pause} if pause is not None else {}
-    services = Services(
-        audit=SqlAuditLog(database),
-        clock=clock or SystemClock(),
-        events=SqlEventLedger(database),
-        directory=directory,
-        pending=SqlPendingActions(database),
-        ledger=SqlCostLedger(database),
-        budgets=SqlBudgets(database),
-        outbox=SqlOutbox(database),
-        notifier=notifier,
-        sources=sources if sources is not None else built.sources if built else {},
-        mirrors=mirrors if mirrors is not None else built.mirrors if built else {},
-        billing=billing if billing is not None else built.billing if built else {},
-        support=SqlSupportLog(database),
-        knowledge=providers.knowledge_for(fleet),
+    deploy_ports = deploys
+    base = Services(
+        audit=SqlAuditLog(database), clock=clock or SystemClock(), events=SqlEventLedger(database),
+        directory=directory, pending=SqlPendingActions(database), ledger=SqlCostLedger(database),
+        budgets=SqlBudgets(database), outbox=SqlOutbox(database), notifier=notifier,
+        support=SqlSupportLog(database), knowledge=providers.knowledge_for(fleet),
         tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
-        deploys=deploys,
-        hub_apis=hub_apis if hub_apis is not None else providers.hub_apis(fleet, settings),
-        usage=usage if usage is not None else providers.usage_metrics(fleet, settings),
-        overlays=SqlOverlays(database),
-        backups=backups if backups is not None else providers.backup_sources(fleet, settings),
-        **polls,
+        deploys=deploys, overlays=SqlOverlays(database), repository=repository,
         namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
+    if pause is not None:
+        base = dataclasses.replace(base, pause=pause)
+
+    def of_fleet(fleet: Fleet) -> Services:
+        """What depends on the fleet's providers, clusters and hubs (what was given stays)."""
+        built = providers.cost_providers(fleet, settings, clock=clock) if sources is None or mirrors is None else None
+        providers.use_fleet(deploy_ports, fleet)
+        return dataclasses.replace(
+            base,
+            sources=sources if sources is not None else built.sources if built else {},
+            mirrors=mirrors if mirrors is not None else built.mirrors if built else {},
+            billing=billing if billing is not None else built.billing if built else {},
+            hub_apis=hub_apis if hub_apis is not None else providers.hub_apis(fleet, settings),
+            usage=usage if usage is not None else providers.usage_metrics(fleet, settings),
+            backups=backups if backups is not None else providers.backup_sources(fleet, settings),
+        )
+
+    services = of_fleet(fleet)
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     push = providers.budget_push(settings)
     receiver = BudgetPushReceiver(push, services=services, fleet=fleet) if push is not None else None
     return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
-                   redactor=redactor, slack=client, budget_push=receiver)
+                   redactor=redactor, slack=client, budget_push=receiver, rebuild=of_fleet)

@@ -21,6 +21,7 @@ from hubbot.ports import Services
 
 log = logging.getLogger("hubbot.scheduling")
 JOB_ID = "hubbot-alert-cycle"
+FETCH_JOB_ID = "hubbot-repository-fetch"
 DELIVERY_JOB_ID = "hubbot-outbox-delivery"
 DELIVERY_SECONDS = 60  # escalated questions and alerts whose first send failed
 _ACTIVE: CycleScheduler | None = None
@@ -32,6 +33,12 @@ async def scheduled_cycle() -> None:
         await _ACTIVE.run_once()
 
 
+async def scheduled_fetch() -> None:
+    """Fetch the fleet repository and read its branch again."""
+    if _ACTIVE is not None:
+        await _ACTIVE.fetch_once()
+
+
 async def scheduled_delivery() -> None:
     """Send what the outbox still holds, between cycles."""
     if _ACTIVE is not None:
@@ -39,14 +46,29 @@ async def scheduled_delivery() -> None:
 
 
 class CycleScheduler:
+    """The alert cycle every ``hours``, outbox delivery between cycles and, with a fleet repository,
+    a fetch every ``fetch_minutes`` (``refresh`` answers the services and fleet to use from then on)."""
+
     def __init__(self, *, services: Services, fleet: Fleet, database_url: str, hours: int,
-                 on_done: Callable[[CycleReport], Awaitable[None]] | None = None) -> None:
+                 on_done: Callable[[CycleReport], Awaitable[None]] | None = None,
+                 refresh: Callable[[], Awaitable[tuple[Services, Fleet]]] | None = None,
+                 fetch_minutes: int = 10) -> None:
         self._services = services
         self._fleet = fleet
         self._url = database_url
         self._hours = hours
         self._on_done = on_done
+        self._refresh = refresh
+        self._fetch_minutes = fetch_minutes
         self._scheduler: Any = None
+
+    async def fetch_once(self) -> None:
+        if self._refresh is None:
+            return
+        try:
+            self._services, self._fleet = await self._refresh()
+        except Exception as exc:  # an unreachable remote keeps the fleet last read; the next fetch retries
+            log.warning("fetching the fleet repository failed: %s", exc)
 
     async def run_once(self) -> None:
         now = datetime.now(UTC)
@@ -90,6 +112,9 @@ class CycleScheduler:
                                 replace_existing=True, next_run_time=datetime.now(UTC))
         self._scheduler.add_job(f"{__name__}:scheduled_delivery", "interval", seconds=DELIVERY_SECONDS,
                                 id=DELIVERY_JOB_ID, replace_existing=True)
+        if self._refresh is not None:
+            self._scheduler.add_job(f"{__name__}:scheduled_fetch", "interval", minutes=self._fetch_minutes,
+                                    id=FETCH_JOB_ID, replace_existing=True)
         self._scheduler.start()
         log.info("alert cycle scheduled every %d h", self._hours)
 

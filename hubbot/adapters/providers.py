@@ -255,6 +255,14 @@ def helm_executable(settings: Settings) -> str:
     return settings.helm
 
 
+def use_fleet(deploys: DeployPorts | None, fleet: Fleet) -> None:
+    """Point the cluster access of ``deploys`` at ``fleet`` (a fleet repository's newer commit)."""
+    from hubbot.adapters.kube import KubeClusters
+
+    if deploys is not None and isinstance(deploys.clusters, KubeClusters):
+        deploys.clusters.fleet = fleet
+
+
 def deploy_ports(fleet: Fleet, settings: Settings, *, jobs: JobStore, redactor: Redactor) -> DeployPorts:
     """Helm, the clusters, health checks and the job store, for deploys from this process."""
     from hubbot.adapters.health import HttpHealth

@@ -67,6 +67,9 @@ def who(job: Job) -> str:
         parts.append(f"approved by {m.mention(job.approved_by)}")
     if job.chart_version:
         parts.append(f"chart version {job.chart_version}")
+    if job.commit:
+        asked = f" ({m.escape(job.ref)})" if job.ref and not job.commit.startswith(job.ref) else ""
+        parts.append(f"commit `{job.commit[:12]}`{asked}")
     return " · ".join(parts)
 
 

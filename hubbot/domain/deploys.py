@@ -51,6 +51,8 @@ class Job:
     message_ts: str | None = None
     batch: str | None = None
     chart_version: str | None = None
+    commit: str | None = None  # the fleet repository's commit deployed (None: a fleet without a repository)
+    ref: str | None = None  # the branch, tag or commit that was asked for
     revision: int | None = None
     previous_revision: int | None = None
     started_at: datetime | None = None

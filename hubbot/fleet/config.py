@@ -57,6 +57,14 @@ class OpenStackProvider(_Model):
     su_rate_currency: str = "USD"
 
 
+class UnbilledProvider(_Model):
+    """A cloud hubbot reads no costs from (an Azure subscription, a cluster reached by kubeconfig
+    whose bills live elsewhere): its hubs are deployed and watched, with no spend figures."""
+
+    kind: Literal["none"]
+    note: str = Field("", description="where this cluster's costs are kept instead, shown with cost replies")
+
+
 class CsvProvider(_Model):
     kind: Literal["csv"]
     path: str = Field(description="file of date,hub,amount,currency[,service] rows, relative to this config")
@@ -64,7 +72,7 @@ class CsvProvider(_Model):
 
 
 Provider = Annotated[
-    AwsProvider | GcpProvider | OpenStackProvider | CsvProvider, Field(discriminator="kind")
+    AwsProvider | GcpProvider | OpenStackProvider | CsvProvider | UnbilledProvider, Field(discriminator="kind")
 ]
 
 
@@ -114,6 +122,7 @@ class BackupConfig(_Model):
 
 class HubConfig(_Model):
     name: Name
+    display_name: str = ""
     community: str | None = Field(None, description="the community that owns it (none: the engineers' alone)")
     domain: str
     tier: Literal["staging", "prod"] = "staging"
@@ -199,6 +208,57 @@ class ClusterConfig(_Model):
     chart: ChartConfig | None = Field(None, description="default chart of this cluster's hubs")
     prometheus: PrometheusConfig | None = Field(None, description="where usage figures come from")
     hubs: list[HubConfig] = Field(default_factory=list)
+
+
+class RepoClusterSettings(_Model):
+    """What hubbot needs about a repository's cluster that its ``cluster.yaml`` does not say."""
+
+    provider: str | None = Field(None, description=(
+        "a provider from `providers:` whose costs this cluster's hubs bill through (default: one built from "
+        "cluster.yaml — the AWS account, or the GCP project and its BigQuery billing export)"))
+    billing_export_table: str | None = Field(
+        None, pattern=r"^[a-z0-9-]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$",
+        description="the GCP billing export table, when it is not gcp_billing_export_v1_<billing_id>")
+    kubernetes: KubeAccess | None = Field(None, description="how hubbot reaches the cluster, instead of cluster.yaml's")
+    prometheus: PrometheusConfig | None = Field(None, description="where usage figures come from")
+
+
+class RepoHubSettings(_Model):
+    """What hubbot needs about a repository's hub that its cluster's ``cluster.yaml`` does not say."""
+
+    tier: Literal["staging", "prod"] | None = Field(None, description=(
+        "default: staging for a hub whose name starts with staging, dev or test; prod otherwise"))
+    binder: bool | None = Field(None, description="default: whether its values enable binderhub")
+    health_url: str | None = Field(None, pattern=r"^https?://")
+    api_url: str | None = Field(None, pattern=r"^https?://")
+    api_token: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    backup: BackupConfig | None = None
+
+
+class RepositoryConfig(_Model):
+    """The fleet repository engineers keep (one folder per cluster with its ``cluster.yaml``, values
+    files, sops-encrypted secrets and the charts): hubbot reads providers, clusters and hubs from it."""
+
+    url: str = Field(description="a git URL (https://, ssh://, git@host:path) or a local path relative to this file")
+    branch: str = Field("main", pattern=r"^[A-Za-z0-9._/-]{1,200}$", description="the branch deploys come from")
+    clusters_dir: str = Field("config/clusters", description="folder of cluster folders in the repository")
+    charts_dir: str = Field("helm-charts", description="folder of the hub charts (basehub, daskhub) in the repository")
+    schema_file: str | None = Field(None, description=(
+        "the schema cluster.yaml files are checked against (default: the deployer's, where the layout keeps it)"))
+    fetch_minutes: int = Field(10, ge=1, le=24 * 60, description="how often hubbot fetches the branch")
+    changes: Literal["direct", "pull-request"] = Field("direct", description=(
+        "direct: chat changes are kept by hubbot and deployed from it; pull-request: they become pull requests"))
+    github: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                               description="owner/name of the repository on GitHub (pull requests)")
+    github_api_url: str = Field("https://api.github.com", pattern=r"^https?://")
+    clusters: dict[str, RepoClusterSettings] = Field(default_factory=dict, description="by cluster name")
+    hubs: dict[str, RepoHubSettings] = Field(default_factory=dict, description="by cluster/hub")
+
+    @model_validator(mode="after")
+    def _pull_requests_need_github(self) -> RepositoryConfig:
+        if self.changes == "pull-request" and self.github is None:
+            raise ValueError("changes: pull-request needs github: owner/name (where pull requests are opened)")
+        return self
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -366,3 +426,5 @@ class FleetConfig(_Model):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     support: SupportConfig = Field(default_factory=SupportConfig)
     deploys: DeploysConfig = Field(default_factory=DeploysConfig)
+    repository: RepositoryConfig | None = Field(None, description=(
+        "read providers, clusters and hubs from a fleet repository (then leave clusters: out)"))

@@ -20,6 +20,7 @@ from typing import Any
 from hubbot.fleet.load import Problem
 
 CLUSTERS_DIR = "config/clusters"
+CHARTS_DIR = "helm-charts"
 # where the field's deployer keeps the schema of cluster.yaml
 SCHEMA_FILES = ("src/deployer/commands/validate/cluster.schema.yaml", "deployer/cluster.schema.yaml")
 SKIPPED = frozenset({"templates"})
@@ -29,9 +30,11 @@ SKIPPED = frozenset({"templates"})
 class RepoHub:
     name: str
     domain: str
-    chart: str  # the chart folder under the repository's charts (basehub, daskhub, ...)
+    chart: str  # the chart named by helm_chart (basehub, daskhub, ...)
     values: tuple[str, ...]  # paths relative to the repository, in the order applied
     display_name: str = ""
+    chart_path: str = ""  # the chart folder relative to the repository (chart_override, else charts_dir/chart)
+    domain_override: str | None = None  # a file (relative to the repository) whose domain: replaces domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,8 @@ def _where(error: Any) -> str:
     return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path).replace(".[", "[")
 
 
-def read(root: Path, *, clusters_dir: str = CLUSTERS_DIR, schema_file: str | None = None) -> Repository:
+def read(root: Path, *, clusters_dir: str = CLUSTERS_DIR, schema_file: str | None = None,
+         charts_dir: str = CHARTS_DIR) -> Repository:
     """Every cluster of the repository at ``root``, and every problem found, by file and path."""
     import jsonschema
     import yaml
@@ -124,14 +128,18 @@ def read(root: Path, *, clusters_dir: str = CLUSTERS_DIR, schema_file: str | Non
         if errors:
             problems += [Problem(f"{file}: {_where(e)}".rstrip(": "), e.message[:200]) for e in errors[:10]]
             continue
-        mine = _cluster(data, rel, folder, file)
+        mine = _cluster(data, rel, folder, file, charts_dir=charts_dir)
         problems += mine[1]
         if mine[0] is not None:
             clusters.append(mine[0])
     return Repository(root, tuple(clusters), tuple(problems), schema_name)
 
 
-def _cluster(data: dict[str, Any], rel: str, folder: Path, file: str) -> tuple[RepoCluster | None, list[Problem]]:
+_HUB_NEEDS = ("name", "domain", "helm_chart", "helm_chart_values_files")
+
+
+def _cluster(data: dict[str, Any], rel: str, folder: Path, file: str, *,
+             charts_dir: str) -> tuple[RepoCluster | None, list[Problem]]:
     problems: list[Problem] = []
     name, provider = data.get("name"), data.get("provider")
     if not isinstance(name, str) or not isinstance(provider, str):
@@ -156,12 +164,36 @@ def _cluster(data: dict[str, Any], rel: str, folder: Path, file: str) -> tuple[R
     for key in ("key", "file"):
         named("credentials file", f"{provider}.{key}", access.get(key))
     hubs: list[RepoHub] = []
+    seen: set[str] = set()
     for hi, hub in enumerate(data.get("hubs") or []):
+        # The schema's `items: [...]` (a list) checks only the first hub; every hub is checked here.
+        lacking = [k for k in _HUB_NEEDS if not isinstance(hub, dict) or not hub.get(k)]
+        if lacking:
+            problems.append(Problem(f"{file}: hubs[{hi}]", f"a hub needs {', '.join(lacking)}"))
+            continue
+        hub_name = str(hub["name"])
+        if hub_name in seen:
+            problems.append(Problem(f"{file}: hubs[{hi}].name", f"a second hub named {hub_name} in this cluster"))
+            continue
+        seen.add(hub_name)
         values = []
         for vi, entry in enumerate(hub.get("helm_chart_values_files") or []):
             named("values file", f"hubs[{hi}].helm_chart_values_files[{vi}]", entry)
             values.append(f"{rel}/{entry}")
-        hubs.append(RepoHub(name=str(hub.get("name")), domain=str(hub.get("domain", "")),
-                            chart=str(hub.get("helm_chart", "")), values=tuple(values),
-                            display_name=str(hub.get("display_name", ""))))
+        override = hub.get("domain_override_file")
+        named("domain override file", f"hubs[{hi}].domain_override_file", override)
+        chart = str(hub["helm_chart"])
+        chart_path = _chart_path(hub.get("chart_override"), rel, chart, charts_dir)
+        hubs.append(RepoHub(name=hub_name, domain=str(hub["domain"]), chart=chart, values=tuple(values),
+                            display_name=str(hub.get("display_name", "")), chart_path=chart_path,
+                            domain_override=f"{rel}/{override}" if isinstance(override, str) else None))
     return RepoCluster(name=name, folder=rel, provider=provider, access=access, hubs=tuple(hubs)), problems
+
+
+def _chart_path(override: Any, folder: str, chart: str, charts_dir: str) -> str:
+    """The hub's chart folder relative to the repository: ``chart_override`` is a path from the
+    repository's root when it has a slash, else a folder beside cluster.yaml (as the deployer reads
+    it); without it, the named chart under the charts folder."""
+    if isinstance(override, str) and override:
+        return override.strip("/") if "/" in override else f"{folder}/{override}"
+    return f"{charts_dir}/{chart}"

@@ -26,6 +26,10 @@ class HubRef:
     def qualified(self) -> str:
         return f"{self.cluster}/{self.hub.name}"
 
+    @property
+    def title(self) -> str:
+        return self.hub.display_name or self.qualified
+
 
 def did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
@@ -35,9 +39,14 @@ def did_you_mean(word: str, choices: list[str]) -> str:
 class Fleet:
     """A validated fleet with lookups. Immutable after construction."""
 
-    def __init__(self, config: FleetConfig, *, source: str = "<memory>") -> None:
+    def __init__(self, config: FleetConfig, *, source: str = "<memory>", commit: str | None = None,
+                 problems: tuple[str, ...] = ()) -> None:
         self.config = config
         self.source = source
+        # with a fleet repository: the commit its clusters and hubs were read at, and what was wrong
+        # in it (a broken cluster is left out and listed here; the rest works)
+        self.commit = commit
+        self.problems = problems
         self.communities = {c.name: c for c in config.communities}
         self.hubs = [
             HubRef(cluster=cl.name, provider=cl.provider, hub=h, chart=h.chart or cl.chart)

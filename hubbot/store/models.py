@@ -286,6 +286,8 @@ class JobRow(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     batch: Mapped[str | None] = mapped_column(String(32))
     chart_version: Mapped[str | None] = mapped_column(String(64))
+    commit: Mapped[str | None] = mapped_column(String(40))
+    ref: Mapped[str | None] = mapped_column(String(200))
     revision: Mapped[int | None] = mapped_column(Integer)
     previous_revision: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
