@@ -11,7 +11,7 @@ from hubbot.render import blocks as b
 
 async def hubs_handler(ctx: Context) -> Reply:
     refs = [h for h in ctx.fleet.hubs if ctx.sees(h)]
-    if not refs:
+    if not refs and not (ctx.fleet.problems and ctx.caller.engineer):
         where = f"community '{ctx.community}'" if ctx.community else "the communities you can see"
         return Reply(text=f"No hubs are configured for {where}.")
     lines = []
@@ -27,6 +27,19 @@ async def hubs_handler(ctx: Context) -> Reply:
                     f"provider `{ref.provider}`")
     title = f"Hubs of {ctx.fleet.community(ctx.community).title}" if ctx.community else "Hubs"
     blocks = [b.header(f"{title} ({len(refs)})"), *[b.section(r) for r in rows]]
+    if ctx.fleet.commit:
+        repository = ctx.fleet.config.repository
+        branch = repository.branch if repository else ""
+        read = f"Read from the fleet repository at commit `{ctx.fleet.commit[:12]}` of {m.escape(branch)}"
+        lines.append(read)
+        blocks.append(b.context(read))
+    if ctx.fleet.problems and ctx.caller.engineer:
+        shown = "\n".join(f"• {m.escape(p)}" for p in ctx.fleet.problems[:5])
+        more = f"\n…and {len(ctx.fleet.problems) - 5} more (`hubbot config check`)" if len(ctx.fleet.problems) > 5 \
+            else ""
+        warn = f":warning: {len(ctx.fleet.problems)} problem(s) in the repository left out what they affect:\n"
+        lines.append(warn + shown + more)
+        blocks.append(b.section(warn + shown + more))
     return Reply(text="\n".join(lines), blocks=b.limit(blocks))
 
 

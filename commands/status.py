@@ -56,9 +56,14 @@ async def status_handler(ctx: Context) -> Reply:
         when = f"{last.finished_at:%Y-%m-%d %H:%M} UTC" if last.finished_at else "?"
         rows.append(("Last deploy", f"{last.kind} job #{last.id} by {m.mention(last.requested_by)} · {when} · "
                                     f"{last.state.value}" + (f" at {last.stage}" if last.state.value != "succeeded"
-                                                             else "")))
+                                                             else "")
+                                    + (f" · commit `{last.commit[:12]}`" if last.commit else "")))
     else:
         rows.append(("Last deploy", "none recorded by hubbot"))
+    if ctx.fleet.commit:
+        behind = " (the last deploy was another commit)" if last and last.commit and last.commit != ctx.fleet.commit \
+            else ""
+        rows.append(("Fleet", f"read at commit `{ctx.fleet.commit[:12]}`{behind}"))
     if lock is not None:
         rows.append(("Now", f"job #{lock.job_id} by {m.mention(lock.holder)} since {lock.since:%H:%M} UTC"))
     head = f"{ref.qualified} · {ref.hub.tier} · {ref.hub.url}"

@@ -354,10 +354,47 @@ def config_check(path: Annotated[Path, typer.Argument(help="The fleet YAML file 
         raise typer.Exit(1) from None
     except HubbotError as exc:
         _fail(str(exc), 1)
+    read_at = ""
+    if fleet.config.repository is not None:
+        fleet, read_at = _check_repository(path, fleet)
+
     def count(n: int, word: str) -> str:
         return f"{n} {word}" if n == 1 else f"{n} {word.replace('community', 'communitie')}s"
 
-    typer.echo(f"{path}: ok — {count(len(fleet.communities), 'community')}, {count(len(fleet.hubs), 'hub')}")
+    typer.echo(f"{path}: ok — {count(len(fleet.communities), 'community')}, {count(len(fleet.clusters), 'cluster')}, "
+               f"{count(len(fleet.hubs), 'hub')}{read_at}")
+
+
+def _check_repository(path: Path, fleet: Fleet) -> tuple[Fleet, str]:
+    """Fetch the fleet's repository and check it with hubbot's file: every cluster.yaml against the
+    repository's schema, every reference from hubbot's file into it. Exits 1 on any problem."""
+    import asyncio
+
+    from hubbot.adapters.fleet_repository import GitFleet
+    from hubbot.errors import HubbotError
+    from hubbot.fleet import FleetError
+    from hubbot.main import repository_mirror
+    from hubbot.settings import Settings
+
+    try:
+        mirror = repository_mirror(Settings(), fleet)
+        found = asyncio.run(GitFleet.open(fleet.config, mirror, source=str(path))).head
+    except FleetError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem))
+        typer.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
+        raise typer.Exit(1) from None
+    except HubbotError as exc:
+        _fail(str(exc), 1)
+        raise
+    for line in found.problems:
+        typer.echo(line)
+    assert found.commit is not None and fleet.config.repository is not None
+    where = f" (repository {mirror.shown} at {fleet.config.repository.branch} {found.commit[:12]})"
+    if found.problems:
+        typer.echo(f"{path}: {len(found.problems)} problem(s){where}", err=True)
+        raise typer.Exit(1)
+    return found, where
 
 
 @config_app.command("repository")

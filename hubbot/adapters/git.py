@@ -36,7 +36,7 @@ _UNREACHABLE = ("could not resolve host", "connection refused", "connection time
                 "network is unreachable", "could not read from remote repository", "operation timed out")
 _REFUSED = ("authentication failed", "permission denied", "could not read username", "terminal prompts disabled",
             "invalid username or password", "403", "host key verification failed")
-_MISSING = ("does not appear to be a git repository", "repository not found", "not found")
+_MISSING = ("does not appear to be a git repository", "repository not found", "not found", "does not exist")
 
 
 def redact_url(text: str) -> str:

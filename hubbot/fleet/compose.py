@@ -157,11 +157,13 @@ def _hub(root: Path, hub: RepoHub, mine: RepoHubSettings, community: str | None)
     values = [str(root / v) for v in hub.values]
     tier = mine.tier or ("staging" if hub.name.startswith(STAGING_PREFIXES) else "prod")
     binder = mine.binder if mine.binder is not None else _enables_binder(values)
+    domain = _domain(root, hub)
+    # BinderHub runs as a JupyterHub service here (binderhub-service): the hub's own health endpoint
+    health = mine.health_url or (f"https://{domain}/hub/health" if binder else None)
     return HubConfig(
-        name=hub.name, display_name=hub.display_name, community=community,
-        domain=_domain(root, hub), tier=tier, binder=binder,
-        chart=ChartConfig(path=str(root / hub.chart_path)), values=values,
-        health_url=mine.health_url, api_url=mine.api_url, api_token=mine.api_token, backup=mine.backup)
+        name=hub.name, display_name=hub.display_name, community=community, domain=domain, tier=tier,
+        binder=binder, chart=ChartConfig(path=str(root / hub.chart_path)), values=values, health_url=health,
+        api_url=mine.api_url, api_token=mine.api_token, backup=mine.backup)
 
 
 def _domain(root: Path, hub: RepoHub) -> str:
@@ -176,19 +178,28 @@ def _domain(root: Path, hub: RepoHub) -> str:
 
 
 def _enables_binder(values: list[str]) -> bool:
-    """Whether the hub's plain values files turn BinderHub on (basehub's ``binderhub.enabled``, or
-    daskhub's ``basehub.binderhub.enabled``); the last file that says wins, as in helm."""
+    """Whether the hub's plain values files turn on BinderHub's UI (basehub's
+    ``jupyterhub.custom.binderhubUI.enabled``, under ``basehub:`` in daskhub); the last file that
+    says wins, as in helm."""
     enabled = False
     for name in values:
         path = Path(name)
         if has_sops_metadata(path):
             continue
         data = _yaml(path)
-        for section in (data, data.get("basehub") if isinstance(data, Mapping) else None):
-            binder = section.get("binderhub") if isinstance(section, Mapping) else None
-            if isinstance(binder, Mapping) and isinstance(binder.get("enabled"), bool):
-                enabled = binder["enabled"]
+        for top in (data, data.get("basehub") if isinstance(data, Mapping) else None):
+            found = _dig(top, "jupyterhub", "custom", "binderhubUI", "enabled")
+            if isinstance(found, bool):
+                enabled = found
     return enabled
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
 
 
 def _yaml(path: Path) -> Any:

@@ -1,0 +1,188 @@
+"""A fleet read from a repository in the field's layout: the real sample composed with hubbot's own
+file (providers, cluster access, hubs, owners), references checked with their place, a broken
+cluster left out while the rest works, and `hubbot config check` / `/hub hubs` through the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hubbot.fleet import (
+    AwsProvider,
+    EksAccess,
+    FleetConfig,
+    FleetError,
+    GcpProvider,
+    GkeAccess,
+    KubeconfigAccess,
+    OpenStackProvider,
+    UnbilledProvider,
+)
+from hubbot.fleet.compose import fleet_at
+from tests.support.fleet_repo import make_repository, sample
+
+SHA = "a" * 40
+OWN = {
+    "repository": {"url": "infrastructure",
+                   "hubs": {"openscapeshub/workshop": {"tier": "staging", "api_token": "workshop"}}},
+    "providers": {"jetstream2": {"kind": "openstack", "auth_url": "https://js2.example.org:5000/v3",
+                                 "project": "SEE240014"}},
+    "communities": [
+        {"name": "leap", "channel": "C0LEAP0001", "hubs": ["leap/staging", "leap/prod"]},
+        {"name": "openscapes", "channel": "C0OPEN0001",
+         "hubs": ["openscapeshub/staging", "openscapeshub/prod", "openscapeshub/workshop"]},
+    ],
+    "roles": {"engineers": ["U0ENGINEER1"]},
+}
+
+
+def config(**changes: object) -> FleetConfig:
+    return FleetConfig.model_validate({**OWN, **changes})
+
+
+def test_the_sample_becomes_providers_clusters_and_hubs() -> None:
+    root = sample()
+    fleet = fleet_at(config(), root, commit=SHA, source="fleet.yaml")
+    assert fleet.problems == () and fleet.commit == SHA
+    assert sorted(h.qualified for h in fleet.hubs) == [
+        "leap/prod", "leap/public", "leap/staging", "openscapeshub/prod", "openscapeshub/staging",
+        "openscapeshub/workshop", "projectpythia-binder/binderhub"]
+    providers = fleet.config.providers
+    assert providers["openscapeshub"] == AwsProvider(kind="aws", account_id="783616723547", region="us-west-2")
+    assert providers["leap"] == GcpProvider(
+        kind="gcp", project="leap-pangeo", billing_account="01A164-923D17-3199D9",
+        billing_export_table="leap-pangeo.cloud_costs.gcp_billing_export_v1_01A164_923D17_3199D9")
+    assert isinstance(providers["projectpythia-binder"], UnbilledProvider)
+    assert isinstance(providers["jetstream2"], OpenStackProvider)  # hubbot's own stay
+    clusters = fleet.clusters
+    assert clusters["openscapeshub"].kubernetes == EksAccess(kind="eks", cluster_name="openscapeshub",
+                                                             region="us-west-2")
+    assert clusters["leap"].kubernetes == GkeAccess(kind="gke", project="leap-pangeo", location="us-central1",
+                                                    cluster_name="leap-cluster")
+    kubeconfig = clusters["projectpythia-binder"].kubernetes
+    assert isinstance(kubeconfig, KubeconfigAccess)
+    assert kubeconfig.path == str(root / "config/clusters/projectpythia-binder/enc-deployer-credentials.secret.yaml")
+    prod = fleet.hub("leap/prod")
+    assert (prod.hub.community, prod.hub.tier, prod.hub.domain, prod.hub.display_name) == (
+        "leap", "prod", "leap.2i2c.cloud", "LEAP Prod")
+    assert prod.chart is not None and prod.chart.path == str(root / "helm-charts/daskhub")
+    assert prod.hub.values == [str(root / "config/clusters/leap" / v) for v in (
+        "daskhub-common.values.yaml", "prod.values.yaml", "enc-prod.secret.values.yaml")]
+    assert fleet.hub("leap/staging").hub.tier == "staging"
+    workshop = fleet.hub("openscapeshub/workshop").hub
+    assert (workshop.tier, workshop.api_token) == ("staging", "workshop")  # hubbot's file says what the repo can't
+    assert fleet.hub("leap/public").hub.community is None  # in no community: the engineers' alone
+    binder = fleet.hub("projectpythia-binder/binderhub").hub
+    assert binder.binder and binder.health == "https://hub.projectpythia.org/hub/health"
+    assert not prod.hub.binder
+    assert fleet.providers_of("openscapes") == ["openscapeshub"]
+
+
+def test_a_cluster_can_bill_through_a_provider_of_hubbots_file() -> None:
+    own = config(repository={"url": "x", "clusters": {"projectpythia-binder": {"provider": "jetstream2"}}})
+    fleet = fleet_at(own, sample(), commit=SHA, source="fleet.yaml")
+    assert fleet.hub("projectpythia-binder/binderhub").provider == "jetstream2"
+    assert "projectpythia-binder" not in fleet.config.providers
+
+
+def test_references_into_the_repository_are_checked_with_their_place() -> None:
+    own = config(communities=[{"name": "leap", "hubs": ["leap/prd", "leap/staging"]},
+                              {"name": "other", "hubs": ["leap/staging"]}],
+                 repository={"url": "x", "clusters": {"lep": {}, "openscapeshub": {"provider": "aws-main"}},
+                             "hubs": {"leap/pubic": {"tier": "prod"}}})
+    problems = fleet_at(own, sample(), commit=SHA, source="fleet.yaml").problems
+    assert "communities[0].hubs[0]: no hub leap/prd in the repository — did you mean 'leap/prod'?" in problems
+    assert "communities[1].hubs[0]: leap/staging already belongs to community leap" in problems
+    assert "repository.clusters.lep: no cluster lep in the repository — did you mean 'leap'?" in problems
+    assert "repository.hubs.leap/pubic: no hub leap/pubic in the repository — did you mean 'leap/public'?" in problems
+    assert any(p.startswith("repository.clusters.openscapeshub.provider: unknown provider 'aws-main'")
+               for p in problems)
+
+
+def test_a_broken_cluster_is_left_out_and_reported_while_the_rest_works(tmp_path: Path) -> None:
+    repo = make_repository(tmp_path)
+    leap = repo.work / "config/clusters/leap/cluster.yaml"
+    leap.write_text(leap.read_text().replace("zone: us-central1", "zone: [us-central1]"))
+    fleet = fleet_at(config(), repo.work, commit=SHA, source="fleet.yaml")
+    assert not any(h.cluster == "leap" for h in fleet.hubs)
+    assert len(fleet.hubs) == 4
+    assert any(p.startswith("config/clusters/leap/cluster.yaml: gcp.zone: ['us-central1'] is not of type 'string'")
+               for p in fleet.problems), fleet.problems
+    # a reference into the cluster that is gone is reported too, and nothing else breaks
+    assert any(p.startswith("communities[0].hubs[0]: no hub leap/staging") for p in fleet.problems)
+
+
+def test_hubbots_own_file_problems_still_stop_the_fleet() -> None:
+    own = config(communities=[{"name": "leap"}, {"name": "leap"}])
+    with pytest.raises(FleetError, match="duplicate community 'leap'"):
+        fleet_at(own, sample(), commit=SHA, source="fleet.yaml")
+
+
+def test_a_hub_every_schema_item_checks(tmp_path: Path) -> None:
+    """The schema's items: [..] checks the first hub only; the others are checked as strictly."""
+    repo = make_repository(tmp_path)
+    path = repo.work / "config/clusters/leap/cluster.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data["hubs"][2]["domain"]
+    data["hubs"][1]["chart_override"] = "custom-chart"
+    data["hubs"][0]["chart_override"] = "helm-charts/basehub"
+    path.write_text(yaml.safe_dump(data))
+    (path.parent / "custom-chart").mkdir()
+    fleet = fleet_at(config(), repo.work, commit=SHA, source="fleet.yaml")
+    assert "config/clusters/leap/cluster.yaml: hubs[2]: a hub needs domain" in fleet.problems
+    staging, prod = fleet.hub("leap/staging"), fleet.hub("leap/prod")
+    assert staging.chart is not None and staging.chart.path == str(repo.work / "helm-charts/basehub")
+    assert prod.chart is not None and prod.chart.path == str(repo.work / "config/clusters/leap/custom-chart")
+
+
+def fleet_file(tmp_path: Path, **repository: object) -> Path:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({**OWN, "repository": {"url": "remote.git", **repository}}))
+    return path
+
+
+def cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HUBBOT_REPOSITORY_CACHE": str(tmp_path / "cache"),
+           "HUBBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'hubbot.sqlite3'}"}
+    return subprocess.run([sys.executable, "-m", "hubbot", *args], capture_output=True, text=True, check=False,
+                          env=env, cwd=tmp_path)
+
+
+def test_config_check_reads_the_repository_and_says_the_commit(tmp_path: Path) -> None:
+    repo = make_repository(tmp_path)
+    out = cli("config", "check", str(fleet_file(tmp_path)), tmp_path=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"2 communities, 3 clusters, 7 hubs (repository {tmp_path / 'remote.git'} at main {repo.head()[:12]})" \
+        in out.stdout
+    repo.commit("A typo", {"config/clusters/leap/cluster.yaml":
+                           (repo.work / "config/clusters/leap/cluster.yaml").read_text().replace("gcp:", "gpc:")})
+    out = cli("config", "check", str(fleet_file(tmp_path)), tmp_path=tmp_path)
+    assert out.returncode == 1 and "config/clusters/leap/cluster.yaml" in out.stdout, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_config_check_says_when_the_repository_is_not_there(tmp_path: Path) -> None:
+    out = cli("config", "check", str(fleet_file(tmp_path)), tmp_path=tmp_path)
+    assert out.returncode == 1 and "there is no repository at" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+    make_repository(tmp_path)
+    out = cli("config", "check", str(fleet_file(tmp_path, branch="mian")), tmp_path=tmp_path)
+    assert out.returncode == 1, out.stdout
+    assert "no branch, tag or commit 'mian' in the fleet repository — did you mean 'main'?" in out.stderr
+
+
+def test_hub_hubs_shows_the_commit_and_engineers_see_the_problems(tmp_path: Path) -> None:
+    repo = make_repository(tmp_path)
+    path = fleet_file(tmp_path)
+    out = cli("run", "--config", str(path), "--as", "U0ENGINEER1", "hubs", tmp_path=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"at commit `{repo.head()[:12]}` of main" in out.stdout
+    assert "leap/public (https://public.leap.2i2c.cloud/) · JupyterHub · prod · engineers only" in out.stdout
+    assert "projectpythia-binder/binderhub" in out.stdout
+    repo.commit("Break leap", {"config/clusters/leap/cluster.yaml": "name: leap\nprovider: gcp\n"})
+    out = cli("run", "--config", str(path), "--as", "U0ENGINEER1", "hubs", tmp_path=tmp_path)
+    assert "problem(s) in the repository" in out.stdout and "leap/prod (https" not in out.stdout, out.stdout
