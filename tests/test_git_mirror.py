@@ -77,7 +77,7 @@ async def test_a_change_becomes_a_new_branch_beside_main(repo: FleetRepo, tmp_pa
 
 async def test_failures_say_what_to_do(tmp_path: Path) -> None:
     missing = GitMirror(str(tmp_path / "nowhere.git"), cache=tmp_path / "c1")
-    with pytest.raises(UserError, match="there is no repository at .*nowhere.git"):
+    with pytest.raises(UserError, match=r"there is no repository at .*nowhere\.git"):
         await missing.fetch()
     port = free_port()  # nothing listens there
     down = GitMirror(f"http://hubbot:s3cret-token@127.0.0.1:{port}/fleet.git", cache=tmp_path / "c2")

@@ -147,7 +147,7 @@ class Engine:
     async def start(
         self, ref: HubRef, *, kind: JobKind, requested_by: str, channel: str, thread_ts: str | None = None,
         approved_by: str | None = None, chart_version: str | None = None, previous_revision: int | None = None,
-        batch: Batch | None = None,
+        batch: Batch | None = None, ref_name: str | None = None,
     ) -> Job | HubLock:
         """Create the job (taking the hub's lock), post its live message and start it.
         Returns the lock instead when another job holds the hub."""
@@ -156,7 +156,8 @@ class Engine:
             kind=kind, hub=ref.qualified, community=ref.hub.community or "", state=JobState.QUEUED,
             requested_by=requested_by, approved_by=approved_by, channel=channel, created_at=now,
             thread_ts=batch.message.ts if batch else thread_ts, batch=batch.id if batch else None,
-            chart_version=chart_version, previous_revision=previous_revision))
+            chart_version=chart_version, previous_revision=previous_revision, commit=self.fleet.commit,
+            ref=ref_name if self.fleet.commit else None))
         if isinstance(created, HubLock):
             return created
         assert created.id is not None
@@ -379,7 +380,8 @@ def _audit_entry(job: Job, *, at: datetime) -> AuditEntry:
                       args=f"job #{job.id} {job.hub}", outcome=Outcome.CHANGED if job.state is JobState.SUCCEEDED
                       else Outcome.ERROR, community=job.community, hub=job.hub,
                       detail=f"{job.state.value} at {job.stage}: {job.result}"[:500]
-                      + (f" (approved by {job.approved_by})" if job.approved_by else ""))
+                      + (f" (approved by {job.approved_by})" if job.approved_by else "")
+                      + (f" (commit {job.commit})" if job.commit else ""))
 
 
 def new_batch_id() -> str:
