@@ -8,6 +8,7 @@ node and waits for the controllers to have seen it."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from kubernetes import client
 from hubbot.domain import JobState
 from tests.support.deploy_env import VALUES, Clockwork, ask, finish, job, real_helm
 from tests.support.fleet import CHANNEL_A, CHANNEL_B, ENGINEER, ENGINEER_2, LEADER_A, MEMBER_A
+from tests.support.fleet_repo import FleetRepo
 from tests.support.harness import Harness, harness
 from tests.support.hub_standin import HubStandIn
 from tests.support.kube_control_plane import ControlPlane, wait_until
@@ -354,3 +356,89 @@ def test_a_deploy_cancelled_in_its_rollout_leaves_what_status_then_reports(
         clockwork.hook = real.run_pods()
         deploy(bot, real)
         assert job(bot, 3).state is JobState.SUCCEEDED and job(bot, 3).revision == 3
+
+
+# -- from a fleet repository -------------------------------------------------------------------
+
+def repository_env(real: RealEnv) -> FleetRepo:
+    """The real cluster as a folder of a fleet repository (its kubeconfig and values files committed
+    beside its cluster.yaml; the test chart as the repository's basehub), hubbot's file naming it."""
+    from tests.support.fleet_repo import git
+
+    work, remote = real.tmp / "infrastructure", real.tmp / "remote.git"
+    folder = work / "config/clusters/real"
+    folder.mkdir(parents=True)
+    shutil.copytree(CHART, work / "helm-charts/basehub")
+    (folder / "deployer-kubeconfig.yaml").write_text((real.tmp / "kubeconfig.yaml").read_text())
+    shutil.copy(VALUES / "common.values.yaml", folder / "common.values.yaml")
+    (folder / "hub.values.yaml").write_text(yaml.safe_dump({"hub": {"image": {"tag": "4.0.0"}}}))
+    shutil.copy(VALUES / "secret.values.yaml", folder / "token.values.yaml")
+    (folder / "cluster.yaml").write_text(yaml.safe_dump({
+        "name": "real", "provider": "kubeconfig", "metadata": {"2i2c": {"hubspot_deal_id": 1}},
+        "kubeconfig": {"file": "deployer-kubeconfig.yaml"},
+        "hubs": [{"name": real.hub, "display_name": "The real hub", "domain": f"{real.hub}.alpha.test",
+                  "helm_chart": "basehub",
+                  "helm_chart_values_files": ["common.values.yaml", "hub.values.yaml", "token.values.yaml"]}]}))
+    git("init", "-q", "-b", "main", cwd=work)
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "The real cluster", cwd=work)
+    git("init", "-q", "--bare", "-b", "main", str(remote), cwd=real.tmp)
+    git("remote", "add", "origin", str(remote), cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+    real.fleet_file.write_text(f"""
+repository:
+  url: remote.git
+  hubs:
+    real/{real.hub}: {{tier: staging, health_url: "{real.hubs_url}/{real.hub}/hub/api/"}}
+communities:
+  - {{name: alpha, channel: {CHANNEL_A}, leaders: [{LEADER_A}], members: [{MEMBER_A}], hubs: [real/{real.hub}]}}
+  - {{name: beta, channel: {CHANNEL_B}}}
+roles:
+  engineers: [{ENGINEER}, {ENGINEER_2}]
+deploys: {{concurrency: 2, helm_timeout: 60, rollout_timeout: 30, health_timeout: 2, poll_seconds: 5}}
+""")
+    return FleetRepo(work, remote)
+
+
+def image_of(real: RealEnv) -> str:
+    [hub] = real.apps.list_namespaced_deployment(real.hub).items
+    return str(hub.spec.template.spec.containers[0].image)
+
+
+def test_a_deploy_from_the_repository_deploys_one_commit_and_records_it(real: RealEnv, clockwork: Clockwork) -> None:
+    repo = repository_env(real)
+    clockwork.hook = real.run_pods()
+    with start(real, clockwork) as bot:
+        main = repo.head()
+        final = deploy(bot, real)
+        first = job(bot, 1)
+        assert first.state is JobState.SUCCEEDED, first.result
+        assert (first.commit, first.ref) == (main, "main")
+        assert f"commit `{main[:12]}` (main)" in json.dumps(bot.standin.of("chat.update")[-1].args["blocks"]), final
+        assert image_of(real) == "quay.io/jupyterhub/k8s-hub:4.0.0"
+        audit = ask(bot, "audit", user=ENGINEER, hook="audit")
+        assert f'"commit": "{main}", "ref": "main"' in audit, audit
+        # a branch with a new image: deployed to this staging hub by --ref, main stays as it was
+        branch = repo.commit("Try hub 4.1.0", {"config/clusters/real/hub.values.yaml":
+                                               yaml.safe_dump({"hub": {"image": {"tag": "4.1.0"}}})},
+                             branch="try-4.1")
+        ack = bot.slash(f"deploy {real.ref} --ref try-4.1", user=ENGINEER, channel=CHANNEL_A, hook="ref")
+        assert ack.status_code == 200, ack.text
+        finish(bot)
+        second = job(bot, 2)
+        assert second.state is JobState.SUCCEEDED, second.result
+        assert (second.commit, second.ref) == (branch, "try-4.1")
+        assert image_of(real) == "quay.io/jupyterhub/k8s-hub:4.1.0"
+        # a plain deploy fetches the branch again: main's image comes back
+        deploy(bot, real)
+        assert job(bot, 3).commit == main and image_of(real) == "quay.io/jupyterhub/k8s-hub:4.0.0"
+        status = ask(bot, f"status {real.ref}", user=ENGINEER, hook="status")
+        assert f"Fleet: read at commit `{main[:12]}`" in status, status
+        # a ref that is not there: nothing starts, and the reply names the closest branch
+        missing = ask(bot, f"deploy {real.ref} --ref try-4.2", user=ENGINEER, hook="missing")
+        assert "no branch, tag or commit 'try-4.2' in the fleet repository — did you mean 'try-4.1'?" in missing
+        deploys = bot.runtime.services.deploys
+        assert deploys is not None and bot.served.call(deploys.jobs.get(4)) is None
+        dry = ask(bot, f"deploy {real.ref} --dry-run --ref {branch[:10]}", user=ENGINEER, hook="dry")
+        assert f"Dry run of real/{real.hub} at commit {branch[:12]}:" in dry, dry
+

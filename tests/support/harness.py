@@ -16,9 +16,8 @@ from pydantic import SecretStr
 
 from commands import ALL
 from hubbot.domain import AuditEntry
-from hubbot.fleet import load_fleet
 from hubbot.lifecycle import web_app
-from hubbot.main import Runtime, build
+from hubbot.main import Runtime, build, open_fleet
 from hubbot.pipeline.contract import Registry
 from hubbot.ports import BackupSource, Clock, HubApi, UsageMetrics
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
@@ -109,9 +108,12 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, hel
         async def record_sleep(seconds: float) -> None:
             waits.append(seconds)
 
-        runtime = build(settings, load_fleet(fleet_file), slack="http", sleep=record_sleep,
+        settings = settings.model_copy(update={"repository_cache": tmp / "repository-cache"})
+        # a fleet with repository: is fetched and read from it, as `hubbot serve` does
+        fleet, repository = open_fleet(settings, config=fleet_file, demo=False)
+        runtime = build(settings, fleet, slack="http", sleep=record_sleep,
                         registry=Registry((*ALL, *EXTRA)), clock=clock, pause=pause, hub_apis=hub_apis,
-                        usage=usage, backups=backups)
+                        usage=usage, backups=backups, repository=repository)
         app = web_app(runtime, ack_budget=0.2, schedule=False)
         served = stack.enter_context(serve(app))
         http = stack.enter_context(httpx.Client(timeout=30))
