@@ -186,3 +186,17 @@ def test_hub_hubs_shows_the_commit_and_engineers_see_the_problems(tmp_path: Path
     repo.commit("Break leap", {"config/clusters/leap/cluster.yaml": "name: leap\nprovider: gcp\n"})
     out = cli("run", "--config", str(path), "--as", "U0ENGINEER1", "hubs", tmp_path=tmp_path)
     assert "problem(s) in the repository" in out.stdout and "leap/prod (https" not in out.stdout, out.stdout
+
+
+def test_a_hub_with_a_plain_secret_or_a_missing_file_is_never_deployable(tmp_path: Path) -> None:
+    repo = make_repository(tmp_path)
+    folder = repo.work / "config/clusters/openscapeshub"
+    (folder / "enc-prod.secret.values.yaml").write_text("jupyterhub:\n  hub:\n    cookieSecret: leaked\n")
+    (folder / "workshop.values.yaml").unlink()
+    fleet = fleet_at(config(), repo.work, commit=SHA, source="fleet.yaml")
+    assert [h.qualified for h in fleet.hubs if h.cluster == "openscapeshub"] == ["openscapeshub/staging"]
+    assert ("config/clusters/openscapeshub/cluster.yaml: hubs[1].helm_chart_values_files[3]: enc-prod.secret.values"
+            ".yaml looks like a secret but carries no sops metadata; encrypt it with sops before it is used (it may "
+            "be a leaked plain secret)") in fleet.problems
+    assert any("workshop.values.yaml does not exist" in p for p in fleet.problems)
+    assert not any("leaked" in p for p in fleet.problems if "cookieSecret" in p)

@@ -147,15 +147,19 @@ def _cluster(data: dict[str, Any], rel: str, folder: Path, file: str, *,
     if name != folder.name:
         problems.append(Problem(f"{file}: name", f"'{name}' is not the folder's name ({folder.name})"))
 
-    def named(kind: str, where: str, entry: Any) -> None:
+    def named(kind: str, where: str, entry: Any) -> bool:
+        """Whether the file ``entry`` can be used (a problem is recorded when not)."""
         if not isinstance(entry, str):
-            return
+            return True
         path = folder / entry
         if not path.is_file():
             problems.append(Problem(f"{file}: {where}", f"{kind} {entry} does not exist in {rel}"))
-        elif is_secret_name(entry) and not has_sops_metadata(path):
+            return False
+        if is_secret_name(entry) and not has_sops_metadata(path):
             problems.append(Problem(f"{file}: {where}", f"{entry} looks like a secret but carries no sops metadata; "
                                     "encrypt it with sops before it is used (it may be a leaked plain secret)"))
+            return False
+        return True
 
     for i, entry in enumerate((data.get("support") or {}).get("helm_chart_values_files") or []):
         named("values file", f"support.helm_chart_values_files[{i}]", entry)
@@ -177,11 +181,14 @@ def _cluster(data: dict[str, Any], rel: str, folder: Path, file: str, *,
             continue
         seen.add(hub_name)
         values = []
+        usable = True
         for vi, entry in enumerate(hub.get("helm_chart_values_files") or []):
-            named("values file", f"hubs[{hi}].helm_chart_values_files[{vi}]", entry)
+            usable &= named("values file", f"hubs[{hi}].helm_chart_values_files[{vi}]", entry)
             values.append(f"{rel}/{entry}")
         override = hub.get("domain_override_file")
-        named("domain override file", f"hubs[{hi}].domain_override_file", override)
+        usable &= named("domain override file", f"hubs[{hi}].domain_override_file", override)
+        if not usable:  # a missing file or a plain secret: the hub is left out (reported above), never deployed
+            continue
         chart = str(hub["helm_chart"])
         chart_path = _chart_path(hub.get("chart_override"), rel, chart, charts_dir)
         hubs.append(RepoHub(name=hub_name, domain=str(hub["domain"]), chart=chart, values=tuple(values),

@@ -48,6 +48,8 @@ def load(files: Iterable[Path], *, overlay: str | None = None) -> Values:
             raise UserError(f"the values file {path.name} is not valid YAML{where}") from None
         if data is not None and not isinstance(data, Mapping):
             raise UserError(f"the values file {path.name} is not a map of values")
+        if isinstance(data, Mapping) and isinstance(data.get("sops"), Mapping):
+            continue  # a sops-encrypted file holds secrets, not limits; its values are ciphertext here
         merged = merge(merged, data or {})
     if overlay:
         merged = merge(merged, parse(overlay))
