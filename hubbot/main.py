@@ -62,6 +62,7 @@ from hubbot.store import (
     SqlOutbox,
     SqlOverlays,
     SqlPendingActions,
+    SqlProposals,
     SqlSupportLog,
 )
 
@@ -257,7 +258,7 @@ def build(
         budgets=SqlBudgets(database), outbox=SqlOutbox(database), notifier=notifier,
         support=SqlSupportLog(database), knowledge=providers.knowledge_for(fleet),
         tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
-        deploys=deploys, overlays=SqlOverlays(database), repository=repository,
+        deploys=deploys, overlays=SqlOverlays(database), repository=repository, proposals=SqlProposals(database),
         namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
     if pause is not None:

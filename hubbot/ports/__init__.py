@@ -16,7 +16,7 @@ from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, 
 from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
 from hubbot.ports.hubs import HubApi
 from hubbot.ports.outbox import Notifier, Outbox, Ticketing
-from hubbot.ports.repository import FleetRepository
+from hubbot.ports.repository import FleetRepository, Proposals
 from hubbot.ports.support import Knowledge, SupportLog
 from hubbot.ports.usage import NamespaceQuotas, Overlays, UsageMetrics
 
@@ -48,6 +48,7 @@ __all__ = [
     "Outbox",
     "Overlays",
     "PendingActions",
+    "Proposals",
     "Services",
     "SupportLog",
     "Ticketing",
@@ -82,3 +83,4 @@ class Services:
     backups: Mapping[str, BackupSource] = field(default_factory=dict)  # by provider name
     pause: Callable[[float], Awaitable[None]] = asyncio.sleep  # how polling waits (tests pass their own)
     repository: FleetRepository | None = None  # where clusters and hubs come from, when a repository is used
+    proposals: Proposals | None = None  # pull requests hubbot opened and follows

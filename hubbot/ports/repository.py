@@ -3,9 +3,10 @@ branches pushed for pull requests."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
+from hubbot.domain.proposals import Proposal
 from hubbot.fleet import Fleet
 
 
@@ -43,4 +44,22 @@ class FleetRepository(Protocol):
                       author: tuple[str, str]) -> str:
         """Commit ``files`` (path -> new text) on ``base`` as the new branch ``branch`` and push it;
         the new commit. Never writes to the deploy branch."""
+        ...
+
+
+class Proposals(Protocol):
+    """The pull requests hubbot opened and follows, kept so any replica can report on them."""
+
+    async def add(self, proposal: Proposal) -> Proposal:
+        """Store a new one; with its id."""
+        ...
+
+    async def following(self) -> list[Proposal]:
+        """Those still open, oldest first."""
+        ...
+
+    async def update(self, proposal_id: int, **changes: Any) -> Proposal: ...
+
+    async def recent(self, *, communities: Sequence[str] | None, limit: int) -> list[Proposal]:
+        """Newest first (None: every community's, and hubs of no community)."""
         ...

@@ -25,6 +25,7 @@ from hubbot.adapters.memory.jobs import MemoryJobs
 from hubbot.adapters.memory.notify import RecordingNotifier
 from hubbot.adapters.memory.outbox import MemoryOutbox
 from hubbot.adapters.memory.pending import MemoryPendingActions
+from hubbot.adapters.memory.proposals import MemoryProposals
 from hubbot.adapters.memory.quotas import MemoryNamespaceQuotas
 from hubbot.adapters.memory.support import MemorySupportLog
 from hubbot.adapters.memory.usage import MemoryOverlays, MemoryUsageMetrics, ServerRun
@@ -42,6 +43,7 @@ __all__ = [
     "MemoryOutbox",
     "MemoryOverlays",
     "MemoryPendingActions",
+    "MemoryProposals",
     "MemorySupportLog",
     "MemoryUsageMetrics",
     "RecordingNotifier",
