@@ -6,16 +6,18 @@ import logging
 import re
 from collections.abc import Iterable
 
-# Slack tokens (bot, user, app-level, refresh), bearer headers and key=value secrets.
+# Slack tokens (bot, user, app-level, refresh), GitHub tokens (classic and fine-grained personal
+# access tokens, OAuth, app installation and refresh tokens), bearer headers and key=value secrets.
 _PATTERNS = [
     re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{6,}"),
     re.compile(r"\bxapp-[A-Za-z0-9-]{6,}"),
+    re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)\b(password|passwd|secret|token|api[_-]?key|client[_-]?secret)(\s*[=:]\s*)(\S+)"),
 ]
 MASK = "[redacted]"
 # Every pattern above needs one of these; one cheap search rules them all out.
-_SUSPECT = re.compile(r"(?i)xox|xapp|bearer|[=:]")
+_SUSPECT = re.compile(r"(?i)xox|xapp|gh[pousr]_|github_pat_|bearer|[=:]")
 
 
 class Redactor:

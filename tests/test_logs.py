@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from hubbot.logs import configure_logging, redactor_for
+from hubbot.redact import Redactor
 from hubbot.settings import DatabaseSettings, OpenStackCredential, Settings, SlackSettings
 
 SECRETS = {
@@ -68,3 +69,10 @@ def test_plain_logs_show_warnings_and_hide_info(capsys: pytest.CaptureFixture[st
     logging.getLogger("hubbot.test").info("chatty")
     logging.getLogger("hubbot.test").warning("token %s", SECRETS["freshdesk"])
     assert capsys.readouterr().err == "WARNING hubbot.test: token [redacted]\n"
+
+
+def test_a_github_token_in_a_log_line_is_redacted_even_if_no_setting_names_it() -> None:
+    fine_grained = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRS"
+    line = f"pushing with ghp_St4ndInT0kenF0rHubbotTests0123456789 then {fine_grained} (ghp_short stays)"
+    assert Redactor()(line) == "pushing with [redacted] then [redacted] (ghp_short stays)"
+

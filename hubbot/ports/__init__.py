@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from hubbot.ports.backups import BackupSource
+from hubbot.ports.changes import PullRequests
 from hubbot.ports.core import AuditLog, Clock, Directory, EventLedger, PendingActions
 from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, CostLedger, CostSource, ForecastSource
 from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
@@ -49,6 +50,7 @@ __all__ = [
     "Overlays",
     "PendingActions",
     "Proposals",
+    "PullRequests",
     "Services",
     "SupportLog",
     "Ticketing",

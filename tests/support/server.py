@@ -58,3 +58,5 @@ def serve(app: Any, *, tls: tuple[Path, Path] | None = None) -> Iterator[Served]
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        if not thread.is_alive():
+            loop.close()  # its self-pipe sockets would otherwise wait for the garbage collector
