@@ -134,14 +134,22 @@ async def request_deploy(ctx: Context, *, binder: bool) -> Reply:
     return await start_handler(ctx, payload)
 
 
-async def deploy_one(ctx: Context, ref: HubRef) -> Reply:
-    """Deploy ``ref`` now (a button elsewhere offers it): prod waits for a second engineer. The
-    command running it must declare :func:`start_handler` as its ``start`` action."""
-    _check_deployable(ctx, [ref])
-    payload = json.dumps({"hubs": [ref.qualified], "chart_version": None})
+async def deploy_one(ctx: Context, ref: HubRef, *, commit: str | None = None) -> Reply:
+    """Deploy ``ref`` now (a button elsewhere offers it) — at ``commit`` of the fleet repository when
+    given: prod waits for a second engineer. The command running it must declare
+    :func:`start_handler` as its ``start`` action."""
+    fleet = ctx.fleet
+    if commit is not None:
+        if ctx.services.repository is None:
+            raise UserError("hubbot no longer reads a fleet repository, so it cannot deploy one of its commits")
+        fleet = await ctx.services.repository.at(commit)
+        ref = fleet.hub(ref.qualified)
+    _check_deployable(ctx, [ref], fleet)
+    payload = json.dumps({"hubs": [ref.qualified], "chart_version": None, "commit": fleet.commit,
+                          "ref": commit})
     if ref.hub.tier == "prod" and ctx.approved_by is None:
-        return await confirm.request(ctx, action="start", payload=payload, summary=f"deploy {ref.qualified}",
-                                     approval=True)
+        return await confirm.request(ctx, action="start", payload=payload, approval=True,
+                                     summary=f"deploy {ref.qualified}{_at(fleet, commit)}")
     return await start_handler(ctx, payload)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
+from commands.changes import by_pull_request, current_overlay, fingerprint, overlay_path, propose_overlay
 from commands.deploy import deploy_one, start_handler
 from commands.target import HUB_ARG, decided_hub, hub_api, named_hub
 from commands.usage import metrics_of, sees_users
@@ -32,7 +34,15 @@ MANAGED_QUOTA = "hubbot"  # the ResourceQuota hubbot makes when a namespace has 
 
 
 async def _values(ctx: Context, ref: HubRef) -> tuple[hv.Values, hv.Values, hv.Values, int]:
-    """The hub's files merged; hubbot's overlay; both merged; the overlay's revision."""
+    """The hub's files merged; hubbot's overlay; both merged; the overlay's revision. When changes
+    are pull requests, the overlay is hubbot's values file in the repository (its revision a
+    fingerprint of its text) and the other files are the hub's own."""
+    if by_pull_request(ctx.fleet):
+        mine = overlay_path(ctx.fleet, ref).rsplit("/", 1)[-1]
+        files = hv.load([ctx.fleet.base / v for v in ref.hub.values if not v.endswith("/" + mine)])
+        text = await current_overlay(ctx, ref)
+        overlay = hv.parse(text) if text else {}
+        return files, overlay, hv.merge(files, overlay), fingerprint(text)
     files = hv.load([ctx.fleet.base / v for v in ref.hub.values])
     stored = await ctx.services.overlays.get(ref.qualified) if ctx.services.overlays else None
     overlay = hv.parse(stored.values) if stored else {}
@@ -149,9 +159,10 @@ async def _change(ctx: Context, *, reset: bool) -> Reply:
         raise UserError(f"{echo} is below what is already used: {shown}. They would be stopped at once (storage) "
                         "or at their next start (compute). Add --force to set it anyway.")
     payload = json.dumps({"hub": ref.qualified, "overlay": hv.dump(new), "expected": revision, "echo": echo})
+    how = ("a pull request on the fleet repository; deploying the merged commit applies it"
+           if by_pull_request(ctx.fleet) else "hubbot's overlay; the next deploy applies it")
     return await confirm.request(ctx, action="apply", payload=payload,
-                                 summary=f"{verb} on {ref.qualified}: {echo} (hubbot's overlay; the next deploy "
-                                         "applies it)")
+                                 summary=f"{verb} on {ref.qualified}: {echo} ({how})")
 
 
 async def _namespace_request(ctx: Context, ref: HubRef, settings: list[changes.Setting], echo: str) -> Reply:
@@ -190,6 +201,9 @@ def _quota_name(quotas: list[NamespaceQuota]) -> str:
 
 async def apply_overlay(ctx: Context, payload: str) -> Reply:
     ref, data = decided_hub(ctx, payload, "the limits")
+    if by_pull_request(ctx.fleet):
+        return await propose_overlay(ctx, ref, values=str(data["overlay"]), expected=int(data["expected"]),
+                                     echo=str(data["echo"]), topic="quota")
     if ctx.services.overlays is None:
         raise UserError("this hubbot process keeps no overlays")
     stored = await ctx.services.overlays.put(ref.qualified, str(data["overlay"]), expected=int(data["expected"]),
@@ -206,6 +220,17 @@ async def apply_overlay(ctx: Context, payload: str) -> Reply:
         blocks.append(b.actions(b.button("Deploy now", action_id=action_id(ctx.command, "deploy"),
                                          value=ref.qualified, style="primary")))
     return Reply(text=text, blocks=blocks, public=True)
+
+
+async def deploy_merged(ctx: Context, value: str) -> Reply:
+    """The Deploy button under a merged pull request: the hub at the merge commit (prod: approval)."""
+    hub, _, commit = value.partition("@")
+    if not re.fullmatch(r"[0-9a-f]{40}", commit):
+        raise UserError("that button names no commit")
+    ref = ctx.fleet.hub(hub)
+    if not ctx.sees(ref):
+        raise UserError(f"you can no longer deploy {ref.qualified}")
+    return await deploy_one(ctx, ref, commit=commit)
 
 
 async def deploy_now(ctx: Context, value: str) -> Reply:
@@ -242,6 +267,16 @@ async def reset_handler(ctx: Context) -> Reply:
 async def diff_handler(ctx: Context) -> Reply:
     ref = named_hub(ctx, "quota diff")
     files, overlay, _, revision = await _values(ctx, ref)
+    if by_pull_request(ctx.fleet):
+        if not overlay:
+            return Reply(text=f"{ref.qualified} has no hubbot values file in the fleet repository: the hub runs on "
+                              f"its own values files (`{PREFIX} quota set` proposes one).")
+        rows = [f"{'.'.join(path)}: {_short(hv.get(files, path))} → {_short(value)}"
+                for path, value in _leaves(overlay)]
+        commit = (ctx.fleet.commit or "")[:12]
+        head = f"{overlay_path(ctx.fleet, ref)} at commit {commit} changes {ref.qualified}'s own values"
+        return Reply(text=f"{head}\n" + "\n".join(rows),
+                     blocks=b.limit([b.section(f"*{head}*"), b.section("```" + "\n".join(rows) + "```")]))
     stored = await ctx.services.overlays.get(ref.qualified) if ctx.services.overlays else None
     if not overlay or stored is None:
         return Reply(text=f"hubbot has no overlay for {ref.qualified}: the hub runs on its own values files "
@@ -286,6 +321,7 @@ _READ, _CHANGE = Permission.COMMUNITY_READ, Permission.COMMUNITY_ADMIN
 _ACTIONS = (ActionSpec("apply", _CHANGE, apply_overlay, button=False),
             ActionSpec("namespace", _CHANGE, apply_namespace, button=False),
             ActionSpec("deploy", Permission.ENGINEER, deploy_now),
+            ActionSpec("deploy-commit", Permission.ENGINEER, deploy_merged),
             ActionSpec("start", Permission.ENGINEER, start_handler, button=False))
 
 SHOW = CommandSpec(name="quota show", summary="every limit in force on a hub, and how much of it is used",

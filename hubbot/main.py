@@ -46,6 +46,7 @@ from hubbot.ports import (
     HubApi,
     NamespaceQuotas,
     Notifier,
+    PullRequests,
     Services,
     Ticketing,
     UsageMetrics,
@@ -214,6 +215,7 @@ def build(
     tickets: dict[str, Ticketing] | None = None,
     deploys: DeployPorts | None = None,
     pause: Callable[[float], Awaitable[None]] | None = None,
+    pulls: PullRequests | None = None,
     hub_apis: dict[str, HubApi] | None = None,
     usage: Mapping[str, UsageMetrics] | None = None,
     namespace_quotas: NamespaceQuotas | None = None,
@@ -259,6 +261,7 @@ def build(
         support=SqlSupportLog(database), knowledge=providers.knowledge_for(fleet),
         tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
         deploys=deploys, overlays=SqlOverlays(database), repository=repository, proposals=SqlProposals(database),
+        pulls=pulls if pulls is not None else providers.pull_requests(fleet, settings),
         namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
     if pause is not None:

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # Where the fleet repository's clone and its commits' trees are kept (HUBBOT_REPOSITORY_CACHE;
     # default: ~/.cache/hubbot/repository)
     repository_cache: Path | None = None
+    # A GitHub token that may open pull requests on the fleet repository (repository.changes: pull-request)
+    github_token: SecretStr | None = None
     # GCP budget notifications pushed by Pub/Sub to POST /gcp/budget/<provider>: the push
     # subscription's audience, and (optionally) the service accounts allowed to push
     gcp_push_audience: str | None = None

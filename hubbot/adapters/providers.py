@@ -26,6 +26,7 @@ from hubbot.ports import (
     JobStore,
     Knowledge,
     NamespaceQuotas,
+    PullRequests,
     Ticketing,
     UsageMetrics,
 )
@@ -253,6 +254,19 @@ def helm_executable(settings: Settings) -> str:
         if beside.is_file():
             return str(beside)
     return settings.helm
+
+
+def pull_requests(fleet: Fleet, settings: Settings) -> PullRequests | None:
+    """The fleet repository's pull requests on GitHub, when chat changes become pull requests."""
+    conf = fleet.config.repository
+    if conf is None or conf.changes != "pull-request" or conf.github is None:
+        return None
+    if settings.github_token is None:
+        log.warning("repository.changes is pull-request: set HUBBOT_GITHUB_TOKEN so hubbot can open pull requests")
+        return None
+    from hubbot.adapters.github import GitHubPulls
+
+    return GitHubPulls(conf.github, token=settings.github_token.get_secret_value(), api_url=conf.github_api_url)
 
 
 def use_fleet(deploys: DeployPorts | None, fleet: Fleet) -> None:

@@ -86,3 +86,4 @@ class Services:
     pause: Callable[[float], Awaitable[None]] = asyncio.sleep  # how polling waits (tests pass their own)
     repository: FleetRepository | None = None  # where clusters and hubs come from, when a repository is used
     proposals: Proposals | None = None  # pull requests hubbot opened and follows
+    pulls: PullRequests | None = None  # the fleet repository's pull requests (repository.changes: pull-request)
