@@ -103,7 +103,7 @@ async def propose_overlay(ctx: Context, ref: HubRef, *, values: str, expected: i
         hub=ref.qualified, community=ref.hub.community or "", title=title, branch=branch, number=pull.number,
         url=pull.url, requested_by=ctx.caller.user_id, channel=ctx.invocation.channel_id, created_at=at,
         thread_ts=ctx.invocation.thread_ts, updated_at=at))
-    await ctx.record_change(command=f"quota {topic}", args=f"{ref.qualified} {echo}", community=ref.hub.community,
+    await ctx.record_change(command=ctx.command, args=f"{ref.qualified} {echo}", community=ref.hub.community,
                             detail=f"pull request #{pull.number} ({pull.url}) from {branch} on {base[:12]}")
     text = (f":twisted_rightwards_arrows: Opened pull request {m.link(pull.url, f'#{pull.number}')} for "
             f"{ref.qualified}: {m.escape(echo)}. Nothing changes on the hub until it is merged and deployed; "

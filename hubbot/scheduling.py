@@ -63,12 +63,19 @@ class CycleScheduler:
         self._scheduler: Any = None
 
     async def fetch_once(self) -> None:
+        """Fetch the fleet repository, then report on the pull requests hubbot follows."""
+        from alerts.proposals import follow
+
         if self._refresh is None:
             return
         try:
             self._services, self._fleet = await self._refresh()
         except Exception as exc:  # an unreachable remote keeps the fleet last read; the next fetch retries
             log.warning("fetching the fleet repository failed: %s", exc)
+        try:
+            await follow(self._services)
+        except Exception:
+            log.exception("following pull requests failed")
 
     async def run_once(self) -> None:
         now = datetime.now(UTC)

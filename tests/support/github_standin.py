@@ -75,6 +75,8 @@ class GitHubStandIn:
         self.calls: list[str] = []  # "METHOD path?query" of every request
         self.faults: list[tuple[int, dict[str, str], dict[str, Any]]] = []  # answers for the next requests
         self.repos: dict[str, Repo] = {}
+        # a real git repository's branches, when the test pushes to one (name -> its commit, or None)
+        self.git_branches: Callable[[str], str | None] | None = None
         self._ids = itertools.count(1001)
         self._shas = (hashlib.sha1(str(n).encode()).hexdigest() for n in itertools.count(1))
         self.repo = self.add_repo(OWNER, NAME)
@@ -128,6 +130,12 @@ class GitHubStandIn:
             "_links": {"html": {"href": pull["html_url"]}, "pull_request": {"href": pull["url"]}},
             "submitted_at": _now(), "commit_id": pull["head_sha"], "author_association": "MEMBER"})
 
+    def merged_as(self, number: int, sha: str) -> None:
+        """The pull request was merged (by someone, in the real git repository) as commit ``sha``."""
+        self.repo.pulls[number].update(state="closed", merged=True, merge_commit_sha=sha, merged_at=_now(),
+                                       closed_at=_now(), merged_by=self.login, mergeable=None)
+        self.repo.branches[self.repo.pulls[number]["base"]] = sha
+
     def close(self, number: int) -> None:
         self.repo.pulls[number].update(state="closed", closed_at=_now())
 
@@ -180,6 +188,10 @@ class GitHubStandIn:
     async def _create(self, request: Request, repo: Repo) -> Response:
         body = await request.json()
         head, base = str(body.get("head", "")).rpartition(":")[2], str(body.get("base", ""))
+        for end in (head, base):
+            sha = self.git_branches(end) if self.git_branches else None
+            if sha:
+                repo.branches[end] = sha
         for end, fieldname in ((head, "head"), (base, "base")):
             if end not in repo.branches:
                 return _invalid({"field": fieldname, "code": "invalid"})

@@ -19,7 +19,7 @@ from hubbot.domain import AuditEntry
 from hubbot.lifecycle import web_app
 from hubbot.main import Runtime, build, open_fleet
 from hubbot.pipeline.contract import Registry
-from hubbot.ports import BackupSource, Clock, HubApi, UsageMetrics
+from hubbot.ports import BackupSource, Clock, HubApi, PullRequests, UsageMetrics
 from hubbot.settings import DatabaseSettings, Settings, SlackSettings
 from hubbot.slack import SlackTransport
 from tests.support import signing
@@ -91,7 +91,7 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, hel
             clock: Clock | None = None, pause: Callable[[float], Awaitable[None]] | None = None,
             read_deadline: float = 10.0, hub_apis: dict[str, HubApi] | None = None,
             usage: dict[str, UsageMetrics] | None = None,
-            backups: dict[str, BackupSource] | None = None) -> Iterator[Harness]:
+            backups: dict[str, BackupSource] | None = None, pulls: PullRequests | None = None) -> Iterator[Harness]:
     standin = SlackStandIn()
     standin.usergroups[LEADERS_B_GROUP] = [LEADER_B]
     with ExitStack() as stack:
@@ -113,7 +113,7 @@ def harness(tmp: Path, fleet_file: Path, *, database_url: str | None = None, hel
         fleet, repository = open_fleet(settings, config=fleet_file, demo=False)
         runtime = build(settings, fleet, slack="http", sleep=record_sleep,
                         registry=Registry((*ALL, *EXTRA)), clock=clock, pause=pause, hub_apis=hub_apis,
-                        usage=usage, backups=backups, repository=repository)
+                        usage=usage, backups=backups, repository=repository, pulls=pulls)
         app = web_app(runtime, ack_budget=0.2, schedule=False)
         served = stack.enter_context(serve(app))
         http = stack.enter_context(httpx.Client(timeout=30))
