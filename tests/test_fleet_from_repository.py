@@ -200,3 +200,14 @@ def test_a_hub_with_a_plain_secret_or_a_missing_file_is_never_deployable(tmp_pat
             "be a leaked plain secret)") in fleet.problems
     assert any("workshop.values.yaml does not exist" in p for p in fleet.problems)
     assert not any("leaked" in p for p in fleet.problems if "cookieSecret" in p)
+
+
+def test_the_annotated_example_checks_clean_against_the_sample(tmp_path: Path) -> None:
+    make_repository(tmp_path)
+    example = yaml.safe_load((Path(__file__).resolve().parents[1] / "examples/fleet-repository.yaml").read_text())
+    example["repository"]["url"] = "remote.git"
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(example))
+    out = cli("config", "check", str(path), tmp_path=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 communities, 3 clusters, 7 hubs" in out.stdout
