@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
 
     from hubbot.slack.retry import Sleep
 
+log = logging.getLogger(__name__)
 DEMO_ENGINEER = "UDEMOENG01"
 DEMO_CHANNEL = "CDEMOOPS01"
 # How this process talks to Slack: serving requests over HTTP or Socket Mode, or only posting
@@ -113,7 +115,14 @@ def open_fleet(settings: Settings, *, config: Path | None, demo: bool) -> tuple[
         return fleet, None
     mirror = repository_mirror(settings, fleet)
     repository = asyncio.run(GitFleet.open(fleet.config, mirror, source=str(path)))
+    _report(repository.head)
     return repository.head, repository
+
+
+def _report(fleet: Fleet) -> None:
+    """What the repository got wrong at this commit (those clusters and hubs are left out)."""
+    for problem in fleet.problems:
+        log.warning("fleet repository at %s: %s", (fleet.commit or "")[:12], problem)
 
 
 def repository_mirror(settings: Settings, fleet: Fleet) -> GitMirror:
@@ -154,6 +163,7 @@ class Runtime:
         fleet = await repository.refresh()
         if fleet is self.fleet:
             return False
+        _report(fleet)
         services = self.rebuild(fleet)
         self.fleet, self.services = fleet, services
         self.dispatcher.fleet, self.dispatcher.services = fleet, services

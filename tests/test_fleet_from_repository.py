@@ -211,3 +211,33 @@ def test_the_annotated_example_checks_clean_against_the_sample(tmp_path: Path) -
     out = cli("config", "check", str(path), tmp_path=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "2 communities, 3 clusters, 7 hubs" in out.stdout
+
+
+def test_a_fetch_that_finds_a_new_commit_swaps_the_fleet_without_a_restart(tmp_path: Path) -> None:
+    from hubbot.scheduling import CycleScheduler
+    from tests.support.harness import harness
+
+    repo = make_repository(tmp_path)
+    with harness(tmp_path, fleet_file(tmp_path)) as bot:
+        runtime = bot.runtime
+        first = runtime.fleet.commit
+        assert first == repo.head() and runtime.dispatcher.fleet is runtime.fleet
+        assert bot.served.call(runtime.refresh_fleet()) is False  # nothing new
+        path = "config/clusters/leap/cluster.yaml"
+        data = yaml.safe_load((repo.work / path).read_text())
+        data["hubs"].append({"name": "workshop", "domain": "workshop.leap.2i2c.cloud", "helm_chart": "basehub",
+                             "helm_chart_values_files": ["public.values.yaml"]})
+        second = repo.commit("Add a workshop hub", {path: yaml.safe_dump(data)})
+
+        async def refreshed() -> tuple[object, object]:
+            await runtime.refresh_fleet()
+            return runtime.services, runtime.fleet
+
+        scheduler = CycleScheduler(services=runtime.services, fleet=runtime.fleet, database_url="sqlite://",
+                                   hours=6, refresh=refreshed)  # type: ignore[arg-type]
+        bot.served.call(scheduler.fetch_once())
+        assert runtime.fleet.commit == second and runtime.dispatcher.fleet is runtime.fleet
+        assert runtime.fleet.hub("leap/workshop").hub.tier == "prod"
+        assert runtime.dispatcher.services is runtime.services
+        answer = bot.slash("hubs", user="U0ENGINEER1", channel="C0ENGINEER1").json()["text"]
+        assert "leap/workshop" in answer and second[:12] in answer, answer
