@@ -33,7 +33,7 @@ from hubbot.fleet.config import (
     UnbilledProvider,
 )
 from hubbot.fleet.load import FleetError, Problem, cross_check
-from hubbot.fleet.repository import RepoCluster, RepoHub, Repository, has_sops_metadata, read
+from hubbot.fleet.repository import RepoCluster, RepoHub, Repository, has_sops_metadata, load_file, read
 from hubbot.fleet.view import Fleet, did_you_mean
 
 STAGING_PREFIXES = ("staging", "dev", "test")
@@ -203,9 +203,4 @@ def _dig(data: Any, *keys: str) -> Any:
 
 
 def _yaml(path: Path) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
+    return load_file(path)
