@@ -49,8 +49,8 @@ def _ports(ctx: Context) -> _Ports:
     if services.repository is None or services.proposals is None:
         raise UserError("this hubbot reads no fleet repository, so it cannot open pull requests")
     if services.pulls is None:
-        raise UserError("changes here become pull requests, but hubbot has no GitHub token: set "
-                        "HUBBOT_GITHUB_TOKEN (a token that may push branches and open pull requests)")
+        raise UserError("changes here become pull requests, but hubbot has no GitHub token — set "
+                        "HUBBOT_GITHUB_TOKEN to one that may push branches and open pull requests")
     return _Ports(services.repository, services.pulls, services.proposals)
 
 

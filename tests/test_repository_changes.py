@@ -156,3 +156,25 @@ def test_a_leader_without_a_ceiling_is_refused_and_nothing_is_proposed(env: Env)
     env.bot.slash("quota set leap/prod storage=5GiB", user=LEADER_A, channel=CHANNEL_A)
     assert "no ceiling is set for storage in leap's quota_ceilings, so only engineers may set it" in env.said()
     assert env.github.repo.pulls == {}
+
+
+def test_a_prod_hub_off_the_deploy_branch_says_so_to_its_approver(env: Env) -> None:
+    sha = env.repo.commit("Try something", {"config/clusters/leap/prod.values.yaml": "greeting: hi\n"},
+                          branch="experiment")
+    env.bot.slash("deploy leap/prod --ref experiment", user=ENGINEER, channel=CHANNEL_A)
+    asked = env.said()
+    assert f"deploy leap/prod at commit {sha[:12]} (experiment) — NOT the main branch: experiment is deployed only " \
+           "if you approve it" in asked, asked
+    env.bot.slash("deploy leap/prod", user=ENGINEER, channel=CHANNEL_A, hook="r2")
+    main = env.said()
+    assert f"deploy leap/prod at commit {env.repo.head()[:12]} (main)" in main and "NOT" not in main, main
+
+
+def test_without_a_github_token_a_change_says_what_to_set(tmp_path: Path) -> None:
+    make_repository(tmp_path)
+    hubs = {"leap/staging": MemoryHubApi("leap/staging", users=["ana"])}
+    with harness(tmp_path, fleet_file(tmp_path, "http://127.0.0.1:9"), hub_apis=dict(hubs)) as bot:
+        env = Env(FleetRepo(tmp_path, tmp_path), GitHubStandIn(), bot)
+        bot.slash("quota set leap/staging storage=20GiB", user=ENGINEER, channel=CHANNEL_A)
+        env.press("Confirm", user=ENGINEER)
+        assert "hubbot has no GitHub token — set HUBBOT_GITHUB_TOKEN to one that may push branches" in env.said()
