@@ -1,8 +1,11 @@
 """Decrypting sops files with the real sops (files encrypted here for age keys made here; the real
-KMS-wrapped files of the fleet repository sample against a GCP KMS stand-in that refuses every key)."""
+KMS-wrapped files of the fleet repository sample against a GCP KMS stand-in that refuses every key),
+and helm runs whose values files include sops files."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import json
 import os
@@ -13,16 +16,25 @@ from typing import Any
 import pytest
 import yaml
 
+from hubbot.adapters.helm import HelmCli
 from hubbot.adapters.sops import SopsCli, required_keys
+from hubbot.deploys.manifests import parse_manifests
+from hubbot.domain import KubeTarget, ReleasePlan
 from hubbot.errors import ToolFailed, UpstreamError, UserError
+from hubbot.redact import MASK
+from tests.support.deploy_env import real_helm
+from tests.support.fake_helm import install_fake_helm, read_state
 from tests.support.fleet import REPOSITORY_SAMPLE
 from tests.support.sops import AgeKey, SopsTools, gcp_kms_refusing
 
+CHART = Path(__file__).resolve().parent / "data" / "charts" / "testhub"
 SECRET = "b-api-token-0f9e8d7c6b5a"
+SECRET_B64 = base64.b64encode(SECRET.encode()).decode()
 PLAIN = {"hub": {"apiToken": SECRET, "config": {"users": ["alice", "bob-the-admin"]}}, "replicas": 3}
 KMS_KEY = "projects/two-eye-two-see/locations/global/keyRings/sops-keys/cryptoKeys/similar-hubs"
 SAMPLE_FILES = sorted(p.relative_to(REPOSITORY_SAMPLE).as_posix()
                       for p in REPOSITORY_SAMPLE.glob("config/clusters/*/enc-*")) or ["(the sample is missing)"]
+TARGET = KubeTarget(cluster="test", server="https://127.0.0.1:6443", token="kube-bearer-token-0123456789")
 
 
 def _write(path: Path, data: Any) -> Path:
@@ -231,3 +243,134 @@ def test_required_keys_reads_key_groups_once_each_and_skips_what_is_not_a_key(tm
     assert required_keys(path) == [f"GCP KMS key {KMS_KEY}", "age key age1first", "age key age1second"]
     assert required_keys(_write(tmp_path / "plain.yaml", PLAIN)) == []
     assert required_keys(tmp_path / "absent.yaml") == []
+
+
+# -- helm with sops files -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    folder = tmp_path / "scratch"  # where HelmCli makes each run's private folder
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def fleet_repo(sops_tools: SopsTools, age_key: AgeKey, tmp_path: Path) -> Path:
+    """Values files as a fleet repository holds them: two plain ones around a sops one, and a sops secret one."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _write(repo / "a.yaml", {"announcement": "from a", "singleuser": {"memoryLimit": "1G", "defaultUrl": "/tree"}})
+    _encrypted(sops_tools, repo, "enc-b.secret.values.yaml",
+               {"announcement": "from b", "singleuser": {"memoryLimit": "5G"}, "hub": {"apiToken": SECRET}},
+               age_key.recipient)
+    _write(repo / "c.yaml", {"announcement": "from c"})
+    _encrypted(sops_tools, repo, "enc-d.secret.values.yaml", {"hub": {"image": {"tag": "9.9.9-secret"}}},
+               age_key.recipient)
+    return repo
+
+
+PLAN = ReleasePlan(name="staging", namespace="staging-hub", chart=str(CHART),
+                   values=("a.yaml", "enc-b.secret.values.yaml", "c.yaml"), secret_values=("enc-d.secret.values.yaml",))
+
+
+async def test_real_helm_renders_sops_values_in_their_place_in_the_order(
+    sops_tools: SopsTools, age_key: AgeKey, fleet_repo: Path, scratch: Path, tmp_path: Path
+) -> None:
+    helm = HelmCli(real_helm(), base=fleet_repo, home=tmp_path / "helm-home", sops=sops_tools.cli(age_key),
+                   scratch=scratch)
+
+    objects = parse_manifests(await helm.template(PLAN, time_limit=60))
+
+    config = objects["ConfigMap/hub-config"]["data"]
+    assert config["ANNOUNCEMENT"] == "from c"  # c overrides b
+    assert config["MEMORY_LIMIT"] == "5G"  # b overrides a
+    assert config["DEFAULT_URL"] == "/tree"  # a, untouched by the others
+    assert objects["Secret/hub-secret"]["data"]["apiToken"] == SECRET_B64  # decrypted from b
+    image = objects["Deployment/hub"]["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.endswith(":9.9.9-secret")  # the secret sops file, applied last
+    assert list(scratch.iterdir()) == []  # the decrypted files lived for the helm run only
+
+
+def _fake_helm(tmp_path: Path, mode: str, *, base: Path, sops: SopsCli | None, scratch: Path) -> tuple[HelmCli, Path]:
+    state = tmp_path / "state.json"
+    executable = install_fake_helm(tmp_path, mode=mode, state=state)
+    return HelmCli(str(executable), base=base, home=tmp_path / "helm-home", sops=sops, scratch=scratch), state
+
+
+def _values_args(argv: list[str]) -> list[str]:
+    return [argv[i + 1] for i, arg in enumerate(argv) if arg == "--values"]
+
+
+async def test_the_decrypted_files_go_when_helm_fails_and_their_secrets_are_masked(
+    sops_tools: SopsTools, age_key: AgeKey, fleet_repo: Path, scratch: Path, tmp_path: Path
+) -> None:
+    helm, state = _fake_helm(tmp_path, "echo-secret", base=fleet_repo, sops=sops_tools.cli(age_key), scratch=scratch)
+    lines: list[str] = []
+
+    with pytest.raises(ToolFailed) as failed:
+        await helm.upgrade(PLAN, target=TARGET, time_limit=30, on_line=lines.append)
+
+    shown = "\n".join([*lines, str(failed.value), failed.value.output])
+    assert SECRET not in shown and SECRET_B64 not in shown and "9.9.9-secret" not in shown
+    assert f"values:     apiToken: {MASK}" in lines  # helm printed the decrypted file; hubbot masked it
+    (argv,) = read_state(state)["calls"]
+    files = _values_args(argv)
+    assert files[0] == str(fleet_repo / "a.yaml") and files[2] == str(fleet_repo / "c.yaml")
+    decrypted = [Path(files[1]), Path(files[3])]
+    assert [p.name for p in decrypted] == ["01-enc-b.secret.values.yaml", "02-enc-d.secret.values.yaml"]
+    assert decrypted[0].parent.parent == scratch and not decrypted[0].parent.exists()
+
+
+async def test_the_decrypted_files_go_when_the_deploy_is_cancelled(
+    sops_tools: SopsTools, age_key: AgeKey, fleet_repo: Path, scratch: Path, tmp_path: Path
+) -> None:
+    helm, _ = _fake_helm(tmp_path, "hang", base=fleet_repo, sops=sops_tools.cli(age_key), scratch=scratch)
+    started = asyncio.Event()
+
+    def on_line(line: str) -> None:
+        if line.startswith("fake helm pid"):
+            started.set()
+
+    call = asyncio.create_task(helm.upgrade(PLAN, target=TARGET, time_limit=60, on_line=on_line))
+    await started.wait()
+    assert len(list(scratch.iterdir())) == 1  # helm is running with the decrypted files
+
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+
+    assert list(scratch.iterdir()) == []
+
+
+async def test_a_file_that_cannot_be_decrypted_stops_the_run_before_helm(
+    sops_tools: SopsTools, age_key: AgeKey, fleet_repo: Path, scratch: Path, tmp_path: Path
+) -> None:
+    other = sops_tools.new_key(tmp_path / "other")
+    _encrypted(sops_tools, fleet_repo, "enc-e.secret.values.yaml", {"x": "y"}, other.recipient)
+    helm, state = _fake_helm(tmp_path, "ok", base=fleet_repo, sops=sops_tools.cli(age_key), scratch=scratch)
+    plan = ReleasePlan(name="staging", namespace="staging-hub", chart=str(CHART),
+                       values=("a.yaml", "enc-b.secret.values.yaml"), secret_values=("enc-e.secret.values.yaml",))
+
+    with pytest.raises(UserError, match=f"Cannot decrypt enc-e.secret.values.yaml: it needs age key {other.recipient}"):
+        await helm.upgrade(plan, target=TARGET, time_limit=30, on_line=lambda _: None)
+
+    assert read_state(state)["calls"] == []
+    assert list(scratch.iterdir()) == []  # b, decrypted before e failed, is gone too
+
+
+async def test_a_sops_file_without_sops_configured_is_refused(scratch: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _write(repo / "enc-prod.secret.values.yaml", {"a": "ENC[...]", "sops": _sops_metadata(gcp_kms=[
+        {"resource_id": KMS_KEY}])})
+    helm, state = _fake_helm(tmp_path, "ok", base=repo, sops=None, scratch=scratch)
+    plan = ReleasePlan(name="prod", namespace="prod", chart=str(CHART), secret_values=("enc-prod.secret.values.yaml",))
+
+    with pytest.raises(UserError) as error:
+        await helm.template(plan, time_limit=30)
+
+    assert str(error.value) == ("The secret values file enc-prod.secret.values.yaml is sops-encrypted, and hubbot has "
+                                "no sops configured: run `make sops` in a hubbot checkout, or set HUBBOT_SOPS to a "
+                                "sops binary.")
+    assert read_state(state)["calls"] == [] and list(scratch.iterdir()) == []
