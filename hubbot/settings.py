@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     freshdesk_api_key: SecretStr | None = None
     # The helm v3 executable deploys run (HUBBOT_HELM); `make helm` puts one in .venv/bin
     helm: str = "helm"
+    # The sops executable that decrypts sops-encrypted values files for helm (HUBBOT_SOPS); by default
+    # `sops` on PATH, and without one such a file is refused. `make sops` builds one.
+    sops: str | None = None
     # GCP budget notifications pushed by Pub/Sub to POST /gcp/budget/<provider>: the push
     # subscription's audience, and (optionally) the service accounts allowed to push
     gcp_push_audience: str | None = None

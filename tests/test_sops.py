@@ -17,11 +17,15 @@ import pytest
 import yaml
 
 from hubbot.adapters.helm import HelmCli
+from hubbot.adapters.memory import MemoryJobs
+from hubbot.adapters.providers import deploy_ports, sops_cli
 from hubbot.adapters.sops import SopsCli, required_keys
 from hubbot.deploys.manifests import parse_manifests
 from hubbot.domain import KubeTarget, ReleasePlan
 from hubbot.errors import ToolFailed, UpstreamError, UserError
-from hubbot.redact import MASK
+from hubbot.fleet import load_fleet
+from hubbot.redact import MASK, Redactor
+from hubbot.settings import Settings
 from tests.support.deploy_env import real_helm
 from tests.support.fake_helm import install_fake_helm, read_state
 from tests.support.fleet import REPOSITORY_SAMPLE
@@ -374,3 +378,23 @@ async def test_a_sops_file_without_sops_configured_is_refused(scratch: Path, tmp
                                 "no sops configured: run `make sops` in a hubbot checkout, or set HUBBOT_SOPS to a "
                                 "sops binary.")
     assert read_state(state)["calls"] == [] and list(scratch.iterdir()) == []
+
+
+# -- wiring -----------------------------------------------------------------------------------------
+
+
+def test_hubbot_runs_the_sops_of_its_setting_or_the_one_on_path(
+    fleet_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert sops_cli(Settings()) is None  # helm then refuses sops files, saying how to get sops
+    on_path = tmp_path / "sops"
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    found = sops_cli(Settings())
+    assert found is not None and found.executable == str(on_path)
+
+    monkeypatch.setenv("HUBBOT_SOPS", "/opt/sops/bin/sops")
+    ports = deploy_ports(load_fleet(fleet_file), Settings(), jobs=MemoryJobs(), redactor=Redactor())
+    assert isinstance(ports.helm, HelmCli) and ports.helm.sops is not None
+    assert ports.helm.sops.executable == "/opt/sops/bin/sops"
