@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean helm mutate kube jupyterhub usage-quotas
+.PHONY: demo test lint bench serve lock clean helm mutate kube sops jupyterhub usage-quotas
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ helm: $(BIN)/helm
 # built once into a cache outside the repository (tools/build_kube.sh); the kube tests run them.
 kube:
 	bash tools/build_kube.sh
+
+# sops, age and age-keygen of the releases pinned in tools/sops/go.mod, built once into a cache outside the
+# repository (tools/build_sops.sh); the tests encrypt values files for age keys they make and decrypt them.
+sops:
+	bash tools/build_sops.sh
 
 # A real JupyterHub (PyPI) with configurable-http-proxy (npm), in a cache outside the repository
 # (tools/build_jupyterhub.sh); the hub API tests start it.
@@ -45,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pip check
 
-test: lint $(BIN)/helm kube jupyterhub usage-quotas
+test: lint $(BIN)/helm kube sops jupyterhub usage-quotas
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     repository_cache: Path | None = None
     # A GitHub token that may open pull requests on the fleet repository (repository.changes: pull-request)
     github_token: SecretStr | None = None
+    # The sops executable that decrypts sops-encrypted values files for helm (HUBBOT_SOPS); by default
+    # `sops` on PATH, and without one such a file is refused. `make sops` builds one.
+    sops: str | None = None
     # GCP budget notifications pushed by Pub/Sub to POST /gcp/budget/<provider>: the push
     # subscription's audience, and (optionally) the service accounts allowed to push
     gcp_push_audience: str | None = None

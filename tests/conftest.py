@@ -12,16 +12,18 @@ if TYPE_CHECKING:
     from tests.support.kube_control_plane import ControlPlane
     from tests.support.kube_node import TestNode
     from tests.support.prometheus_server import Binaries, PrometheusServer
+    from tests.support.sops import AgeKey, SopsTools
     from tests.support.usage_quotas import QuotaLibrary
 
 # Bolt and the cloud SDKs silently read some of these; no test may see the developer's.
 _PREFIXES = ("HUBBOT_", "SLACK_", "AWS_", "GOOGLE_", "GCLOUD_", "OS_", "KUBECONFIG")
 
 
-# Settings of the tests themselves, e.g. HUBBOT_TEST_HELM; HUBBOT_KUBE_CACHE, HUBBOT_JUPYTERHUB_CACHE and
-# HUBBOT_USAGE_QUOTAS_CACHE say where `make kube` put the control plane's binaries, `make jupyterhub` the hub
-# and `make usage-quotas` the quota library.
-_KEEP = ("HUBBOT_TEST_", "HUBBOT_KUBE_CACHE", "HUBBOT_JUPYTERHUB_CACHE", "HUBBOT_USAGE_QUOTAS_CACHE")
+# Settings of the tests themselves, e.g. HUBBOT_TEST_HELM; HUBBOT_KUBE_CACHE, HUBBOT_SOPS_CACHE,
+# HUBBOT_JUPYTERHUB_CACHE and HUBBOT_USAGE_QUOTAS_CACHE say where `make kube` put the control plane's binaries,
+# `make sops` sops and age, `make jupyterhub` the hub and `make usage-quotas` the quota library.
+_KEEP = ("HUBBOT_TEST_", "HUBBOT_KUBE_CACHE", "HUBBOT_SOPS_CACHE", "HUBBOT_JUPYTERHUB_CACHE",
+         "HUBBOT_USAGE_QUOTAS_CACHE")
 
 
 def _clean_environ() -> None:
@@ -150,6 +152,21 @@ def start_prometheus(prometheus_binaries: Binaries,
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def sops_tools() -> SopsTools:
+    """The real sops, age and age-keygen (built by `make sops`); a test without them is skipped, or
+    fails in CI."""
+    from tests.support.sops import tools
+
+    return tools()
+
+
+@pytest.fixture
+def age_key(sops_tools: SopsTools, tmp_path: Path) -> AgeKey:
+    """A fresh age key pair, made by age-keygen in the test's folder."""
+    return sops_tools.new_key(tmp_path / "age")
 
 
 @pytest.fixture(scope="session")

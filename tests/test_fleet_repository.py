@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from hubbot.fleet.repository import read
-
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "infrastructure-sample"
+from tests.support.fleet import REPOSITORY_SAMPLE as SAMPLE
 
 
 @pytest.fixture

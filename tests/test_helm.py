@@ -9,7 +9,6 @@ import os
 import select
 import socket
 import subprocess
-import tempfile
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import replace
@@ -53,7 +52,8 @@ def fake(tmp_path: Path) -> FakeFactory:
 
 @pytest.fixture
 def real_helm(tmp_path: Path) -> HelmCli:
-    return HelmCli(real_helm_path(), base=DATA, home=tmp_path / "helm-home")
+    (tmp_path / "scratch").mkdir()
+    return HelmCli(real_helm_path(), base=DATA, home=tmp_path / "helm-home", scratch=tmp_path / "scratch")
 
 
 def _values_args(argv: list[str]) -> list[str]:
@@ -105,8 +105,7 @@ async def test_real_helm_applies_hubbots_overlay_after_the_values_and_before_the
     plan = dataclasses.replace(PLAN, overlay=overlay)
     config = parse_manifests(await real_helm.template(plan, time_limit=60))["ConfigMap/hub-config"]["data"]
     assert config["ANNOUNCEMENT"] == "Quotas changed" and config["MEMORY_LIMIT"] == "6G"  # the overlay wins
-    leftovers = [p for p in Path(tempfile.gettempdir()).glob("hubbot-overlay-*")]
-    assert leftovers == []  # its file lives only as long as the helm run
+    assert real_helm.scratch is not None and list(real_helm.scratch.iterdir()) == []  # its file lived for the run only
 
 
 async def test_real_helm_template_failure_shows_helms_error(real_helm: HelmCli) -> None:

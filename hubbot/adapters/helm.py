@@ -5,12 +5,13 @@ none of hubbot's secrets) and private ``HELM_*_HOME`` folders. Memory stays boun
 helm prints: only the last lines are kept, and stdout whole (up to :attr:`HelmCli.max_stdout`)
 only where hubbot parses it. Cluster tokens go into a short-lived kubeconfig file, never onto the
 command line; all output shown or raised is redacted, the plan's secret values included.
+Values files that carry sops metadata are decrypted for the length of one run
+(:mod:`hubbot.adapters.values_files`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import os
@@ -20,13 +21,11 @@ import signal
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from hubbot.adapters.sops import SopsCli
+from hubbot.adapters.values_files import existing, prepared
 from hubbot.domain import KubeTarget, ReleaseInfo, ReleasePlan
 from hubbot.errors import ToolFailed, UserError
 from hubbot.ports import LineSink
@@ -82,7 +81,9 @@ class HelmCli:
     """Runs ``executable`` (helm v3). Relative chart and values paths in a :class:`ReleasePlan`
     resolve against ``base``; ``home`` holds helm's config, cache and data folders (by default a
     private folder under the system temp dir); ``redact`` is applied to all output after the
-    plan's own secrets have been masked."""
+    plan's own secrets have been masked. ``sops`` decrypts the values files that carry sops
+    metadata (without it such a file is refused), into a private folder under ``scratch`` (by
+    default the system temp dir; a tmpfs keeps decrypted values off disk)."""
 
     max_stdout = 8 * 1024 * 1024
     # helm upgrade catches SIGTERM and marks the release failed; killing it outright could leave
@@ -90,29 +91,35 @@ class HelmCli:
     kill_grace = 5.0
 
     def __init__(
-        self, executable: str, *, base: Path, redact: Callable[[str], str] = lambda s: s, home: Path | None = None
+        self, executable: str, *, base: Path, redact: Callable[[str], str] = lambda s: s, home: Path | None = None,
+        sops: SopsCli | None = None, scratch: Path | None = None,
     ) -> None:
         self.executable = executable
         self.base = base
         self._redact = redact
         self.home = home or Path(tempfile.gettempdir()) / f"hubbot-helm-{os.getuid()}"
+        self.sops = sops
+        self.scratch = scratch
 
     async def template(self, plan: ReleasePlan, *, time_limit: float) -> str:
         """The chart rendered locally, as helm printed it (not redacted: it is data, not a message)."""
-        with self._overlay(plan) as overlay:
-            args = ["template", *self._source(plan, create_namespace=False), *self._values(plan, overlay)]
-            out = await self._helm("template", args, time_limit=time_limit, plan=plan, capture=True)
+        source = self._source(plan, create_namespace=False)
+        async with prepared(plan, base=self.base, sops=self.sops, scratch=self.scratch) as values:
+            args = ["template", *source, *values.args]
+            out = await self._helm("template", args, time_limit=time_limit, secrets=values.secrets, capture=True)
         return (out or b"").decode("utf-8", "replace")
 
     async def upgrade(
         self, plan: ReleasePlan, *, target: KubeTarget, time_limit: float, on_line: LineSink
     ) -> ReleaseInfo:
         """``helm upgrade --install``, creating the namespace; the release helm reports."""
-        with self._overlay(plan) as overlay:
-            args = ["upgrade", "--install", *self._source(plan, create_namespace=True), *self._values(plan, overlay)]
+        source = self._source(plan, create_namespace=True)
+        async with prepared(plan, base=self.base, sops=self.sops, scratch=self.scratch) as values:
+            args = ["upgrade", "--install", *source, *values.args]
             args += ["--timeout", _seconds(time_limit), "--output", "json"]
             out = await self._helm(
-                "upgrade", args, time_limit=time_limit, target=target, plan=plan, on_line=on_line, capture=True
+                "upgrade", args, time_limit=time_limit, target=target, secrets=values.secrets, on_line=on_line,
+                capture=True,
             )
         return _release("upgrade", out or b"")
 
@@ -147,7 +154,7 @@ class HelmCli:
     def _source(self, plan: ReleasePlan, *, create_namespace: bool) -> list[str]:
         """``NAME CHART --namespace NS [--create-namespace] [--repo R] [--version V]``."""
         if plan.repo is None and not plan.chart.startswith("oci://"):
-            chart = str(self._file(plan.chart, "chart", directory_ok=True))
+            chart = str(existing(self.base, plan.chart, "chart", directory_ok=True))
         else:
             chart = _word(plan.chart, "chart")
         args = [_word(plan.name, "release name"), chart, "--namespace", _word(plan.namespace, "namespace")]
@@ -156,58 +163,16 @@ class HelmCli:
         args += ["--version", _word(plan.version, "chart version")] if plan.version is not None else []
         return args
 
-    def _values(self, plan: ReleasePlan, overlay: list[str]) -> list[str]:
-        """The values files in order: the hub's, hubbot's overlay, then the secret ones."""
-        files = [arg for name in plan.values for arg in ("--values", str(self._file(name)))]
-        return files + overlay + [arg for name in plan.secret_values for arg in ("--values", str(self._file(name)))]
-
-    @contextmanager
-    def _overlay(self, plan: ReleasePlan) -> Iterator[list[str]]:
-        """hubbot's values overlay of the hub in a private file for the length of one helm run."""
-        if not plan.overlay:
-            yield []
-            return
-        fd, path = tempfile.mkstemp(prefix="hubbot-overlay-", suffix=".yaml")  # readable by this user only
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(plan.overlay)
-            yield ["--values", path]
-        finally:
-            with suppress(FileNotFoundError):
-                os.unlink(path)
-
-    def _file(self, name: str, what: str = "values file", *, directory_ok: bool = False) -> Path:
-        path = (self.base / name).absolute()
-        if not (path.is_file() or (directory_ok and path.is_dir())):
-            raise UserError(f"The {what} {name} does not exist; check the path in the fleet config.")
-        return path
-
-    def _secrets(self, plan: ReleasePlan) -> list[str]:
-        """Every string of 4+ characters in the plan's secret values files, and its base64 form
-        (as it appears in a rendered Secret's ``data``)."""
-        found: list[str] = []
-        for name in plan.secret_values:
-            path = self._file(name, "secret values file")
-            try:
-                found += _leaves(yaml.safe_load(path.read_text(encoding="utf-8")))
-            except yaml.YAMLError as exc:
-                # The message names the line only: PyYAML's own would quote the secret text.
-                mark = getattr(exc, "problem_mark", None)
-                where = f" (line {mark.line + 1})" if mark is not None else ""
-                raise UserError(f"The secret values file {name} is not valid YAML{where}.") from None
-            except (OSError, UnicodeDecodeError):
-                raise UserError(f"The secret values file {name} could not be read.") from None
-        return found + [base64.b64encode(s.encode()).decode() for s in found]
-
     # -- running -----------------------------------------------------------------------------
 
     async def _helm(
         self, verb: str, args: list[str], *, time_limit: float, target: KubeTarget | None = None,
-        plan: ReleasePlan | None = None, on_line: LineSink | None = None, capture: bool = False,
+        secrets: Sequence[str] = (), on_line: LineSink | None = None, capture: bool = False,
         absent_ok: bool = False,
     ) -> bytes | None:
-        """Run helm; its stdout (if ``capture``), or None if ``absent_ok`` and the release does not exist."""
-        secrets = self._secrets(plan) if plan is not None else []
+        """Run helm; its stdout (if ``capture``), or None if ``absent_ok`` and the release does not exist.
+        ``secrets`` (and the target's token) are masked in all it prints."""
+        secrets = list(secrets)
         if target is not None and target.token:
             secrets.append(target.token)
         masked = Redactor(secrets)
@@ -355,14 +320,6 @@ def _credentials(target: KubeTarget | None) -> Iterator[list[str]]:
         yield ["--kubeconfig", target.kubeconfig, *context]
     else:
         raise UserError(f"hubbot has no credentials for cluster {target.cluster} (neither a token nor a kubeconfig).")
-
-
-def _leaves(data: Any) -> list[str]:
-    if isinstance(data, dict):
-        return [leaf for value in data.values() for leaf in _leaves(value)]
-    if isinstance(data, list):
-        return [leaf for value in data for leaf in _leaves(value)]
-    return [data] if isinstance(data, str) and len(data) >= 4 else []
 
 
 def _release(verb: str, stdout: bytes) -> ReleaseInfo:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from socket import gethostname
+from typing import TYPE_CHECKING
 
 from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider
 from hubbot.ports import (
@@ -32,6 +33,9 @@ from hubbot.ports import (
 )
 from hubbot.redact import Redactor
 from hubbot.settings import Settings
+
+if TYPE_CHECKING:
+    from hubbot.adapters.sops import SopsCli
 
 log = logging.getLogger("hubbot")
 
@@ -277,6 +281,15 @@ def use_fleet(deploys: DeployPorts | None, fleet: Fleet) -> None:
         deploys.clusters.fleet = fleet
 
 
+def sops_cli(settings: Settings) -> SopsCli | None:
+    """sops for decrypting values files: HUBBOT_SOPS, else `sops` on PATH, else None (helm then
+    refuses a sops-encrypted values file, saying how to get sops)."""
+    from hubbot.adapters.sops import SopsCli
+
+    executable = settings.sops or shutil.which("sops")
+    return SopsCli(executable) if executable else None
+
+
 def deploy_ports(fleet: Fleet, settings: Settings, *, jobs: JobStore, redactor: Redactor) -> DeployPorts:
     """Helm, the clusters, health checks and the job store, for deploys from this process."""
     from hubbot.adapters.health import HttpHealth
@@ -284,6 +297,6 @@ def deploy_ports(fleet: Fleet, settings: Settings, *, jobs: JobStore, redactor: 
     from hubbot.adapters.kube import KubeClusters
     from hubbot.adapters.tasks import AsyncioBackground
 
-    return DeployPorts(jobs=jobs, helm=HelmCli(helm_executable(settings), base=fleet.base, redact=redactor),
-                       clusters=KubeClusters(fleet), health=HttpHealth(), background=AsyncioBackground(),
-                       worker=worker_name())
+    helm = HelmCli(helm_executable(settings), base=fleet.base, redact=redactor, sops=sops_cli(settings))
+    return DeployPorts(jobs=jobs, helm=helm, clusters=KubeClusters(fleet), health=HttpHealth(),
+                       background=AsyncioBackground(), worker=worker_name())

@@ -12,7 +12,7 @@ behaviour:
 ``fail``
     prints a few lines, then ``Error: UPGRADE FAILED: ...`` and exits 1.
 ``hang``
-    starts a child in the same process group, prints both PIDs and sleeps far past any test's limit
+    starts a child in the same process group, prints both PIDs on stderr and sleeps far past any test's limit
     (ignoring SIGTERM when the state has ``"ignore_term": true``).
 ``flood``
     prints about 5 MB of lines on stdout and stderr, plus one very long line, then fails.
@@ -206,7 +206,8 @@ def _hang(ignore_term: bool) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # The child inherits the pipes and stays in this process group: the adapter must end it too.
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    print(f"fake helm pid {os.getpid()} child {child.pid}", flush=True)
+    # on stderr, which the adapter reads line by line for every verb (it keeps some verbs' stdout whole)
+    print(f"fake helm pid {os.getpid()} child {child.pid}", file=sys.stderr, flush=True)
     time.sleep(600)
     return 0
 
