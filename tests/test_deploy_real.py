@@ -7,6 +7,7 @@ node and waits for the controllers to have seen it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from tests.support.hub_standin import HubStandIn
 from tests.support.kube_control_plane import ControlPlane, wait_until
 from tests.support.kube_node import TestNode
 from tests.support.server import serve
+from tests.support.sops import AgeKey, SopsTools
 
 pytestmark = pytest.mark.kube
 
@@ -360,25 +362,28 @@ def test_a_deploy_cancelled_in_its_rollout_leaves_what_status_then_reports(
 
 # -- from a fleet repository -------------------------------------------------------------------
 
-def repository_env(real: RealEnv) -> FleetRepo:
-    """The real cluster as a folder of a fleet repository (its kubeconfig and values files committed
-    beside its cluster.yaml; the test chart as the repository's basehub), hubbot's file naming it."""
+def repository_env(real: RealEnv, sops: SopsTools, key: AgeKey) -> FleetRepo:
+    """The real cluster as a folder of a fleet repository, as the field keeps one: its kubeconfig
+    and the hub's secret values sops-encrypted (for the test's age key) beside cluster.yaml and the
+    plain values files; the test chart as the repository's basehub; hubbot's file naming it."""
     from tests.support.fleet_repo import git
 
     work, remote = real.tmp / "infrastructure", real.tmp / "remote.git"
     folder = work / "config/clusters/real"
     folder.mkdir(parents=True)
     shutil.copytree(CHART, work / "helm-charts/basehub")
-    (folder / "deployer-kubeconfig.yaml").write_text((real.tmp / "kubeconfig.yaml").read_text())
+    sops.encrypt(real.tmp / "kubeconfig.yaml", folder / "enc-deployer-credentials.secret.yaml",
+                 recipient=key.recipient)
     shutil.copy(VALUES / "common.values.yaml", folder / "common.values.yaml")
     (folder / "hub.values.yaml").write_text(yaml.safe_dump({"hub": {"image": {"tag": "4.0.0"}}}))
-    shutil.copy(VALUES / "secret.values.yaml", folder / "token.values.yaml")
+    sops.encrypt(VALUES / "secret.values.yaml", folder / "enc-hub.secret.values.yaml", recipient=key.recipient)
     (folder / "cluster.yaml").write_text(yaml.safe_dump({
         "name": "real", "provider": "kubeconfig", "metadata": {"2i2c": {"hubspot_deal_id": 1}},
-        "kubeconfig": {"file": "deployer-kubeconfig.yaml"},
+        "kubeconfig": {"file": "enc-deployer-credentials.secret.yaml"},
         "hubs": [{"name": real.hub, "display_name": "The real hub", "domain": f"{real.hub}.alpha.test",
                   "helm_chart": "basehub",
-                  "helm_chart_values_files": ["common.values.yaml", "hub.values.yaml", "token.values.yaml"]}]}))
+                  "helm_chart_values_files": ["common.values.yaml", "hub.values.yaml",
+                                              "enc-hub.secret.values.yaml"]}]}))
     git("init", "-q", "-b", "main", cwd=work)
     git("add", "-A", cwd=work)
     git("commit", "-q", "-m", "The real cluster", cwd=work)
@@ -405,8 +410,13 @@ def image_of(real: RealEnv) -> str:
     return str(hub.spec.template.spec.containers[0].image)
 
 
-def test_a_deploy_from_the_repository_deploys_one_commit_and_records_it(real: RealEnv, clockwork: Clockwork) -> None:
-    repo = repository_env(real)
+def test_a_deploy_from_the_repository_deploys_one_commit_and_records_it(
+        real: RealEnv, clockwork: Clockwork, sops_tools: SopsTools, age_key: AgeKey,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = repository_env(real, sops_tools, age_key)
+    # hubbot runs with sops and the age key, as it would with its KMS credentials
+    monkeypatch.setenv("HUBBOT_SOPS", str(sops_tools.sops))
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(age_key.identity_file))
     clockwork.hook = real.run_pods()
     with start(real, clockwork) as bot:
         main = repo.head()
@@ -416,6 +426,10 @@ def test_a_deploy_from_the_repository_deploys_one_commit_and_records_it(real: Re
         assert (first.commit, first.ref) == (main, "main")
         assert f"commit `{main[:12]}` (main)" in json.dumps(bot.standin.of("chat.update")[-1].args["blocks"]), final
         assert image_of(real) == "quay.io/jupyterhub/k8s-hub:4.0.0"
+        # the secret values file was decrypted for the run: the chart got its token, nothing shows it
+        assert "s3cr3t-api-token-value" not in json.dumps([c.args for c in bot.standin.calls])
+        token = real.core.read_namespaced_secret("hub-secret", real.hub).data["apiToken"]
+        assert base64.b64decode(token) == b"s3cr3t-api-token-value"  # the decrypted value reached the chart
         audit = ask(bot, "audit", user=ENGINEER, hook="audit")
         assert f'"commit": "{main}", "ref": "main"' in audit, audit
         # a branch with a new image: deployed to this staging hub by --ref, main stays as it was

@@ -297,6 +297,7 @@ def deploy_ports(fleet: Fleet, settings: Settings, *, jobs: JobStore, redactor: 
     from hubbot.adapters.kube import KubeClusters
     from hubbot.adapters.tasks import AsyncioBackground
 
-    helm = HelmCli(helm_executable(settings), base=fleet.base, redact=redactor, sops=sops_cli(settings))
-    return DeployPorts(jobs=jobs, helm=helm, clusters=KubeClusters(fleet), health=HttpHealth(),
+    sops = sops_cli(settings)
+    helm = HelmCli(helm_executable(settings), base=fleet.base, redact=redactor, sops=sops)
+    return DeployPorts(jobs=jobs, helm=helm, clusters=KubeClusters(fleet, sops=sops), health=HttpHealth(),
                        background=AsyncioBackground(), worker=worker_name())

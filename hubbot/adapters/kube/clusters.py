@@ -6,6 +6,9 @@ the :class:`hubbot.ports.usage.NamespaceQuotas` port, handed on to :mod:`~hubbot
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,11 +19,13 @@ from hubbot.adapters.kube.clients import ApiClients
 from hubbot.adapters.kube.eks import EksTargets
 from hubbot.adapters.kube.gke import GkeTargets
 from hubbot.adapters.kube.quotas import KubeQuotas
+from hubbot.adapters.sops import INSTALL_HINT, SopsCli
 from hubbot.deploys import rollout
 from hubbot.deploys.objects import PodObject, WorkloadObject
 from hubbot.domain import KubeTarget, NamespaceQuota, PodCount, Workload
 from hubbot.errors import NotFound, UserError
 from hubbot.fleet import EksAccess, Fleet, GkeAccess, KubeconfigAccess, did_you_mean
+from hubbot.fleet.repository import has_sops_metadata
 
 # kind, what the API calls a list of them, and the AppsV1Api method that lists them
 _LISTS = (
@@ -39,16 +44,21 @@ class KubeClusters:
     """
 
     def __init__(self, fleet: Fleet, *, gke_credentials: Callable[[], Any] | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, sops: SopsCli | None = None) -> None:
         self.fleet = fleet
+        self._sops = sops
+        self._private: Path | None = None  # decrypted kubeconfigs of this process (mode 0700)
         self._eks = EksTargets(clock or (lambda: datetime.now(UTC)))
         self._gke = GkeTargets(gke_credentials)
         self._clients = ApiClients()
         self._quotas = KubeQuotas(self._clients)
 
     def close(self) -> None:
-        """Close the API clients kept between calls."""
+        """Close the API clients kept between calls; remove the decrypted kubeconfigs."""
         self._clients.close()
+        if self._private is not None:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
 
     async def target(self, cluster: str) -> KubeTarget:
         """How to reach ``cluster``'s API now. Raises :class:`NotFound` for an unknown cluster,
@@ -68,7 +78,7 @@ class KubeClusters:
             return await self._eks.target(cluster, access)
         if isinstance(access, GkeAccess):
             return await self._gke.target(cluster, access)
-        return self._kubeconfig(cluster, access)
+        return await self._kubeconfig(cluster, access)
 
     async def workloads(self, target: KubeTarget, namespace: str) -> list[Workload]:
         """Every Deployment, DaemonSet and StatefulSet in ``namespace``, judged like
@@ -93,7 +103,15 @@ class KubeClusters:
 
     # -- kubeconfig ----------------------------------------------------------------------------
 
-    def _kubeconfig(self, cluster: str, access: KubeconfigAccess) -> KubeTarget:
+    async def _kubeconfig(self, cluster: str, access: KubeconfigAccess) -> KubeTarget:
+        path, dest = self._kubeconfig_file(cluster, access)
+        if dest is not None:  # a fleet repository's sops-encrypted enc-deployer-credentials file
+            await self._decrypt(cluster, path, dest)
+        return KubeTarget(cluster=cluster, kubeconfig=str(dest or path), context=access.context)
+
+    def _kubeconfig_file(self, cluster: str, access: KubeconfigAccess) -> tuple[Path, Path | None]:
+        """The kubeconfig file, and where its decrypted copy goes when it is sops-encrypted: this
+        process's private folder, once per version of the file (the folder goes with the process)."""
         path = Path(access.path).expanduser()
         if not path.is_absolute():
             path = self.fleet.base / path
@@ -102,7 +120,20 @@ class KubeClusters:
                 f"the kubeconfig file {path} for cluster '{cluster}' does not exist; fix kubernetes.path in the "
                 "fleet config (relative paths start at the config file's folder) or mount the file there"
             )
-        return KubeTarget(cluster=cluster, kubeconfig=str(path), context=access.context)
+        if not has_sops_metadata(path):
+            return path, None
+        if self._private is None:
+            self._private = Path(tempfile.mkdtemp(prefix="hubbot-kubeconfigs-"))
+        stat = path.stat()
+        key = hashlib.sha256(f"{path}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:24]
+        return path, self._private / f"{key}.yaml"
+
+    async def _decrypt(self, cluster: str, path: Path, dest: Path) -> None:
+        if self._sops is None:
+            raise UserError(f"the kubeconfig of cluster '{cluster}' is sops-encrypted and hubbot has no sops: "
+                            f"{INSTALL_HINT}")
+        if not await asyncio.to_thread(dest.is_file):
+            await self._sops.decrypt(path, dest, name=f"the kubeconfig of cluster '{cluster}'")
 
     # -- reading the cluster -------------------------------------------------------------------
 
