@@ -32,6 +32,10 @@ def news(proposal: Proposal, status: PullStatus) -> list[str]:
         who = ", ".join(m.escape(r) for r in status.reviewers[:5])
         out.append(f":+1: {link} approved by {who}." if status.review == "approved"
                    else f":memo: {who} asked for changes on {link}.")
+    conflicted = status.pull.state == "open" and status.pull.mergeable is False
+    if conflicted and not proposal.conflicted:
+        out.append(f":warning: {link} conflicts with {m.escape(status.pull.base)} now: someone changed the same "
+                   "lines there. Resolve it on the branch, or close it and ask again.")
     if status.pull.state == "merged" and proposal.state != "merged":
         sha = (status.pull.merge_sha or "")[:12]
         out.append(f":tada: {link} was merged as `{sha}`. Nothing is deployed yet: an engineer deploys "
@@ -69,7 +73,9 @@ async def follow(services: Services) -> int:
                 log.warning("could not report on pull request #%s: %s", proposal.number, exc)
                 continue
             posted += 1
+        conflicted = status.pull.state == "open" and status.pull.mergeable is False
         await proposals.update(proposal.id, checks=status.checks, review=status.review, state=status.pull.state,
+                               conflicted=conflicted,
                                merge_sha=status.pull.merge_sha if status.pull.state == "merged" else None,
                                updated_at=services.clock.now())
     return posted

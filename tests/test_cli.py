@@ -30,7 +30,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 def test_config_check_ok(tmp_path: Path, fleet_file: Path) -> None:
     out = hubbot("config", "check", str(fleet_file), cwd=tmp_path)
-    assert out.returncode == 0 and "2 communities, 5 hubs" in out.stdout
+    assert out.returncode == 0 and "2 communities, 3 clusters, 5 hubs" in out.stdout
 
 
 def test_config_check_lists_every_problem_with_its_path(tmp_path: Path, fleet_file: Path) -> None:

@@ -3,6 +3,9 @@ branches pushed beside (never onto) the deploy branch, and failures that say wha
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -91,3 +94,41 @@ def test_credentials_in_urls_are_redacted() -> None:
     assert redact_url("fatal: unable to access 'https://x-access-token:ghp_abc@github.com/o/r.git/'") == (
         "fatal: unable to access 'https://github.com/o/r.git/'")
     assert redact_url("git@github.com:o/r.git") == "git@github.com:o/r.git"
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """A git host that refuses every request: 401 asking for credentials, or 404."""
+
+    status = 401
+
+    def do_GET(self) -> None:
+        self.send_response(self.status)
+        if self.status == 401:
+            self.send_header("WWW-Authenticate", 'Basic realm="fleet"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _host(status: int) -> Iterator[str]:
+    handler = type("Handler", (_Refusing,), {"status": status})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/example-org/fleet.git"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_refused_credentials_and_a_missing_repository_say_what_to_fix(tmp_path: Path) -> None:
+    for url in _host(401):
+        with pytest.raises(UserError, match="refused hubbot's credentials") as caught:
+            await GitMirror(url, cache=tmp_path / "c1").fetch()
+        assert "give hubbot an ssh key or a token" in str(caught.value)
+    for url in _host(404):
+        with pytest.raises(UserError, match=r"there is no repository at http://127\.0\.0\.1"):
+            await GitMirror(url, cache=tmp_path / "c2").fetch()

@@ -146,6 +146,11 @@ def test_a_pull_request_closed_unmerged_is_said_and_no_longer_followed(env: Env)
     env.bot.slash("quota set leap/staging storage=5GiB", user=ENGINEER, channel=CHANNEL_A)
     env.press("Confirm", user=ENGINEER)
     assert "Opened pull request" in env.said()
+    env.github.block(1)  # someone changed the same lines on main
+    assert env.follow() == 1
+    assert ":warning: <https://github.com/example-org/fleet/pull/1|#1> conflicts with main now" in env.said(
+        "chat.postMessage")
+    assert env.follow() == 0  # said once
     env.github.close(1)
     assert env.follow() == 1
     assert "was closed without merging: nothing changes on leap/staging" in env.said("chat.postMessage")

@@ -169,7 +169,8 @@ def _pull_request(data: Mapping[str, Any]) -> PullRequest:
     return PullRequest(number=int(data["number"]), url=str(data["html_url"]), title=str(data["title"]),
                        head=str(data["head"]["ref"]), base=str(data["base"]["ref"]), head_sha=str(data["head"]["sha"]),
                        state=state, merge_sha=str(data["merge_commit_sha"]) if merged else None,
-                       author=str((data.get("user") or {}).get("login", "")))
+                       author=str((data.get("user") or {}).get("login", "")),
+                       mergeable=data["mergeable"] if isinstance(data.get("mergeable"), bool) else None)
 
 
 def _check_run(data: Mapping[str, Any]) -> CheckRun:

@@ -35,6 +35,7 @@ class PullRequest:
     state: PullState
     merge_sha: str | None
     author: str
+    mergeable: bool | None = None  # False: it conflicts with its base (GitHub says null while it computes)
 
 
 @dataclass(frozen=True, slots=True)

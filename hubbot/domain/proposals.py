@@ -27,5 +27,6 @@ class Proposal:
     checks: str = "none"  # none | pending | success | failure, as last reported
     review: str = "none"  # none | approved | changes_requested, as last reported
     merge_sha: str | None = None
+    conflicted: bool = False  # said to conflict with its base (said again only once resolved and back)
     deploy_when_merged: bool = False
     updated_at: datetime | None = None

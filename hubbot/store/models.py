@@ -345,6 +345,7 @@ class ProposalRow(Base):
     checks: Mapped[str] = mapped_column(String(16), nullable=False)
     review: Mapped[str] = mapped_column(String(24), nullable=False)
     merge_sha: Mapped[str | None] = mapped_column(String(40))
+    conflicted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     deploy_when_merged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

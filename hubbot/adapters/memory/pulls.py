@@ -77,7 +77,7 @@ class MemoryPulls:
         number = len(self._pulls) + 1
         pull = PullRequest(number=number, url=f"https://github.com/{self.repository}/pull/{number}", title=title,
                            head=head, base=base, head_sha=self.branches[head], state="open", merge_sha=None,
-                           author=self.author)
+                           author=self.author, mergeable=True)
         self._pulls[number] = _Pull(pull)
         return pull
 
@@ -85,7 +85,8 @@ class MemoryPulls:
         entry = self._get(number)
         checks, failed = judge_checks(self.checks.get(entry.pull.head_sha, {}).values())
         review, reviewers = judge_reviews(entry.reviews)
-        return PullStatus(pull=entry.pull, checks=checks, failed=failed, review=review, reviewers=reviewers)
+        pull = replace(entry.pull, mergeable=entry.mergeable if entry.pull.state == "open" else None)
+        return PullStatus(pull=pull, checks=checks, failed=failed, review=review, reviewers=reviewers)
 
     async def merge(self, number: int, *, sha: str | None = None) -> PullRequest:
         entry = self._get(number)
@@ -95,7 +96,7 @@ class MemoryPulls:
         if sha is not None and sha != entry.pull.head_sha:
             raise UserError(refused + "Head branch was modified. Review and try the merge again.")
         merged = self.push(entry.pull.base)
-        entry.pull = replace(entry.pull, state="merged", merge_sha=merged)
+        entry.pull = replace(entry.pull, state="merged", merge_sha=merged, mergeable=None)
         return entry.pull
 
     def _get(self, number: int) -> _Pull:

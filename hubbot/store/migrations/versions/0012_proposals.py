@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("checks", sa.String(16), nullable=False),
         sa.Column("review", sa.String(24), nullable=False),
         sa.Column("merge_sha", sa.String(40), nullable=True),
+        sa.Column("conflicted", sa.Boolean, nullable=False),
         sa.Column("deploy_when_merged", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
