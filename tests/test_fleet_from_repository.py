@@ -241,3 +241,45 @@ def test_a_fetch_that_finds_a_new_commit_swaps_the_fleet_without_a_restart(tmp_p
         assert runtime.dispatcher.services is runtime.services
         answer = bot.slash("hubs", user="U0ENGINEER1", channel="C0ENGINEER1").json()["text"]
         assert "leap/workshop" in answer and second[:12] in answer, answer
+
+
+def test_every_command_works_on_a_fleet_read_from_a_repository(tmp_path: Path) -> None:
+    """Costs from a provider of hubbot's file billing a repository cluster's hubs, alerts on them,
+    and the read commands — each answers from the repository's hubs (or says clearly what is not
+    set up), never with a traceback."""
+    make_repository(tmp_path)
+    days = [f"2026-03-{d:02d}" for d in range(1, 11)]
+    (tmp_path / "costs.csv").write_text("date,hub,amount,currency,service\n" + "".join(
+        f"{d},binderhub,9.00,USD,Compute\n" for d in days))
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({
+        "repository": {"url": "remote.git", "clusters": {"projectpythia-binder": {"provider": "manual"}}},
+        "providers": {"manual": {"kind": "csv", "path": "costs.csv"}},
+        "communities": [{"name": "pythia", "channel": "C0PYTHIA01", "leaders": ["U0LEADER01"],
+                         "hubs": ["projectpythia-binder/binderhub"],
+                         "budget": {"amount": 100, "currency": "USD", "thresholds": [50, 75]}}],
+        "roles": {"engineers": ["U0ENGINEER1"]},
+        "alerts": {"engineers_channel": "C0ENGINEER1"},
+    }))
+    out = cli("alerts", "run", "--config", str(path), "--at", "2026-03-10T12:00:00+00:00", "--json", tmp_path=tmp_path)
+    # the budget's 75 % alert from the CSV provider; the repository's AWS and GCP clusters bill
+    # through accounts this machine has no credentials for, and each says so by name
+    assert '"threshold": 75' in out.stdout and '"spend": "90.00"' in out.stdout, out.stdout + out.stderr
+    assert "cost refresh of openscapeshub failed: hubbot has no usable AWS credentials for account 783616723547" \
+        in out.stderr
+    assert "Traceback" not in out.stderr
+    answers = {
+        "cost pythia --month 2026-03": "90.00",
+        "budget show pythia": "100",
+        "hubs pythia": "projectpythia-binder/binderhub",
+        "link projectpythia-binder/binderhub https://github.com/o/lessons": "hub.projectpythia.org",
+        "alerts pythia": "75",
+        "status projectpythia-binder/binderhub": "projectpythia-binder/binderhub",
+        "quota show projectpythia-binder/binderhub": "projectpythia-binder/binderhub",
+        "jobs": "No deploy jobs yet",
+        "whoami": "engineer",
+    }
+    for command, expected in answers.items():
+        out = cli("run", "--config", str(path), "--as", "U0ENGINEER1", command, tmp_path=tmp_path)
+        assert expected in out.stdout, f"{command}: {out.stdout}{out.stderr}"
+        assert "Traceback" not in out.stdout + out.stderr and "Something went wrong" not in out.stdout, command
