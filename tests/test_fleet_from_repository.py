@@ -283,3 +283,26 @@ def test_every_command_works_on_a_fleet_read_from_a_repository(tmp_path: Path) -
         out = cli("run", "--config", str(path), "--as", "U0ENGINEER1", command, tmp_path=tmp_path)
         assert expected in out.stdout, f"{command}: {out.stdout}{out.stderr}"
         assert "Traceback" not in out.stdout + out.stderr and "Something went wrong" not in out.stdout, command
+
+
+async def test_a_repository_chart_gets_its_file_dependencies_before_helm_renders_it(tmp_path: Path) -> None:
+    """daskhub depends on basehub (file://../basehub), as in the field's repository; neither has its
+    charts/ folder: the real helm updates basehub's into daskhub, then renders basehub's objects."""
+    from hubbot.adapters.helm import HelmCli
+    from hubbot.domain import ReleasePlan
+    from tests.support.deploy_env import real_helm
+
+    repo = make_repository(tmp_path)
+    daskhub = repo.work / "helm-charts/daskhub"
+    (daskhub / "Chart.yaml").write_text("apiVersion: v2\nname: daskhub\nversion: 0.1.0\ndependencies:\n"
+                                        "- name: basehub\n  version: 0.1.0\n  repository: file://../basehub\n")
+    (daskhub / "templates/settings.yaml").unlink()
+    values = tmp_path / "v.yaml"
+    values.write_text("basehub:\n  greeting: from-daskhub-values\n")
+    helm = HelmCli(real_helm(), base=tmp_path, home=tmp_path / "helm-home")
+    plan = ReleasePlan(name="prod", namespace="prod", chart=str(daskhub), values=(str(values),))
+    rendered = await helm.template(plan, time_limit=60)
+    assert 'greeting: "from-daskhub-values"' in rendered and "name: prod-settings" in rendered, rendered
+    assert list((daskhub / "charts").glob("basehub-0.1.0.tgz"))
+    again = await helm.template(plan, time_limit=60)  # nothing missing now: no second update
+    assert again == rendered

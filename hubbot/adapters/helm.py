@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hubbot.adapters.chart_dependencies import missing_dependencies
 from hubbot.adapters.sops import SopsCli
 from hubbot.adapters.values_files import existing, prepared
 from hubbot.domain import KubeTarget, ReleaseInfo, ReleasePlan
@@ -98,12 +99,14 @@ class HelmCli:
         self.base = base
         self._redact = redact
         self.home = home or Path(tempfile.gettempdir()) / f"hubbot-helm-{os.getuid()}"
+        self._updating: dict[str, asyncio.Lock] = {}
         self.sops = sops
         self.scratch = scratch
 
     async def template(self, plan: ReleasePlan, *, time_limit: float) -> str:
         """The chart rendered locally, as helm printed it (not redacted: it is data, not a message)."""
         source = self._source(plan, create_namespace=False)
+        await self._dependencies(plan, time_limit=time_limit)
         async with prepared(plan, base=self.base, sops=self.sops, scratch=self.scratch) as values:
             args = ["template", *source, *values.args]
             out = await self._helm("template", args, time_limit=time_limit, secrets=values.secrets, capture=True)
@@ -114,6 +117,7 @@ class HelmCli:
     ) -> ReleaseInfo:
         """``helm upgrade --install``, creating the namespace; the release helm reports."""
         source = self._source(plan, create_namespace=True)
+        await self._dependencies(plan, time_limit=time_limit)
         async with prepared(plan, base=self.base, sops=self.sops, scratch=self.scratch) as values:
             args = ["upgrade", "--install", *source, *values.args]
             args += ["--timeout", _seconds(time_limit), "--output", "json"]
@@ -162,6 +166,20 @@ class HelmCli:
         args += ["--repo", _word(plan.repo, "chart repository")] if plan.repo is not None else []
         args += ["--version", _word(plan.version, "chart version")] if plan.version is not None else []
         return args
+
+    async def _dependencies(self, plan: ReleasePlan, *, time_limit: float) -> None:
+        """A local chart whose dependencies are not in its ``charts/`` folder gets them first with
+        ``helm dependency update``, as the field's deployer does — a ``file://`` dependency (daskhub's
+        basehub) before the chart that needs it. One update of a folder at a time."""
+        if plan.repo is not None or plan.chart.startswith("oci://"):
+            return
+        chart = existing(self.base, plan.chart, "chart", directory_ok=True)
+        for folder in missing_dependencies(chart):
+            lock = self._updating.setdefault(str(folder), asyncio.Lock())
+            async with lock:
+                if folder in missing_dependencies(folder, recurse=False):
+                    await self._helm("dependency update", ["dependency", "update", str(folder)],
+                                     time_limit=time_limit)
 
     # -- running -----------------------------------------------------------------------------
 
