@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -348,10 +348,7 @@ def config_check(path: Annotated[Path, typer.Argument(help="The fleet YAML file 
     try:
         fleet = load_fleet(path)
     except FleetError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem))
-        typer.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
-        raise typer.Exit(1) from None
+        _problems(path, [str(p) for p in exc.problems])
     except HubbotError as exc:
         _fail(str(exc), 1)
     read_at = ""
@@ -380,21 +377,23 @@ def _check_repository(path: Path, fleet: Fleet) -> tuple[Fleet, str]:
         mirror = repository_mirror(Settings(), fleet)
         found = asyncio.run(GitFleet.open(fleet.config, mirror, source=str(path))).head
     except FleetError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem))
-        typer.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
-        raise typer.Exit(1) from None
+        _problems(path, [str(p) for p in exc.problems])
     except HubbotError as exc:
         _fail(str(exc), 1)
         raise
-    for line in found.problems:
-        typer.echo(line)
     assert found.commit is not None and fleet.config.repository is not None
     where = f" (repository {mirror.shown} at {fleet.config.repository.branch} {found.commit[:12]})"
     if found.problems:
-        typer.echo(f"{path}: {len(found.problems)} problem(s){where}", err=True)
-        raise typer.Exit(1)
+        _problems(path, list(found.problems), where)
     return found, where
+
+
+def _problems(path: Path, problems: list[str], where: str = "") -> NoReturn:
+    """Print every problem, then how many on stderr; exit 1."""
+    for problem in problems:
+        typer.echo(problem)
+    typer.echo(f"{path}: {len(problems)} problem(s){where}", err=True)
+    raise typer.Exit(1)
 
 
 @config_app.command("repository")

@@ -28,12 +28,16 @@ def fleet_with(path: Path) -> object:
         {"name": "js2", "provider": "js2", "kubernetes": {"kind": "kubeconfig", "path": str(path)}}]})
 
 
-async def test_an_encrypted_kubeconfig_is_decrypted_privately_once(tmp_path: Path, sops_tools: SopsTools,
-                                                                   age_key: AgeKey) -> None:
+@pytest.fixture
+def encrypted(tmp_path: Path, sops_tools: SopsTools, age_key: AgeKey) -> Path:
+    """The kubeconfig as a fleet repository keeps it: sops-encrypted for the test's age key."""
     plain = tmp_path / "kubeconfig.yaml"
     plain.write_text(KUBECONFIG)
-    encrypted = sops_tools.encrypt(plain, tmp_path / "enc-deployer-credentials.secret.yaml",
-                                   recipient=age_key.recipient)
+    return sops_tools.encrypt(plain, tmp_path / "enc-deployer-credentials.secret.yaml", recipient=age_key.recipient)
+
+
+async def test_an_encrypted_kubeconfig_is_decrypted_privately_once(encrypted: Path, sops_tools: SopsTools,
+                                                                   age_key: AgeKey) -> None:
     assert "js2-deployer-token" not in encrypted.read_text()
     clusters = KubeClusters(fleet_with(encrypted), sops=sops_tools.cli(age_key))  # type: ignore[arg-type]
     target = await clusters.target("js2")
@@ -46,12 +50,8 @@ async def test_an_encrypted_kubeconfig_is_decrypted_privately_once(tmp_path: Pat
     assert not decrypted.parent.exists()
 
 
-async def test_without_sops_or_the_key_the_message_says_what_is_missing(tmp_path: Path, sops_tools: SopsTools,
-                                                                        age_key: AgeKey) -> None:
-    plain = tmp_path / "kubeconfig.yaml"
-    plain.write_text(KUBECONFIG)
-    encrypted = sops_tools.encrypt(plain, tmp_path / "enc-deployer-credentials.secret.yaml",
-                                   recipient=age_key.recipient)
+async def test_without_sops_or_the_key_the_message_says_what_is_missing(
+        tmp_path: Path, encrypted: Path, sops_tools: SopsTools, age_key: AgeKey) -> None:
     with pytest.raises(UserError, match="the kubeconfig of cluster 'js2' is sops-encrypted and hubbot has no sops"):
         await KubeClusters(fleet_with(encrypted)).target("js2")  # type: ignore[arg-type]
     other = sops_tools.new_key(tmp_path / "other")
