@@ -23,7 +23,8 @@ async def binder_status_handler(ctx: Context) -> Reply:
         raise UserError(f"{ref.qualified} is not a BinderHub; try `{PREFIX} status {ref.qualified}`")
     ports = ports_of(ctx.services)
     url = ref.hub.health
-    health = await ports.health.check(url, time_limit=ctx.fleet.config.deploys.health_timeout)
+    health = (await ports.health.check(url, time_limit=ctx.fleet.config.deploys.health_timeout)).expecting(
+        ref.hub.health_status)
     checks: list[str] = []
     try:
         body = json.loads(health.detail) if health.detail else {}

@@ -41,6 +41,7 @@ async def status_handler(ctx: Context) -> Reply:
     last, lock, health, (release, pods) = await asyncio.gather(
         ports.jobs.last(ref.qualified), ports.jobs.lock(ref.qualified),
         ports.health.check(ref.hub.health, time_limit=limits.health_timeout), cluster_side())
+    health = health.expecting(ref.hub.health_status)
     rows: list[tuple[str, str]] = []
     if isinstance(release, HubbotError):
         rows.append(("Release", f"unknown: {release}"))

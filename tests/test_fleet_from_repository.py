@@ -130,13 +130,20 @@ def test_a_hub_every_schema_item_checks(tmp_path: Path) -> None:
     del data["hubs"][2]["domain"]
     data["hubs"][1]["chart_override"] = "custom-chart"
     data["hubs"][0]["chart_override"] = "helm-charts/basehub"
+    # the rest of the schema: a shared cluster, an uptime check behind basic auth, a domain override
+    data["tenancy"] = "shared"
+    data["hubs"][1]["uptime_check"] = {"expected_status": "401"}
+    data["hubs"][0]["domain_override_file"] = "staging.domain-override.yaml"
+    (path.parent / "staging.domain-override.yaml").write_text("domain: hidden-staging.leap.2i2c.cloud\n")
     path.write_text(yaml.safe_dump(data))
     (path.parent / "custom-chart").mkdir()
     fleet = fleet_at(config(), repo.work, commit=SHA, source="fleet.yaml")
-    assert "config/clusters/leap/cluster.yaml: hubs[2]: a hub needs domain" in fleet.problems
+    assert fleet.problems == ("config/clusters/leap/cluster.yaml: hubs[2]: a hub needs domain",)
     staging, prod = fleet.hub("leap/staging"), fleet.hub("leap/prod")
     assert staging.chart is not None and staging.chart.path == str(repo.work / "helm-charts/basehub")
     assert prod.chart is not None and prod.chart.path == str(repo.work / "config/clusters/leap/custom-chart")
+    assert staging.hub.domain == "hidden-staging.leap.2i2c.cloud" and staging.hub.health_status is None
+    assert prod.hub.health_status == 401
 
 
 def fleet_file(tmp_path: Path, **repository: object) -> Path:
@@ -306,3 +313,11 @@ async def test_a_repository_chart_gets_its_file_dependencies_before_helm_renders
     assert list((daskhub / "charts").glob("basehub-0.1.0.tgz"))
     again = await helm.template(plan, time_limit=60)  # nothing missing now: no second update
     assert again == rendered
+
+
+def test_a_hub_answering_its_expected_status_is_healthy() -> None:
+    from hubbot.domain import Health
+
+    locked = Health(ok=False, status=401, detail="")
+    assert locked.expecting(401).ok and not locked.expecting(None).ok
+    assert not Health(ok=True, status=200, detail="").expecting(401).ok

@@ -296,6 +296,7 @@ class Engine:
     async def _health(self, ref: HubRef) -> str:
         url = ref.hub.health
         health = await self.ports.health.check(url, time_limit=self.limits.health_timeout)
+        health = health.expecting(ref.hub.health_status)
         if not health.ok:
             answer = f"HTTP {health.status}" if health.status else "no answer"
             raise ToolFailed(f"health check {url} failed: {answer}", output=health.detail[:1500])

@@ -141,3 +141,10 @@ class Health:
     status: int | None
     detail: str
     elapsed_ms: int = 0
+
+    def expecting(self, status: int | None) -> Health:
+        """Judged against the one status a hub is expected to answer (a hub behind basic auth
+        answers 401); None keeps any 2xx as healthy."""
+        if status is None:
+            return self
+        return Health(ok=self.status == status, status=self.status, detail=self.detail, elapsed_ms=self.elapsed_ms)

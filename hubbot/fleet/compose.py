@@ -163,6 +163,7 @@ def _hub(root: Path, hub: RepoHub, mine: RepoHubSettings, community: str | None)
     return HubConfig(
         name=hub.name, display_name=hub.display_name, community=community, domain=domain, tier=tier,
         binder=binder, chart=ChartConfig(path=str(root / hub.chart_path)), values=values, health_url=health,
+        health_status=hub.expected_status,
         api_url=mine.api_url, api_token=mine.api_token, backup=mine.backup)
 
 

@@ -134,6 +134,8 @@ class HubConfig(_Model):
     health_url: str | None = Field(
         None, pattern=r"^https?://",
         description="checked after each deploy; default https://<domain>/hub/api/ (a BinderHub's: /health)")
+    health_status: int | None = Field(None, ge=100, le=599, description=(
+        "the HTTP status the health check expects (default: any 2xx; e.g. 401 for a hub behind basic auth)"))
     api_token: str | None = Field(
         None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
         description="name of this hub's JupyterHub service token in HUBBOT_HUB_TOKENS (groups, users)")

@@ -36,6 +36,7 @@ class RepoHub:
     display_name: str = ""
     chart_path: str = ""  # the chart folder relative to the repository (chart_override, else charts_dir/chart)
     domain_override: str | None = None  # a file (relative to the repository) whose domain: replaces domain
+    expected_status: int | None = None  # uptime_check.expected_status: what its health check answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +217,15 @@ def _cluster(data: dict[str, Any], rel: str, folder: Path, file: str, *,
             continue
         chart = str(hub["helm_chart"])
         chart_path = _chart_path(hub.get("chart_override"), rel, chart, charts_dir)
+        expected = str((hub.get("uptime_check") or {}).get("expected_status") or "")
+        if expected and not (expected.isdigit() and 100 <= int(expected) <= 599):
+            problems.append(Problem(f"{file}: hubs[{hi}].uptime_check.expected_status",
+                                    f"'{expected[:20]}' is not an HTTP status"))
+            continue
         hubs.append(RepoHub(name=hub_name, domain=str(hub["domain"]), chart=chart, values=tuple(values),
                             display_name=str(hub.get("display_name", "")), chart_path=chart_path,
-                            domain_override=f"{rel}/{override}" if isinstance(override, str) else None))
+                            domain_override=f"{rel}/{override}" if isinstance(override, str) else None,
+                            expected_status=int(expected) if expected else None))
     return RepoCluster(name=name, folder=rel, provider=provider, access=access, hubs=tuple(hubs)), problems
 
 
