@@ -19,7 +19,8 @@ LIST_LIMIT = 15
 def _row(job: Job, now: Any) -> str:
     took = (job.finished_at or now) - (job.started_at or job.created_at)
     stage = f" at {job.stage}" if job.stage and job.state.value != "succeeded" else ""
-    return (f"#{job.id} {job.kind} {job.hub} · {job.state.value}{stage} · {m.mention(job.requested_by)} · "
+    at = f" @ `{job.commit[:12]}`" if job.commit else ""
+    return (f"#{job.id} {job.kind} {job.hub}{at} · {job.state.value}{stage} · {m.mention(job.requested_by)} · "
             f"{job.created_at:%m-%d %H:%M} · {duration(took)}")
 
 

@@ -446,6 +446,8 @@ def test_a_deploy_from_the_repository_deploys_one_commit_and_records_it(
         # a plain deploy fetches the branch again: main's image comes back
         deploy(bot, real)
         assert job(bot, 3).commit == main and image_of(real) == "quay.io/jupyterhub/k8s-hub:4.0.0"
+        listed = ask(bot, "jobs", user=ENGINEER, hook="jobs")
+        assert f"#2 deploy real/{real.hub} @ `{branch[:12]}`" in listed, listed
         status = ask(bot, f"status {real.ref}", user=ENGINEER, hook="status")
         assert f"Fleet: read at commit `{main[:12]}`" in status, status
         # a ref that is not there: nothing starts, and the reply names the closest branch
