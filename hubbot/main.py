@@ -158,16 +158,21 @@ class Runtime:
         every request from now on (requests already running finish on the fleet they started
         with). Whether the fleet changed."""
         repository = self.services.repository
-        if repository is None or self.rebuild is None:
+        if repository is None:
             return False
-        fleet = await repository.refresh()
-        if fleet is self.fleet:
-            return False
+        before = self.fleet
+        self.adopt(await repository.refresh())
+        return self.fleet is not before
+
+    def adopt(self, fleet: Fleet) -> None:
+        """Use ``fleet`` (the repository's newest commit, however it was fetched — the schedule, a
+        deploy) for every request from now on."""
+        if fleet is self.fleet or self.rebuild is None or fleet.commit is None:
+            return
         _report(fleet)
         services = self.rebuild(fleet)
         self.fleet, self.services = fleet, services
         self.dispatcher.fleet, self.dispatcher.services = fleet, services
-        return True
 
     async def ready(self) -> str | None:
         def ping() -> None:
@@ -295,5 +300,8 @@ def build(
     dispatcher = Dispatcher(fleet=fleet, registry=registry or Registry(ALL), services=services, redact=redactor)
     push = providers.budget_push(settings)
     receiver = BudgetPushReceiver(push, services=services, fleet=fleet) if push is not None else None
-    return Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
-                   redactor=redactor, slack=client, budget_push=receiver, rebuild=of_fleet)
+    runtime = Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
+                      redactor=redactor, slack=client, budget_push=receiver, rebuild=of_fleet)
+    if isinstance(repository, GitFleet):
+        repository.on_new_head = runtime.adopt  # a deploy's fetch moves every later request on too
+    return runtime

@@ -248,6 +248,13 @@ def test_a_fetch_that_finds_a_new_commit_swaps_the_fleet_without_a_restart(tmp_p
         assert runtime.dispatcher.services is runtime.services
         answer = bot.slash("hubs", user="U0ENGINEER1", channel="C0ENGINEER1").json()["text"]
         assert "leap/workshop" in answer and second[:12] in answer, answer
+        # a fetch made elsewhere (a deploy fetches the branch first) moves every later request on too
+        third = repo.commit("Rename", {path: yaml.safe_dump({**data, "hubs": data["hubs"][:2]})})
+        repository = runtime.services.repository
+        assert repository is not None
+        bot.served.call(repository.refresh())
+        assert runtime.fleet.commit == third and runtime.dispatcher.fleet.commit == third
+        assert "leap/workshop" not in [h.qualified for h in runtime.fleet.hubs]
 
 
 def test_every_command_works_on_a_fleet_read_from_a_repository(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from hubbot.adapters.git import GitMirror
@@ -25,6 +25,7 @@ class GitFleet:
         self.source = source
         self._fleets: OrderedDict[str, Fleet] = OrderedDict()
         self._head: Fleet | None = None
+        self.on_new_head: Callable[[Fleet], None] | None = None  # told when a fetch finds a new commit
 
     @classmethod
     async def open(cls, config: FleetConfig, mirror: GitMirror, *, source: str) -> GitFleet:
@@ -44,8 +45,12 @@ class GitFleet:
 
     async def refresh(self) -> Fleet:
         commit = await self.mirror.fetch()
-        self._head = await self._fleet(commit)
-        return self._head
+        fleet = await self._fleet(commit)
+        moved = self._head is not None and fleet is not self._head
+        self._head = fleet
+        if moved and self.on_new_head is not None:
+            self.on_new_head(fleet)
+        return fleet
 
     async def at(self, ref: str) -> Fleet:
         try:
