@@ -17,6 +17,7 @@ from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, 
 from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
 from hubbot.ports.hubs import HubApi
 from hubbot.ports.outbox import Notifier, Outbox, Ticketing
+from hubbot.ports.plans import PriceSource
 from hubbot.ports.repository import FleetRepository, Proposals
 from hubbot.ports.support import Knowledge, SupportLog
 from hubbot.ports.usage import NamespaceQuotas, Overlays, UsageMetrics
@@ -49,6 +50,7 @@ __all__ = [
     "Outbox",
     "Overlays",
     "PendingActions",
+    "PriceSource",
     "Proposals",
     "PullRequests",
     "Services",
