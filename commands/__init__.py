@@ -34,10 +34,12 @@ from commands.help import HELP
 from commands.hubs import HUBS
 from commands.jobs import JOBS
 from commands.link import LINK
+from commands.plans import ESTIMATE, PLANS
 from commands.quota import DIFF as QUOTA_DIFF
 from commands.quota import RESET as QUOTA_RESET
 from commands.quota import SET as QUOTA_SET
 from commands.quota import SHOW as QUOTA_SHOW
+from commands.request import REQUEST, REQUESTS
 from commands.status import STATUS
 from commands.usage import USAGE
 from commands.whoami import WHOAMI
@@ -47,7 +49,7 @@ ALL: tuple[CommandSpec, ...] = (
     HELP, HUBS, WHOAMI, ASK, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, FAQ_STATS, STATUS, DEPLOY, BINDER_DEPLOY,
     BINDER_STATUS, LINK, JOBS, CANCEL, AUDIT, GROUP_LIST, GROUP_SHOW, GROUP_CREATE, GROUP_DELETE, GROUP_ADD,
     GROUP_REMOVE, USAGE, QUOTA_SHOW, QUOTA_SET, QUOTA_RESET, QUOTA_DIFF, BACKUP_NOW, BACKUP_LIST, BACKUP_STATUS,
-    BACKUP_RESTORE_PLAN,
+    BACKUP_RESTORE_PLAN, PLANS, ESTIMATE, REQUEST, REQUESTS,
 )
 
 __all__ = ["ALL"]

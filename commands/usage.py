@@ -6,12 +6,12 @@ Leaders and engineers see per-user figures; members see the hub's totals."""
 from __future__ import annotations
 
 from commands.target import HUB_ARG, hub_api, named_hub
+from hubbot.domain.units import size_text
 from hubbot.fleet import HubRef
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Opt, Signature
 from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, File, Reply
 from hubbot.ports import UsageMetrics
-from hubbot.quotas.units import size_text
 from hubbot.render import blocks as b
 from hubbot.render.chart import bars_chart, daily_chart
 from hubbot.usage.report import PERIODS, UsageReport, gather

@@ -47,6 +47,7 @@ from hubbot.ports import (
     HubApi,
     NamespaceQuotas,
     Notifier,
+    PriceSource,
     PullRequests,
     Services,
     Ticketing,
@@ -64,7 +65,9 @@ from hubbot.store import (
     SqlOutbox,
     SqlOverlays,
     SqlPendingActions,
+    SqlPriceCache,
     SqlProposals,
+    SqlServiceRequests,
     SqlSupportLog,
 )
 
@@ -231,6 +234,7 @@ def build(
     deploys: DeployPorts | None = None,
     pause: Callable[[float], Awaitable[None]] | None = None,
     pulls: PullRequests | None = None,
+    prices: Mapping[str, PriceSource] | None = None,
     hub_apis: dict[str, HubApi] | None = None,
     usage: Mapping[str, UsageMetrics] | None = None,
     namespace_quotas: NamespaceQuotas | None = None,
@@ -277,6 +281,9 @@ def build(
         tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
         deploys=deploys, overlays=SqlOverlays(database), repository=repository, proposals=SqlProposals(database),
         pulls=pulls if pulls is not None else providers.pull_requests(fleet, settings),
+        prices=prices if prices is not None else providers.price_sources(fleet),
+        price_cache=SqlPriceCache(database), price_snapshots=providers.price_snapshots(fleet),
+        requests=SqlServiceRequests(database),
         namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
     if pause is not None:

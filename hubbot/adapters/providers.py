@@ -27,6 +27,7 @@ from hubbot.ports import (
     JobStore,
     Knowledge,
     NamespaceQuotas,
+    PriceSource,
     PullRequests,
     Ticketing,
     UsageMetrics,
@@ -271,6 +272,41 @@ def pull_requests(fleet: Fleet, settings: Settings) -> PullRequests | None:
     from hubbot.adapters.github import GitHubPulls
 
     return GitHubPulls(conf.github, token=settings.github_token.get_secret_value(), api_url=conf.github_api_url)
+
+
+def price_sources(fleet: Fleet) -> dict[str, PriceSource]:
+    """Where /hub estimate reads prices: JetStream2's flavour table always; AWS's Price List API and
+    GCP's Cloud Billing Catalog with hubbot's credentials, when the fleet has a menu."""
+    from hubbot.adapters.plan_prices import Jetstream2Prices
+
+    found: dict[str, PriceSource] = {"jetstream2": Jetstream2Prices()}
+    if fleet.config.plans is not None and fleet.config.plans.estimates.live_prices:
+        found.update(_cloud_prices())
+    return found
+
+
+def _cloud_prices() -> dict[str, PriceSource]:
+    import importlib
+
+    found: dict[str, PriceSource] = {}
+    for provider, module, name in (("aws", "hubbot.adapters.aws_prices", "AwsPrices"),
+                                   ("gcp", "hubbot.adapters.gcp_prices", "GcpPrices")):
+        try:
+            found[provider] = getattr(importlib.import_module(module), name)()
+        except ModuleNotFoundError:
+            continue
+    return found
+
+
+def price_snapshots(fleet: Fleet) -> dict[str, PriceSource]:
+    """A dated price snapshot file (``plans.estimates.prices``), per provider, to fall back on."""
+    from hubbot.adapters.plan_prices import SnapshotPrices
+
+    plans = fleet.config.plans
+    if plans is None or plans.estimates.prices is None:
+        return {}
+    path = fleet.base / plans.estimates.prices
+    return {p: SnapshotPrices(path, p) for p in ("aws", "gcp", "jetstream2")}
 
 
 def use_fleet(deploys: DeployPorts | None, fleet: Fleet) -> None:

@@ -38,3 +38,31 @@ class PriceTable:
 
     def machine(self, name: str) -> MachinePrice | None:
         return next((m for m in self.machines if m.name == name), None)
+
+
+def table_to_json(table: PriceTable) -> dict[str, object]:
+    return {"provider": table.provider, "region": table.region, "currency": table.currency,
+            "storage_gib_month": str(table.storage_gib_month), "fetched_at": table.fetched_at.isoformat(),
+            "source": table.source,
+            "machines": [{"name": m.name, "cpu": str(m.cpu), "memory_gib": str(m.memory_gib),
+                          "hourly": str(m.hourly), "gpu": m.gpu} for m in table.machines]}
+
+
+def table_from_json(data: dict[str, object]) -> PriceTable:
+    """A table as :func:`table_to_json` wrote it; ValueError/KeyError/TypeError when it is not one."""
+    machines = data["machines"]
+    if not isinstance(machines, list):
+        raise ValueError("machines is not a list")
+    provider = str(data["provider"])
+    if provider not in ("aws", "gcp", "jetstream2"):
+        raise ValueError(f"unknown provider {provider!r}")
+    fetched = datetime.fromisoformat(str(data["fetched_at"]))
+    if fetched.tzinfo is None:
+        raise ValueError("fetched_at needs a time zone")
+    return PriceTable(
+        provider=provider,  # type: ignore[arg-type]
+        region=str(data["region"]), currency=str(data["currency"]),
+        storage_gib_month=Decimal(str(data["storage_gib_month"])), fetched_at=fetched, source=str(data["source"]),
+        machines=tuple(MachinePrice(name=str(m["name"]), cpu=Decimal(str(m["cpu"])),
+                                    memory_gib=Decimal(str(m["memory_gib"])), hourly=Decimal(str(m["hourly"])),
+                                    gpu=int(m.get("gpu", 0))) for m in machines))

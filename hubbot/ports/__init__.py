@@ -17,7 +17,7 @@ from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, 
 from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
 from hubbot.ports.hubs import HubApi
 from hubbot.ports.outbox import Notifier, Outbox, Ticketing
-from hubbot.ports.plans import PriceSource
+from hubbot.ports.plans import PriceCache, PriceSource, ServiceRequests
 from hubbot.ports.repository import FleetRepository, Proposals
 from hubbot.ports.support import Knowledge, SupportLog
 from hubbot.ports.usage import NamespaceQuotas, Overlays, UsageMetrics
@@ -50,9 +50,11 @@ __all__ = [
     "Outbox",
     "Overlays",
     "PendingActions",
+    "PriceCache",
     "PriceSource",
     "Proposals",
     "PullRequests",
+    "ServiceRequests",
     "Services",
     "SupportLog",
     "Ticketing",
@@ -89,3 +91,7 @@ class Services:
     repository: FleetRepository | None = None  # where clusters and hubs come from, when a repository is used
     proposals: Proposals | None = None  # pull requests hubbot opened and follows
     pulls: PullRequests | None = None  # the fleet repository's pull requests (repository.changes: pull-request)
+    prices: Mapping[str, PriceSource] = field(default_factory=dict)  # by provider: aws, gcp, jetstream2
+    price_cache: PriceCache | None = None
+    price_snapshots: Mapping[str, PriceSource] = field(default_factory=dict)  # dated tables, when nothing else has
+    requests: ServiceRequests | None = None  # work asked for beyond the standard services

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hubbot.domain import units
+from hubbot.domain.units import GIB
 from hubbot.errors import NotAllowed, UserError
 from hubbot.fleet import QuotaCeilings
-from hubbot.quotas import units
 from hubbot.quotas.changes import COMPUTE, NAMESPACE_KEYS, Setting
 from hubbot.quotas.quantity import parse
-from hubbot.quotas.units import GIB
 
 
 def _ceiling(text: str | int, key: str) -> Decimal:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from hubbot.domain import units
+from hubbot.domain.units import GIB
 from hubbot.errors import UsageError
-from hubbot.quotas import units
 from hubbot.quotas.limits import Limits, policy_path, quota_manager_path
-from hubbot.quotas.units import GIB
 from hubbot.quotas.values import Values, drop, get, merge, put
 
 _KEY = re.compile(r"^[a-z][a-z0-9./-]{0,62}$")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hubbot.quotas.units import GIB
+from hubbot.domain.units import GIB
 from hubbot.quotas.values import get, root
 
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)$")

@@ -6,10 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from hubbot.domain import ComputeUse, HomeUse, HubUser, NamespaceQuota
-from hubbot.quotas import units
+from hubbot.domain import ComputeUse, HomeUse, HubUser, NamespaceQuota, units
+from hubbot.domain.units import GIB
 from hubbot.quotas.limits import Limits, Policy, ServerSize, policies_for
-from hubbot.quotas.units import GIB
 
 NEAR = Decimal("0.8")  # "near the limit" from 80 % on
 NAMED = 5  # users named per line

@@ -9,6 +9,7 @@ from hubbot.store.jobs import SqlJobs
 from hubbot.store.outbox import SqlOutbox
 from hubbot.store.overlays import SqlOverlays
 from hubbot.store.pending import SqlPendingActions
+from hubbot.store.plans import SqlPriceCache, SqlServiceRequests
 from hubbot.store.proposals import SqlProposals
 from hubbot.store.support import SqlSupportLog
 
@@ -22,6 +23,8 @@ __all__ = [
     "SqlOutbox",
     "SqlOverlays",
     "SqlPendingActions",
+    "SqlPriceCache",
     "SqlProposals",
+    "SqlServiceRequests",
     "SqlSupportLog",
 ]

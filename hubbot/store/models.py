@@ -351,3 +351,35 @@ class ProposalRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_proposals_state", "state", "id"),)
+
+
+class PriceTableRow(Base):
+    """The last price table read for a provider and region (JSON of :class:`hubbot.domain.prices.PriceTable`)."""
+
+    __tablename__ = "price_tables"
+
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ServiceRequestRow(Base):
+    """Work a community asked for beyond the standard services, and what was decided."""
+
+    __tablename__ = "service_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community: Mapped[str] = mapped_column(String(64), nullable=False)
+    what: Mapped[str] = mapped_column(String(500), nullable=False)
+    hours: Mapped[Decimal] = mapped_column(Numeric(10, 2), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
+    currency: Mapped[str] = mapped_column(String(8), nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(32), nullable=False)
+    channel: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_service_requests_community", "community", "id"),)

@@ -26,6 +26,7 @@ from hubbot.adapters.memory.jobs import MemoryJobs
 from hubbot.adapters.memory.notify import RecordingNotifier
 from hubbot.adapters.memory.outbox import MemoryOutbox
 from hubbot.adapters.memory.pending import MemoryPendingActions
+from hubbot.adapters.memory.plans import MemoryPriceCache, MemoryServiceRequests
 from hubbot.adapters.memory.proposals import MemoryProposals
 from hubbot.adapters.memory.pulls import MemoryPulls
 from hubbot.adapters.memory.quotas import MemoryNamespaceQuotas
@@ -45,8 +46,10 @@ __all__ = [
     "MemoryOutbox",
     "MemoryOverlays",
     "MemoryPendingActions",
+    "MemoryPriceCache",
     "MemoryProposals",
     "MemoryPulls",
+    "MemoryServiceRequests",
     "MemorySupportLog",
     "MemoryUsageMetrics",
     "RecordingNotifier",
