@@ -120,7 +120,7 @@ def _detail(e: Estimate, plans: PlansConfig, per_su: Decimal | None) -> list[str
         rate = Decimal(1) if cur == plans.currency else per_su if cur == "SU" else None
         if rate is not None:
             total, low, high = (e.cloud * rate + fee, e.cloud_low * rate + fee, e.cloud_high * rate + fee)
-            rows.append(f"*Total: {_amount(total, plans.currency)} a month* (range {_amount(low, plans.currency)}–"
+            rows.append(f"Total: {_amount(total, plans.currency)} a month (range {_amount(low, plans.currency)}–"
                         f"{_amount(high, plans.currency)})")
     return rows
 
@@ -138,7 +138,8 @@ async def _like(ctx: Context, words: list[str], named: str) -> list[str]:
     if any(w.lower().startswith("users=") for w in words):
         return words
     ref = ctx.fleet.hub(named)
-    if not ctx.sees(ref):
+    caller = ctx.caller
+    if not (caller.engineer or (ref.hub.community is not None and ref.hub.community in caller.member_of)):
         raise UserError(f"you cannot see {ref.qualified}'s usage")
     since = ctx.services.clock.now() - timedelta(days=ACTIVE_DAYS)
     users = await hub_api(ctx, ref).users()

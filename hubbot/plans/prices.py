@@ -52,11 +52,12 @@ async def prices_for(services: Services, *, provider: str, region: str, machines
             return Priced(table, "")
     fallback = kept
     snapshot = services.price_snapshots.get(provider)
+    also = ""
     if fallback is None and snapshot is not None:
         try:
             fallback = await snapshot.table(region, machines=machines)
         except NotFound:
-            fallback = None
+            also = ", nor has the price snapshot"
     if fallback is None:
-        raise UpstreamError(f"no {provider} prices for {region}: {why}, and none were kept before")
+        raise UpstreamError(f"no {provider} prices for {region}: {why}, none were kept before{also}")
     return Priced(fallback, why)

@@ -12,6 +12,7 @@ class RecordingNotifier:
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, str]] = []
+        self.blocks: list[Sequence[dict[str, object]]] = []  # of each post, in the order of posts
         self.threads: dict[str, str | None] = {}  # ts -> thread it was posted in
         self.messages: dict[str, list[str]] = {}  # ts -> every text it had, oldest first
         self.failing: set[str] = set()
@@ -22,6 +23,7 @@ class RecordingNotifier:
         if channel in self.failing:
             raise UpstreamError(f"could not post to {channel}")
         self.posts.append((channel, text))
+        self.blocks.append(blocks)
         ts = f"{len(self.posts)}.000100"
         self.threads[ts] = thread_ts
         self.messages[ts] = [text]
