@@ -165,9 +165,9 @@ class AwsPrices:
 
     def _storage(self, client: Any, region: str) -> Decimal | None:
         items = list(self._products(client, storage_filters(region)))
-        # AWS prices EBS volumes per "GB-Mo"; its EBS pricing page explains a GB-month in GiB
-        # (a 1 GiB volume kept for a month is 1 GB-month: usage is metered in byte-hours and divided by
-        # 2^30), so the price is per GiB-month as the table wants.
+        # AWS's EBS pricing pages charge "per GB-month of provisioned storage" and never say which GB;
+        # volumes are provisioned in GiB (CreateVolume's Size is GiB) and a 100 GiB volume kept a month
+        # is billed as 100 GB-months, so in practice this is the price per GiB-month the table wants.
         return _on_demand(items[0], "GB-Mo") if items else None
 
     # -- failures ----------------------------------------------------------------------------------
