@@ -10,7 +10,8 @@ of a SQL store to that store's behaviour on SQLite and PostgreSQL:
 and the twins of outside systems to the real ones: ``tests/test_hub_api_contract.py``, a hub's
 API against a real JupyterHub; ``tests/test_namespace_quota_contract.py``, a namespace's
 ResourceQuotas against a real Kubernetes API server; ``tests/test_pulls_contract.py``, a
-repository's pull requests against the GitHub adapter on a stand-in of GitHub's REST API.
+repository's pull requests against the GitHub adapter on a stand-in of GitHub's REST API;
+``tests/test_prices.py``, cloud prices against the AWS Price List and Cloud Billing Catalog adapters.
 """
 
 from hubbot.adapters.memory.audit import MemoryAuditLog
@@ -27,6 +28,7 @@ from hubbot.adapters.memory.notify import RecordingNotifier
 from hubbot.adapters.memory.outbox import MemoryOutbox
 from hubbot.adapters.memory.pending import MemoryPendingActions
 from hubbot.adapters.memory.plans import MemoryPriceCache, MemoryServiceRequests
+from hubbot.adapters.memory.prices import MemoryPrices
 from hubbot.adapters.memory.proposals import MemoryProposals
 from hubbot.adapters.memory.pulls import MemoryPulls
 from hubbot.adapters.memory.quotas import MemoryNamespaceQuotas
@@ -47,6 +49,7 @@ __all__ = [
     "MemoryOverlays",
     "MemoryPendingActions",
     "MemoryPriceCache",
+    "MemoryPrices",
     "MemoryProposals",
     "MemoryPulls",
     "MemoryServiceRequests",
