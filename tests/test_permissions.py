@@ -134,6 +134,17 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "backup restore-plan": {"engineer": NO_BACKUPS["engineer"],
                             **{role: {**NOT_ENGINEER, "none": "usage"}
                                for role in ("leader_a", "leader_b", "member_a", "outsider")}},
+    # the test fleet has no service menu: whoever may run these hears that (a "usage" reply)
+    "plans": {role: dict.fromkeys(TARGETS, "usage") for role in ROLES},
+    "estimate": {role: dict.fromkeys(TARGETS, "usage") for role in ROLES},
+    "request": {  # without a community the arguments are wrong, whoever asks
+        "engineer": dict(none="usage", alpha="usage", beta="usage", hub_a="usage", hub_b="usage"),
+        "leader_a": dict(none="usage", alpha="usage", beta=NO, hub_a="usage", hub_b=NO),
+        "leader_b": dict(none="usage", alpha=NO, beta="usage", hub_a=NO, hub_b="usage"),
+        "member_a": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+        "outsider": dict(none="usage", alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+    },
+    "requests": READ,
     "audit": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
         "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),

@@ -286,16 +286,10 @@ def price_sources(fleet: Fleet) -> dict[str, PriceSource]:
 
 
 def _cloud_prices() -> dict[str, PriceSource]:
-    import importlib
+    from hubbot.adapters.aws_prices import AwsPrices
+    from hubbot.adapters.gcp_prices import GcpPrices
 
-    found: dict[str, PriceSource] = {}
-    for provider, module, name in (("aws", "hubbot.adapters.aws_prices", "AwsPrices"),
-                                   ("gcp", "hubbot.adapters.gcp_prices", "GcpPrices")):
-        try:
-            found[provider] = getattr(importlib.import_module(module), name)()
-        except ModuleNotFoundError:
-            continue
-    return found
+    return {"aws": AwsPrices(), "gcp": GcpPrices()}
 
 
 def price_snapshots(fleet: Fleet) -> dict[str, PriceSource]:

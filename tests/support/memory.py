@@ -20,6 +20,8 @@ from hubbot.adapters.memory import (
     MemoryOutbox,
     MemoryOverlays,
     MemoryPendingActions,
+    MemoryPriceCache,
+    MemoryServiceRequests,
     MemorySupportLog,
     MemoryUsageMetrics,
     RecordingNotifier,
@@ -49,7 +51,8 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
                         hub_apis={ref.qualified: MemoryHubApi(ref.qualified, users=("ana", "bo", "cy"),
                                                               groups={"students": ["ana"]}) for ref in fleet.hubs},
                         usage={name: MemoryUsageMetrics() for name in fleet.clusters}, overlays=MemoryOverlays(),
-                        namespace_quotas=MemoryNamespaceQuotas([(r.cluster, r.hub.name) for r in fleet.hubs]))
+                        namespace_quotas=MemoryNamespaceQuotas([(r.cluster, r.hub.name) for r in fleet.hubs]),
+                        price_cache=MemoryPriceCache(), requests=MemoryServiceRequests())
     # Deploys: jobs in memory, no helm executable and no cluster access (the test fleet has none).
     services = dataclasses.replace(services, deploys=DeployPorts(
         jobs=MemoryJobs(), helm=HelmCli(str(fleet_file.parent / "no-helm-here"), base=fleet.base),
