@@ -11,6 +11,7 @@ import logging
 from hubbot.deploys.engine import Engine
 from hubbot.fleet import Fleet
 from hubbot.main import Runtime
+from hubbot.plans.menu import note_menu
 from hubbot.ports import Services
 from hubbot.scheduling import CycleScheduler
 from hubbot.slack import SlackTransport
@@ -50,6 +51,16 @@ def scheduler_for(runtime: Runtime) -> CycleScheduler | None:
                           fetch_minutes=repository.fetch_minutes if repository else 10)
 
 
+async def at_start(runtime: Runtime) -> None:
+    """What a starting process does first: audit the service menu the first time any replica runs
+    with its version, and mark the deploy jobs a previous process left running."""
+    try:
+        await note_menu(runtime.services, runtime.fleet.config.plans, source=runtime.fleet.source)
+    except Exception:  # the audit log failing must not stop hubbot from starting
+        log.exception("could not note the service menu")
+    await sweep_jobs(runtime)
+
+
 async def sweep_jobs(runtime: Runtime) -> None:
     """At start: jobs a previous process of this host left running are marked interrupted, in their
     threads too (jobs of other hosts are, once their heartbeat is stale; the scheduler re-checks)."""
@@ -85,7 +96,7 @@ def web_app(runtime: Runtime, *, ack_budget: float | None = None, schedule: bool
 
     async def startup() -> None:
         io_threads()
-        await sweep_jobs(runtime)
+        await at_start(runtime)
         if scheduler is not None:
             scheduler.start()
 
@@ -143,7 +154,7 @@ def socket(runtime: Runtime) -> None:
         io_threads()
         handler = CheckedSocketModeHandler(slack.app, app_token.get_secret_value())
         scheduler = scheduler_for(runtime)
-        await sweep_jobs(runtime)
+        await at_start(runtime)
         if scheduler is not None:
             scheduler.start()
         try:

@@ -141,3 +141,17 @@ async def test_requests_reject_bad_hours_and_empty_asks(d: Dispatcher) -> None:
         reply = await run(d, text, user=ENGINEER, channel=CHANNEL_A)
         assert said in reply.text and reply.kind != "ok", (text, reply.text)
     assert json.dumps(await d.services.requests.recent(communities=None, limit=5), default=str) == "[]"  # type: ignore[union-attr]
+
+
+async def test_a_new_menu_is_audited_once_whoever_starts_with_it(d: Dispatcher) -> None:
+    from hubbot.plans.menu import note_menu
+
+    plans = d.fleet.config.plans
+    assert plans is not None
+    assert await note_menu(d.services, plans, source="fleet.yaml") is True
+    assert await note_menu(d.services, plans, source="fleet.yaml") is False  # a second replica, a restart
+    cheaper = plans.model_copy(update={"hourly_rate": 120})
+    assert await note_menu(d.services, cheaper, source="fleet.yaml") is True
+    entries = [e for e in d.services.audit.entries if e.command == "plans"]  # type: ignore[attr-defined]
+    assert [e.args for e in entries] == ["version 2026.2 of 2026-11-01"] * 2
+    assert "120.00 USD an hour" in entries[-1].detail and "essentials 400.00 USD/month" in entries[-1].detail
