@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/deploy_fanout.py
 	$(BIN)/python benchmarks/render.py
 	$(BIN)/python benchmarks/fleet_repository.py
+	$(BIN)/python benchmarks/estimate.py
 	command -v promtool >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q prometheus; } || { echo "install prometheus"; exit 1; }
 	$(MAKE) --no-print-directory jupyterhub
 	$(BIN)/python benchmarks/usage.py
