@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,31 @@ async def test_a_new_menu_is_audited_once_whoever_starts_with_it(d: Dispatcher) 
     entries = [e for e in d.services.audit.entries if e.command == "plans"]  # type: ignore[attr-defined]
     assert [e.args for e in entries] == ["version 2026.2 of 2026-11-01"] * 2
     assert "120.00 USD an hour" in entries[-1].detail and "essentials 400.00 USD/month" in entries[-1].detail
+
+
+def test_estimate_and_a_decided_request_end_to_end_through_slack(tmp_path: Path, fleet_file: Path) -> None:
+    """Signed slash commands into the real app on the SQL stores: an estimate from the dated snapshot,
+    a request posted to the engineers' channel, and its Accept button clicked by an engineer."""
+    from tests.support.harness import harness
+
+    fleet_file.write_text(fleet_file.read_text() + MENU)
+    (fleet_file.parent / "prices.json").write_text((DEMO / "prices.json").read_text())
+    with harness(tmp_path, fleet_file) as bot:
+        ack = bot.slash("estimate users=100 tier=essentials", user=MEMBER_A, channel=CHANNEL_A)
+        assert ack.status_code == 200
+        bot.settle()
+        answer = bot.standin.wait_for("response_url")[-1].args["text"]
+        assert "Total: $604.94 a month" in answer, answer
+        bot.slash("request alpha a custom image with R 4.4 --hours 3", user=LEADER_A, channel=CHANNEL_A, hook="r2")
+        bot.settle()
+        posted = bot.standin.wait_for("chat.postMessage")[-1].args
+        assert posted["channel"] == CHANNEL_OPS and "a custom image with R 4.4" in posted["text"]
+        blocks = json.loads(posted["blocks"]) if isinstance(posted["blocks"], str) else posted["blocks"]
+        accept = next(e for blk in blocks if blk["type"] == "actions" for e in blk["elements"]
+                      if e["text"]["text"] == "Accept")
+        bot.click(user=ENGINEER, channel=CHANNEL_OPS, action_id=accept["action_id"], value=accept["value"])
+        bot.settle()
+        told = [c.args for c in bot.standin.of("chat.postMessage") if c.args["channel"] == CHANNEL_A]
+        assert told and "accepted by <@UENG00001>" in told[-1]["text"], told
+        stored = bot.served.call(bot.runtime.services.requests.recent(communities=None, limit=5))  # type: ignore[union-attr]
+        assert [(r.state, r.hours, r.amount) for r in stored] == [("accepted", Decimal("3.00"), Decimal("450.00"))]
