@@ -70,7 +70,8 @@ def _amount(value: Decimal, currency: str) -> str:
     return money(value, currency)  # to the cent, half up; $1,234.50 for USD
 
 
-async def _one(ctx: Context, plans: PlansConfig, ask: Ask, provider: str, region: str | None) -> tuple[Estimate, str]:
+async def estimate_on(ctx: Context, plans: PlansConfig, ask: Ask, provider: str,
+                      region: str | None) -> tuple[Estimate, str]:
     """The estimate on ``provider``, and the date and source of its prices in words."""
     conf = plans.estimates
     region = region or conf.regions.get(provider)
@@ -162,7 +163,7 @@ async def estimate_handler(ctx: Context) -> Reply:
         lines, first = [], None
         for provider in asks.PROVIDERS:
             try:
-                found, note = await _one(ctx, plans, question.ask, provider, None)
+                found, note = await estimate_on(ctx, plans, question.ask, provider, None)
             except HubbotError as exc:
                 lines.append(f"*{provider}*: no estimate — {m.escape(str(exc))}")
                 continue
@@ -175,7 +176,7 @@ async def estimate_handler(ctx: Context) -> Reply:
                      blocks=b.limit([b.header(head), *[b.section(line) for line in lines], b.context(said)]))
     provider = question.provider or plans.estimates.provider
     await ctx.progress(f"reading {provider} prices…")
-    found, note = await _one(ctx, plans, question.ask, provider, question.region)
+    found, note = await estimate_on(ctx, plans, question.ask, provider, question.region)
     head = f"Estimate: {question.ask.users:,} users on {provider} {found.table.region}"
     rows = _detail(found, plans, per_su)
     said = _assumptions(found, note)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from commands.plans import _one, menu
+from commands.plans import estimate_on, menu
 from hubbot import markup as m
 from hubbot.domain import money, units
 from hubbot.domain.requests import RequestState, ServiceRequest
@@ -61,7 +61,7 @@ async def request_handler(ctx: Context) -> Reply:
         ask = Ask(users=users, hours=conf.hours, cpu=size.cpu, memory_gib=units.gib(units.parse_size(size.memory)),
                   storage_gib=conf.storage_gib, size=conf.size)
         try:
-            found, _ = await _one(ctx, plans, ask, conf.provider, None)
+            found, _ = await estimate_on(ctx, plans, ask, conf.provider, None)
         except HubbotError as exc:
             parts.append(f"cloud estimate unavailable ({exc})")
         else:

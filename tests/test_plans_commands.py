@@ -151,7 +151,7 @@ async def test_a_new_menu_is_audited_once_whoever_starts_with_it(d: Dispatcher) 
     assert plans is not None
     assert await note_menu(d.services, plans, source="fleet.yaml") is True
     assert await note_menu(d.services, plans, source="fleet.yaml") is False  # a second replica, a restart
-    cheaper = plans.model_copy(update={"hourly_rate": 120})
+    cheaper = plans.model_copy(update={"hourly_rate": Decimal(120)})
     assert await note_menu(d.services, cheaper, source="fleet.yaml") is True
     entries = [e for e in d.services.audit.entries if e.command == "plans"]  # type: ignore[attr-defined]
     assert [e.args for e in entries] == ["version 2026.2 of 2026-11-01"] * 2

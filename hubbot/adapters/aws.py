@@ -196,13 +196,7 @@ class AwsCostSource:
         account = self.provider.account_id
         code = str(exc.response.get("Error", {}).get("Code", "unknown"))
         if code in _THROTTLED:
-            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-            try:
-                wait = float(headers.get("retry-after", _DEFAULT_RETRY_AFTER))
-            except ValueError:
-                wait = _DEFAULT_RETRY_AFTER
-            if not 0 < wait <= 86400:  # also rejects NaN
-                wait = _DEFAULT_RETRY_AFTER
+            wait = throttle_wait(exc)
             return UpstreamError(
                 f"AWS Cost Explorer is throttling requests for account {account}; "
                 f"try again in about {wait:.0f} seconds.",
@@ -236,3 +230,13 @@ class AwsCostSource:
             f"Could not get an answer from AWS Cost Explorer for account {account} "
             f"({type(exc).__name__}). Try again later."
         )
+
+
+def throttle_wait(exc: ClientError) -> float:
+    """Seconds a throttled AWS call asks to wait (its Retry-After), within a day; else a default."""
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    try:
+        wait = float(headers.get("retry-after", _DEFAULT_RETRY_AFTER))
+    except ValueError:
+        return _DEFAULT_RETRY_AFTER
+    return wait if 0 < wait <= 86400 else _DEFAULT_RETRY_AFTER  # also rejects NaN

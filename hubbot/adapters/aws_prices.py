@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
+from hubbot.adapters.aws import throttle_wait
 from hubbot.adapters.lazy import Lazy
 from hubbot.domain.prices import MachinePrice, PriceTable
 from hubbot.errors import NotFound, UpstreamError
@@ -28,7 +29,6 @@ PERMISSION = "pricing:GetProducts"
 _PRICING_REGION = "us-east-1"  # the Query API's endpoint; the prices are of the region filtered on
 _SERVICE = "AmazonEC2"
 _MAX_PAGES = 50
-_DEFAULT_RETRY_AFTER = 60.0
 _THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 _DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 _CREDENTIALS = frozenset({
@@ -198,13 +198,7 @@ class AwsPrices:
 def _client_error(exc: ClientError) -> UpstreamError:
     code = str(exc.response.get("Error", {}).get("Code", "unknown"))
     if code in _THROTTLED:
-        headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        try:
-            wait = float(headers.get("retry-after", _DEFAULT_RETRY_AFTER))
-        except ValueError:
-            wait = _DEFAULT_RETRY_AFTER
-        if not 0 < wait <= 86400:  # also rejects NaN
-            wait = _DEFAULT_RETRY_AFTER
+        wait = throttle_wait(exc)
         return UpstreamError(f"The AWS Price List API is throttling hubbot's requests; try again in about "
                              f"{wait:.0f} seconds.", retry_after=wait)
     if code in _DENIED:
