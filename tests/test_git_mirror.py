@@ -132,3 +132,13 @@ async def test_refused_credentials_and_a_missing_repository_say_what_to_fix(tmp_
     for url in _host(404):
         with pytest.raises(UserError, match=r"there is no repository at http://127\.0\.0\.1"):
             await GitMirror(url, cache=tmp_path / "c2").fetch()
+
+
+def test_a_403_in_a_port_or_path_is_not_a_refusal(tmp_path: Path) -> None:
+    """Only git's own words decide (a port 40309 once made a missing repository read as refused)."""
+    mirror = GitMirror("http://127.0.0.1:40309/x.git", cache=tmp_path)
+    missing = mirror._failure("clone", "fatal: repository 'http://127.0.0.1:40309/x.git/' not found\n", remote=True)
+    assert "there is no repository at" in str(missing)
+    refused = mirror._failure("clone", "fatal: unable to access 'http://127.0.0.1:40309/x.git/': The requested URL "
+                              "returned error: 403\n", remote=True)
+    assert "refused hubbot's credentials" in str(refused)

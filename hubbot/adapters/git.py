@@ -35,7 +35,7 @@ _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _UNREACHABLE = ("could not resolve host", "connection refused", "connection timed out", "unable to access",
                 "network is unreachable", "could not read from remote repository", "operation timed out")
 _REFUSED = ("authentication failed", "permission denied", "could not read username", "terminal prompts disabled",
-            "invalid username or password", "403", "host key verification failed")
+            "invalid username or password", "returned error: 403", "host key verification failed")
 _MISSING = ("does not appear to be a git repository", "repository not found", "not found", "does not exist")
 
 
