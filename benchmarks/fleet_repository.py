@@ -32,7 +32,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SCHEMA = "src/deployer/commands/validate/cluster.schema.yaml"
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "infrastructure-sample"
+SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "infrastructure-sample"
 SOPS = {"sops": {"gcp_kms": [{"resource_id": "projects/p/locations/global/keyRings/r/cryptoKeys/k",
                               "created_at": "2026-01-01T00:00:00Z", "enc": "x"}], "version": "3.8.1",
                  "lastmodified": "2026-01-01T00:00:00Z", "mac": "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]"}}

@@ -1,4 +1,4 @@
-"""Reading a fleet repository in the field's layout (the real sample beside the checkout, and
+"""Reading a fleet repository in the field's layout (the real sample in the tests' data, and
 copies of it broken on purpose) with `hubbot config repository`."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.support.fleet import REPOSITORY_SAMPLE as SAMPLE
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     if not SAMPLE.is_dir():
-        pytest.fail(f"the fleet repository sample is missing beside the checkout ({SAMPLE.name})")
+        pytest.fail(f"the fleet repository sample is missing from the tests' data ({SAMPLE.name})")
     copy = tmp_path / "infrastructure"
     shutil.copytree(SAMPLE, copy)
     return copy

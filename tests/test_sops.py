@@ -103,7 +103,7 @@ async def test_each_kms_wrapped_file_of_the_sample_names_the_gcp_kms_key_it_need
     sops_tools: SopsTools, tmp_path: Path, name: str
 ) -> None:
     path = REPOSITORY_SAMPLE / name
-    assert path.is_file(), f"the fleet repository sample is missing beside the checkout ({REPOSITORY_SAMPLE})"
+    assert path.is_file(), f"the fleet repository sample is missing from the tests' data ({REPOSITORY_SAMPLE})"
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     dest = tmp_path / "out"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from hubbot.fleet import ClusterConfig, CommunityConfig, Fleet, FleetConfig, HubConfig, Provider
 
 DOCS = Path(__file__).resolve().parents[1] / "data" / "faq" / "tree"
-# A sample of a real fleet repository in the field's layout, kept beside the checkout (its README says what it holds)
-REPOSITORY_SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "infrastructure-sample"
+# A sample of a real fleet repository in the field's layout: three cluster folders and its cluster.yaml schema,
+# copied unchanged with their licence (its README says where from and what it holds)
+REPOSITORY_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "infrastructure-sample"
 
 ENGINEER = "UENG00001"
 ENGINEER_2 = "UENG00002"

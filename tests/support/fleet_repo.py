@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "infrastructure-sample"
+from tests.support.fleet import REPOSITORY_SAMPLE as SAMPLE
+
 SCHEMA = "src/deployer/commands/validate/cluster.schema.yaml"
 AUTHOR = {"GIT_AUTHOR_NAME": "Test Engineer", "GIT_AUTHOR_EMAIL": "eng@example.org",
           "GIT_COMMITTER_NAME": "Test Engineer", "GIT_COMMITTER_EMAIL": "eng@example.org"}
@@ -32,7 +33,7 @@ data:
 
 def sample() -> Path:
     if not SAMPLE.is_dir():
-        pytest.fail(f"the fleet repository sample is missing beside the checkout ({SAMPLE.name})")
+        pytest.fail(f"the fleet repository sample is missing from the tests' data ({SAMPLE.name})")
     return SAMPLE
 
 
