@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from hubbot import markup as m
 from hubbot.domain.proposals import Proposal
-from hubbot.errors import HubbotError, UserError
+from hubbot.errors import HubbotError, UpstreamError, UserError
 from hubbot.fleet import Fleet, HubRef
 from hubbot.pipeline.contract import PREFIX, Context, Reply
 from hubbot.ports import FleetRepository, Proposals, PullRequests
@@ -96,9 +96,11 @@ async def propose_overlay(ctx: Context, ref: HubRef, *, values: str, expected: i
             "Merging does not deploy: an engineer deploys the merged commit.")
     try:
         pull = await ports.pulls.open(head=branch, base=ports.repository.branch, title=title, body=body)
+    except UpstreamError as exc:  # worth another try: say so, and what was left behind
+        raise UpstreamError(f"{exc} (branch {branch} was pushed; it can be deleted)",
+                            retry_after=exc.retry_after) from None
     except HubbotError as exc:
-        with_branch = f"{exc} (branch {branch} was pushed; it can be deleted)"
-        raise type(exc)(with_branch) from None
+        raise UserError(f"{exc} (branch {branch} was pushed; it can be deleted)") from None
     await ports.proposals.add(Proposal(
         hub=ref.qualified, community=ref.hub.community or "", title=title, branch=branch, number=pull.number,
         url=pull.url, requested_by=ctx.caller.user_id, channel=ctx.invocation.channel_id, created_at=at,

@@ -183,3 +183,14 @@ def test_without_a_github_token_a_change_says_what_to_set(tmp_path: Path) -> Non
         bot.slash("quota set leap/staging storage=20GiB", user=ENGINEER, channel=CHANNEL_A)
         env.press("Confirm", user=ENGINEER)
         assert "hubbot has no GitHub token — set HUBBOT_GITHUB_TOKEN to one that may push branches" in env.said()
+
+
+def test_a_pull_request_github_fails_to_open_names_the_branch_and_nothing_is_followed(env: Env) -> None:
+    main = env.repo.head()
+    env.bot.slash("quota set leap/staging storage=30GiB", user=ENGINEER, channel=CHANNEL_A)
+    env.github.fail_next(502, "Server Error")
+    env.press("Confirm", user=ENGINEER)
+    said = env.said()
+    assert "branch hubbot/leap-staging-quota-" in said and "was pushed; it can be deleted" in said, said
+    assert env.github.repo.pulls == {}
+    assert env.follow() == 0 and env.repo.head() == main  # nothing followed; the deploy branch untouched
