@@ -10,7 +10,8 @@ from commands.target import hub_api
 from hubbot import markup as m
 from hubbot.domain import money
 from hubbot.errors import HubbotError, NotFound, UsageError, UserError
-from hubbot.fleet.config import OpenStackProvider, PlansConfig, TierConfig
+from hubbot.fleet.config import OpenStackProvider
+from hubbot.fleet.menu import PlansConfig, TierConfig
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Opt, Signature
 from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, Reply

@@ -14,7 +14,7 @@ from hubbot.adapters.memory import FrozenClock, MemoryPriceCache
 from hubbot.adapters.plan_prices import Jetstream2Prices
 from hubbot.domain.prices import MachinePrice, PriceTable, table_from_json, table_to_json
 from hubbot.errors import NotFound, UpstreamError, UsageError
-from hubbot.fleet.config import PlansConfig, TierConfig
+from hubbot.fleet.menu import PlansConfig, TierConfig
 from hubbot.plans import asks
 from hubbot.plans.estimate import Ask, choose_node, estimate, servers_per_node
 from hubbot.plans.fees import bands_text, monthly_fee, user_fees

@@ -16,6 +16,7 @@ Public surface (import these from ``hubbot.fleet``):
 
 from __future__ import annotations
 
+from hubbot.fleet.base import Name
 from hubbot.fleet.config import (
     AlertsConfig,
     AwsProvider,
@@ -37,7 +38,6 @@ from hubbot.fleet.config import (
     HubConfig,
     KubeAccess,
     KubeconfigAccess,
-    Name,
     OpenStackProvider,
     PrometheusConfig,
     Provider,
@@ -51,6 +51,7 @@ from hubbot.fleet.config import (
     Weekday,
 )
 from hubbot.fleet.load import FleetError, Problem, cross_check, json_schema, load_fleet, parse_fleet
+from hubbot.fleet.menu import EstimateConfig, PlansConfig, ServerSize, TierConfig, TierIncludes, UserBand
 from hubbot.fleet.view import Fleet, HubRef, did_you_mean
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "DigestConfig",
     "DocsConfig",
     "EksAccess",
+    "EstimateConfig",
     "Fleet",
     "FleetConfig",
     "FleetError",
@@ -79,6 +81,7 @@ __all__ = [
     "KubeconfigAccess",
     "Name",
     "OpenStackProvider",
+    "PlansConfig",
     "Problem",
     "PrometheusConfig",
     "Provider",
@@ -87,8 +90,12 @@ __all__ = [
     "RepoHubSettings",
     "RepositoryConfig",
     "RolesConfig",
+    "ServerSize",
     "SupportConfig",
+    "TierConfig",
+    "TierIncludes",
     "UnbilledProvider",
+    "UserBand",
     "Weekday",
     "cross_check",
     "did_you_mean",

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from hubbot.domain import units
 from hubbot.errors import UsageError
-from hubbot.fleet.config import PlansConfig
+from hubbot.fleet.menu import PlansConfig
 from hubbot.plans.estimate import Ask
 
 PROVIDERS = ("aws", "gcp", "jetstream2")

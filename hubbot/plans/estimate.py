@@ -17,7 +17,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from hubbot.domain.prices import MachinePrice, PriceTable
 from hubbot.errors import UsageError
-from hubbot.fleet.config import TierConfig
+from hubbot.fleet.menu import TierConfig
 from hubbot.plans.fees import monthly_fee
 
 HOURS_A_MONTH = Decimal(730)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hubbot.fleet.config import TierConfig
+from hubbot.fleet.menu import TierConfig
 
 
 def user_fees(tier: TierConfig, users: int) -> Decimal:

@@ -7,7 +7,7 @@ import hashlib
 import json
 
 from hubbot.domain import AuditEntry, Outcome
-from hubbot.fleet.config import PlansConfig
+from hubbot.fleet.menu import PlansConfig
 from hubbot.ports import Services
 
 
