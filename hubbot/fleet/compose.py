@@ -173,7 +173,7 @@ def _domain(root: Path, hub: RepoHub) -> str:
     if hub.domain_override is None:
         return hub.domain
     path = root / hub.domain_override
-    data = _yaml(path) if not has_sops_metadata(path) else None
+    data = load_file(path) if not has_sops_metadata(path) else None
     found = data.get("domain") if isinstance(data, Mapping) else None
     return found if isinstance(found, str) and found else hub.domain
 
@@ -187,7 +187,7 @@ def _enables_binder(values: list[str]) -> bool:
         path = Path(name)
         if has_sops_metadata(path):
             continue
-        data = _yaml(path)
+        data = load_file(path)
         for top in (data, data.get("basehub") if isinstance(data, Mapping) else None):
             found = _dig(top, "jupyterhub", "custom", "binderhubUI", "enabled")
             if isinstance(found, bool):
@@ -201,7 +201,3 @@ def _dig(data: Any, *keys: str) -> Any:
             return None
         data = data.get(key)
     return data
-
-
-def _yaml(path: Path) -> Any:
-    return load_file(path)

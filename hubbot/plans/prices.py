@@ -44,7 +44,7 @@ async def prices_for(services: Services, *, provider: str, region: str, machines
             table = await source.table(region, machines=machines)
         except NotFound:
             raise
-        except (UpstreamError, HubbotError) as exc:
+        except HubbotError as exc:
             why = f"{provider}'s price API could not be read ({str(exc)[:160]})"
         else:
             if cache is not None:

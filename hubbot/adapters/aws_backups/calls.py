@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from hubbot.adapters.aws import throttle_wait
 from hubbot.errors import HubbotError, NotFound, UpstreamError, UserError
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ _REFUSED = frozenset({
     "ValidationException", "BadRequest",
 })
 _PERFORM = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
-_DEFAULT_RETRY_AFTER = 60.0
 _MAX_PAGES = 1000
 
 
@@ -146,7 +146,7 @@ class AwsCalls:
                                  "renew them, or check the access key or role hubbot runs as.")
         if code in _THROTTLED:
             return UpstreamError(f"AWS {name} {where} is throttling hubbot's requests ({action}); try again later.",
-                                 retry_after=_retry_after(exc))
+                                 retry_after=throttle_wait(exc))
         if code in _NOT_FOUND:
             return NotFound(missing or f"AWS {name} {where} found nothing for {action} ({code}).")
         if code in _LIMITS:
@@ -188,12 +188,3 @@ def _clean(message: object) -> str:
     text = " ".join(str(message or "").split())
     text = text.split(" Encoded authorization failure message:")[0]
     return text if len(text) <= 300 else text[:299] + "…"
-
-
-def _retry_after(exc: ClientError) -> float:
-    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    try:
-        wait = float(headers.get("retry-after", _DEFAULT_RETRY_AFTER))
-    except ValueError:
-        return _DEFAULT_RETRY_AFTER
-    return wait if 0 < wait <= 86400 else _DEFAULT_RETRY_AFTER
