@@ -4,13 +4,12 @@ with their bad forms, and prices kept, refreshed and fallen back on — never ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from hubbot.adapters.memory import FrozenClock, MemoryPriceCache
+from hubbot.adapters.memory import FrozenClock, MemoryPriceCache, MemoryPrices
 from hubbot.adapters.plan_prices import Jetstream2Prices
 from hubbot.domain.prices import MachinePrice, PriceTable, table_from_json, table_to_json
 from hubbot.errors import NotFound, UpstreamError, UsageError
@@ -120,28 +119,6 @@ def test_words_and_defaults() -> None:
     assert (default.ask.size, default.ask.cpu, default.ask.memory_gib) == ("small", D("0.5"), D(2))
 
 
-class _Refusing:
-    """A price API that cannot be reached (the port's UpstreamError)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def table(self, region: str, *, machines: Sequence[str]) -> PriceTable:
-        self.calls += 1
-        raise UpstreamError("connection refused")
-
-
-class _Answering:
-    def __init__(self, table: PriceTable) -> None:
-        self.answer, self.calls = table, 0
-
-    async def table(self, region: str, *, machines: Sequence[str]) -> PriceTable:
-        self.calls += 1
-        if region != self.answer.region:
-            raise NotFound(f"no region {region}")
-        return self.answer
-
-
 def services(**kw: object) -> Services:
     from hubbot.adapters.memory import (
         MemoryAuditLog,
@@ -160,15 +137,19 @@ def services(**kw: object) -> Services:
 
 
 async def test_prices_are_kept_a_day_then_read_again() -> None:
-    live, cache = _Answering(AWS), MemoryPriceCache()
+    live, cache = MemoryPrices({"us-west-2": AWS}), MemoryPriceCache()
     s = services(prices={"aws": live}, price_cache=cache)
+    large = AWS.machine("m6i.large")
     first = await prices_for(s, provider="aws", region="us-west-2", machines=["m6i.large"], now=AT)
-    assert first.table is AWS and first.why_older == "" and live.calls == 1
+    assert first.table.machines == (large,) and first.why_older == "" and len(live.calls) == 1
     again = await prices_for(s, provider="aws", region="us-west-2", machines=["m6i.large"],
                              now=AT + timedelta(hours=23))
-    assert again.table is AWS and live.calls == 1  # kept
+    assert again.table == first.table and len(live.calls) == 1  # kept
     await prices_for(s, provider="aws", region="us-west-2", machines=["m6i.large"], now=AT + timedelta(days=1))
-    assert live.calls == 2
+    assert len(live.calls) == 2
+    await prices_for(s, provider="aws", region="us-west-2", machines=["m6i.large", "r6i.large"],
+                     now=AT + timedelta(days=1))
+    assert len(live.calls) == 3  # the table kept lacks a machine now wanted: read again
     with pytest.raises(NotFound):
         await prices_for(s, provider="aws", region="mars-1", machines=["m6i.large"], now=AT)
 
@@ -176,16 +157,18 @@ async def test_prices_are_kept_a_day_then_read_again() -> None:
 async def test_an_unreachable_api_falls_back_to_the_kept_table_then_the_snapshot_never_to_nothing() -> None:
     cache = MemoryPriceCache()
     await cache.put(AWS)
-    down = _Refusing()
+    down = MemoryPrices({"us-west-2": AWS})
+    down.failure = UpstreamError("connection refused")
     s = services(prices={"aws": down}, price_cache=cache)
     later = AT + timedelta(days=9)
     kept = await prices_for(s, provider="aws", region="us-west-2", machines=["m6i.large"], now=later)
     assert kept.table is AWS and "aws's price API could not be read (connection refused)" in kept.why_older
     assert kept.dated(later) == ("prices of 2026-12-01 (9 days old, test; aws's price API could not be read "
                                  "(connection refused))")
-    snapshot = _Answering(AWS)
+    snapshot = MemoryPrices({"us-west-2": AWS})
     bare = services(prices={"aws": down}, price_cache=MemoryPriceCache(), price_snapshots={"aws": snapshot})
-    assert (await prices_for(bare, provider="aws", region="us-west-2", machines=[], now=later)).table is AWS
+    found = await prices_for(bare, provider="aws", region="us-west-2", machines=["m6i.xlarge"], now=later)
+    assert found.table.machines == (AWS.machine("m6i.xlarge"),) and found.why_older
     nothing = services(prices={"aws": down}, price_cache=MemoryPriceCache())
     with pytest.raises(UpstreamError, match="no aws prices for us-west-2: aws's price API could not be read"):
         await prices_for(nothing, provider="aws", region="us-west-2", machines=[], now=later)
