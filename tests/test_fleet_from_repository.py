@@ -328,3 +328,23 @@ def test_a_hub_answering_its_expected_status_is_healthy() -> None:
     locked = Health(ok=False, status=401, detail="")
     assert locked.expecting(401).ok and not locked.expecting(None).ok
     assert not Health(ok=True, status=200, detail="").expecting(401).ok
+
+
+async def test_a_hub_of_no_community_is_the_engineers_alone(tmp_path: Path) -> None:
+    from tests.support.memory import dispatcher, run
+
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({
+        "providers": {"p": {"kind": "none"}},
+        "clusters": [{"name": "c", "provider": "p", "hubs": [
+            {"name": "ops", "domain": "ops.example.org"},
+            {"name": "class", "domain": "class.example.org", "community": "alpha"}]}],
+        "communities": [{"name": "alpha", "leaders": ["U0LEADER01"]}],
+        "roles": {"engineers": ["U0ENGINEER1"]}}))
+    d, _ = dispatcher(path)
+    denied = await run(d, "quota show c/ops", user="U0LEADER01")
+    assert denied.kind == "denied" and "c/ops belongs to no community: only hub engineers can run" in denied.text
+    listed = await run(d, "hubs", user="U0LEADER01")
+    assert "c/class" in listed.text and "c/ops" not in listed.text
+    mine = await run(d, "hubs", user="U0ENGINEER1")
+    assert "c/ops  community=-" in mine.text

@@ -71,14 +71,19 @@ def _mentions(ids: list[str]) -> str:
 
 
 def authorize(
-    caller: Caller, permission: Permission, *, fleet: Fleet, community: str | None, action: str
+    caller: Caller, permission: Permission, *, fleet: Fleet, community: str | None, action: str,
+    unowned: str | None = None,
 ) -> list[str]:
     """Return the communities the caller may act on, or raise :class:`NotAllowed` saying who can.
 
     With ``community`` set the answer is ``[community]``; without it, every community the
-    caller may see (engineers: all). ``action`` names what was attempted, for the message.
+    caller may see (engineers: all). ``unowned`` names a hub of no community the action is for:
+    the engineers' alone. ``action`` names what was attempted, for the message.
     """
     engineers = list(fleet.config.roles.engineers)
+    if unowned is not None and not caller.engineer:
+        raise NotAllowed(f"{unowned} belongs to no community: only hub engineers can {action} — ask one of "
+                         f"{_mentions(engineers)}")
     if permission is Permission.ENGINEER:
         if caller.engineer:
             return [community] if community else [c.name for c in fleet.config.communities]

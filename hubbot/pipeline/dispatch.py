@@ -119,12 +119,10 @@ class Dispatcher:
             args = parse(target.spec.signature, target.rest, usage=target.spec.usage)
             caller = await self._caller(invocation)
             scope = self._scope(target.spec, args, invocation)
-            if scope[1] is not None and scope[0] is None and not caller.engineer:
-                raise NotAllowed(f"{scope[1]} belongs to no community: only hub engineers can run `{PREFIX} {name}` "
-                                 "for it")
             communities = authorize(
                 caller, target.spec.permission, fleet=self.fleet, community=scope[0],
-                action=f"run `{PREFIX} {name}`" + (f" for '{scope[0]}'" if scope[0] else ""),
+                action=f"run `{PREFIX} {name}`" + (f" for '{scope[0] or scope[1]}'" if scope[0] or scope[1] else ""),
+                unowned=scope[1] if scope[0] is None else None,
             )
             ctx = self._context(invocation, name, args, caller, scope, communities, reference, progress)
             reply = await target.spec.handler(ctx)
