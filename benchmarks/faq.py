@@ -2,9 +2,9 @@
 baseline over the same sections (same folding, tokens and stop words; no stemming, no field weights, no typo or
 compound handling, no proximity or page aggregation, always answers), plus both engines' scores on the shared
 development questions and on the project's own question sets (``benchmarks/faq_questions``: one over the same
-docs, one over the Zero to JupyterHub guide in shared/faq/holdout), written apart from the engine.
+docs, one over the Zero to JupyterHub guide in tests/data/faq-corpora/holdout), written apart from the engine.
 
-    python benchmarks/faq.py [--shared ../shared/faq] [--pages 500]
+    python benchmarks/faq.py [--shared tests/data/faq-corpora] [--pages 500]
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def latencies(fn: object, questions: list[str], rounds: int) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "faq")
+    corpora = Path(__file__).resolve().parents[1] / "tests" / "data" / "faq-corpora"
+    ap.add_argument("--shared", type=Path, default=corpora)
     ap.add_argument("--pages", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()

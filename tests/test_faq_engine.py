@@ -21,17 +21,8 @@ from hubbot.support.faq.text import RELATED, analyse, query_units, word_stem
 from hubbot.support.faq.typos import TypoMatcher, within_one_edit
 
 TREE = Path(__file__).parent / "data" / "faq" / "tree"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "faq"
+CORPORA = Path(__file__).parent / "data" / "faq-corpora"
 
-
-def shared() -> Path:
-    """The shared test material beside the checkout; skipped when absent (failing under CI=true)."""
-    if not (SHARED / "corpus").is_dir():
-        message = f"FAQ test material not found at {SHARED} (expected a 'shared/faq' folder beside the checkout)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return SHARED
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +46,7 @@ def test_slug_rule() -> None:
 
 
 def test_anchors_agree_with_sections_json() -> None:
-    root = shared()
+    root = CORPORA
     reference = json.loads((root / "sections.json").read_text(encoding="utf-8"))
     total = agree = 0
     for page, headings in reference.items():
@@ -273,7 +264,7 @@ _CORPUS: list[Index] = []
 
 def _corpus_index() -> Index:
     if not _CORPUS:
-        _CORPUS.append(Index.build([shared() / "corpus"]))
+        _CORPUS.append(Index.build([CORPORA / "corpus"]))
     return _CORPUS[0]
 
 
@@ -333,7 +324,7 @@ def test_refresh_on_file_change(tmp_path: Path) -> None:
     ],
 )
 def test_holdout_answers_land_on_sensible_pages(question: str, pages: set[str]) -> None:
-    root = shared() / "holdout"
+    root = CORPORA / "holdout"
     index = _holdout_index(root)
     cited = [c.path.removeprefix("zero-to-jupyterhub-k8s/") for c in index.answer(question).citations[:3]]
     assert pages & set(cited), (question, cited)
@@ -344,7 +335,7 @@ def test_holdout_answers_land_on_sensible_pages(question: str, pages: set[str]) 
     ["what's the best way to plot a histogram in matplotlib?", "how do I train a neural network on a TPU?"],
 )
 def test_holdout_out_of_scope_questions_are_left_unanswered(question: str) -> None:
-    index = _holdout_index(shared() / "holdout")
+    index = _holdout_index(CORPORA / "holdout")
     assert not index.answer(question).answered
 
 

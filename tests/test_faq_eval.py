@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from hubbot.support.faq import answer_jsonl, eval_files, score
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "faq"
+CORPORA = Path(__file__).parent / "data" / "faq-corpora"
 TREE = Path(__file__).parent / "data" / "faq" / "tree"
 
-
-def shared() -> Path:
-    if not (SHARED / "dev.jsonl").is_file():
-        message = f"FAQ test material not found at {SHARED} (expected a 'shared/faq' folder beside the checkout)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return SHARED
 
 
 def _q(qid: str, expected: list[str], kind: str = "answerable") -> str:
@@ -96,7 +87,7 @@ CEILINGS = {"wrong_abstention": 0.10}
 
 
 def test_dev_set_end_to_end() -> None:
-    root = shared()
+    root = CORPORA
     questions = (root / "dev.jsonl").read_text(encoding="utf-8").splitlines()
     answers = list(answer_jsonl([root / "corpus"], questions))
     result = score(answers, questions)
@@ -130,7 +121,7 @@ def test_own_question_sets(name: str) -> None:
     docs, floors, ceiling = OWN_SETS[name]
     questions = (Path(__file__).resolve().parents[1] / "benchmarks" / "faq_questions" / name).read_text(
         encoding="utf-8").splitlines()
-    result = score(list(answer_jsonl([shared() / docs], questions)), questions)
+    result = score(list(answer_jsonl([CORPORA / docs], questions)), questions)
     print(name, {k: round(v, 3) for k, v in result.items()})
     for key, floor in floors.items():
         assert result[key] >= floor, (key, result[key])
