@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
-from hubbot.domain import Answer
+from hubbot.domain import Answer, Verdict
 from hubbot.errors import UserError
 from hubbot.fleet import DocsConfig
 from hubbot.support.faq import Index
@@ -33,8 +34,8 @@ class DocsKnowledge:
             if not index.pages:
                 log.warning("no Markdown or reStructuredText pages under %s", path)
 
-    def answer(self, question: str) -> Answer:
-        answers = [index.answer(question) for index in self.indexes]
+    def answer(self, question: str, *, verdicts: Sequence[Verdict] = ()) -> Answer:
+        answers = [index.answer(question, verdicts=verdicts) for index in self.indexes]
         best = max(answers, key=lambda a: a.confidence) if answers else None
         curated = self.curated.answer(question) if self.curated.entries else None
         if curated is not None and (best is None or (curated.answered and curated.confidence >= best.confidence)):
@@ -82,8 +83,8 @@ class LazyKnowledge:
                 self._built = DocsKnowledge(self._trees, self._faqs)
             return self._built
 
-    def answer(self, question: str) -> Answer:
-        return self._get().answer(question)
+    def answer(self, question: str, *, verdicts: Sequence[Verdict] = ()) -> Answer:
+        return self._get().answer(question, verdicts=verdicts)
 
     def refresh(self) -> bool:
         return self._get().refresh()

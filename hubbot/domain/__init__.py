@@ -54,7 +54,7 @@ from hubbot.domain.deploys import (
 )
 from hubbot.domain.hubs import HubGroup
 from hubbot.domain.outbox import Alert, Basis, Block, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
-from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats
+from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats, Verdict
 from hubbot.domain.usage import ComputeUse, DailyActive, HomeUse, HubUser, NamespaceQuota, Overlay, home_folder
 
 __all__ = [
@@ -116,6 +116,7 @@ __all__ = [
     "SupportQuestion",
     "SupportStats",
     "Ticket",
+    "Verdict",
     "Volume",
     "Workload",
     "home_folder",

@@ -41,6 +41,7 @@ class Citation:
     score: float
     title: str
     heading: str
+    snippet: str = ""  # one line of the section, shown beside a suggestion
 
     @property
     def ref(self) -> str:
@@ -54,3 +55,21 @@ class Answer:
     confidence: float
     citations: list[Citation] = field(default_factory=list)
     extract: str = ""
+    # Not sure enough to answer, not so unsure as to hand over at once: the closest pages are
+    # offered as suggestions (``answered`` is False).
+    suggested: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """``answered``, ``suggested`` or ``abstained``."""
+        return "answered" if self.answered else "suggested" if self.suggested else "abstained"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What an asker said of an answer: its first citation (``path#anchor``) helped, or they
+    asked for a human. Verdicts on similar questions nudge that section up or down."""
+
+    question: str
+    ref: str
+    helpful: bool

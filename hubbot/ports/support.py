@@ -10,6 +10,7 @@ from hubbot.domain import (
     Answer,
     SupportQuestion,
     SupportStats,
+    Verdict,
 )
 
 
@@ -30,7 +31,10 @@ class SupportLog(Protocol):
 class Knowledge(Protocol):
     """A searchable documentation collection (see :mod:`hubbot.support.faq`)."""
 
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, *, verdicts: Sequence[Verdict] = ()) -> Answer:
+        """The best answer, suggestions, or nothing; ``verdicts`` (what askers said of earlier
+        answers) nudge sections within a bound."""
+        ...
 
     def url(self, path: str, anchor: str) -> str:
         """Where a cited section is published."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hubbot.domain import Answer, Citation
+from collections.abc import Sequence
+
+from hubbot.domain import Answer, Citation, Verdict
 from hubbot.support.faq.confidence import THRESHOLD, confidence
 from hubbot.support.faq.ranker import QueryTerm, Ranker
 from hubbot.support.faq.sections import Section
@@ -41,8 +43,9 @@ def extract(section: Section, terms: list[QueryTerm]) -> str:
     return text
 
 
-def answer_question(ranker: Ranker, question: object) -> Answer:
-    """Rank, decide and explain.  Never raises for odd input; it just yields a low confidence."""
+def answer_question(ranker: Ranker, question: object, *, verdicts: Sequence[Verdict] = ()) -> Answer:
+    """Rank, decide and explain.  Never raises for odd input; it just yields a low confidence.
+    ``verdicts`` are not used yet."""
     text = question if isinstance(question, str) else ""
     text = text[:MAX_QUESTION_CHARS]
     if not text.strip() or not ranker.sections:

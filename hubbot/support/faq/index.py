@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from hubbot.domain import Answer
+from hubbot.domain import Answer, Verdict
 from hubbot.support.faq.answer import answer_question
 from hubbot.support.faq.markup import DOC_SUFFIXES, parse_file
 from hubbot.support.faq.ranker import Ranker
@@ -96,8 +96,8 @@ class Index:
             log.info("faq: index rebuilt: %d sections", len(ranker.sections))
             return True
 
-    def answer(self, question: str) -> Answer:
-        return answer_question(self._ranker, question)
+    def answer(self, question: str, *, verdicts: Sequence[Verdict] = ()) -> Answer:
+        return answer_question(self._ranker, question, verdicts=verdicts)
 
 
 def _parse(dirs: Sequence[Path]) -> list[Section]:
