@@ -14,7 +14,8 @@ from hubbot.render import blocks as b
 _WHAT = {Basis.FORECAST: "forecast ≥ 100%", Basis.SPIKE: "spend spike", Basis.DIGEST: "weekly digest",
          Basis.UNDELIVERED: "undelivered alert", Basis.BILLING: "billing problem", Basis.SCAN: "spike scan",
          Basis.CURRENCY: "budget in another currency"}
-_KIND = {OutboxKind.ESCALATION: "support question escalated", OutboxKind.TICKET: "support ticket"}
+_KIND = {OutboxKind.ESCALATION: "support question escalated", OutboxKind.TICKET: "support ticket",
+         OutboxKind.ANSWER: "saved answer posted to the asker"}
 
 
 def _what(message: OutboxMessage) -> str:

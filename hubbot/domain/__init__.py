@@ -54,7 +54,19 @@ from hubbot.domain.deploys import (
 )
 from hubbot.domain.hubs import HubGroup
 from hubbot.domain.outbox import Alert, Basis, Block, DeliveryState, OutboxKind, OutboxMessage, Post, Ticket
-from hubbot.domain.support import Answer, Citation, SupportQuestion, SupportStats, Verdict
+from hubbot.domain.support import (
+    SAVED_REF,
+    Answer,
+    Citation,
+    SavedAnswer,
+    SupportQuestion,
+    SupportStats,
+    ThreadReply,
+    Verdict,
+    escalated_question,
+    escalation_key,
+    saved_entry,
+)
 from hubbot.domain.usage import ComputeUse, DailyActive, HomeUse, HubUser, NamespaceQuota, Overlay, home_folder
 
 __all__ = [
@@ -62,6 +74,7 @@ __all__ = [
     "JOB_LOG_CHARS",
     "JOB_RESULT_CHARS",
     "READING_HISTORY_DAYS",
+    "SAVED_REF",
     "TAG_HUB",
     "TAG_REASON",
     "TAG_REQUESTED_BY",
@@ -111,17 +124,22 @@ __all__ = [
     "ReleasePlan",
     "Review",
     "ReviewVerdict",
+    "SavedAnswer",
     "Snapshot",
     "SnapshotState",
     "SupportQuestion",
     "SupportStats",
+    "ThreadReply",
     "Ticket",
     "Verdict",
     "Volume",
     "Workload",
+    "escalated_question",
+    "escalation_key",
     "home_folder",
     "judge_checks",
     "judge_reviews",
     "main_currency",
     "money",
+    "saved_entry",
 ]

@@ -17,6 +17,7 @@ class OutboxKind(StrEnum):
     ALERT = "alert"  # a cost alert, digest, billing problem or undelivered notice, posted to a channel
     ESCALATION = "escalation"  # a support question handed to people, posted to the support channel
     TICKET = "ticket"  # a support question opened on a ticket desk
+    ANSWER = "answer"  # a support team member's answer, posted in the asker's thread
 
 
 class Basis(StrEnum):
@@ -47,6 +48,7 @@ class Post:
 
     text: str
     blocks: tuple[Block, ...] = ()
+    thread_ts: str | None = None  # a reply in this thread of the channel
 
 
 @dataclass(frozen=True, slots=True)

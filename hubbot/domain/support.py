@@ -21,6 +21,7 @@ class SupportQuestion:
     thread_ts: str | None = None
     helpful: bool | None = None
     escalated: bool = False
+    suggested: bool = False  # close pages were offered instead of an answer
     id: int | None = None
 
 
@@ -31,6 +32,8 @@ class SupportStats:
     escalated: int
     helpful: int
     unhelpful: int
+    suggested: int = 0
+    saved: int = 0  # questions a human's saved answer answered
     top_escalated: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -73,3 +76,73 @@ class Verdict:
     question: str
     ref: str
     helpful: bool
+
+
+# Saved answers are searched beside the docs as pages ``saved/<id>``; a SupportQuestion.citation
+# of ``saved/<id>#`` was answered from one.
+SAVED_REF = "saved/"
+
+
+def escalation_key(question_id: int, channel: str) -> str:
+    """The outbox key of an escalated question's post in a support channel."""
+    return f"support:{question_id}@{channel}"
+
+
+def escalated_question(key: str) -> int | None:
+    """The question an outbox key posts to the support channel, if it is such a key."""
+    head, _, rest = key.partition(":")
+    number = rest.partition("@")[0]
+    return int(number) if head == "support" and number.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReply:
+    """Someone's reply in the thread of an escalated question's post in the support channel:
+    the answer hubbot offers to save."""
+
+    question_id: int
+    user: str
+    text: str
+    channel: str
+    ts: str
+    at: datetime
+    entry_id: int | None = None  # the saved answer it became
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    """A human's answer, kept to answer the next person who asks the same thing.
+
+    ``questions`` starts with the question as first asked; later ways of asking it are added
+    when they were answered by it. ``sources`` are the docs pages its links point to, each with
+    the page's fingerprint when the answer was saved: a page that changed makes the answer stale.
+    """
+
+    community: str | None
+    questions: tuple[str, ...]
+    answer: str
+    links: tuple[str, ...]
+    author: str
+    at: datetime
+    sources: tuple[tuple[str, str], ...] = ()
+    question_id: int | None = None
+    edited_by: str | None = None
+    edited_at: datetime | None = None
+    retired: bool = False
+    uses: int = 0
+    id: int | None = None
+
+    @property
+    def path(self) -> str:
+        return f"{SAVED_REF}{self.id}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.path}#"
+
+
+def saved_entry(path: str) -> int | None:
+    """The saved answer a citation path names (``saved/<id>``), if it names one."""
+    number = path.removeprefix(SAVED_REF) if path.startswith(SAVED_REF) else ""
+    return int(number) if number.isdigit() and len(number) < 12 else None

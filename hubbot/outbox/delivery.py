@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from hubbot.domain import Alert, Basis, Block, OutboxKind, OutboxMessage, Post, Ticket
+from hubbot.domain import Alert, Basis, Block, OutboxKind, OutboxMessage, Post, Ticket, escalated_question
 from hubbot.errors import HubbotError, UpstreamError
 from hubbot.fleet import Fleet
 from hubbot.pipeline.contract import action_id
@@ -39,7 +39,11 @@ async def _post(services: Services, message: OutboxMessage, post: Post) -> None:
     blocks = list(post.blocks)
     if message.alert is not None and message.alert.has_buttons:
         blocks.append(alert_buttons(str(message.id)))
-    await services.notifier.post(channel=message.channel, text=post.text, blocks=blocks)
+    ts = await services.notifier.post(channel=message.channel, text=post.text, blocks=blocks, thread_ts=post.thread_ts)
+    question = escalated_question(message.key) if message.kind is OutboxKind.ESCALATION else None
+    if question is not None and ts and services.support is not None:
+        # the support team answers in this post's thread; hubbot offers to save what they say
+        await services.support.posted(question, channel=message.channel, ts=ts)
 
 
 async def _open_ticket(services: Services, message: OutboxMessage, ticket: Ticket) -> None:

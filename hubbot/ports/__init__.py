@@ -19,7 +19,7 @@ from hubbot.ports.hubs import HubApi
 from hubbot.ports.outbox import Notifier, Outbox, Ticketing
 from hubbot.ports.plans import PriceCache, PriceSource, ServiceRequests
 from hubbot.ports.repository import FleetRepository, Proposals
-from hubbot.ports.support import Knowledge, SupportLog
+from hubbot.ports.support import Knowledge, SavedAnswers, SupportLog
 from hubbot.ports.usage import NamespaceQuotas, Overlays, UsageMetrics
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "PriceSource",
     "Proposals",
     "PullRequests",
+    "SavedAnswers",
     "ServiceRequests",
     "Services",
     "SupportLog",
@@ -79,6 +80,7 @@ class Services:
     mirrors: Mapping[str, BudgetMirror] = field(default_factory=dict)
     billing: Mapping[str, BillingCheck] = field(default_factory=dict)
     support: SupportLog | None = None
+    saved_answers: SavedAnswers | None = None  # the support team's answers saved from Slack threads
     knowledge: Mapping[str, Knowledge] = field(default_factory=dict)  # by community; "" for the whole fleet
     tickets: Mapping[str, Ticketing] = field(default_factory=dict)  # by community; "" for the whole fleet
     deploys: DeployPorts | None = None

@@ -11,7 +11,7 @@ from hubbot.store.overlays import SqlOverlays
 from hubbot.store.pending import SqlPendingActions
 from hubbot.store.plans import SqlPriceCache, SqlServiceRequests
 from hubbot.store.proposals import SqlProposals
-from hubbot.store.support import SqlSupportLog
+from hubbot.store.support import SqlSavedAnswers, SqlSupportLog
 
 __all__ = [
     "Database",
@@ -25,6 +25,7 @@ __all__ = [
     "SqlPendingActions",
     "SqlPriceCache",
     "SqlProposals",
+    "SqlSavedAnswers",
     "SqlServiceRequests",
     "SqlSupportLog",
 ]

@@ -233,6 +233,7 @@ class AlertRow(Base):
     acked_by: Mapped[str | None] = mapped_column(String(32))
     acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     muted_until: Mapped[date | None] = mapped_column(Date)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))  # a post in this thread of the channel
 
     __table_args__ = (Index("ix_alerts_state", "state", "id"), Index("ix_alerts_community", "community", "id"))
 
@@ -252,8 +253,52 @@ class SupportRow(Base):
     citation: Mapped[str | None] = mapped_column(Text)
     helpful: Mapped[bool | None] = mapped_column(Boolean)
     escalated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    suggested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    unlearned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)  # its verdict no longer counts
+    post_channel: Mapped[str | None] = mapped_column(String(32))  # where the escalation was posted
+    post_ts: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_support_community_id", "community", "id"),)
+    __table_args__ = (Index("ix_support_community_id", "community", "id"),
+                      Index("ix_support_post", "post_channel", "post_ts"))
+
+
+class SupportReplyRow(Base):
+    """A reply in the thread of an escalated question's post, which may be saved as an answer."""
+
+    __tablename__ = "support_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    user: Mapped[str] = mapped_column(String(32), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    channel: Mapped[str] = mapped_column(String(32), nullable=False)
+    ts: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    entry_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_support_replies_message"),)
+
+
+class SavedAnswerRow(Base):
+    """An answer saved from a Slack thread; ``questions``, ``links`` and ``sources`` are JSON lists."""
+
+    __tablename__ = "saved_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community: Mapped[str | None] = mapped_column(String(64))
+    questions: Mapped[str] = mapped_column(Text, nullable=False)
+    answer: Mapped[str] = mapped_column(Text, nullable=False)
+    links: Mapped[str] = mapped_column(Text, nullable=False)
+    sources: Mapped[str] = mapped_column(Text, nullable=False)
+    author: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    question_id: Mapped[int | None] = mapped_column(Integer)
+    edited_by: Mapped[str | None] = mapped_column(String(32))
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    uses: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    __table_args__ = (Index("ix_saved_answers_community", "community", "id"),)
 
 
 class ForecastRow(Base):

@@ -34,7 +34,7 @@ def _message(row: AlertRow) -> OutboxMessage:
         body = json.loads(row.text)
         payload = Ticket(subject=body["subject"], description=body["description"], tags=tuple(body["tags"]))
     else:
-        payload = Post(text=row.text, blocks=tuple(json.loads(row.blocks)))
+        payload = Post(text=row.text, blocks=tuple(json.loads(row.blocks)), thread_ts=row.thread_ts)
     alert = None if kind is not OutboxKind.ALERT else Alert(
         basis=Basis(row.basis), period_start=row.period_start, period_end=row.period_end, currency=row.currency,
         threshold=row.threshold, spend=dec(row.spend), budget=dec(row.budget), forecast=dec(row.forecast))
@@ -46,7 +46,7 @@ def _message(row: AlertRow) -> OutboxMessage:
     )
 
 
-_OTHER_KINDS = frozenset({OutboxKind.ESCALATION.value, OutboxKind.TICKET.value})
+_OTHER_KINDS = frozenset({OutboxKind.ESCALATION.value, OutboxKind.TICKET.value, OutboxKind.ANSWER.value})
 
 
 def _row(message: OutboxMessage) -> AlertRow:
@@ -55,16 +55,18 @@ def _row(message: OutboxMessage) -> AlertRow:
     if isinstance(message.payload, Ticket):
         t = message.payload
         text = json.dumps({"subject": t.subject, "description": t.description, "tags": list(t.tags)})
-        blocks = "[]"
+        blocks, thread = "[]", None
     else:
         text, blocks = message.payload.text, json.dumps(list(message.payload.blocks))
+        thread = message.payload.thread_ts
     return AlertRow(
         key=message.key, community=message.community, channel=message.channel,
         basis=alert.basis.value if alert else message.kind.value, threshold=alert.threshold if alert else None,
         period_start=alert.period_start if alert else day, period_end=alert.period_end if alert else day,
         spend=alert.spend if alert else None, budget=alert.budget if alert else None,
         forecast=alert.forecast if alert else None, currency=alert.currency if alert else _NO_CURRENCY,
-        text=text, blocks=blocks, state=message.state.value, created_at=message.created_at, attempts=0,
+        text=text, blocks=blocks, thread_ts=thread, state=message.state.value, created_at=message.created_at,
+        attempts=0,
     )
 
 

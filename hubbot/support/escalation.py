@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hubbot import markup as m
-from hubbot.domain import OutboxKind, OutboxMessage, Post, Ticket
+from hubbot.domain import OutboxKind, OutboxMessage, Post, Ticket, escalation_key
 from hubbot.pipeline.contract import PREFIX
 from hubbot.render import blocks as b
 
@@ -39,7 +39,7 @@ def escalation(asked: Asked, *, support_channel: str, ticket: bool, at: datetime
     text = f"{head}:\n>{asked.question[:QUOTE_CHARS]}"
     community = asked.community or ""
     post = Post(text=text, blocks=(b.section(text), b.context(f"question #{asked.qid} · `{PREFIX} faq stats`")))
-    rows = [OutboxMessage(key=f"support:{asked.qid}@{support_channel}", kind=OutboxKind.ESCALATION,
+    rows = [OutboxMessage(key=escalation_key(asked.qid, support_channel), kind=OutboxKind.ESCALATION,
                           community=community, channel=support_channel, payload=post, created_at=at)]
     if ticket:
         desk = Ticket(subject=f"Support question from {asked.community or 'the fleet'}: "

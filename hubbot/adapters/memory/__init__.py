@@ -32,7 +32,7 @@ from hubbot.adapters.memory.prices import MemoryPrices
 from hubbot.adapters.memory.proposals import MemoryProposals
 from hubbot.adapters.memory.pulls import MemoryPulls
 from hubbot.adapters.memory.quotas import MemoryNamespaceQuotas
-from hubbot.adapters.memory.support import MemorySupportLog
+from hubbot.adapters.memory.support import MemorySavedAnswers, MemorySupportLog
 from hubbot.adapters.memory.usage import MemoryOverlays, MemoryUsageMetrics, ServerRun
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "MemoryPrices",
     "MemoryProposals",
     "MemoryPulls",
+    "MemorySavedAnswers",
     "MemoryServiceRequests",
     "MemorySupportLog",
     "MemoryUsageMetrics",

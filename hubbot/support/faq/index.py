@@ -62,6 +62,7 @@ class Index:
         self._ranker = Ranker(sections)
         self._snapshot = snapshot
         self._lock = threading.Lock()
+        self._extended: tuple[Ranker, tuple[Section, ...], Ranker] | None = None
 
     @classmethod
     def build(cls, dirs: Iterable[Path | str]) -> Index:
@@ -96,8 +97,22 @@ class Index:
             log.info("faq: index rebuilt: %d sections", len(ranker.sections))
             return True
 
-    def answer(self, question: str, *, verdicts: Sequence[Verdict] = ()) -> Answer:
-        return answer_question(self._ranker, question, verdicts=verdicts)
+    def answer(self, question: str, *, verdicts: Sequence[Verdict] = (), extra: Sequence[Section] = ()) -> Answer:
+        """``extra`` sections (saved answers) are ranked beside the docs' own, with the docs' word
+        statistics, so the same confidence rule judges them."""
+        return answer_question(self._with(tuple(extra)), question, verdicts=verdicts)
+
+    def _with(self, extra: tuple[Section, ...]) -> Ranker:
+        if not extra:
+            return self._ranker
+        with self._lock:
+            ranker, cached = self._ranker, self._extended
+            if cached is not None and cached[0] is ranker and cached[1] == extra:
+                return cached[2]
+        built = Ranker([*ranker.sections, *extra])  # tens of ms for a tree of 100 pages; kept until they change
+        with self._lock:
+            self._extended = (ranker, extra, built)
+        return built
 
 
 def _parse(dirs: Sequence[Path]) -> list[Section]:
