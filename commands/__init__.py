@@ -1,7 +1,8 @@
 """The ``/hub`` subcommands. :data:`ALL` is the explicit list the registry is built from; it is
 this package's only public name.
 
-One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``faq``, ``cost``, ``budget``,
+One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``faq`` (saved answers in
+:mod:`commands.answers`), ``cost``, ``budget``,
 ``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``, ``group``,
 ``usage``, ``quota``, ``backup``); the ``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back
 button is :mod:`commands.rollback`, and :mod:`commands.target` holds what several of them say about
@@ -11,6 +12,11 @@ the hub they act on.
 from __future__ import annotations
 
 from commands.alerts import ALERTS
+from commands.answers import EDIT as FAQ_EDIT
+from commands.answers import ENTRIES as FAQ_ENTRIES
+from commands.answers import RESTORE as FAQ_RESTORE
+from commands.answers import RETIRE as FAQ_RETIRE
+from commands.answers import UNLEARN as FAQ_UNLEARN
 from commands.ask import ASK
 from commands.audit import AUDIT
 from commands.backup import LIST as BACKUP_LIST
@@ -46,7 +52,8 @@ from commands.whoami import WHOAMI
 from hubbot.pipeline.contract import CommandSpec
 
 ALL: tuple[CommandSpec, ...] = (
-    HELP, HUBS, WHOAMI, ASK, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, FAQ_STATS, STATUS, DEPLOY, BINDER_DEPLOY,
+    HELP, HUBS, WHOAMI, ASK, COST, BUDGET_SHOW, BUDGET_SET, ALERTS, FAQ_STATS, FAQ_ENTRIES, FAQ_EDIT, FAQ_RETIRE,
+    FAQ_RESTORE, FAQ_UNLEARN, STATUS, DEPLOY, BINDER_DEPLOY,
     BINDER_STATUS, LINK, JOBS, CANCEL, AUDIT, GROUP_LIST, GROUP_SHOW, GROUP_CREATE, GROUP_DELETE, GROUP_ADD,
     GROUP_REMOVE, USAGE, QUOTA_SHOW, QUOTA_SET, QUOTA_RESET, QUOTA_DIFF, BACKUP_NOW, BACKUP_LIST, BACKUP_STATUS,
     BACKUP_RESTORE_PLAN, PLANS, ESTIMATE, REQUEST, REQUESTS,

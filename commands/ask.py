@@ -1,11 +1,13 @@
 """``/hub ask <question>`` (also any question in a mention or DM): an answer from the community's
-own docs with the section it came from, or — when hubbot is unsure — a hand-off to the support
-team (and its ticket desk). ``/hub faq stats`` shows how that goes."""
+own docs with the section it came from, or an answer the support team saved (attributed); when
+hubbot is not certain, the closest pages with an **Ask a human** button; when it has no idea, a
+hand-off to the support team (and its ticket desk). Askers' verdicts nudge later rankings.
+``/hub faq stats`` shows how that goes."""
 
 from __future__ import annotations
 
 from hubbot import markup as m
-from hubbot.domain import Answer, SupportQuestion
+from hubbot.domain import Answer, Block, SavedAnswer, SupportQuestion, saved_entry
 from hubbot.errors import NotAllowed, NotFound, UserError
 from hubbot.outbox.delivery import deliver
 from hubbot.pipeline.access import Permission
@@ -22,8 +24,13 @@ MAX_QUESTION = 2000
 
 def knowledge(ctx: Context) -> Knowledge | None:
     """The asking community's own docs, else the fleet-wide docs."""
-    if ctx.community and ctx.community in ctx.services.knowledge:
-        return ctx.services.knowledge[ctx.community]
+    return knowledge_of(ctx, ctx.community)
+
+
+def knowledge_of(ctx: Context, community: str | None) -> Knowledge | None:
+    """A community's own docs, else the fleet-wide docs."""
+    if community and community in ctx.services.knowledge:
+        return ctx.services.knowledge[community]
     return ctx.services.knowledge.get("")
 
 
@@ -42,21 +49,66 @@ async def ask_handler(ctx: Context) -> Reply:
         raise UserError("no documentation is set up for support answers yet — an engineer can add `support.docs` "
                         "to the fleet config")
     docs.refresh()
-    answer = docs.answer(question)
+    assert ctx.services.support is not None
+    saved = await ctx.services.saved_answers.list(communities=[ctx.community]) if ctx.services.saved_answers \
+        else []
+    verdicts = await ctx.services.support.verdicts(community=ctx.community)
+    answer = docs.answer(question, verdicts=verdicts, saved=saved)
     unprompted = ctx.invocation.trigger == "message"
     confident = answer.answered and (not unprompted or answer.confidence >= UNPROMPTED)
     if unprompted and not confident:
         return Reply(text="", kind="silent")  # not asked, not sure: say nothing
     top = answer.citations[0] if answer.citations else None
-    assert ctx.services.support is not None
+    suggest = not confident and answer.suggested and len(answer.citations) > 0
     qid = await ctx.services.support.add(SupportQuestion(
         at=ctx.services.clock.now(), user=ctx.caller.user_id, channel=ctx.invocation.channel_id,
         thread_ts=ctx.invocation.thread_ts, community=ctx.community, question=question, answered=confident,
-        confidence=answer.confidence, citation=f"{top.path}#{top.anchor}" if top else None))
+        confidence=answer.confidence, citation=f"{top.path}#{top.anchor}" if top else None, suggested=suggest))
+    entry = next((e for e in saved if top and e.id == saved_entry(top.path)), None)
+    if confident and entry is not None:
+        assert ctx.services.saved_answers is not None and entry.id is not None
+        await ctx.services.saved_answers.used(entry.id)
+        return _saved_reply(entry, qid)
     if confident:
         return _answer_reply(docs, answer, qid)
+    if suggest:
+        return _suggestions(docs, answer, qid)
     where = await escalate(ctx, qid, question)
     return Reply(text=f"I'm not sure — {where}", blocks=[b.section(f":thinking_face: I'm not sure — {where}")])
+
+
+def _verdict_buttons(qid: int) -> Block:
+    return b.actions(
+        b.button("This answered it", action_id=action_id("ask", "helpful"), value=str(qid), style="primary"),
+        b.button("Ask a human", action_id=action_id("ask", "human"), value=str(qid)),
+    )
+
+
+def _saved_reply(entry: SavedAnswer, qid: int) -> Reply:
+    """A saved answer, in its author's words and attributed to them."""
+    when = f"{entry.at:%-d %b %Y}"
+    head = f"Answered before by {m.mention(entry.author)} ({when}):"
+    links = [m.link(url) for url in entry.links[:3]]
+    blocks = [b.section(f"{head}\n>{entry.answer}")]
+    if links:
+        blocks.append(b.context("Links: " + " · ".join(links)))
+    blocks.append(_verdict_buttons(qid))
+    return Reply(text="\n".join([head, entry.answer, *entry.links[:3]]), blocks=blocks, public=True)
+
+
+def _suggestions(docs: Knowledge, answer: Answer, qid: int) -> Reply:
+    """Not sure enough to answer: the three closest pages, each with a line of it."""
+    head = "I'm not certain — these look closest:"
+    lines = []
+    for c in answer.citations[:3]:
+        title = c.title if c.heading == c.title or not c.heading else c.heading
+        line = f"• {m.link(docs.url(c.path, c.anchor), title)}"
+        lines.append(line + (f" — {c.snippet}" if c.snippet else ""))
+    blocks = [b.section(f":mag: {head}\n" + "\n".join(lines)),
+              b.context("If none of these answers it, ask a human and the support team will reply here."),
+              _verdict_buttons(qid)]
+    text = "\n".join([head, *(f"{c.heading or c.title}: {docs.url(c.path, c.anchor)}" for c in answer.citations[:3])])
+    return Reply(text=text, blocks=blocks, public=True)
 
 
 def _answer_reply(docs: Knowledge, answer: Answer, qid: int) -> Reply:
@@ -69,10 +121,7 @@ def _answer_reply(docs: Knowledge, answer: Answer, qid: int) -> Reply:
     blocks = [b.section("\n".join(line for line in lines if line))]
     if also:
         blocks.append(b.context("See also: " + " · ".join(also)))
-    blocks.append(b.actions(
-        b.button("This answered it", action_id=action_id("ask", "helpful"), value=str(qid), style="primary"),
-        b.button("Ask a human", action_id=action_id("ask", "human"), value=str(qid)),
-    ))
+    blocks.append(_verdict_buttons(qid))
     text = "\n".join([title, answer.extract, link, *(docs.url(c.path, c.anchor) for c in more[:2])])
     return Reply(text=text, blocks=blocks, public=True)
 
@@ -115,6 +164,10 @@ async def helpful_handler(ctx: Context, value: str) -> Reply:
     assert ctx.services.support is not None and question.id is not None
     if not await ctx.services.support.feedback(question.id, helpful=True):
         return Reply(text="Thanks — your answer was already noted.")
+    entry = saved_entry((question.citation or "").partition("#")[0])
+    if entry is not None and ctx.services.saved_answers is not None:
+        # it answered this way of asking too: the next person who asks so is answered surely
+        await ctx.services.saved_answers.asked_as(entry, question.question)
     return Reply(text=":white_check_mark: Glad that helped — thanks for saying.")
 
 

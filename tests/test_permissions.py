@@ -81,8 +81,20 @@ HUB_ADMIN = {
 QUOTA_CHANGE = {role: {**row, "none": "not_found"} for role, row in HUB_ADMIN.items()}
 # backups: allowed through, then told the test fleet's hubs have no `backup:` section
 NO_BACKUPS = {role: {t: "usage" if v == OK else v for t, v in row.items()} for role, row in HUB_ADMIN.items()}
+# what community leaders and engineers may read
+ADMIN_READ = {
+    "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
+    "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
+    "leader_b": dict(none=OK, alpha=NO, beta=OK, hub_a=NO, hub_b=OK),
+    "member_a": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+    "outsider": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
+}
+ENTRY_CHANGE = {role: dict.fromkeys(TARGETS, "not_found" if role.startswith(("engineer", "leader")) else NO)
+                for role in ROLES}
 # how each command is typed with a target (default: "<command> <target>")
 TEMPLATE = {"budget set": "budget set {target} 1500", "budget show": "budget show {target}",
+            "faq edit": "faq edit 7 new words", "faq retire": "faq retire 7", "faq restore": "faq restore 7",
+            "faq unlearn": "faq unlearn all {target}",
             "ask": "ask how do I install a package", "jobs": "jobs", "cancel": "cancel 1",
             "link": "link {target} https://github.com/org/repo", "group show": "group show {target} students",
             "group create": "group create {target} tutors", "group delete": "group delete {target} students",
@@ -95,13 +107,15 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "budget show": {**READ, "engineer": dict(none="usage", alpha=OK, beta=OK, hub_a=OK, hub_b=OK)},
     "budget set": ADMIN_SET,
     "alerts": READ,
-    "faq stats": {
-        "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),
-        "leader_a": dict(none=OK, alpha=OK, beta=NO, hub_a=OK, hub_b=NO),
-        "leader_b": dict(none=OK, alpha=NO, beta=OK, hub_a=NO, hub_b=OK),
-        "member_a": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
-        "outsider": dict(none=NO, alpha=NO, beta=NO, hub_a=NO, hub_b=NO),
-    },
+    "faq stats": ADMIN_READ,
+    "faq entries": ADMIN_READ,
+    # a saved answer is named by its number (none exists here): those allowed hear it is not found
+    "faq edit": ENTRY_CHANGE,
+    "faq retire": ENTRY_CHANGE,
+    "faq restore": ENTRY_CHANGE,
+    # forgetting verdicts needs a community: a leader who names none is asked for it
+    "faq unlearn": {**ADMIN_READ, "leader_a": {**ADMIN_READ["leader_a"], "none": "usage"},
+                    "leader_b": {**ADMIN_READ["leader_b"], "none": "usage"}},
     "ask": None,
     "hubs": {
         "engineer": dict(none=OK, alpha=OK, beta=OK, hub_a=OK, hub_b=OK),

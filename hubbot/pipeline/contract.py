@@ -19,7 +19,7 @@ from hubbot.pipeline.access import Caller, Permission
 from hubbot.pipeline.args import ParsedArgs, Signature
 from hubbot.ports import Services
 
-Trigger = Literal["command", "mention", "dm", "console", "action", "message"]
+Trigger = Literal["command", "mention", "dm", "console", "action", "message", "reply"]
 # ok, silent (nothing to post), or what kind of failure: the caller's input, not found, not
 # allowed, an outside system, or hubbot itself
 ReplyKind = Literal["ok", "silent", "usage", "not_found", "denied", "upstream", "error"]
@@ -37,6 +37,7 @@ class Invocation:
     transport: str = "console"
     trigger: Trigger = "console"
     thread_ts: str | None = None
+    message_ts: str | None = None  # the message itself, for a reply in a thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,9 @@ class CommandSpec:
     slow: bool = False
     examples: tuple[str, ...] = ()
     actions: tuple[ActionSpec, ...] = ()
+    # Runs on a person's reply in a thread of a support channel (the text is what they wrote, not
+    # a command); a silent reply means "not mine".
+    thread_reply: Handler | None = None
 
     @cached_property
     def usage(self) -> str:

@@ -107,6 +107,34 @@ class Dispatcher:
             return True
         return any(c.support and channel in c.support.answer_unprompted for c in self.fleet.config.communities)
 
+    def watches_replies(self, channel: str) -> bool:
+        """Whether replies in threads of ``channel`` may matter (a support channel: the team
+        answers escalated questions there)."""
+        support = self.fleet.config.support
+        if channel and channel == support.channel:
+            return True
+        return any(c.support and c.support.channel == channel for c in self.fleet.config.communities)
+
+    async def run_thread_reply(self, invocation: Invocation) -> Reply:
+        """Offer a reply in a support channel's thread to the commands that follow such threads;
+        silent unless one of them has something to say (only that is audited)."""
+        started = time.perf_counter()
+        reference = new_reference()
+        for spec in self.registry.commands:
+            if spec.thread_reply is None:
+                continue
+            try:
+                caller = await self._caller(invocation)
+                ctx = self._context(invocation, spec.name, ParsedArgs(), caller, (None, None), [], reference,
+                                    no_progress)
+                reply = await spec.thread_reply(ctx)
+            except Exception as exc:
+                reply = self._failure(exc, reference, spec.name)
+            if reply.kind != "silent":
+                await self._audit(invocation, f"reply {spec.name}", "", reply, (None, None), started, reference)
+                return reply
+        return Reply(text="", kind="silent")
+
     async def run(self, invocation: Invocation, *, progress: Progress = no_progress) -> Reply:
         started = time.perf_counter()
         reference = new_reference()

@@ -78,8 +78,12 @@ class SavedAnswers(Protocol):
         """Retire (or, with ``retired=False``, restore) an entry; False if it already was."""
         ...
 
-    async def used(self, entry_id: int, *, question: str | None = None) -> None:
-        """Count a use; ``question``, a new way of asking it, joins its questions."""
+    async def used(self, entry_id: int) -> None:
+        """Count that it answered a question."""
+        ...
+
+    async def asked_as(self, entry_id: int, question: str) -> None:
+        """A way of asking that it answered (the asker said so) joins its questions."""
         ...
 
 

@@ -251,6 +251,12 @@ class SlackTransport:
         if event.get("subtype") or event.get("bot_id"):
             return
         text = str(event.get("text", ""))
+        channel, ts, thread = (str(event.get(k) or "") for k in ("channel", "ts", "thread_ts"))
+        if thread and thread != ts and event.get("channel_type") != "im":
+            # a reply in a thread: the support team answering an escalated question, perhaps
+            if self._dispatcher.watches_replies(channel) and await self._first_delivery(body):
+                self._spawn(self._thread_reply(event))
+            return
         trigger: Trigger
         if event.get("channel_type") == "im":
             trigger = "dm"
@@ -262,6 +268,19 @@ class SlackTransport:
             return
         if await self._first_delivery(body):
             self._spawn(self._conversation(event, trigger=trigger, text=text))
+
+    async def _thread_reply(self, event: MessageEvent) -> None:
+        user, channel = str(event.get("user", "")), str(event.get("channel", ""))
+        thread = str(event.get("thread_ts", ""))
+        invocation = Invocation(user_id=user, channel_id=channel, text=decode(str(event.get("text", ""))),
+                                transport="slack", trigger="reply", thread_ts=thread,
+                                message_ts=str(event.get("ts", "")) or None)
+        reply = await self._dispatcher.run_thread_reply(invocation)
+        if reply.kind == "silent":
+            return
+        # only the person who replied sees the offer
+        await self._safely("offer to save an answer", self.client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=thread, **message(reply)))
 
     async def _conversation(self, event: MessageEvent, *, trigger: Trigger, text: str) -> None:
         channel = str(event.get("channel", ""))

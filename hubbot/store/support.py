@@ -223,15 +223,20 @@ class SqlSavedAnswers:
                     retired=retired, edited_by=by[:32], edited_at=at)).rowcount)
         return await asyncio.to_thread(run)
 
-    async def used(self, entry_id: int, *, question: str | None = None) -> None:
+    async def used(self, entry_id: int) -> None:
+        def run() -> None:
+            with self._db.engine.begin() as conn:
+                conn.execute(update(SavedAnswerRow).where(SavedAnswerRow.id == entry_id)
+                             .values(uses=SavedAnswerRow.uses + 1))
+        await asyncio.to_thread(run)
+
+    async def asked_as(self, entry_id: int, question: str) -> None:
         def run() -> None:
             with self._db.session() as session, session.begin():
                 row = session.get(SavedAnswerRow, entry_id, with_for_update=True)
                 if row is None:
                     return
-                row.uses += 1
                 asked = json.loads(row.questions)
-                known = {q.casefold() for q in asked}
-                if question and question.casefold() not in known and len(asked) < MAX_PARAPHRASES:
+                if question.casefold() not in {q.casefold() for q in asked} and len(asked) < MAX_PARAPHRASES:
                     row.questions = json.dumps([*asked, question])
         await asyncio.to_thread(run)

@@ -21,6 +21,7 @@ from hubbot.adapters.memory import (
     MemoryOverlays,
     MemoryPendingActions,
     MemoryPriceCache,
+    MemorySavedAnswers,
     MemoryServiceRequests,
     MemorySupportLog,
     MemoryUsageMetrics,
@@ -45,7 +46,8 @@ def dispatcher(fleet_file: Path, *, extra: tuple[CommandSpec, ...] = (), secrets
     services = Services(audit=audit, clock=FrozenClock(), events=MemoryEventLedger(),
                         directory=StaticDirectory({LEADERS_B_GROUP: {LEADER_B}}), pending=MemoryPendingActions(),
                         ledger=MemoryCostLedger(), budgets=MemoryBudgets(), outbox=MemoryOutbox(),
-                        notifier=RecordingNotifier(), support=MemorySupportLog(), knowledge=knowledge_for(fleet),
+                        notifier=RecordingNotifier(), support=MemorySupportLog(), saved_answers=MemorySavedAnswers(),
+                        knowledge=knowledge_for(fleet),
                         tickets=tickets or {},
                         # every hub's API: users ana, bo and cy; a group "students" with ana
                         hub_apis={ref.qualified: MemoryHubApi(ref.qualified, users=("ana", "bo", "cy"),

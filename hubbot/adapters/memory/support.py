@@ -127,12 +127,13 @@ class MemorySavedAnswers:
         self.entries[entry_id] = dataclasses.replace(entry, retired=retired, edited_by=by[:32], edited_at=at)
         return True
 
-    async def used(self, entry_id: int, *, question: str | None = None) -> None:
+    async def used(self, entry_id: int) -> None:
+        if (entry := self.entries.get(entry_id)) is not None:
+            self.entries[entry_id] = dataclasses.replace(entry, uses=entry.uses + 1)
+
+    async def asked_as(self, entry_id: int, question: str) -> None:
         entry = self.entries.get(entry_id)
-        if entry is None:
+        if entry is None or question.casefold() in {q.casefold() for q in entry.questions} \
+                or len(entry.questions) >= MAX_PARAPHRASES:
             return
-        questions = entry.questions
-        if question and question.casefold() not in {q.casefold() for q in questions} \
-                and len(questions) < MAX_PARAPHRASES:
-            questions = (*questions, question)
-        self.entries[entry_id] = dataclasses.replace(entry, uses=entry.uses + 1, questions=questions)
+        self.entries[entry_id] = dataclasses.replace(entry, questions=(*entry.questions, question))
