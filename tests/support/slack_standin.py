@@ -133,7 +133,8 @@ class SlackStandIn:
             valid = authorization == f"Bearer {self.bot_token}"
         if not valid:
             return JSONResponse({"ok": False, "error": "invalid_auth"})
-        refused = self._refuse(method, args) if method in ("chat.postMessage", "chat.update") else None
+        refused = self._refuse(method, args) if method in ("chat.postMessage", "chat.update", "chat.postEphemeral") \
+            else None
         return JSONResponse(refused or self._answer(method, args))
 
     def _refuse(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
@@ -166,6 +167,10 @@ class SlackStandIn:
                 self.posted.add((str(args.get("channel", "")), str(args.get("ts", ts))))
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts", ts),
                     "message": {"type": "message", "text": args.get("text", ""), "user": BOT_USER, "ts": ts}}
+        if method == "chat.postEphemeral":  # shown to one user only; Slack answers with the message's ts
+            if not args.get("user"):
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "message_ts": ts}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):08d}"
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
