@@ -1,14 +1,17 @@
-"""``/hub faq stats [community] [--days N]``: how support answers are doing, and what the docs
-are missing (the questions escalated most)."""
+"""``/hub faq stats [community] [--days N]``: how support answers are doing, what the docs are
+missing (the questions escalated most), which saved answers went stale, and what askers'
+verdicts taught the ranking."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from commands.ask import knowledge_of
 from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Opt, Signature
-from hubbot.pipeline.contract import CommandSpec, Context, Reply
+from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
+from hubbot.support.saved import stale_pages
 
 
 async def stats_handler(ctx: Context) -> Reply:
@@ -24,14 +27,35 @@ async def stats_handler(ctx: Context) -> Reply:
         return f"{n} ({n * 100 // of}%)" if of else "0"
 
     lines = [f"Questions in the last {days} days: {s.asked}",
-             f"Answered from the docs: {rate(s.answered, s.asked)}",
+             f"Answered: {rate(s.answered, s.asked)} (from saved answers: {s.saved})",
+             f"Closest pages suggested: {rate(s.suggested, s.asked)}",
              f"Escalated to a human: {rate(s.escalated, s.asked)}",
-             f"Marked helpful: {rate(s.helpful, s.answered)} · not helpful: {s.unhelpful}"]
+             f"Marked helpful: {rate(s.helpful, s.answered + s.suggested)} · not helpful: {s.unhelpful}"]
     if s.top_escalated:
         lines.append("Most escalated (what the docs are missing):")
         lines += [f"  {n}× {q[:120]}" for q, n in s.top_escalated]
+    lines += await _saved_lines(ctx, communities)
     body = "\n".join(lines)
     return Reply(text=body, blocks=[b.header("Support answers"), b.section(body)])
+
+
+async def _saved_lines(ctx: Context, communities: list[str] | None) -> list[str]:
+    """Saved answers in use, and those a changed docs page made stale."""
+    if ctx.services.saved_answers is None:
+        return []
+    entries = await ctx.services.saved_answers.list(communities=None if communities is None else [*communities])
+    if not entries:
+        return []
+    stale = []
+    for entry in entries:
+        docs = knowledge_of(ctx, entry.community)
+        changed = stale_pages(entry, docs.fingerprint) if docs else []
+        if changed:
+            stale.append(f"  #{entry.id} {entry.questions[0][:80]} — {', '.join(changed)} changed since it was saved")
+    lines = [f"Saved answers in use: {len(entries)} (`{PREFIX} faq entries`)"]
+    if stale:
+        lines += [f"Stale (check them, then `{PREFIX} faq edit` or `{PREFIX} faq retire`):", *stale]
+    return lines
 
 
 STATS = CommandSpec(

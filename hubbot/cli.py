@@ -327,6 +327,34 @@ def faq_eval(
     typer.echo(json.dumps(scores, indent=2))
 
 
+@faq_app.command("export")
+def faq_export(
+    config: ConfigOpt = None,
+    demo: DemoOpt = False,
+    community: Annotated[str | None, typer.Option("--community", help="Only this community's saved answers.")] = None,
+    retired: Annotated[bool, typer.Option("--retired", help="Include retired answers.")] = False,
+) -> None:
+    """Print the answers the support team saved from Slack as a curated FAQ file (YAML: questions, answer,
+    links), ready to keep in a repository and list under support.faq."""
+    from hubbot.support.saved import export_yaml
+
+    runtime = _runtime(config, demo)
+    if community is not None and community not in runtime.fleet.communities:
+        _fail(f"no community '{community}' in the fleet config", 2)
+
+    async def go() -> str:
+        try:
+            store = runtime.services.saved_answers
+            if store is None:
+                return "[]\n"
+            return export_yaml(await store.list(communities=None if community is None else [community],
+                                                retired=retired))
+        finally:
+            await runtime.aclose()
+
+    typer.echo(asyncio.run(go()), nl=False)
+
+
 def _fleet_only(config: Path | None, demo: bool) -> Fleet:
     from hubbot.errors import HubbotError
     from hubbot.main import load

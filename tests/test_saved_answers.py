@@ -61,8 +61,8 @@ def test_a_saved_human_answer_answers_the_next_paraphrase(bot: Harness) -> None:
 
     # the support team answers in the escalation's thread: only the author is offered the button
     bot.event(_reply("Yes — rye makes sourdough tangier and denser. See <https://docs.test.org/guide/storage.html"
-                     "|our guide> &amp; ask <!here> or &lt;!channel&gt; nothing.", user=ENGINEER, ts="1700005001.000100",
-                     thread=thread), event_id="EvS2")
+                     "|our guide> &amp; ask <!here> or &lt;!channel&gt; nothing.", user=ENGINEER,
+                     ts="1700005001.000100", thread=thread), event_id="EvS2")
     offer = bot.standin.wait_for("chat.postEphemeral")[0].args
     assert offer["user"] == ENGINEER and offer["channel"] == SUPPORT and offer["thread_ts"] == thread
     save = _buttons(offer)["Save as answer"]
