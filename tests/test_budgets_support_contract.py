@@ -1,4 +1,5 @@
-"""Contract tests for budgets and the support log: the memory twins, SQLite and PostgreSQL agree."""
+"""Contract tests for budgets, the support log and saved answers: the memory twins, SQLite and PostgreSQL
+agree."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from hubbot.adapters.memory import MemoryBudgets, MemorySupportLog
-from hubbot.domain import Budget, SupportQuestion, SupportStats
-from hubbot.ports import Budgets, SupportLog
-from hubbot.store import Database, SqlBudgets, SqlSupportLog
+from hubbot.adapters.memory import MemoryBudgets, MemorySavedAnswers, MemorySupportLog
+from hubbot.domain import Budget, SavedAnswer, SupportQuestion, SupportStats, ThreadReply, Verdict
+from hubbot.ports import Budgets, SavedAnswers, SupportLog
+from hubbot.store import Database, SqlBudgets, SqlSavedAnswers, SqlSupportLog
 from tests.conftest import new_database
 
 T0 = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -173,3 +174,107 @@ async def test_stats_name_the_five_most_escalated_questions(support: SupportLog)
     assert beta.top_escalated == [("hub is down", 1)]
     recent = await support.stats(communities=None, since=T0 + timedelta(minutes=1))
     assert recent.top_escalated == [("what is binder", 1)]
+
+
+# -- escalation threads, replies, verdicts and saved answers ------------------------------------------
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def saved(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SavedAnswers]:
+    if request.param == "memory":
+        yield MemorySavedAnswers()
+        return
+    db = _database(request, tmp_path)
+    yield SqlSavedAnswers(db)
+    db.dispose()
+
+
+async def test_an_escalation_post_finds_its_question(support: SupportLog) -> None:
+    qid = await support.add(question("is rye better?"))
+    assert await support.by_post("CSUPPORT1", "1700000000.000100") is None
+    await support.posted(qid, channel="CSUPPORT1", ts="1700000000.000100")
+    found = await support.by_post("CSUPPORT1", "1700000000.000100")
+    assert found is not None and found.id == qid and found.question == "is rye better?"
+    assert await support.by_post("CSUPPORT1", "1700000000.000200") is None
+    assert await support.by_post("COTHER001", "1700000000.000100") is None
+
+
+async def test_a_reply_is_kept_once_and_saved_once(support: SupportLog) -> None:
+    qid = await support.add(question("is rye better?"))
+    reply = ThreadReply(question_id=qid, user="UENG00001", text="Yes.", channel="CSUPPORT1", ts="1.2", at=T0)
+    first = await support.add_reply(reply)
+    assert await support.add_reply(dataclasses.replace(reply, text="Yes (redelivered).")) == first
+    other = await support.add_reply(dataclasses.replace(reply, ts="1.3"))
+    assert other != first
+    assert await support.get_reply(first) == dataclasses.replace(reply, id=first)
+    assert await support.get_reply(9999) is None
+    assert await support.reply_saved(first, entry_id=7)
+    assert not await support.reply_saved(first, entry_id=8)
+    got = await support.get_reply(first)
+    assert got is not None and got.entry_id == 7
+
+
+async def test_verdicts_are_newest_first_per_community_and_can_be_forgotten(support: SupportLog) -> None:
+    ids = []
+    for text, community, cite in [("a", "alpha", "p.md#x"), ("b", "alpha", "p.md#y"), ("c", "beta", "p.md#x"),
+                                  ("d", None, "p.md#x"), ("e", "alpha", None), ("f", "alpha", "p.md#x")]:
+        ids.append(await support.add(question(text, community=community, citation=cite)))
+    for qid, helpful in zip(ids, [True, False, True, False, True], strict=False):
+        await support.feedback(qid, helpful=helpful)
+    alpha = await support.verdicts(community="alpha")
+    assert alpha == [Verdict("b", "p.md#y", False), Verdict("a", "p.md#x", True)]  # f has none, e no citation
+    assert await support.verdicts(community=None) == [Verdict("d", "p.md#x", False)]
+    assert await support.verdicts(community="alpha", limit=1) == [Verdict("b", "p.md#y", False)]
+    assert await support.unlearn(community="alpha", ref="p.md#x") == 1
+    assert await support.verdicts(community="alpha") == [Verdict("b", "p.md#y", False)]
+    assert await support.verdicts(community="beta") == [Verdict("c", "p.md#x", True)]
+    assert await support.unlearn(community="alpha", ref=None) == 1
+    assert await support.verdicts(community="alpha") == []
+
+
+async def test_stats_count_suggestions_and_saved_answers(support: SupportLog) -> None:
+    await support.add(question("a", suggested=True))
+    await support.add(question("b", answered=True, citation="saved/3#"))
+    await support.add(question("c", answered=True, citation="guide.md#x"))
+    s = await support.stats(communities=None, since=None)
+    assert (s.asked, s.suggested, s.saved) == (3, 1, 1)
+
+
+def entry(first: str = "is rye better?", community: str | None = "alpha", **changes: object) -> SavedAnswer:
+    e = SavedAnswer(community=community, questions=(first,), answer="Yes, for taste.", links=("https://x.org/a",),
+                    author="UENG00001", at=T0, sources=(("guide/a.md", "abc123"),), question_id=4)
+    return dataclasses.replace(e, **changes)  # type: ignore[arg-type]
+
+
+async def test_saved_answers_come_back_as_saved(saved: SavedAnswers) -> None:
+    first = await saved.add(entry())
+    assert await saved.get(first) == entry(id=first)
+    assert await saved.get(9999) is None
+    second = await saved.add(entry("why ducks?", community=None))
+    third = await saved.add(entry("beta's", community="beta"))
+    assert [e.id for e in await saved.list(communities=None)] == [first, second, third]
+    assert [e.id for e in await saved.list(communities=["alpha"])] == [first]
+    assert [e.id for e in await saved.list(communities=["alpha", None])] == [first, second]
+    assert await saved.list(communities=[]) == []
+
+
+async def test_saved_answers_retire_restore_edit_and_count(saved: SavedAnswers) -> None:
+    first = await saved.add(entry())
+    later = T0 + timedelta(days=1)
+    assert await saved.retire(first, by="ULEADA001", at=later)
+    assert not await saved.retire(first, by="ULEADA001", at=later)
+    assert await saved.list(communities=None) == []
+    assert [e.retired for e in await saved.list(communities=None, retired=True)] == [True]
+    assert await saved.retire(first, by="UENG00001", at=later, retired=False)
+    assert not await saved.retire(first, by="UENG00001", at=later, retired=False)
+    assert await saved.edit(first, answer="No.", links=(), sources=(), by="ULEADA001", at=later)
+    assert not await saved.edit(9999, answer="No.", links=(), sources=(), by="ULEADA001", at=later)
+    await saved.used(first)
+    await saved.used(first)
+    await saved.asked_as(first, "does rye help?")
+    await saved.asked_as(first, "DOES RYE HELP?")  # the same way of asking, once
+    await saved.asked_as(first, "is rye better?")
+    got = await saved.get(first)
+    assert got is not None and (got.answer, got.links, got.sources, got.uses) == ("No.", (), (), 2)
+    assert got.questions == ("is rye better?", "does rye help?") and got.edited_by == "ULEADA001"
+    assert got.edited_at == later and not got.retired

@@ -151,7 +151,7 @@ class SqlSupportLog:
 
     async def unlearn(self, *, community: str | None, ref: str | None) -> int:
         def run() -> int:
-            where = [_asked_in(community), SupportRow.helpful.is_not(None),
+            where = [_asked_in(community), SupportRow.helpful.is_not(None), SupportRow.citation.is_not(None),
                      SupportRow.unlearned.is_(False)]
             if ref is not None:
                 where.append(SupportRow.citation == ref)
