@@ -252,9 +252,9 @@ class SlackTransport:
             return
         text = str(event.get("text", ""))
         channel, ts, thread = (str(event.get(k) or "") for k in ("channel", "ts", "thread_ts"))
-        if thread and thread != ts and event.get("channel_type") != "im":
-            # a reply in a thread: the support team answering an escalated question, perhaps
-            if self._dispatcher.watches_replies(channel) and await self._first_delivery(body):
+        if thread and thread != ts and event.get("channel_type") != "im" and self._dispatcher.watches_replies(channel):
+            # a reply in a support channel's thread: the team answering an escalated question, perhaps
+            if await self._first_delivery(body):
                 self._spawn(self._thread_reply(event))
             return
         trigger: Trigger
