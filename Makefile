@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean helm mutate kube sops jupyterhub usage-quotas
+.PHONY: demo test lint bench serve lock clean helm mutate kube sops jupyterhub usage-quotas mystmd
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ jupyterhub:
 usage-quotas:
 	bash tools/build_usage_quotas.sh
 
+# mystmd, the MyST engine of Jupyter Book 2 (npm), in a cache outside the repository
+# (tools/build_mystmd.sh); the book tests validate /hub book's myst.yml with it and build sites offline.
+mystmd:
+	bash tools/build_mystmd.sh
+
 demo: $(STAMP)
 	@$(MAKE) --no-print-directory helm || echo "helm could not be installed: deploy dry runs in the demo will say so"
 	$(BIN)/hubbot console --demo
@@ -50,7 +55,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pip check
 
-test: lint $(BIN)/helm kube sops jupyterhub usage-quotas
+test: lint $(BIN)/helm kube sops jupyterhub usage-quotas mystmd
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -2,8 +2,8 @@
 this package's only public name.
 
 One module per top-level subcommand (``help``, ``hubs``, ``whoami``, ``ask``, ``faq`` (saved answers in
-:mod:`commands.answers`), ``cost``, ``budget``,
-``alerts``, ``status``, ``deploy``, ``binder``, ``link``, ``jobs``, ``cancel``, ``audit``, ``group``,
+:mod:`commands.answers`), ``cost``, ``budget``, ``alerts``, ``status``, ``deploy``, ``binder``, ``link``,
+``book``, ``jobs``, ``cancel``, ``audit``, ``group``,
 ``usage``, ``quota``, ``backup``); the ``binder ...`` group shares :mod:`commands.binder`, the deploy's Roll back
 button is :mod:`commands.rollback`, and :mod:`commands.target` holds what several of them say about
 the hub they act on.
@@ -24,6 +24,7 @@ from commands.backup import NOW as BACKUP_NOW
 from commands.backup import RESTORE_PLAN as BACKUP_RESTORE_PLAN
 from commands.backup import STATUS as BACKUP_STATUS
 from commands.binder import BINDER_DEPLOY, BINDER_STATUS
+from commands.book import BOOK
 from commands.budget import SET as BUDGET_SET
 from commands.budget import SHOW as BUDGET_SHOW
 from commands.cancel import CANCEL
@@ -56,7 +57,7 @@ ALL: tuple[CommandSpec, ...] = (
     FAQ_RESTORE, FAQ_UNLEARN, STATUS, DEPLOY, BINDER_DEPLOY,
     BINDER_STATUS, LINK, JOBS, CANCEL, AUDIT, GROUP_LIST, GROUP_SHOW, GROUP_CREATE, GROUP_DELETE, GROUP_ADD,
     GROUP_REMOVE, USAGE, QUOTA_SHOW, QUOTA_SET, QUOTA_RESET, QUOTA_DIFF, BACKUP_NOW, BACKUP_LIST, BACKUP_STATUS,
-    BACKUP_RESTORE_PLAN, PLANS, ESTIMATE, REQUEST, REQUESTS,
+    BACKUP_RESTORE_PLAN, PLANS, ESTIMATE, REQUEST, REQUESTS, BOOK,
 )
 
 __all__ = ["ALL"]

@@ -268,14 +268,26 @@ def faq_index(config: ConfigOpt = None, demo: DemoOpt = False, docs: DocsOpt = N
     if docs:
         trees = [("--docs", list(docs))]
     else:
+        from hubbot.adapters.providers import docs_source
+        from hubbot.errors import HubbotError
+        from hubbot.fleet import DocsConfig
         from hubbot.main import fleet_path
         from hubbot.settings import Settings
 
         fleet = _fleet_only(config, demo)
-        base = fleet_path(Settings(), config=config, demo=demo).parent
-        trees = [("fleet", [base / d.path for d in fleet.config.support.docs])]
-        trees += [(c.name, [base / d.path for d in c.support.docs]) for c in fleet.config.communities
-                  if c.support and c.support.docs]
+        settings = Settings()
+        base = fleet_path(settings, config=config, demo=demo).parent
+
+        def roots(confs: list[DocsConfig]) -> list[Path]:
+            found = [docs_source(base, d, cache=settings.docs_cache) for d in confs]
+            try:  # a docs repository is fetched (or read from the cache) here
+                return [f if isinstance(f, Path) else f.root() for f in found]
+            except HubbotError as exc:
+                _fail(str(exc), 2)
+                return []
+
+        trees = [("fleet", roots(fleet.config.support.docs))]
+        trees += [(c.name, roots(c.support.docs)) for c in fleet.config.communities if c.support and c.support.docs]
     if not any(paths for _, paths in trees):
         _fail("no docs configured: give --docs DIR, or add support.docs to the fleet config", 2)
     for name, paths in trees:

@@ -279,7 +279,7 @@ def build(
         directory=directory, pending=SqlPendingActions(database), ledger=SqlCostLedger(database),
         budgets=SqlBudgets(database), outbox=SqlOutbox(database), notifier=notifier,
         support=SqlSupportLog(database), saved_answers=SqlSavedAnswers(database),
-        knowledge=providers.knowledge_for(fleet),
+        knowledge=providers.knowledge_for(fleet, cache=settings.docs_cache),
         tickets=tickets if tickets is not None else providers.tickets_for(fleet, settings),
         deploys=deploys, overlays=SqlOverlays(database), repository=repository, proposals=SqlProposals(database),
         pulls=pulls if pulls is not None else providers.pull_requests(fleet, settings),

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # Where the fleet repository's clone and its commits' trees are kept (HUBBOT_REPOSITORY_CACHE;
     # default: ~/.cache/hubbot/repository)
     repository_cache: Path | None = None
+    # Where clones of docs kept in git repositories (support.docs[].repo) are kept (HUBBOT_DOCS_CACHE;
+    # default: ~/.cache/hubbot/docs)
+    docs_cache: Path | None = None
     # A GitHub token that may open pull requests on the fleet repository (repository.changes: pull-request)
     github_token: SecretStr | None = None
     # The sops executable that decrypts sops-encrypted values files for helm (HUBBOT_SOPS); by default

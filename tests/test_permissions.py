@@ -127,6 +127,7 @@ EXPECTED: dict[str, dict[str, dict[str, str]] | None] = {
     "status": HUB_READ,
     "binder status": BINDER_READ,
     "link": HUB_READ,
+    "book": HUB_READ,
     "deploy": DEPLOY,
     "binder deploy": BINDER_DEPLOY,
     "jobs": JOBS,

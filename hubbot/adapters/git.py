@@ -47,11 +47,14 @@ def redact_url(text: str) -> str:
 class GitMirror:
     """A bare clone of ``url`` under ``cache`` (``repo.git``, and ``trees/<sha>`` per commit read).
     ``url`` may be a local path. One fetch or clone runs at a time, also across processes sharing
-    the cache (a file lock)."""
+    the cache (a file lock). ``what`` names the repository in messages, ``setting`` where its URL is set."""
 
     def __init__(self, url: str, *, cache: Path, branch: str = "main", git: str = "git",
-                 time_limit: float = 120) -> None:
+                 time_limit: float = 120, what: str = "the fleet repository",
+                 setting: str = "repository.url") -> None:
         self.url = url
+        self.what = what
+        self.setting = setting
         self.cache = cache
         self.branch = branch
         self.git = git
@@ -95,7 +98,7 @@ class GitMirror:
             if found:
                 return found.strip()
         branches = await self.branches()
-        raise NotFound(f"no branch, tag or commit '{ref}' in the fleet repository{did_you_mean(ref, branches)}")
+        raise NotFound(f"no branch, tag or commit '{ref}' in {self.what}{did_you_mean(ref, branches)}")
 
     async def subject(self, sha: str) -> str:
         """The first line of the commit's message."""
@@ -163,7 +166,7 @@ class GitMirror:
         except TimeoutError:
             proc.kill()
             await proc.wait()
-            raise UpstreamError(f"git {args[0]} on the fleet repository {self.shown} took longer than "
+            raise UpstreamError(f"git {args[0]} on {self.what} {self.shown} took longer than "
                                 f"{self.time_limit:.0f} s") from None
         if proc.returncode != 0 and check:
             raise self._failure(args[0], err.decode("utf-8", "replace"), remote=remote)
@@ -175,13 +178,13 @@ class GitMirror:
                       lines[-1] if lines else "no message")[:300]
         low = stderr.lower()
         if remote and any(word in low for word in _REFUSED):
-            return UserError(f"the fleet repository {self.shown} refused hubbot's credentials ({detail}); give "
+            return UserError(f"{self.what} {self.shown} refused hubbot's credentials ({detail}); give "
                              "hubbot an ssh key or a token that may read (and push change branches to) it")
         if remote and any(word in low for word in _MISSING):
-            return UserError(f"there is no repository at {self.shown} ({detail}); check repository.url")
+            return UserError(f"there is no repository at {self.shown} ({detail}); check {self.setting}")
         if remote and any(word in low for word in _UNREACHABLE):
-            return UpstreamError(f"cannot reach the fleet repository {self.shown} ({detail})")
-        return UpstreamError(f"git {verb} failed on the fleet repository {self.shown}: {detail}")
+            return UpstreamError(f"cannot reach {self.what} {self.shown} ({detail})")
+        return UpstreamError(f"git {verb} failed on {self.what} {self.shown}: {detail}")
 
     @staticmethod
     def _unpack(data: bytes, dest: Path) -> None:

@@ -4,8 +4,10 @@ helm/cluster/health ports for deploys. The SDK behind each adapter loads only wh
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from pathlib import Path
 from socket import gethostname
 from typing import TYPE_CHECKING
 
-from hubbot.fleet import AwsProvider, CsvProvider, Fleet, GcpProvider, OpenStackProvider
+from hubbot.fleet import AwsProvider, CsvProvider, DocsConfig, Fleet, GcpProvider, OpenStackProvider
 from hubbot.ports import (
     BackupSource,
     BillingCheck,
@@ -36,6 +38,7 @@ from hubbot.redact import Redactor
 from hubbot.settings import Settings
 
 if TYPE_CHECKING:
+    from hubbot.adapters.docs import DocsSource
     from hubbot.adapters.sops import SopsCli
 
 log = logging.getLogger("hubbot")
@@ -96,18 +99,41 @@ def budget_push(settings: Settings) -> BudgetPush | None:
                          issuer_emails=tuple(settings.gcp_push_service_accounts))
 
 
-def knowledge_for(fleet: Fleet) -> dict[str, Knowledge]:
-    """Docs collections for support answers: the fleet-wide one ("") and each community's own."""
+DOCS_CACHE = Path.home() / ".cache" / "hubbot" / "docs"
+
+
+def docs_source(base: Path, conf: DocsConfig, *, cache: Path | None = None) -> Path | DocsSource:
+    """A docs tree's folder (``path``, relative to the fleet file), or its git repository read through a
+    clone in ``cache`` (``HUBBOT_DOCS_CACHE``; one clone per URL, shared by every branch asked for)."""
+    from hubbot.adapters.docs_sources import RepoDocs
+    from hubbot.adapters.git import GitMirror
+
+    if conf.path is not None:
+        return base / conf.path
+    assert conf.repo is not None
+    url = conf.repo
+    if not re.match(r"^([a-z+]+://|[^/]+@[^/:]+:)", url):
+        url = str((base / url).resolve())
+    key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    mirror = GitMirror(url, cache=(cache or DOCS_CACHE) / key, branch=conf.branch, what="the docs repository",
+                       setting="the docs' repo")
+    return RepoDocs(mirror, subdir=conf.subdir, every=conf.fetch_minutes * 60)
+
+
+def knowledge_for(fleet: Fleet, *, cache: Path | None = None) -> dict[str, Knowledge]:
+    """Docs collections for support answers: the fleet-wide one ("") and each community's own.
+    ``cache`` holds the clones of docs kept in git repositories."""
     from hubbot.adapters.docs import LazyKnowledge
 
     base = fleet.base
     out: dict[str, Knowledge] = {}
     fleetwide = fleet.config.support
     if fleetwide.docs or fleetwide.faq:
-        out[""] = LazyKnowledge([(base / d.path, d) for d in fleetwide.docs], [base / f for f in fleetwide.faq])
+        out[""] = LazyKnowledge([(docs_source(base, d, cache=cache), d) for d in fleetwide.docs],
+                                [base / f for f in fleetwide.faq])
     for c in fleet.config.communities:
         if c.support and (c.support.docs or c.support.faq):
-            out[c.name] = LazyKnowledge([(base / d.path, d) for d in c.support.docs],
+            out[c.name] = LazyKnowledge([(docs_source(base, d, cache=cache), d) for d in c.support.docs],
                                         [base / f for f in c.support.faq])
     return out
 

@@ -302,11 +302,53 @@ class DigestConfig(_Model):
 
 
 class DocsConfig(_Model):
-    """A documentation tree hubbot answers from, and where it is published."""
+    """A documentation tree hubbot answers from, and where it is published: a local ``path``, or the
+    ``subdir`` of a git ``repo`` at ``branch`` (fetched every ``fetch_minutes``, when questions come).
 
-    path: str = Field(description="folder of Markdown/MyST and reStructuredText pages, relative to this config")
+    ``pages`` and ``anchors`` say how the site builder names a page's URL and its headings' ids:
+    Sphinx with MyST-Parser (``paths``: the file's path with ``page_suffix``; GitHub-style heading
+    slugs), or the MyST engine of Jupyter Book 2 (``mystmd``: clean URLs from file names, its own
+    heading ids)."""
+
+    path: str | None = Field(None, description=(
+        "folder of Markdown/MyST and reStructuredText pages, relative to this config"))
+    repo: str | None = Field(None, pattern=r"^([a-z+]+://|[^/@\s]+@[^/:\s]+:|[^-\s])", description=(
+        "a git repository holding the pages (https://, ssh://, git@host:path, or a local path relative to this "
+        "config), instead of path"))
+    branch: str = Field("main", pattern=r"^[A-Za-z0-9_.][A-Za-z0-9_./-]{0,199}$", description="the repo's branch")
+    subdir: str = Field("", max_length=300, description="the pages' folder inside the repo (default: all of it)")
+    fetch_minutes: int = Field(10, ge=1, le=24 * 60, description="fetch the repo at most this often")
     base_url: str = Field(pattern=r"^https?://", description="where the tree is published, e.g. https://docs.example.org")
     page_suffix: str = Field(".html", description="what a page's .md/.rst becomes in its URL ('.html', '/' or '')")
+    pages: Literal["paths", "mystmd"] = Field("paths", description=(
+        "page URLs: paths (the file's path + page_suffix, as Sphinx) or mystmd (Jupyter Book 2 / MyST sites: "
+        "the file name made a slug, no suffix)"))
+    folders: bool = Field(False, description="mystmd pages keep their folders in URLs (the site's options.folders)")
+    anchors: Literal["myst-parser", "mystmd"] = Field("myst-parser", description=(
+        "heading ids in citation links: myst-parser (GitHub's slug rule, as MyST-Parser/Sphinx) or mystmd "
+        "(Jupyter Book 2 / MyST sites)"))
+
+    @field_validator("subdir")
+    @classmethod
+    def _subdir(cls, value: str) -> str:
+        clean = value.strip().strip("/")
+        if clean.startswith("~") or ".." in clean.split("/") or "\\" in clean or clean.startswith("-"):
+            raise ValueError(f"subdir {value!r} must be a folder inside the repository (like docs)")
+        return clean
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DocsConfig:
+        if (self.path is None) == (self.repo is None):
+            raise ValueError("give the docs either as path (a folder) or as repo (a git repository), not both")
+        if self.path is not None:
+            given = self.model_fields_set & {"branch", "subdir", "fetch_minutes"}
+            if given:
+                raise ValueError(f"{', '.join(sorted(given))} only apply to docs from a repo (these come from path)")
+        if self.pages == "mystmd" and "page_suffix" in self.model_fields_set:
+            raise ValueError("page_suffix does not apply with pages: mystmd (a MyST site's pages have clean URLs)")
+        if self.folders and self.pages != "mystmd":
+            raise ValueError("folders applies to pages: mystmd only")
+        return self
 
 
 class FreshdeskConfig(_Model):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from hubbot import markup as m
 from hubbot.domain import AuditEntry, Outcome, PendingAction
 from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
-from hubbot.fleet import Fleet
+from hubbot.fleet import Fleet, did_you_mean
 from hubbot.pipeline.access import Caller, authorize, resolve_caller
 from hubbot.pipeline.args import MAX_TEXT, ParsedArgs, normalize, parse
 from hubbot.pipeline.confirm import ACCEPT, PENDING, VERBS
@@ -286,8 +286,11 @@ class Dispatcher:
                 try:
                     ref = self.fleet.hub(named)
                 except NotFound:
+                    names = [*self.fleet.communities, *(h.qualified for h in self.fleet.hubs),
+                             *{h.hub.name for h in self.fleet.hubs}]
                     raise NotFound(
-                        f"'{named}' is neither a community nor a hub — see `{PREFIX} hubs`"
+                        f"'{named}' is neither a community nor a hub{did_you_mean(named, names)} — see "
+                        f"`{PREFIX} hubs`"
                     ) from None
                 return ref.hub.community, ref.qualified  # community None: a hub of no community
         here = self.fleet.community_for_channel(invocation.channel_id)
