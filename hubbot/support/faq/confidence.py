@@ -42,10 +42,11 @@ from collections.abc import Container, Sequence
 
 from hubbot.support.faq.ranker import QueryTerm, Ranker, Retrieval
 
-__all__ = ["CENTRE", "KEY_CONCEPTS", "THRESHOLD", "code_likeness", "concept_mass", "concept_weights", "confidence",
-           "signals"]
+__all__ = ["CENTRE", "KEY_CONCEPTS", "SUGGEST", "THRESHOLD", "code_likeness", "concept_mass", "concept_weights",
+           "confidence", "signals"]
 
 THRESHOLD = 0.5
+SUGGEST = 0.2  # the middle band: below THRESHOLD and at least this, the closest pages are offered
 SLOPE = 6.0
 CENTRE = 0.9
 KEY_CONCEPTS = 2
