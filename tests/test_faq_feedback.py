@@ -12,7 +12,9 @@ from hubbot.support.faq.feedback import BOUND, factor, nudge, similarity
 
 CORPUS = Path(__file__).parent / "data" / "faq-corpora" / "corpus"
 QUESTION = "how do I add a user to the hub"
-PARAPHRASES = ["how do I add a user to the hub", "can I add users to our hub?", "how to add new users on the hub"]
+PARAPHRASES = ["how do I add a user to the hub", "can I add users to our hub?", "how to add new users on the hub",
+               "how do I add new users to my hub", "could I add a new user to the hub",
+               "add a new user to the hub please"]
 NEW = "how can I add a new user to my hub"  # a paraphrase no verdict was given on
 
 
@@ -37,6 +39,12 @@ def _order(index: Index, question: str, verdicts: list[Verdict]) -> list[str]:
     return [f"{ranker.sections[h.section].path}#{ranker.sections[h.section].anchor}" for h in retrieval.hits]
 
 
+def test_the_runner_up_is_within_reach(index: Index) -> None:
+    hits = index.ranker.retrieve(NEW).hits
+    # six agreeing paraphrases move a score by about a fifth (at most a quarter): enough to swap these two
+    assert hits[1].score < hits[0].score < hits[1].score * 1.25
+
+
 def test_repeated_ask_a_human_on_paraphrases_demotes_the_section(index: Index) -> None:
     first, runner_up = _order(index, NEW, [])[:2]
     verdicts = [Verdict(q, first, False) for q in PARAPHRASES]
@@ -48,7 +56,7 @@ def test_repeated_ask_a_human_on_paraphrases_demotes_the_section(index: Index) -
 
 def test_repeated_helped_on_paraphrases_promotes_the_section(index: Index) -> None:
     first, runner_up = _order(index, NEW, [])[:2]
-    verdicts = [Verdict(q, runner_up, True) for q in [*PARAPHRASES, "how do I add new users to my hub"]]
+    verdicts = [Verdict(q, runner_up, True) for q in PARAPHRASES]
     order = _order(index, NEW, verdicts)
     assert order.index(runner_up) < order.index(first)
     plain, nudged = index.answer(NEW), index.answer(NEW, verdicts=verdicts)

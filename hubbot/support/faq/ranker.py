@@ -37,7 +37,7 @@ __all__ = ["CANDIDATES", "HITS", "K1", "Hit", "QueryTerm", "Ranker", "Retrieval"
 
 K1 = 1.2
 # field: (weight, length normalisation b)
-SECTION_FIELDS: dict[str, tuple[float, float]] = {"heading": (3.0, 0.3), "context": (1.0, 0.3), "body": (1.0, 0.75),
+SECTION_FIELDS: dict[str, tuple[float, float]] = {"heading": (4.0, 0.3), "context": (1.0, 0.3), "body": (1.0, 0.75),
                                                   "code": (0.3, 0.75)}
 PAGE_FIELDS: dict[str, tuple[float, float]] = {"title": (2.0, 0.3), "headings": (1.0, 0.5), "body": (1.0, 0.75),
                                                "code": (0.3, 0.75)}
