@@ -2,9 +2,10 @@
 baseline over the same sections (same folding, tokens and stop words; no stemming, no field weights, no typo or
 compound handling, no proximity or page aggregation, always answers), plus both engines' scores on the shared
 development questions and on the project's own question sets (``benchmarks/faq_questions``: one over the same
-docs, one over the Zero to JupyterHub guide in tests/data/faq-corpora/holdout), written apart from the engine.
+docs, one over the Zero to JupyterHub guide in tests/data/faq-corpora/holdout), written apart from the engine,
+with the middle band's share (questions given suggestions) and the suggestions' page@3.
 
-    python benchmarks/faq.py [--shared tests/data/faq-corpora] [--pages 500]
+    python benchmarks/faq.py [--shared tests/data/faq-corpora] [--pages 500] [--sets dev own check2]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hubbot.support.faq.sections import Section
 from hubbot.support.faq.text import STOP_WORDS, clear_caches, raw_tokens
 
 SCORES = ("strict@1", "page@1", "page@3", "abstention", "wrong_abstention")
+BAND = ("suggested", "suggested_page@3")  # the middle band (hubbot only: plain BM25 always answers)
 
 
 class PlainBM25:
@@ -103,6 +105,7 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=corpora)
     ap.add_argument("--pages", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--sets", nargs="*", help="only the question sets whose label starts with one of these")
     args = ap.parse_args()
     corpus, dev = args.shared / "corpus", args.shared / "dev.jsonl"
     questions = [json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -135,8 +138,12 @@ def main() -> None:
     sets = [("dev (shared)", corpus, dev), ("own, same docs", corpus, own / "corpus.jsonl"),
             ("own, z2jh docs", z2jh, own / "zero-to-jupyterhub.jsonl"),
             ("check, same", corpus, own / "corpus-check.jsonl"),
-            ("check, z2jh", z2jh, own / "zero-to-jupyterhub-check.jsonl")]
-    print(f"\n{'question set':<16}{'engine':<14}" + "".join(f"{key:>18}" for key in SCORES))
+            ("check, z2jh", z2jh, own / "zero-to-jupyterhub-check.jsonl"),
+            ("check2, same", corpus, own / "corpus-check2.jsonl"),
+            ("check2, z2jh", z2jh, own / "zero-to-jupyterhub-check2.jsonl")]
+    if args.sets:
+        sets = [entry for entry in sets if any(entry[0].startswith(prefix) for prefix in args.sets)]
+    print(f"\n{'question set':<16}{'engine':<14}" + "".join(f"{key:>18}" for key in SCORES + BAND))
     for label, docs, file in sets:
         if not docs.is_dir():
             print(f"{label:<16}(no docs at {docs.name})")
@@ -147,14 +154,16 @@ def main() -> None:
         engine_lines, base_lines = [], []
         for q in map(json.loads, q_lines):
             answer = index.answer(q["question"])
-            engine_lines.append(json.dumps({"id": q["id"], "answered": answer.answered, "citations": [
-                {"path": c.path, "anchor": c.anchor} for c in answer.citations]}))
+            engine_lines.append(json.dumps({"id": q["id"], "answered": answer.answered, "suggested": answer.suggested,
+                                            "citations": [{"path": c.path, "anchor": c.anchor}
+                                                          for c in answer.citations]}))
             base_lines.append(json.dumps({"id": q["id"], "answered": True, "citations": [
                 {"path": s.path, "anchor": s.anchor} for s in baseline.search(q["question"])]}))
         for name, lines in (("hubbot", engine_lines), ("plain BM25", base_lines)):
             result = score(lines, q_lines)
+            band = "".join(f"{result[key]:>18.3f}" if name == "hubbot" else f"{'-':>18}" for key in BAND)
             print(f"{label if name == 'hubbot' else '':<16}{name:<14}"
-                  + "".join(f"{result[key]:>18.3f}" for key in SCORES))
+                  + "".join(f"{result[key]:>18.3f}" for key in SCORES) + band)
 
 if __name__ == "__main__":
     main()

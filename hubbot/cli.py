@@ -305,7 +305,8 @@ def faq_answer(
     docs: DocsOpt = None,
     jsonl: Annotated[bool, typer.Option("--jsonl", help='{"id","question"} lines on stdin; answers out.')] = True,
 ) -> None:
-    """Answer questions from docs trees: JSON lines in on stdin, answers out (id, answered, citations, text)."""
+    """Answer questions from docs trees: JSON lines in on stdin, answers out (id, answered, confidence, citations,
+    text, suggested)."""
     from hubbot.support.faq import answer_jsonl
 
     if not docs:
@@ -323,7 +324,8 @@ def faq_eval(
     answers: Annotated[Path, typer.Option("--answers", help="Output of `hubbot faq answer`.")],
     questions: Annotated[Path, typer.Option("--questions", help="Questions with expected citations and kind.")],
 ) -> None:
-    """Score answers: strict@1, page@1, page@3, abstention on out-of-scope, wrong abstention on answerable."""
+    """Score answers: strict@1, page@1, page@3, abstention on out-of-scope, wrong abstention on answerable, and the
+    middle band: share given suggestions (all, answerable, out-of-scope) and their page@3."""
     import json
 
     from hubbot.support.faq import eval_files

@@ -348,3 +348,18 @@ def _holdout_index(root: Path) -> Index:
         assert index.pages >= 45 and len(index.sections) > 400
         _HOLDOUT[root] = index
     return _HOLDOUT[root]
+
+
+def test_middle_band_and_snippets() -> None:
+    from hubbot.support.faq import SUGGEST, THRESHOLD, Index
+
+    index = Index.build([Path(__file__).parent / "data" / "faq-corpora" / "corpus"])
+    for question in ("how long will my binder session last", "can I get a GPU on mybinder for a pytorch demo",
+                     "what is the capital of france"):
+        answer = index.answer(question)
+        assert answer.answered is (answer.confidence >= THRESHOLD)
+        assert answer.suggested is (SUGGEST <= answer.confidence < THRESHOLD)
+        assert answer.outcome == ("answered" if answer.answered else "suggested" if answer.suggested else "abstained")
+        for position, citation in enumerate(answer.citations):
+            assert bool(citation.snippet) is (position < 3), (question, position)
+            assert "\n" not in citation.snippet and len(citation.snippet) <= 161

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbot.support.faq import answer_jsonl, eval_files, score
+from hubbot.support.faq import SUGGEST, answer_jsonl, eval_files, score
 
 CORPORA = Path(__file__).parent / "data" / "faq-corpora"
 TREE = Path(__file__).parent / "data" / "faq" / "tree"
@@ -18,9 +18,9 @@ def _q(qid: str, expected: list[str], kind: str = "answerable") -> str:
     return json.dumps({"id": qid, "question": "?", "expected": expected, "kind": kind})
 
 
-def _a(qid: str, answered: bool, *refs: str) -> str:
+def _a(qid: str, answered: bool, *refs: str, suggested: bool = False) -> str:
     cites = [{"path": r.split("#")[0], "anchor": r.split("#")[1], "score": 1.0} for r in refs]
-    return json.dumps({"id": qid, "answered": answered, "citations": cites, "text": ""})
+    return json.dumps({"id": qid, "answered": answered, "citations": cites, "text": "", "suggested": suggested})
 
 
 def test_score_hand_made() -> None:
@@ -49,6 +49,42 @@ def test_score_hand_made() -> None:
     assert result["answerable"] == 4 and result["out_of_scope"] == 2
 
 
+def test_score_middle_band_hand_made() -> None:
+    questions = [
+        _q("1", ["a.md#x"]),
+        _q("2", ["b.md#y"]),
+        _q("3", ["c.md#"]),
+        _q("4", ["d.md#w"]),
+        _q("5", [], "out_of_scope"),
+        _q("6", [], "out_of_scope"),
+        _q("7", [], "out_of_scope"),
+    ]
+    answers = [
+        _a("1", True, "a.md#x"),  # answered: not in the band
+        _a("2", False, "q.md#1", "r.md#2", "b.md#other", suggested=True),  # right page third: suggested_page@3
+        _a("3", False, "q.md#1", "r.md#2", "s.md#3", "c.md#z", suggested=True),  # right page fourth: not shown
+        _a("4", False, "d.md#w"),  # abstained at once
+        _a("5", False, "a.md#x", suggested=True),  # out of scope, offered suggestions
+        _a("6", False),  # out of scope, handed over at once
+        _a("7", True, "a.md#x", suggested=True),  # answered wins over a stray flag
+    ]
+    result = score(answers, questions)
+    assert result["suggested"] == pytest.approx(3 / 7)
+    assert result["suggested_answerable"] == pytest.approx(2 / 4)
+    assert result["suggested_out_of_scope"] == pytest.approx(1 / 3)
+    assert result["suggested_page@3"] == pytest.approx(1 / 2)
+    # the existing measures do not change meaning: suggestions are not answers
+    assert result["wrong_abstention"] == pytest.approx(3 / 4)
+    assert result["abstention"] == pytest.approx(2 / 3)
+    assert result["page@3"] == pytest.approx(3 / 4)  # 1, 2 and 4 (cited though abstained)
+    # answer lines written before the band (no "suggested" key) score as no suggestions
+    old = [json.dumps({k: v for k, v in json.loads(line).items() if k != "suggested"}) for line in answers]
+    before = score(old, questions)
+    assert before["suggested"] == 0.0 and before["suggested_page@3"] == 0.0
+    assert {k: before[k] for k in ("strict@1", "page@1", "page@3", "abstention", "wrong_abstention")} == {
+        k: result[k] for k in ("strict@1", "page@1", "page@3", "abstention", "wrong_abstention")}
+
+
 def test_score_missing_answers_and_blank_lines() -> None:
     questions = [_q("1", ["a.md#x"]), "", _q("2", [], "out_of_scope")]
     result = score(["", _a("9", True, "a.md#x")], questions)
@@ -66,7 +102,10 @@ def test_answer_jsonl_and_eval_files(tmp_path: Path) -> None:
     out = [json.loads(line) for line in answer_jsonl([TREE], lines)]
     assert [o["id"] for o in out] == ["q1", "q2", "line-3"]
     first = out[0]
-    assert set(first) >= {"id", "answered", "citations", "text"}
+    assert set(first) == {"id", "answered", "confidence", "citations", "text", "suggested"}
+    assert first["suggested"] is False and out[2]["suggested"] is False
+    assert all(isinstance(o["suggested"], bool) for o in out)
+    assert out[1]["suggested"] is (out[1]["confidence"] >= SUGGEST)
     assert first["answered"] is True and first["text"]
     assert first["citations"][0] == {"path": "guide/login.rst", "anchor": "reset-your-password",
                                       "score": first["citations"][0]["score"]}
@@ -77,6 +116,7 @@ def test_answer_jsonl_and_eval_files(tmp_path: Path) -> None:
     questions.write_text(_q("q1", ["guide/login.rst#reset-your-password"]) + "\n" + _q("q2", [], "out_of_scope"))
     result = eval_files(answers, questions)
     assert result["strict@1"] == 1.0 and result["abstention"] == 1.0 and result["wrong_abstention"] == 0.0
+    assert {"suggested", "suggested_answerable", "suggested_out_of_scope", "suggested_page@3"} <= set(result)
 
 
 # Goals: strict@1 >= 0.80, page@3 >= 0.95, abstention >= 0.85, wrong abstention <= 0.10.  Measured: strict@1 0.833,
@@ -102,10 +142,13 @@ def test_dev_set_end_to_end() -> None:
 
 
 # The project's own question sets (benchmarks/faq_questions), written apart from the engine.  Measured:
-#   corpus.jsonl                    strict@1 0.533 page@3 0.933 abstention 0.70 wrong abstention 0.167
+#   corpus.jsonl                    strict@1 0.533 page@3 0.933 abstention 0.70 wrong abstention 0.133
 #   zero-to-jupyterhub.jsonl        strict@1 0.711 page@3 0.889 abstention 0.73 wrong abstention 0.133
 #   corpus-check.jsonl              strict@1 0.500 page@3 0.818 abstention 0.875 wrong abstention 0.182
-#   zero-to-jupyterhub-check.jsonl  strict@1 0.633 page@3 0.933 abstention 0.70 wrong abstention 0.100
+#   zero-to-jupyterhub-check.jsonl  strict@1 0.600 page@3 0.933 abstention 0.70 wrong abstention 0.100
+#   corpus-check2.jsonl             strict@1 0.654 page@3 0.962 abstention 0.889 wrong abstention 0.115
+#   zero-to-jupyterhub-check2.jsonl strict@1 0.808 page@3 0.962 abstention 0.556 wrong abstention 0.000
+# (the check2 sets were scored once, after the middle band, verdict learning and heading weight were settled)
 # Floors and ceilings sit about one question away, so a change that makes the engine worse on docs and questions
 # it was not written for fails here, not only one that makes it worse on the dev set.
 OWN_SETS = {
@@ -113,6 +156,8 @@ OWN_SETS = {
     "zero-to-jupyterhub.jsonl": ("holdout", {"strict@1": 0.68, "page@3": 0.86, "abstention": 0.66}, 0.16),
     "corpus-check.jsonl": ("corpus", {"strict@1": 0.45, "page@3": 0.77, "abstention": 0.75}, 0.23),
     "zero-to-jupyterhub-check.jsonl": ("holdout", {"strict@1": 0.6, "page@3": 0.9, "abstention": 0.6}, 0.14),
+    "corpus-check2.jsonl": ("corpus", {"strict@1": 0.6, "page@3": 0.92, "abstention": 0.77}, 0.16),
+    "zero-to-jupyterhub-check2.jsonl": ("holdout", {"strict@1": 0.76, "page@3": 0.92, "abstention": 0.44}, 0.04),
 }
 
 

@@ -1,21 +1,26 @@
-"""Answers: citations (one per page, best section first), a short extract, and the answer/abstain decision."""
+"""Answers: citations (one per page, best section first), a short extract, a one-line snippet for each of the
+first pages, and the decision: answer (confidence >= THRESHOLD), suggest the closest pages (>= SUGGEST), or hand
+over to a human at once."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from hubbot.domain import Answer, Citation, Verdict
-from hubbot.support.faq.confidence import THRESHOLD, confidence
-from hubbot.support.faq.ranker import QueryTerm, Ranker
+from hubbot.support.faq.confidence import SUGGEST, THRESHOLD, confidence
+from hubbot.support.faq.feedback import nudge
+from hubbot.support.faq.ranker import CANDIDATES, HITS, QueryTerm, Ranker, Retrieval
 from hubbot.support.faq.sections import Section
 from hubbot.support.faq.text import analyse, sentences
 
-__all__ = ["MAX_CITATIONS", "MAX_QUESTION_CHARS", "answer_question", "extract"]
+__all__ = ["MAX_CITATIONS", "MAX_QUESTION_CHARS", "SNIPPETS", "answer_question", "extract", "snippet"]
 
 MAX_CITATIONS = 5
 MAX_QUESTION_CHARS = 2000
 EXTRACT_CHARS = 400
 EXTRACT_SENTENCES = 3
+SNIPPETS = 3  # citations that carry a one-line snippet (the pages a suggestion shows)
+SNIPPET_CHARS = 160
 
 
 def extract(section: Section, terms: list[QueryTerm]) -> str:
@@ -43,14 +48,35 @@ def extract(section: Section, terms: list[QueryTerm]) -> str:
     return text
 
 
+def snippet(section: Section, terms: list[QueryTerm]) -> str:
+    """One line of the section: its sentence that best matches the query terms (the first on a tie), at most about
+    160 characters; the heading when the section has no prose."""
+    weights = {t.term: t.idf * t.weight for t in terms if t.known}
+    candidates = sentences(section.body)
+    if not candidates:
+        return section.heading
+    best = max(range(len(candidates)),
+               key=lambda i: (sum(weights[t] for t in set(analyse(candidates[i])) & weights.keys()), -i))
+    line = candidates[best]
+    if len(line) > SNIPPET_CHARS:
+        cut = line.rfind(" ", 0, SNIPPET_CHARS - 1)
+        line = line[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS - 1].rstrip(" ,;:") + "…"
+    return line
+
+
 def answer_question(ranker: Ranker, question: object, *, verdicts: Sequence[Verdict] = ()) -> Answer:
-    """Rank, decide and explain.  Never raises for odd input; it just yields a low confidence.
-    ``verdicts`` are not used yet."""
+    """Rank, decide and explain.  Never raises for odd input; it just yields a low confidence.  ``verdicts`` (what
+    askers said of earlier answers) nudge the sections they name for similar questions (see ``feedback``)."""
     text = question if isinstance(question, str) else ""
     text = text[:MAX_QUESTION_CHARS]
     if not text.strip() or not ranker.sections:
         return Answer(text, False, 0.0)
-    retrieval = ranker.retrieve(text)
+    if verdicts:  # a section askers vouched for may rank below the usual cut; look deeper, then cut
+        retrieval = nudge(ranker, ranker.retrieve(text, limit=CANDIDATES), text, verdicts)
+        retrieval = Retrieval(retrieval.terms, retrieval.hits[:HITS])
+    else:
+        retrieval = ranker.retrieve(text)
+    terms = list(retrieval.terms)
     citations: list[Citation] = []
     pages: set[str] = set()
     for hit in retrieval.hits:
@@ -58,12 +84,14 @@ def answer_question(ranker: Ranker, question: object, *, verdicts: Sequence[Verd
         if section.path in pages:
             continue
         pages.add(section.path)
+        line = snippet(section, terms) if len(citations) < SNIPPETS else ""
         citations.append(Citation(section.path, section.anchor, round(hit.score, 4), section.page_title,
-                                  section.breadcrumb))
+                                  section.breadcrumb, line))
         if len(citations) >= MAX_CITATIONS:
             break
     if not citations:
         return Answer(text, False, 0.0)
     conf = confidence(ranker, retrieval, text)
     best = ranker.sections[retrieval.hits[0].section]
-    return Answer(text, conf >= THRESHOLD, conf, citations, extract(best, list(retrieval.terms)))
+    answered = conf >= THRESHOLD
+    return Answer(text, answered, conf, citations, extract(best, terms), suggested=not answered and conf >= SUGGEST)

@@ -4,7 +4,11 @@
   (``page.md#``) is satisfied by any citation on that page;
 - page@1 / page@3: an expected page among the first one / three citations;
 - abstention: share of out-of-scope questions left unanswered;
-- wrong_abstention: share of answerable questions left unanswered.
+- wrong_abstention: share of answerable questions left unanswered (suggestions are not answers);
+- suggested: share of all questions given suggestions (the middle band: not answered, closest pages offered);
+  suggested_answerable / suggested_out_of_scope: share of the answerable / out-of-scope questions given them;
+- suggested_page@3: among answerable questions given suggestions, share with an expected page among the first
+  three citations (the pages a suggestion shows).
 
 Ranking measures are taken over answerable questions from the citations, whether or not the engine chose to
 answer (abstaining is measured separately).  A question without an answer line counts as unanswered and wrong.
@@ -56,14 +60,17 @@ def score(answers_jsonl_lines: Iterable[str], questions_jsonl_lines: Iterable[st
     questions = _records(questions_jsonl_lines)
     strict = page1 = page3 = wrong_abstain = answerable = 0
     abstained = out_of_scope = 0
+    suggested_in = suggested_out = suggested_page3 = 0
     for qid, question in questions.items():
         answer = answers.get(qid)
         answered = bool(answer and answer.get("answered"))
+        suggested = bool(answer and answer.get("suggested")) and not answered
         expected = [_split(str(e)) for e in question.get("expected") or []]
         in_scope = question.get("kind") != "out_of_scope" and bool(expected)
         if not in_scope:
             out_of_scope += 1
             abstained += not answered
+            suggested_out += suggested
             continue
         answerable += 1
         wrong_abstain += not answered
@@ -75,6 +82,8 @@ def score(answers_jsonl_lines: Iterable[str], questions_jsonl_lines: Iterable[st
             page1 += 1
         if any(page in pages for page, _ in cited[:3]):
             page3 += 1
+            suggested_page3 += suggested
+        suggested_in += suggested
 
     def share(count: int, total: int) -> float:
         return count / total if total else 0.0
@@ -87,4 +96,8 @@ def score(answers_jsonl_lines: Iterable[str], questions_jsonl_lines: Iterable[st
         "wrong_abstention": share(wrong_abstain, answerable),
         "answerable": float(answerable),
         "out_of_scope": float(out_of_scope),
+        "suggested": share(suggested_in + suggested_out, answerable + out_of_scope),
+        "suggested_answerable": share(suggested_in, answerable),
+        "suggested_out_of_scope": share(suggested_out, out_of_scope),
+        "suggested_page@3": share(suggested_page3, suggested_in),
     }

@@ -33,11 +33,11 @@ from hubbot.support.faq.stemmer import stem
 from hubbot.support.faq.text import RELATED, STOP_WORDS, analyse, query_units, raw_tokens
 from hubbot.support.faq.typos import TypoMatcher
 
-__all__ = ["K1", "Hit", "QueryTerm", "Ranker", "Retrieval"]
+__all__ = ["CANDIDATES", "HITS", "K1", "Hit", "QueryTerm", "Ranker", "Retrieval"]
 
 K1 = 1.2
 # field: (weight, length normalisation b)
-SECTION_FIELDS: dict[str, tuple[float, float]] = {"heading": (3.0, 0.3), "context": (1.0, 0.3), "body": (1.0, 0.75),
+SECTION_FIELDS: dict[str, tuple[float, float]] = {"heading": (4.0, 0.3), "context": (1.0, 0.3), "body": (1.0, 0.75),
                                                   "code": (0.3, 0.75)}
 PAGE_FIELDS: dict[str, tuple[float, float]] = {"title": (2.0, 0.3), "headings": (1.0, 0.5), "body": (1.0, 0.75),
                                                "code": (0.3, 0.75)}
@@ -46,6 +46,7 @@ PROXIMITY_WEIGHT = 0.1
 TYPO_WEIGHT = 0.6
 SYNONYM_WEIGHT = 0.6
 CANDIDATES = 60
+HITS = 20  # hits a retrieval keeps by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,10 @@ class Ranker:
         self.typos = TypoMatcher(surface)
         self.max_idf = math.log(1.0 + (len(section_docs) + 0.5) / 0.5)
 
+    def idf(self, term: str) -> float:
+        """Section-level idf of an analysed term (the maximum for a term the tree never uses)."""
+        return self._sections.idf(term)
+
     def query_terms(self, question: str) -> list[QueryTerm]:
         """Query terms grouped in concepts, one per question word or expression: the word itself (weight 1), or
         its typo corrections (TYPO_WEIGHT) when the docs do not know it, plus its near-synonyms (SYNONYM_WEIGHT);
@@ -212,7 +217,7 @@ class Ranker:
                 terms.append(QueryTerm(term, weight, idf, known, number, is_word and position == 0))
         return terms
 
-    def retrieve(self, question: str, limit: int = 20) -> Retrieval:
+    def retrieve(self, question: str, limit: int = HITS) -> Retrieval:
         terms = self.query_terms(question)
         section_scores: dict[int, float] = {}
         self._sections.score(terms, section_scores)
