@@ -15,8 +15,7 @@ from hubbot.support.faq.confidence import concept_mass, signals
 from hubbot.support.faq.markup import parse_file, parse_markdown, parse_rst
 from hubbot.support.faq.ranker import SYNONYM_WEIGHT, Ranker
 from hubbot.support.faq.sections import Section, slugify, unique_slug
-from hubbot.support.faq.stemmer import stem
-from hubbot.support.faq.text import RELATED, analyse, query_units, word_stem
+from hubbot.support.faq.text import RELATED, analyse, query_units, stem, word_stem
 from hubbot.support.faq.typos import TypoMatcher, within_one_edit
 
 TREE = Path(__file__).parent / "data" / "faq" / "tree"
