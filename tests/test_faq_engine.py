@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 
 from hubbot.support.faq import Index
-from hubbot.support.faq.anchors import SlugCounter, render_md_inline, slugify
 from hubbot.support.faq.confidence import concept_mass, signals
 from hubbot.support.faq.markup import parse_file, parse_markdown, parse_rst
 from hubbot.support.faq.ranker import SYNONYM_WEIGHT, Ranker
-from hubbot.support.faq.sections import Section
-from hubbot.support.faq.stemmer import stem
-from hubbot.support.faq.text import RELATED, analyse, query_units, word_stem
+from hubbot.support.faq.sections import Section, slugify, unique_slug
+from hubbot.support.faq.text import RELATED, analyse, query_units, stem, word_stem
 from hubbot.support.faq.typos import TypoMatcher, within_one_edit
 
 TREE = Path(__file__).parent / "data" / "faq" / "tree"
@@ -33,16 +31,22 @@ def tree_index() -> Index:
 # --- anchors -------------------------------------------------------------------------------------------------
 
 
+def _anchor(heading: str) -> str:
+    return parse_markdown(f"# {heading}\n", "p.md")[0].anchor
+
+
 def test_slug_rule() -> None:
-    assert slugify(render_md_inline("Enable quay.io image **push** during Pull Requests")) == (
+    assert _anchor("Enable quay.io image **push** during Pull Requests") == (
         "enable-quayio-image-push-during-pull-requests"
     )
-    assert slugify(render_md_inline("[CILogon](https://www.cilogon.org/)")) == "cilogon"
-    assert slugify(render_md_inline("`<a different provider>`")) == "a-different-provider"
+    assert _anchor("[CILogon](https://www.cilogon.org/)") == "cilogon"
+    assert _anchor("`<a different provider>`") == "a-different-provider"
+    assert _anchor("When will _you_ receive it?") == "when-will-_you_-receive-it"
     assert slugify("Example – Writing to a Scratch Bucket") == "example--writing-to-a-scratch-bucket"
     assert slugify("Interactive dashboard with Voilà") == "interactive-dashboard-with-voilà"
-    counter = SlugCounter()
-    assert [counter.unique(s) for s in ("notes", "notes", "notes", "other")] == ["notes", "notes-1", "notes-2", "other"]
+    seen: set[str] = set()
+    repeated = [unique_slug(slug, seen) for slug in ("notes", "notes", "notes", "other")]
+    assert repeated == ["notes", "notes-1", "notes-2", "other"]
 
 
 def test_anchors_agree_with_sections_json() -> None:

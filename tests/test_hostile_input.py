@@ -140,15 +140,15 @@ async def test_escalated_question_reaches_the_support_channel_escaped(fleet_file
 
 
 async def test_docs_text_reaches_slack_escaped(tmp_path: Path) -> None:
-    """A docs page is outside text too: a section that says ``<!channel>`` or holds a raw
-    link with a misleading label is answered with both shown as text."""
+    """A docs page is outside text too: a section that says ``<!here>`` (as a code span: bare, Markdown reads
+    it as HTML no reader sees) or holds a raw link with a misleading label is answered with both shown as text."""
     from tests.support.fleet import DOCS, FLEET_YAML
 
     docs = tmp_path / "docs"
     (docs / "guide").mkdir(parents=True)
     (docs / "guide" / "quota.md").write_text(
         "# Storage quota <!channel>\n\n## Raise the storage quota\n\nTo raise the storage quota, write to "
-        "<https://evil.example/login|https://docs.test.org/quota> & <!here> ask the admins: the storage quota "
+        "<https://evil.example/login|https://docs.test.org/quota> & `<!here>` ask the admins: the storage quota "
         "grows on request.\n")
     fleet_file = tmp_path / "fleet.yaml"
     fleet_file.write_text(FLEET_YAML.replace(str(DOCS), str(docs)))

@@ -19,10 +19,9 @@ import yaml
 
 from hubbot.domain import Answer
 from hubbot.errors import UserError
-from hubbot.support.faq.anchors import SlugCounter, slugify
 from hubbot.support.faq.answer import answer_question
 from hubbot.support.faq.ranker import Ranker
-from hubbot.support.faq.sections import Section
+from hubbot.support.faq.sections import Section, slugify, unique_slug
 
 __all__ = ["Curated", "Entry", "load_entries"]
 
@@ -63,7 +62,7 @@ def load_entries(file: Path) -> list[Entry]:
     if not isinstance(data, list) or len(data) > MAX_ENTRIES:
         raise UserError(f"the FAQ file {file.name} must be a list of at most {MAX_ENTRIES} entries "
                         "(questions, answer, links)")
-    slugs = SlugCounter()
+    slugs: set[str] = set()
     entries = []
     for number, item in enumerate(data, start=1):
         where = f"{file.name}, entry {number}"
@@ -77,7 +76,7 @@ def load_entries(file: Path) -> list[Entry]:
         if any(not link.startswith(("https://", "http://")) for link in links):
             raise UserError(f"{where}: links must be http(s) URLs")
         entries.append(Entry(questions=questions, answer=answer.strip(), links=links, path=file.name,
-                             anchor=slugs.unique(slugify(questions[0]) or f"entry-{number}")))
+                             anchor=unique_slug(slugify(questions[0]) or f"entry-{number}", slugs)))
     return entries
 
 

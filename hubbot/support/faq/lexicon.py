@@ -18,7 +18,7 @@ from __future__ import annotations
 
 __all__ = ["BROADER", "GROUPS", "IRREGULAR"]
 
-# Irregular inflections the suffix stemmer cannot undo, mapped to the base form it does handle.
+# Irregular inflections the Snowball stemmer cannot undo, mapped to the base form it does handle.
 _IRREGULAR = """
     ran:run went:go gone:go broke:break broken:break chose:choose chosen:choose took:take taken:take gave:give
     given:give wrote:write written:write froze:freeze frozen:freeze built:build sent:send lost:lose spent:spend

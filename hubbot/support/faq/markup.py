@@ -1,21 +1,38 @@
-"""Docs pages -> sections: Markdown/MyST parsing, and the dispatch to the reStructuredText parser.
+"""Docs pages -> sections: reading a page safely, Markdown/MyST through markdown-it-py, and the dispatch to the
+reStructuredText reader.
 
-Markdown handled: ATX and setext headings, front matter, MyST ``(label)=`` targets and ``%`` comments, code fences
-(backtick and tilde, indented, nested), MyST directives in backtick or colon fences (admonitions keep their text,
-code directives feed the code field, toctree/include/image are skipped), HTML comments.  Broken markup never
-raises: an unclosed code fence is re-read as plain text so the headings after it survive.
+Markdown is parsed by markdown-it-py with the CommonMark preset and the mdit-py-plugins that MyST-Parser (the
+Sphinx Markdown parser these docs are written for) builds on, so a page is read the way its site renders it.
+What becomes of each block is hubbot's choice: headings open sections; admonitions and other directives keep their
+text (headings inside them stay text, as MyST does not make them page sections); code directives and fences feed the
+code field, and so do link addresses (searchable words such as ``cluster-autoscaler`` that the reader does not
+see in the text); toctree, include and image contribute nothing; front matter, comments and HTML tags are dropped.
+
+Broken markup never raises.  One repair is made on top of CommonMark: a code fence that is never closed would
+swallow the rest of the page, so its opening line is dropped and the page read again, keeping the headings after it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 
-from hubbot.support.faq.anchors import render_md_inline
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.colon_fence import colon_fence_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.myst_blocks import myst_block_plugin
+from mdit_py_plugins.myst_role import myst_role_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
 from hubbot.support.faq.rst import parse_rst
-from hubbot.support.faq.sections import Section, SectionBuilder, title_from_path
+from hubbot.support.faq.sections import Section, SectionBuilder, role_text, title_from_path
 
 __all__ = ["DOC_SUFFIXES", "Section", "parse_file", "parse_markdown", "parse_rst", "title_from_path"]
 
@@ -24,136 +41,202 @@ log = logging.getLogger(__name__)
 DOC_SUFFIXES = (".md", ".markdown", ".rst")
 MAX_PAGE_BYTES = 2_000_000
 
-# Directives whose body is not prose.
+# Directives whose body is not prose (a plain fence such as ```python is code too).
 CODE_DIRECTIVES = frozenset({"code", "code-block", "sourcecode", "code-cell", "ipython", "jupyter-execute", "math"})
 SKIP_DIRECTIVES = frozenset(
     {"toctree", "include", "literalinclude", "image", "contents", "raw", "mermaid", "graphviz", "bibliography",
      "tableofcontents", "only", "index", "highlight", "meta", "role", "default-role", "autosummary"}
 )
+# Directives whose argument is a file name, not words a reader sees (a figure's caption is its body).
 ARGUMENT_IS_PATH = frozenset({"figure", "image", "include", "literalinclude", "toctree", "bibliography"})
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_FENCE_OPEN = re.compile(r"^(\s*)(`{3,}|~{3,}|:{3,})[ \t]*(?:\{([^}\s]*)\})?[ \t]*(.*)$")
-_MYST_TARGET = re.compile(r"^\s*\(([^()\s][^()]*)\)=\s*$")
+# A MyST directive is a fence whose info string starts with ``{name}``; the rest of it is the argument.
+_DIRECTIVE_INFO = re.compile(r"^\{([^}\s]+)\}\s*(.*)$", re.DOTALL)
+# MyST directive options at the top of the body: ``:key: value`` lines (a ``---`` YAML block is the other form).
 _OPTION = re.compile(r"^\s*:[\w-]+:(?:\s.*)?$")
-_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|>|\|)")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_UNDERSCORE_EMPH = re.compile(r"(?<![\w_])_{1,2}(?=\S)(.+?)(?<=\S)_{1,2}(?![\w_])")
+_FENCES = frozenset({"fence", "colon_fence"})
+_NEWLINES = re.compile(r"\r\n?")
 
 
-@dataclass(slots=True)
-class _Fence:
-    char: str
-    length: int
-    kind: str  # "code", "prose" or "skip"
-    opened_at: int
-    in_options: bool
+def _markdown() -> MarkdownIt:
+    md = (
+        MarkdownIt("commonmark")
+        .enable("table")
+        .use(front_matter_plugin)
+        .use(myst_block_plugin)  # (label)= targets, % comments, +++ breaks
+        .use(myst_role_plugin)
+        .use(footnote_plugin)
+        .use(colon_fence_plugin)
+        .use(dollarmath_plugin)
+        .use(deflist_plugin)
+        .use(tasklists_plugin)
+    )
+    # Footnote text stays in the section that defines it (the tail rule would move every footnote to the page end).
+    md.disable("footnote_tail")
+    return md
 
 
-class _UnclosedFence(Exception):
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
+_MD = _markdown()
 
 
-def _blank_comments(text: str) -> str:
-    return _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+class _HtmlText(HTMLParser):
+    """The text of an HTML block (``<details><summary>Why?</summary>...``); tags and comments are dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
 
 
-def _front_matter_end(lines: list[str]) -> int:
-    if not lines or lines[0].strip() != "---":
-        return 0
-    for i in range(1, min(len(lines), 200)):
-        if lines[i].strip() in {"---", "..."}:
-            return i + 1
-    return 0
+def _html_text(html: str) -> str:
+    reader = _HtmlText()
+    reader.feed(html)
+    reader.close()
+    return "".join(reader.parts)
 
 
-def _directive_kind(name: str | None, info: str) -> str:
-    if name is None:
-        return "code"  # a plain fence: ```python
-    name = name.lower()
-    if name in CODE_DIRECTIVES:
-        return "code"
-    if name in SKIP_DIRECTIVES:
-        return "skip"
-    return "prose"
+def inline_text(children: Sequence[Token] | None, *, heading: bool = False, links: list[str] | None = None) -> str:
+    """The text a reader sees of an inline token's children: emphasis, links and HTML tags reduced to their text,
+    code spans and math kept, a role shown as its title or target; ``links`` collects the links' addresses.
+    A heading is one line, and keeps underscore
+    emphasis markers (``When will _you_ ...``): the published anchors of these docs keep them in the slug."""
+    parts: list[str] = []
+    for token in children or ():
+        kind = token.type
+        if kind in {"text", "code_inline", "math_inline", "math_inline_double"}:
+            parts.append(token.content)
+        elif kind == "softbreak":
+            parts.append(" " if heading else "\n")
+        elif kind == "hardbreak":
+            parts.append("\n")
+        elif kind == "image":
+            parts.append(inline_text(token.children, heading=heading))
+        elif kind == "link_open" and links is not None:
+            links.append(str(token.attrGet("href") or ""))
+        elif kind == "myst_role":
+            parts.append(role_text(token.content))
+        elif heading and kind in {"em_open", "em_close", "strong_open", "strong_close"} and token.markup[0] == "_":
+            parts.append(token.markup)
+    return "".join(parts).strip()
+
+
+def _directive_body(content: str) -> str:
+    """A MyST directive's body without its options (``:key: value`` lines, or a ``---`` YAML block)."""
+    lines = content.splitlines()
+    start = 0
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+        start = end + 1 if end is not None else 0
+    else:
+        while start < len(lines) and _OPTION.match(lines[start]):
+            start += 1
+    return "\n".join(lines[start:])
+
+
+class _Reader:
+    """Feeds one page's markdown-it tokens to a ``SectionBuilder``."""
+
+    def __init__(self, builder: SectionBuilder) -> None:
+        self.builder = builder
+
+    def blocks(self, tokens: Sequence[Token], *, nested: bool) -> None:
+        """``nested``: the tokens are a directive's body, whose headings and targets are plain text."""
+        row: list[str] | None = None
+        item_marker = ""
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            kind = token.type
+            if kind == "heading_open" and i + 1 < len(tokens):
+                text = inline_text(tokens[i + 1].children, heading=True)
+                if nested:
+                    self.builder.prose(text)
+                else:
+                    self.builder.heading(int(token.tag[1:]), text)
+                i += 3  # heading_open, inline, heading_close
+                continue
+            if kind == "inline":
+                links: list[str] = []
+                text = inline_text(token.children, links=links)
+                for link in links:  # a link's address names its subject too, though the reader does not see it
+                    self.builder.code(link)
+                if row is not None:
+                    row.append(text)
+                elif text:
+                    self.builder.prose(item_marker + text)
+                item_marker = ""
+            elif kind == "list_item_open":
+                # The list marker is kept so a list item stays a line of its own in extracts.
+                item_marker = f"{token.info}{token.markup} " if token.info else f"{token.markup} "
+            elif kind == "tr_open":
+                row = []
+            elif kind == "tr_close" and row is not None:
+                if any(row):
+                    self.builder.prose(" ".join(cell for cell in row if cell))
+                row = None
+            elif kind in _FENCES:
+                self.fence(token)
+            elif kind in {"code_block", "math_block", "math_block_label"}:
+                self.builder.code(token.content)
+            elif kind == "html_block":
+                text = _html_text(token.content).strip()
+                if text:
+                    self.builder.prose(text)
+            elif kind == "myst_target" and not nested:
+                self.builder.label(token.content)
+            i += 1
+
+    def fence(self, token: Token) -> None:
+        directive = _DIRECTIVE_INFO.match(token.info.strip())
+        if directive is None:
+            if token.type == "colon_fence":  # a colon fence without a directive name is prose, as MyST reads it
+                self.blocks(_MD.parse(token.content), nested=True)
+            else:
+                self.builder.code(token.content)
+            return
+        name, argument = directive.group(1).lower(), directive.group(2).strip()
+        if name in SKIP_DIRECTIVES:
+            return
+        body = _directive_body(token.content)
+        if name in CODE_DIRECTIVES:
+            self.builder.code(body)
+            return
+        if argument and name not in ARGUMENT_IS_PATH:
+            self.builder.prose(inline_text(_MD.parseInline(argument)[0].children))
+        self.blocks(_MD.parse(body), nested=True)
+
+
+def _unclosed_fence(tokens: Sequence[Token], lines: list[str], line_count: int) -> int | None:
+    """The opening line of a fence that runs to the end of the page without a closing fence, if any."""
+    for token in tokens:
+        if token.type not in _FENCES or token.map is None:
+            continue
+        start, end = token.map
+        if end < line_count:
+            continue
+        last = lines[end - 1].strip() if end - 1 > start else ""
+        fence_char = token.markup[:1]
+        if not (last and set(last) == {fence_char} and len(last) >= len(token.markup)):
+            return start
+    return None
 
 
 def parse_markdown(text: str, path: str) -> list[Section]:
     """Split a Markdown/MyST page into heading-level sections."""
-    ignored: set[int] = set()
-    for _ in range(50):
-        try:
-            return _parse_markdown(text, path, ignored)
-        except _UnclosedFence as exc:
-            ignored.add(exc.line)
-    return _parse_markdown(text, path, ignored, strict=False)
-
-
-def _parse_markdown(text: str, path: str, ignored: set[int], *, strict: bool = True) -> list[Section]:
-    lines = _blank_comments(text).splitlines()
+    text = _NEWLINES.sub("\n", text)  # markdown-it's own line ends, so token line numbers index ``lines``
+    lines = text.split("\n")
+    line_count = len(lines) - 1 if text.endswith("\n") else len(lines)
+    tokens = _MD.parse(text)
+    for _ in range(50):  # each round drops one unclosed fence's opening line
+        opener = _unclosed_fence(tokens, lines, line_count)
+        if opener is None:
+            break
+        lines[opener] = ""
+        tokens = _MD.parse("\n".join(lines))
     builder = SectionBuilder(path, title_from_path(path))
-    stack: list[_Fence] = []
-    paragraph = 0  # prose lines of the open paragraph, outside fences
-    for index in range(_front_matter_end(lines), len(lines)):
-        line = lines[index]
-        stripped = line.strip()
-        top = stack[-1] if stack else None
-        if top is not None and stripped and set(stripped) == {top.char} and len(stripped) >= top.length:
-            stack.pop()
-            continue
-        if top is not None and top.kind != "prose":
-            if top.kind == "code":
-                builder.code(line)
-            continue
-        opener = _FENCE_OPEN.match(line) if index not in ignored else None
-        if opener and not (opener.group(2)[0] == ":" and opener.group(3) is None):
-            name, rest = opener.group(3), opener.group(4)
-            if opener.group(2)[0] == "`" and "`" in rest:
-                opener = None
-            else:
-                kind = _directive_kind(name, rest)
-                stack.append(_Fence(opener.group(2)[0], len(opener.group(2)), kind, index, True))
-                if kind == "prose" and rest and (name or "").lower() not in ARGUMENT_IS_PATH:
-                    builder.prose(render_md_inline(rest))
-                paragraph = 0
-                continue
-        if top is not None and top.in_options:
-            if _OPTION.match(line):
-                continue
-            top.in_options = False
-        if not stripped:
-            paragraph = 0
-            continue
-        if not stack:
-            atx = _ATX.match(line)
-            if atx:
-                builder.heading(len(atx.group(1)), render_md_inline(atx.group(2) or ""))
-                paragraph = 0
-                continue
-            setext = _SETEXT.match(line)
-            if setext and paragraph > 0:
-                title = " ".join(builder.drop_prose_tail(paragraph))
-                builder.heading(1 if setext.group(1)[0] == "=" else 2, title)
-                paragraph = 0
-                continue
-            target = _MYST_TARGET.match(line)
-            if target:
-                builder.label(target.group(1))
-                continue
-            if stripped.startswith("%") or stripped == "+++" or set(stripped) <= {"-", "*", "_", " "}:
-                paragraph = 0
-                continue
-        # Body text: underscore emphasis is rendered too (headings keep it, as the anchor rule does).
-        rendered = _UNDERSCORE_EMPH.sub(r"\1", render_md_inline(line.replace("|", " ")))
-        builder.prose(rendered)
-        paragraph = paragraph + 1 if not _BLOCK_START.match(line) and not line.startswith("    ") else 0
-    if strict:
-        for fence in stack:
-            if fence.kind == "code":
-                raise _UnclosedFence(fence.opened_at)
+    _Reader(builder).blocks(tokens, nested=False)
     return builder.finish()
 
 

@@ -29,8 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hubbot.support.faq.sections import Section
-from hubbot.support.faq.stemmer import stem
-from hubbot.support.faq.text import RELATED, STOP_WORDS, analyse, query_units, raw_tokens
+from hubbot.support.faq.text import RELATED, STOP_WORDS, analyse, query_units, raw_tokens, stem
 from hubbot.support.faq.typos import TypoMatcher
 
 __all__ = ["CANDIDATES", "HITS", "K1", "Hit", "QueryTerm", "Ranker", "Retrieval"]

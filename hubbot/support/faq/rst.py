@@ -1,153 +1,178 @@
-"""reStructuredText pages -> sections.
+"""reStructuredText pages -> sections, through docutils.
 
-Handled: titles with an underline or an overline+underline of any punctuation character (levels by order of first
-appearance of each style), directives (admonitions keep their text; code directives feed the code field; toctree,
-image, include are skipped), ``.. _label:`` targets, comments, ``::`` literal blocks, substitution definitions, and
-inline roles reduced to their text.  Never raises on broken markup.
+docutils parses a page to a doctree; hubbot walks it: sections become sections (their nesting gives the level),
+``.. _label:`` targets label the next heading, paragraphs, list items, table rows and admonition text become prose,
+literal and math blocks become code, and comments, substitution definitions, footnotes, images and docutils' own
+messages contribute nothing.
+
+The docs are Sphinx projects, and plain docutils does not know Sphinx's directives and roles (toctree, code-block,
+versionadded, ref, doc, ...).  Each unknown name is registered with a generic handler before the page is parsed,
+instead of letting docutils report it as an error: code directives feed the code field, toctree-like directives are
+skipped, any other directive keeps its argument and body as prose, and any role shows its title or target.
+
+Parsing is made safe for untrusted pages: no file insertion, no raw passthrough, no syntax highlighting, and docutils
+neither prints nor raises for anything it reports (broken markup ends up, at worst, as plain text).
 """
 
 from __future__ import annotations
 
+import copy
 import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
-from hubbot.support.faq.anchors import render_rst_inline
-from hubbot.support.faq.sections import Section, SectionBuilder, title_from_path
+from docutils import nodes, utils
+from docutils.frontend import Values, get_default_settings
+from docutils.parsers.rst import Directive, Parser, directives, roles
+from docutils.parsers.rst.languages import en
+from docutils.parsers.rst.states import Inliner
+
+from hubbot.support.faq.sections import Section, SectionBuilder, role_text, title_from_path
 
 __all__ = ["parse_rst"]
 
-_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1+\s*$")
-_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+([\w:.+-]+)::(?:\s+(.*))?$")
-_TARGET = re.compile(r"^\s*\.\.\s+_([^:]+|`[^`]+`):\s*$")
-_EXPLICIT = re.compile(r"^(\s*)\.\.(?:\s|$)")
-_OPTION = re.compile(r"^\s*:[\w-]+:(?:\s.*)?$")
+_NEVER = 5  # above docutils' highest message level (severe = 4): report nothing, halt on nothing
 
-_CODE = frozenset({"code", "code-block", "sourcecode", "ipython", "jupyter-execute", "math", "parsed-literal"})
+_SETTINGS: Values = get_default_settings(Parser)
+_SETTINGS.report_level = _NEVER
+_SETTINGS.halt_level = _NEVER
+_SETTINGS.warning_stream = False
+_SETTINGS.file_insertion_enabled = False  # include, csv-table :file: and the like read no files
+_SETTINGS.raw_enabled = False
+_SETTINGS.syntax_highlight = "none"  # the code directive needs no Pygments run
+
+# Sphinx directives by what their body is; any other name docutils does not know is prose.
+_CODE = frozenset({"code-block", "sourcecode", "code-cell", "ipython", "jupyter-execute"})
 _SKIP = frozenset(
-    {"toctree", "include", "literalinclude", "image", "contents", "raw", "mermaid", "graphviz", "only", "index",
-     "highlight", "meta", "role", "default-role", "autosummary", "csv-table", "sectnum"}
+    {"toctree", "literalinclude", "only", "index", "highlight", "autosummary", "mermaid", "graphviz",
+     "bibliography", "tabularcolumns", "tableofcontents", "currentmodule", "module"}
 )
-_ARGUMENT_IS_PATH = frozenset({"figure", "image", "include", "literalinclude", "toctree"})
+_ARGUMENT_IS_PATH = frozenset({"literalinclude", "toctree"})
+
+# Names used in a page, found before parsing so each unknown one gets a handler (docutils' own syntax for them).
+_DIRECTIVE_NAME = re.compile(r"^[ \t]*\.\.[ \t]+([\w:.+-]+)::", re.MULTILINE)
+_ROLE_NAME = re.compile(r":([\w:.+-]+):`")
+
+# Doctree nodes whose text is no prose for the reader.
+_SILENT = (nodes.comment, nodes.substitution_definition, nodes.system_message, nodes.image, nodes.raw,
+           nodes.footnote, nodes.citation, nodes.pending)
+_CODE_NODES = (nodes.literal_block, nodes.math_block, nodes.doctest_block)
+_LIST_ITEM_MARKER = "- "  # kept so a list item stays a line of its own in extracts
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
+class _AnyOption(defaultdict[str, Callable[[str], Any]]):
+    """Accepts every directive option as a plain string (Sphinx directives have options docutils has no spec for).
+    It is never empty, since docutils parses options only when the spec is truthy."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda: directives.unchanged, {"class": directives.unchanged})
 
 
-def _block_end(lines: list[str], start: int, parent_indent: int) -> int:
-    """First line index after the indented block that starts at ``start`` (blank lines belong to the block)."""
-    end = start
-    last = start
-    while end < len(lines):
-        line = lines[end]
-        if line.strip():
-            if _indent(line) <= parent_indent:
-                break
-            last = end + 1
-        end += 1
-    return last
+class _Prose(Directive):
+    """A directive docutils does not know (seealso, versionadded, tab-item, ...): its argument and body as text."""
+
+    optional_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec: ClassVar[dict[str, Callable[[str], Any]] | None] = _AnyOption()
+
+    def run(self) -> list[nodes.Node]:
+        out: list[nodes.Node] = []
+        if self.arguments and self.name not in _ARGUMENT_IS_PATH:
+            text, _ = self.state.inline_text(self.arguments[0], self.lineno)
+            out.append(nodes.paragraph("", "", *text))
+        if self.content:
+            body = nodes.container()
+            self.state.nested_parse(self.content, self.content_offset, body)
+            out.append(body)
+        return out
 
 
-def _is_adornment(line: str, min_len: int = 2) -> bool:
-    return bool(_ADORNMENT.match(line)) and len(line.strip()) >= min_len
+class _Code(_Prose):
+    """code-block and its kin: the body is code."""
+
+    def run(self) -> list[nodes.Node]:
+        text = "\n".join(self.content)
+        return [nodes.literal_block(text, text)]
+
+
+class _Skip(_Prose):
+    """toctree and its kin: nothing a reader asks about."""
+
+    def run(self) -> list[nodes.Node]:
+        return []
+
+
+def _role(name: str, rawtext: str, text: str, lineno: int, inliner: Inliner,
+          options: Mapping[str, Any] | None = None, content: Sequence[str] | None = None,
+          ) -> tuple[Sequence[nodes.reference], Sequence[nodes.reference]]:
+    """A role docutils does not know (ref, doc, term, kbd, ...): the text a reader sees, as an unresolved
+    reference (nothing here resolves cross-references)."""
+    return [nodes.reference(rawtext, role_text(utils.unescape(text)))], []
+
+
+_known_directives = set(en.directives)
+_known_roles = set(en.roles)
+
+
+def _register_unknown_names(text: str) -> None:
+    """Give every directive and role name in ``text`` that docutils does not know a generic handler."""
+    for name in {match.lower() for match in _DIRECTIVE_NAME.findall(text)} - _known_directives:
+        kind = _Code if name in _CODE else _Skip if name in _SKIP or name.startswith("auto") else _Prose
+        directives.register_directive(name, kind)
+        _known_directives.add(name)
+    for name in {match.lower() for match in _ROLE_NAME.findall(text)} - _known_roles:
+        roles.register_local_role(name, _role)
+        _known_roles.add(name)
+
+
+def _doctree(text: str, path: str) -> nodes.document:
+    _register_unknown_names(text)
+    document = utils.new_document(path, copy.copy(_SETTINGS))
+    Parser().parse(text, document)
+    return document
+
+
+class _Reader:
+    """Feeds one page's doctree to a ``SectionBuilder``."""
+
+    def __init__(self, builder: SectionBuilder) -> None:
+        self.builder = builder
+
+    def walk(self, node: nodes.Element, level: int, marker: str = "") -> None:
+        for child in node.children:
+            if isinstance(child, nodes.section):
+                title = child.children[0] if child.children else None
+                if isinstance(title, nodes.title):
+                    self.builder.heading(level + 1, title.astext())
+                self.walk(child, level + 1)
+            elif isinstance(child, nodes.title) and isinstance(node, nodes.section):
+                continue  # the section's heading, taken above
+            elif isinstance(child, nodes.target):
+                # An internal target (``.. _label:``) names the next heading; a link target has a URI or refname.
+                if child.get("names") and not child.get("refuri") and not child.get("refname"):
+                    self.builder.label(child["names"][0])
+            elif isinstance(child, _SILENT):
+                continue
+            elif isinstance(child, _CODE_NODES):
+                self.builder.code(child.astext())
+            elif isinstance(child, nodes.row):
+                cells = [entry.astext().strip() for entry in child.children]
+                if any(cells):
+                    self.builder.prose(" ".join(cell for cell in cells if cell))
+            elif isinstance(child, nodes.TextElement):
+                text = child.astext().strip()
+                if text:
+                    self.builder.prose(marker + text)
+                marker = ""
+            elif isinstance(child, nodes.Element):
+                self.walk(child, level, _LIST_ITEM_MARKER if isinstance(child, nodes.list_item) else marker)
+                marker = ""
 
 
 def parse_rst(text: str, path: str) -> list[Section]:
     """Split a reStructuredText page into title-level sections."""
-    lines = text.expandtabs(8).splitlines()
     builder = SectionBuilder(path, title_from_path(path))
-    styles: list[tuple[str, bool]] = []
-    literal_next = False
-    i = 0
-    n = len(lines)
-    while i < n:
-        line = lines[i]
-        stripped = line.strip()
-        if not stripped:
-            i += 1
-            continue
-        nxt = lines[i + 1] if i + 1 < n else ""
-        # Overlined title: ====== / Title / ======
-        if _is_adornment(line, 3) and i + 2 < n and lines[i + 1].strip() and lines[i + 2].strip() == stripped[:1] * len(
-            lines[i + 2].strip()
-        ) and _is_adornment(lines[i + 2], 3):
-            i = _title(builder, styles, (stripped[0], True), lines[i + 1].strip(), i + 3)
-            literal_next = False
-            continue
-        # Underlined title: Title / =====
-        if (
-            _indent(line) == 0
-            and not _is_adornment(line)
-            and nxt.strip()
-            and _is_adornment(nxt)
-            and len(nxt.strip()) >= min(3, len(stripped))
-            and not stripped.startswith("..")
-        ):
-            i = _title(builder, styles, (nxt.strip()[0], False), stripped, i + 2)
-            literal_next = False
-            continue
-        if literal_next and _indent(line) > 0:
-            end = _block_end(lines, i, _indent(line) - 1)
-            for code_line in lines[i:end]:
-                builder.code(code_line)
-            literal_next = False
-            i = end
-            continue
-        literal_next = False
-        target = _TARGET.match(line)
-        if target:
-            builder.label(target.group(1).strip("`"))
-            i += 1
-            continue
-        directive = _DIRECTIVE.match(line)
-        if directive:
-            i = _directive(builder, lines, i, directive)
-            continue
-        explicit = _EXPLICIT.match(line)
-        if explicit:  # comment, substitution definition, footnote, external target
-            i = _block_end(lines, i + 1, _indent(line))
-            continue
-        if stripped.endswith("::"):
-            literal_next = True
-            stripped = stripped[:-1] if len(stripped) > 2 and stripped[-3] != " " else stripped[:-2]
-        if stripped:
-            builder.prose(render_rst_inline(stripped))
-        i += 1
+    _Reader(builder).walk(_doctree(text, path), 0)
     return builder.finish()
-
-
-def _title(
-    builder: SectionBuilder, styles: list[tuple[str, bool]], style: tuple[str, bool], text: str, nxt: int
-) -> int:
-    if style not in styles:
-        styles.append(style)
-    builder.heading(styles.index(style) + 1, render_rst_inline(text))
-    return nxt
-
-
-def _directive(builder: SectionBuilder, lines: list[str], i: int, match: re.Match[str]) -> int:
-    indent = len(match.group(1))
-    name = match.group(2).lower()
-    argument = (match.group(3) or "").strip()
-    end = _block_end(lines, i + 1, indent)
-    body = lines[i + 1 : end]
-    while body and (not body[0].strip() or _OPTION.match(body[0])):
-        body = body[1:]
-    if name in _SKIP or name.startswith("auto"):
-        return end
-    if name in _CODE:
-        for line in body:
-            builder.code(line)
-        return end
-    if argument and name not in _ARGUMENT_IS_PATH:
-        builder.prose(render_rst_inline(argument))
-    # Prose directives (note, warning, admonition, figure captions, ...): parse their body as rST without titles.
-    inner = [line[indent:] if len(line) > indent else line.strip() for line in body]
-    if inner:
-        base = min((_indent(line) for line in inner if line.strip()), default=0)
-        nested = parse_rst("\n".join(line[base:] for line in inner), "_")
-        for section in nested:
-            if section.body:
-                builder.prose(section.body)
-            if section.code:
-                builder.code(section.code)
-    return end

@@ -1,13 +1,33 @@
-"""The section record and the builder both parsers feed: heading stack, page title, anchors, preamble."""
+"""The section record and the builder both parsers feed: heading stack, page title, anchors, preamble.
+
+Anchors are the heading slugs MyST-Parser gives a heading (``myst_heading_anchors``), so a citation links to the
+right place in the published docs: MyST's default slug function (``myst_parser.slugs.github_slugify``, formerly
+``default_slugify``) is the same GitHub rule as ``mdit_py_plugins.anchors.index.slugify`` used here, and a slug
+repeated on a page gets ``-1``, ``-2``, ... as in ``unique_slug``.  The same rule is applied to reStructuredText
+pages, so every citation of a mixed tree has one anchor style.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from hubbot.support.faq.anchors import SlugCounter, slugify
+from mdit_py_plugins.anchors.index import slugify, unique_slug
 
-__all__ = ["Section", "SectionBuilder", "title_from_path"]
+__all__ = ["Section", "SectionBuilder", "role_text", "slugify", "title_from_path", "unique_slug"]
+
+# A cross-reference role's content, ``title <target>``: the reader sees the title.
+_EXPLICIT_TITLE = re.compile(r"^(.*?)\s*<([^<>]*)>$", re.DOTALL)
+
+
+def role_text(content: str) -> str:
+    """Text a reader sees for a role (MyST ``{ref}`...``` or rST ``:ref:`...```): the explicit title of
+    ``title <target>``, else the target without Sphinx's ``~``/``!`` display prefixes."""
+    match = _EXPLICIT_TITLE.match(content)
+    if match and match.group(1):
+        return match.group(1)
+    return (match.group(2) if match else content).lstrip("~!")
 
 
 def title_from_path(rel: str) -> str:
@@ -53,7 +73,7 @@ class SectionBuilder:
     def __init__(self, path: str, fallback_title: str) -> None:
         self._path = path
         self._fallback_title = fallback_title
-        self._slugs = SlugCounter()
+        self._slugs: set[str] = set()
         self._stack: list[tuple[int, str]] = []
         self._sections: list[Section] = []
         self._current: _Open | None = None
@@ -65,19 +85,11 @@ class SectionBuilder:
     def label(self, name: str) -> None:
         self._pending_label = name.strip() or None
 
-    def prose(self, line: str) -> None:
-        self._prose.append(line)
+    def prose(self, text: str) -> None:
+        self._prose.extend(text.splitlines())
 
-    def code(self, line: str) -> None:
-        self._code.append(line)
-
-    def drop_prose_tail(self, count: int) -> list[str]:
-        """Remove and return the last ``count`` prose lines (used when they turn out to be a setext heading)."""
-        if count <= 0:
-            return []
-        taken = self._prose[-count:]
-        del self._prose[-count:]
-        return taken
+    def code(self, text: str) -> None:
+        self._code.extend(text.splitlines())
 
     def heading(self, level: int, rendered: str) -> None:
         rendered = " ".join(rendered.split())
@@ -90,7 +102,7 @@ class SectionBuilder:
         self._current = _Open(
             heading=rendered,
             level=level,
-            anchor=self._slugs.unique(slugify(rendered)),
+            anchor=unique_slug(slugify(rendered), self._slugs),
             label=self._pending_label,
             heading_path=tuple(text for _, text in self._stack),
         )

@@ -1,18 +1,24 @@
 """Text normalisation shared by the index and the queries: unicode folding, contractions, tokens, stop words,
-irregular word forms and multi-word expressions (see ``lexicon``)."""
+stems, irregular word forms and multi-word expressions (see ``lexicon``).
+
+Stems come from the Snowball English stemmer (Porter2), so that inflected and derived forms of a word meet
+("billing", "billed" -> "bill"; "archives", "archived" -> "archiv") by a published, maintained rule.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
+import snowballstemmer
+
 from hubbot.support.faq.lexicon import BROADER, GROUPS, IRREGULAR
-from hubbot.support.faq.stemmer import stem
 
 __all__ = ["RELATED", "STOP_WORDS", "Unit", "analyse", "clear_caches", "expression_term", "fold", "query_units",
-           "raw_tokens", "sentences", "word_stem"]
+           "raw_tokens", "sentences", "stem", "word_stem"]
 
 # General English function words, plus chat fillers and apostrophe-less contractions people type in chat.
 _STOP_TEXT = """
@@ -57,6 +63,20 @@ def fold(text: str) -> str:
 def raw_tokens(text: str) -> list[str]:
     """Folded word tokens, stop words kept (needed for compounds and phrases)."""
     return _TOKEN.findall(fold(text))
+
+
+_ENGLISH = snowballstemmer.stemmer("english")
+_ENGLISH_LOCK = threading.Lock()  # a Snowball stemmer keeps its working word in itself: one word at a time
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Stem of one folded token.  Tokens with digits ("k8s", "v2") and of one or two letters are names or
+    abbreviations, not English words, and are kept as they are."""
+    if len(word) <= 2 or not word.isalpha():
+        return word
+    with _ENGLISH_LOCK:
+        return str(_ENGLISH.stemWord(word))
 
 
 @lru_cache(maxsize=65536)
