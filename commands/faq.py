@@ -11,6 +11,7 @@ from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Opt, Signature
 from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
+from hubbot.support.faq import BOUND, summarise
 from hubbot.support.saved import stale_pages
 
 
@@ -35,6 +36,7 @@ async def stats_handler(ctx: Context) -> Reply:
         lines.append("Most escalated (what the docs are missing):")
         lines += [f"  {n}× {q[:120]}" for q, n in s.top_escalated]
     lines += await _saved_lines(ctx, communities)
+    lines += await _learned_lines(ctx, communities)
     body = "\n".join(lines)
     return Reply(text=body, blocks=[b.header("Support answers"), b.section(body)])
 
@@ -55,6 +57,32 @@ async def _saved_lines(ctx: Context, communities: list[str] | None) -> list[str]
     lines = [f"Saved answers in use: {len(entries)} (`{PREFIX} faq entries`)"]
     if stale:
         lines += [f"Stale (check them, then `{PREFIX} faq edit` or `{PREFIX} faq retire`):", *stale]
+    return lines
+
+
+LEARNED_SHOWN = 5
+
+
+async def _learned_lines(ctx: Context, communities: list[str] | None) -> list[str]:
+    """The sections askers' verdicts moved most, per community, with how to undo it."""
+    assert ctx.services.support is not None
+    scopes: list[str | None] = [*(communities if communities is not None else ctx.fleet.communities)]
+    if communities is None:
+        scopes.append(None)  # questions asked outside every community
+    lines: list[str] = []
+    for community in scopes:
+        moved = [s for s in summarise(await ctx.services.support.verdicts(community=community)) if s.factor != 1.0]
+        if not moved:
+            continue
+        where = community or "outside any community"
+        lines.append(f"Learned from verdicts ({where}; a section's score is scaled by at most ×{1 - BOUND:.2f}–"
+                     f"×{1 + BOUND:.2f}, only for similar questions):")
+        for s in moved[:LEARNED_SHOWN]:
+            arrow = "preferred" if s.factor > 1 else "demoted"
+            lines.append(f"  {s.ref} {arrow} ×{s.factor:.2f} ({s.helped} helped, {s.failed} asked for a human)")
+        if len(moved) > LEARNED_SHOWN:
+            lines.append(f"  … and {len(moved) - LEARNED_SHOWN} more")
+        lines.append(f"  undo: `{PREFIX} faq unlearn <page#anchor|all>{' ' + community if community else ''}`")
     return lines
 
 

@@ -126,3 +126,20 @@ def test_replies_outside_escalation_threads_are_left_alone(bot: Harness) -> None
     bot.standin.wait_for("chat.postMessage")
     bot.settle()
     assert not bot.standin.of("chat.postEphemeral")
+
+
+def test_not_certain_shows_the_closest_pages_then_a_human_on_request(bot: Harness) -> None:
+    bot.event(_mention("who pays for the cloud?", user=MEMBER_A, ts="1700007000.000100"), event_id="EvS20")
+    reply = bot.standin.wait_for("chat.postMessage")[0].args
+    assert reply["thread_ts"] == "1700007000.000100"
+    assert "I'm not certain — these look closest:" in reply["text"]
+    shown = json.dumps(reply["blocks"])
+    assert "<https://docs.test.org/admin/billing.html#billing-and-invoices|Billing and invoices>" in shown
+    assert "We send an invoice" in shown
+    bot.settle()
+    assert not [c for c in bot.standin.of("chat.postMessage") if c.args["channel"] == SUPPORT]
+    human = _buttons(reply)["Ask a human"]
+    bot.click(user=MEMBER_A, channel=CHANNEL_A, action_id=human["action_id"], value=human["value"])
+    assert "asked the support team" in bot.standin.wait_for("response_url")[0].args["text"]
+    bot.settle()
+    assert [c for c in bot.standin.of("chat.postMessage") if c.args["channel"] == SUPPORT]

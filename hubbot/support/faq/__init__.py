@@ -27,11 +27,11 @@ from pathlib import Path
 from hubbot.domain import Answer, Citation
 from hubbot.support.faq.confidence import SUGGEST, THRESHOLD
 from hubbot.support.faq.evaluate import score
-from hubbot.support.faq.feedback import SectionLearning, summarise
+from hubbot.support.faq.feedback import BOUND, SectionLearning, summarise
 from hubbot.support.faq.index import Index
 from hubbot.support.faq.sections import Section
 
-__all__ = ["SUGGEST", "THRESHOLD", "Answer", "Citation", "Index", "Section", "SectionLearning", "answer_jsonl",
+__all__ = ["BOUND", "SUGGEST", "THRESHOLD", "Answer", "Citation", "Index", "Section", "SectionLearning", "answer_jsonl",
            "answer_record", "eval_files", "index_stats", "score", "summarise"]
 
 
