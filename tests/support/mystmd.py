@@ -20,7 +20,7 @@ STUB_THEME = "jtex: v1\ntitle: Offline stand-in for the book theme\nkind: site\n
 def myst() -> Path:
     out = subprocess.run(["bash", str(ROOT / "tools" / "build_mystmd.sh"), "--print-dir"],
                          capture_output=True, text=True, check=True)
-    found = Path(out.stdout.strip()) / "node_modules" / ".bin" / "myst"
+    found = Path(out.stdout.strip()) / "myst"
     if not found.is_file() or shutil.which("node") is None:
         missing("mystmd (the MyST engine of Jupyter Book 2) is needed for this test; run `make mystmd`")
     return found
