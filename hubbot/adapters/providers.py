@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import shutil
 import sys
 from dataclasses import dataclass
@@ -273,8 +274,26 @@ def backup_sources(fleet: Fleet, settings: Settings) -> dict[str, BackupSource]:
     return out
 
 
+INSTANCE = secrets.token_hex(4)  # this process, as told apart from an earlier one with the same pid
+
+
 def worker_name() -> str:
-    return f"{gethostname()}:{os.getpid()}"
+    """``host:pid:instance``: several replicas may share a host, and a restarted container may get
+    the pid its predecessor had."""
+    return f"{gethostname()}:{os.getpid()}:{INSTANCE}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host runs (signal 0 checks without sending anything)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 def helm_executable(settings: Settings) -> str:
@@ -356,4 +375,4 @@ def deploy_ports(fleet: Fleet, settings: Settings, *, jobs: JobStore, redactor: 
     sops = sops_cli(settings)
     helm = HelmCli(helm_executable(settings), base=fleet.base, redact=redactor, sops=sops)
     return DeployPorts(jobs=jobs, helm=helm, clusters=KubeClusters(fleet, sops=sops), health=HttpHealth(),
-                       background=AsyncioBackground(), worker=worker_name())
+                       background=AsyncioBackground(), worker=worker_name(), alive=pid_alive)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -354,10 +354,13 @@ class Engine:
         """Mark jobs whose process is gone as interrupted, and say so in their threads."""
         now = self.services.clock.now()
         ended = []
-        for job in await self.ports.jobs.orphans(worker=self.ports.worker, stale_before=now - STALE_AFTER):
+        stale_before = now - STALE_AFTER
+        for job in await self.ports.jobs.orphans(worker=self.ports.worker, stale_before=stale_before):
             assert job.id is not None
             if task_name(job.id) in self.ports.background.running():
                 continue  # alive in this process, only quiet (its clock and ours disagree): not an orphan
+            if not gone(job, worker=self.ports.worker, alive=self.ports.alive, stale_before=stale_before):
+                continue  # a sibling replica on this host runs it
             job = await self.ports.jobs.update(
                 job.id, state=JobState.INTERRUPTED, finished_at=now,
                 result="hubbot restarted while this job ran, so it did not finish: the release may be half "
@@ -374,6 +377,22 @@ class Engine:
                                                   thread_ts=job.thread_ts)
             ended.append(job)
         return ended
+
+
+def gone(job: Job, *, worker: str, alive: Callable[[int], bool], stale_before: datetime) -> bool:
+    """Whether the process that ran ``job`` is gone: its heartbeat is stale, or it ran on this host
+    and is this process's predecessor (same pid, another instance: a restarted container) or a
+    process that no longer runs. A live sibling's job is never gone while its heartbeat is fresh."""
+    if (job.heartbeat_at or job.created_at) < stale_before:
+        return True
+    host, _, rest = job.worker.partition(":")
+    own_host, _, own_rest = worker.partition(":")
+    if host != own_host or job.worker == worker:
+        return False
+    pid, own_pid = rest.partition(":")[0], own_rest.partition(":")[0]
+    if not pid.isdigit():
+        return False
+    return pid == own_pid or not alive(int(pid))
 
 
 def _audit_entry(job: Job, *, at: datetime) -> AuditEntry:

@@ -124,8 +124,9 @@ class JobStore(Protocol):
     async def lock(self, hub: str) -> HubLock | None: ...
 
     async def orphans(self, *, worker: str, stale_before: datetime) -> list[Job]:
-        """Active jobs whose worker is gone: run by another process on this worker's host
-        (workers are named ``host:pid``), or silent since ``stale_before``."""
+        """Active jobs whose worker may be gone: run by another process of this worker's host
+        (workers are named ``host:pid:instance``; the caller asks whether that pid still runs), or
+        silent since ``stale_before``."""
         ...
 
 
@@ -138,5 +139,8 @@ class DeployPorts:
     clusters: Clusters
     health: HealthProbe
     background: Background
-    worker: str = "local:0"  # host:pid of this process
+    worker: str = "local:0:0"  # host:pid:instance of this process (the instance tells a restart from itself)
+    # whether a process of this host still runs (a sibling replica's jobs are never marked interrupted);
+    # by default every process is taken to be alive, and only a silent heartbeat ends a job
+    alive: Callable[[int], bool] = lambda pid: True
     pause: Callable[[float], Awaitable[None]] = asyncio.sleep  # how rollout polling waits (tests pass their own)

@@ -140,7 +140,7 @@ class SqlJobs:
         return await asyncio.to_thread(run)
 
     async def orphans(self, *, worker: str, stale_before: datetime) -> list[Job]:
-        host = worker.rsplit(":", 1)[0] + ":"
+        host = worker.split(":", 1)[0] + ":"
 
         def run() -> list[Job]:
             with self._db.session() as session:

@@ -68,7 +68,7 @@ class MemoryJobs:
         return self.locks.get(hub)
 
     async def orphans(self, *, worker: str, stale_before: datetime) -> list[Job]:
-        host = worker.rsplit(":", 1)[0] + ":"
+        host = worker.split(":", 1)[0] + ":"
 
         def gone(j: Job) -> bool:
             seen = j.heartbeat_at or j.created_at
