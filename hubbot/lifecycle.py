@@ -13,9 +13,10 @@ from hubbot.fleet import Fleet
 from hubbot.main import Runtime
 from hubbot.plans.menu import note_menu
 from hubbot.ports import Services
-from hubbot.scheduling import CycleScheduler
+from hubbot.scheduling import CycleScheduler, Election
 from hubbot.slack import SlackTransport
 from hubbot.slack.verify import RequestCheck
+from hubbot.store.leadership import SoleLeadership
 from hubbot.web import SlackEndpoint, create_app
 
 log = logging.getLogger("hubbot")
@@ -85,6 +86,11 @@ async def stop_jobs(runtime: Runtime) -> None:
     await deploys.background.drain()
 
 
+def election_for(runtime: Runtime, scheduler: CycleScheduler) -> Election:
+    """The scheduled jobs run only while this replica is the scheduler leader."""
+    return Election(runtime.leadership or SoleLeadership(), on_gain=scheduler.start, on_lose=scheduler.stop)
+
+
 def web_app(runtime: Runtime, *, ack_budget: float | None = None, schedule: bool = True) -> SlackEndpoint:
     """The ASGI app: Slack events, health and readiness, and budget pushes when configured."""
     slack = slack_transport(runtime, ack_budget=ack_budget)
@@ -93,16 +99,21 @@ def web_app(runtime: Runtime, *, ack_budget: float | None = None, schedule: bool
         raise RuntimeError("build the runtime with slack='http' to serve Slack over HTTP")
     check = RequestCheck(secret.get_secret_value(), max_age=runtime.settings.slack.max_request_age)
     scheduler = scheduler_for(runtime) if schedule else None
+    election = election_for(runtime, scheduler) if scheduler is not None else None
+    electing: list[asyncio.Task[None]] = []
 
     async def startup() -> None:
         io_threads()
         await at_start(runtime)
-        if scheduler is not None:
-            scheduler.start()
+        if election is not None:
+            await election.step()  # a lone replica leads from its first moment
+            electing.append(asyncio.get_running_loop().create_task(election.run(), name="hubbot-election"))
 
     async def shutdown() -> None:
-        if scheduler is not None:
-            scheduler.stop()
+        for task in electing:
+            task.cancel()
+        if election is not None:
+            await election.resign()
         await stop_jobs(runtime)
         await runtime.aclose()
 
@@ -154,14 +165,19 @@ def socket(runtime: Runtime) -> None:
         io_threads()
         handler = CheckedSocketModeHandler(slack.app, app_token.get_secret_value())
         scheduler = scheduler_for(runtime)
+        election = election_for(runtime, scheduler) if scheduler is not None else None
         await at_start(runtime)
-        if scheduler is not None:
-            scheduler.start()
+        electing = None
+        if election is not None:
+            await election.step()
+            electing = asyncio.get_running_loop().create_task(election.run(), name="hubbot-election")
         try:
             await handler.start_async()  # type: ignore[no-untyped-call]
         finally:
-            if scheduler is not None:
-                scheduler.stop()
+            if electing is not None:
+                electing.cancel()
+            if election is not None:
+                await election.resign()
             await slack.drain()
             await stop_jobs(runtime)
             await runtime.aclose()

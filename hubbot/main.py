@@ -45,6 +45,7 @@ from hubbot.ports import (
     Directory,
     FleetRepository,
     HubApi,
+    Leadership,
     NamespaceQuotas,
     Notifier,
     PriceSource,
@@ -71,6 +72,7 @@ from hubbot.store import (
     SqlServiceRequests,
     SqlSupportLog,
 )
+from hubbot.store.leadership import leadership_for
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -156,6 +158,7 @@ class Runtime:
     slack: AsyncWebClient | None = None  # the one Slack Web API client, when this process talks to Slack
     budget_push: Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None = None
     rebuild: Callable[[Fleet], Services] | None = None  # the services of another fleet (same process)
+    leadership: Leadership | None = None  # who runs the scheduled jobs (see hubbot.store.leadership)
 
     async def refresh_fleet(self) -> bool:
         """Fetch the fleet repository; when its branch moved, read the new commit and use it for
@@ -310,7 +313,8 @@ def build(
     push = providers.budget_push(settings)
     receiver = BudgetPushReceiver(push, services=services, fleet=fleet) if push is not None else None
     runtime = Runtime(settings=settings, fleet=fleet, database=database, services=services, dispatcher=dispatcher,
-                      redactor=redactor, slack=client, budget_push=receiver, rebuild=of_fleet)
+                      redactor=redactor, slack=client, budget_push=receiver, rebuild=of_fleet,
+                      leadership=leadership_for(database) if settings.scheduler else None)
     if isinstance(repository, GitFleet):
         repository.on_new_head = runtime.adopt  # a deploy's fetch moves every later request on too
     return runtime

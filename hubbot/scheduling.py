@@ -1,10 +1,14 @@
-"""The alert cycle on a schedule inside `hubbot serve` / `hubbot socket` (APScheduler 3).
+"""The scheduled jobs inside `hubbot serve` / `hubbot socket` (APScheduler 3): the alert cycle,
+outbox delivery with deploy-job sweeps, and fleet repository fetches.
 
-The job lives in a persistent SQLAlchemy job store, so a restart keeps its timing; missed runs
-coalesce into one (misfire grace: one hour). APScheduler 3 schedulers sharing one job store may
-run a job twice; that is harmless here because the cycle itself records each alert once and
-claims each send. A Kubernetes CronJob running `hubbot alerts run` is the alternative; then
-set HUBBOT_SCHEDULER=false.
+Only the scheduler leader runs them (:class:`Election`; leadership is a PostgreSQL advisory lock,
+see :mod:`hubbot.store.leadership`, and with SQLite the one process leads): APScheduler 3
+schedulers sharing a job store would run every job on every replica. A new leader runs the alert
+cycle at once (the cycle is idempotent: whatever the old leader recorded or sent is not again),
+then on its interval; the jobs live in a persistent SQLAlchemy job store, and missed runs coalesce
+into one (misfire grace: one hour). Should two processes ever both act (a leader cut off from the database
+until its session times out), the cycle still records each alert once and claims each send. A
+Kubernetes CronJob running `hubbot alerts run` is the alternative; then set HUBBOT_SCHEDULER=false.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from alerts import CycleReport, run_cycle
 from hubbot.fleet import Fleet
-from hubbot.ports import Services
+from hubbot.ports import Leadership, Services
 
 log = logging.getLogger("hubbot.scheduling")
 JOB_ID = "hubbot-alert-cycle"
@@ -131,3 +135,54 @@ class CycleScheduler:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         _ACTIVE = None
+
+
+ELECTION_SECONDS = 5.0  # how often a replica asks for leadership (and a leader checks it still has it)
+
+
+class Election:
+    """Asks for scheduler leadership every ``every`` seconds and starts or stops the scheduled jobs
+    as it is won or lost. A leader that dies loses its lock with its database session, so another
+    replica leads within one election interval; a leader that loses its database steps down at
+    its next step."""
+
+    def __init__(self, leadership: Leadership, *, on_gain: Callable[[], None], on_lose: Callable[[], None],
+                 every: float = ELECTION_SECONDS,
+                 pause: Callable[[float], Awaitable[None]] | None = None) -> None:
+        self._leadership = leadership
+        self._on_gain = on_gain
+        self._on_lose = on_lose
+        self._every = every
+        self._pause = pause
+        self.leading = False
+
+    async def step(self) -> bool:
+        """Ask once; whether this process leads now."""
+        try:
+            leading = await self._leadership.hold()
+        except Exception:  # an unexpected failure must not leave two leaders: step down
+            log.exception("asking for scheduler leadership failed")
+            leading = False
+        if leading != self.leading:
+            self.leading = leading
+            log.warning("this replica %s the scheduler leader", "is now" if leading else "is no longer")
+            (self._on_gain if leading else self._on_lose)()
+        return leading
+
+    async def run(self) -> None:
+        import asyncio
+
+        pause = self._pause or asyncio.sleep
+        while True:
+            await self.step()
+            await pause(self._every)
+
+    async def resign(self) -> None:
+        """At shutdown: stop the jobs and hand leadership over."""
+        if self.leading:
+            self.leading = False
+            self._on_lose()
+        try:
+            await self._leadership.release()
+        except Exception:
+            log.exception("releasing scheduler leadership failed")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from hubbot.ports.backups import BackupSource
 from hubbot.ports.changes import PullRequests
-from hubbot.ports.core import AuditLog, Clock, Directory, EventLedger, PendingActions
+from hubbot.ports.core import AuditLog, Clock, Directory, EventLedger, Leadership, PendingActions
 from hubbot.ports.costs import BillingCheck, BudgetMirror, BudgetPush, Budgets, CostLedger, CostSource, ForecastSource
 from hubbot.ports.deploys import Background, Clusters, DeployPorts, HealthProbe, Helm, JobStore, LineSink
 from hubbot.ports.hubs import HubApi
@@ -44,6 +44,7 @@ __all__ = [
     "HubApi",
     "JobStore",
     "Knowledge",
+    "Leadership",
     "LineSink",
     "NamespaceQuotas",
     "Notifier",

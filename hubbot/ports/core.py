@@ -53,3 +53,16 @@ class PendingActions(Protocol):
         """Move a pending action to ``state``; False if it was no longer pending (someone,
         on any replica, decided first). This is what makes a double click run nothing twice."""
         ...
+
+
+class Leadership(Protocol):
+    """Which replica runs the scheduled jobs: at most one at a time holds it."""
+
+    async def hold(self) -> bool:
+        """Take leadership, or confirm this process still has it; False when another process
+        has it or the store cannot be reached (then this process must not act as leader)."""
+        ...
+
+    async def release(self) -> None:
+        """Give leadership up (at shutdown), so another replica takes it at once."""
+        ...

@@ -24,6 +24,7 @@ from hubbot.adapters.memory.events import MemoryEventLedger
 from hubbot.adapters.memory.health import StaticHealth
 from hubbot.adapters.memory.hubs import MemoryHubApi
 from hubbot.adapters.memory.jobs import MemoryJobs
+from hubbot.adapters.memory.leadership import LeaderLock, MemoryLeadership
 from hubbot.adapters.memory.notify import RecordingNotifier
 from hubbot.adapters.memory.outbox import MemoryOutbox
 from hubbot.adapters.memory.pending import MemoryPendingActions
@@ -37,6 +38,7 @@ from hubbot.adapters.memory.usage import MemoryOverlays, MemoryUsageMetrics, Ser
 
 __all__ = [
     "FrozenClock",
+    "LeaderLock",
     "MemoryAuditLog",
     "MemoryBackups",
     "MemoryBudgets",
@@ -44,6 +46,7 @@ __all__ = [
     "MemoryEventLedger",
     "MemoryHubApi",
     "MemoryJobs",
+    "MemoryLeadership",
     "MemoryNamespaceQuotas",
     "MemoryOutbox",
     "MemoryOverlays",
