@@ -10,7 +10,7 @@ from alerts.evaluate import billing_alerts, budget_alerts, digests, spike_alerts
 from alerts.refresh import RefreshReport, refresh
 from hubbot.domain import OutboxMessage
 from hubbot.fleet import Fleet
-from hubbot.outbox.delivery import deliver
+from hubbot.outbox.delivery import LEASE_SECONDS, deliver
 from hubbot.ports import Services
 
 
@@ -23,7 +23,7 @@ class CycleReport:
 
 
 async def run_cycle(services: Services, fleet: Fleet, *, at: datetime, worker: str,
-                    fetch: bool = True) -> CycleReport:
+                    fetch: bool = True, lease_seconds: int = LEASE_SECONDS) -> CycleReport:
     """Safe to run anywhere, any number of times, concurrently: each alert is recorded once
     (unique key) and sent once (claimed with a lease); unsent ones are retried next time."""
     report = CycleReport(at=at)
@@ -34,5 +34,5 @@ async def run_cycle(services: Services, fleet: Fleet, *, at: datetime, worker: s
            *await backup_alerts(services, fleet, at=at)]
     if due:
         report.recorded = await services.outbox.add(due)
-    report.sent = await deliver(services, fleet, at=at, worker=worker)
+    report.sent = await deliver(services, fleet, at=at, worker=worker, lease_seconds=lease_seconds)
     return report

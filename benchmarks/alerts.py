@@ -38,7 +38,11 @@ NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 
 
 class Discard:
-    async def post(self, *, channel: str, text: str, blocks: object) -> None:
+    async def post(self, *, channel: str, text: str, blocks: object, thread_ts: str | None = None,
+                   key: str | None = None) -> None:
+        return None
+
+    async def find(self, *, channel: str, key: str, since: object) -> None:
         return None
 
 

@@ -47,9 +47,12 @@ class TimedNotifier:
         self.posts = 0
 
     async def post(self, *, channel: str, text: str, blocks: Sequence[dict[str, object]],
-                   thread_ts: str | None = None) -> str | None:
+                   thread_ts: str | None = None, key: str | None = None) -> str | None:
         self.posts += 1
         return f"{self.posts}.0"
+
+    async def find(self, *, channel: str, key: str, since: object) -> str | None:
+        return None
 
     async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
         self.updates.setdefault(ts, []).append(time.perf_counter())

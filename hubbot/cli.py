@@ -251,7 +251,11 @@ def alerts_run(
 class _Quiet:
     """With --json the alerts are the output; when not sending to Slack, print nothing else."""
 
-    async def post(self, *, channel: str, text: str, blocks: object, thread_ts: str | None = None) -> str | None:
+    async def post(self, *, channel: str, text: str, blocks: object, thread_ts: str | None = None,
+                   key: str | None = None) -> str | None:
+        return None
+
+    async def find(self, *, channel: str, key: str, since: object) -> str | None:
         return None
 
     async def update(self, *, channel: str, ts: str, text: str, blocks: object) -> None:

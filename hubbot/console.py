@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,7 +29,8 @@ class PrintNotifier:
         self._count = 0
 
     async def post(
-        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
+        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None,
+        key: str | None = None,
     ) -> str | None:
         self._count += 1
         where = f"{channel}, thread {thread_ts}" if thread_ts else channel
@@ -37,6 +39,9 @@ class PrintNotifier:
 
     async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:
         print(f"  ↻ {terminal_text(text)}", file=self._out, flush=True)
+
+    async def find(self, *, channel: str, key: str, since: datetime) -> str | None:
+        return None  # a terminal keeps no history to ask
 
 
 def exit_code(reply: Reply) -> int:

@@ -49,7 +49,8 @@ def scheduler_for(runtime: Runtime) -> CycleScheduler | None:
                           database_url=runtime.database.url.render_as_string(hide_password=False),
                           hours=runtime.fleet.config.alerts.refresh_hours,
                           refresh=refresh if runtime.services.repository is not None else None,
-                          fetch_minutes=repository.fetch_minutes if repository else 10)
+                          fetch_minutes=repository.fetch_minutes if repository else 10,
+                          lease_seconds=runtime.settings.outbox_lease_seconds)
 
 
 async def at_start(runtime: Runtime) -> None:
@@ -88,7 +89,8 @@ async def stop_jobs(runtime: Runtime) -> None:
 
 def election_for(runtime: Runtime, scheduler: CycleScheduler) -> Election:
     """The scheduled jobs run only while this replica is the scheduler leader."""
-    return Election(runtime.leadership or SoleLeadership(), on_gain=scheduler.start, on_lose=scheduler.stop)
+    return Election(runtime.leadership or SoleLeadership(), on_gain=scheduler.start, on_lose=scheduler.stop,
+                    every=runtime.settings.election_seconds)
 
 
 def web_app(runtime: Runtime, *, ack_budget: float | None = None, schedule: bool = True) -> SlackEndpoint:

@@ -56,7 +56,7 @@ class CycleScheduler:
     def __init__(self, *, services: Services, fleet: Fleet, database_url: str, hours: int,
                  on_done: Callable[[CycleReport], Awaitable[None]] | None = None,
                  refresh: Callable[[], Awaitable[tuple[Services, Fleet]]] | None = None,
-                 fetch_minutes: int = 10) -> None:
+                 fetch_minutes: int = 10, lease_seconds: int = 300) -> None:
         self._services = services
         self._fleet = fleet
         self._url = database_url
@@ -64,6 +64,7 @@ class CycleScheduler:
         self._on_done = on_done
         self._refresh = refresh
         self._fetch_minutes = fetch_minutes
+        self._lease = lease_seconds
         self._scheduler: Any = None
 
     async def fetch_once(self) -> None:
@@ -84,7 +85,8 @@ class CycleScheduler:
     async def run_once(self) -> None:
         now = datetime.now(UTC)
         try:
-            report = await run_cycle(self._services, self._fleet, at=now, worker=socket.gethostname())
+            report = await run_cycle(self._services, self._fleet, at=now, worker=socket.gethostname(),
+                                     lease_seconds=self._lease)
         except Exception:  # a scheduled job must log, not die silently
             log.exception("alert cycle failed")
             return
@@ -97,7 +99,8 @@ class CycleScheduler:
         from hubbot.outbox.delivery import deliver
 
         try:
-            await deliver(self._services, self._fleet, at=datetime.now(UTC), worker=socket.gethostname())
+            await deliver(self._services, self._fleet, at=datetime.now(UTC), worker=socket.gethostname(),
+                          lease_seconds=self._lease)
         except Exception:
             log.exception("outbox delivery failed")
         if self._services.deploys is not None:

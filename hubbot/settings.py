@@ -80,4 +80,9 @@ class Settings(BaseSettings):
     gcp_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     # Scheduler: run the alert cycle inside `serve`/`socket` (off when a CronJob runs `alerts run`)
     scheduler: bool = True
+    # seconds between a replica's bids for scheduler leadership (a dead leader is replaced within this)
+    election_seconds: float = Field(5.0, gt=0, le=60)
+    # how long a replica sending an outbox message holds it before another may try (a sender that
+    # died delays what it held by up to this)
+    outbox_lease_seconds: int = Field(300, ge=5, le=3600)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

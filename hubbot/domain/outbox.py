@@ -98,6 +98,9 @@ class OutboxMessage:
     acked_by: str | None = None
     acked_at: datetime | None = None
     muted_until: date | None = None
+    # claimed before by a sender that never said whether it sent it (it died mid-send): it may be
+    # in the channel already
+    uncertain: bool = False
 
     @property
     def headline(self) -> str:

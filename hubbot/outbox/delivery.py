@@ -1,6 +1,11 @@
 """Sending what the outbox holds: alerts, escalated questions, tickets. Each row is claimed with
 a lease before it is sent and marked sent after; a failure leaves it pending for the next try,
-and one that still fails after a day is given up and reported to the engineers' channel."""
+and one that still fails after a day is given up and reported to the engineers' channel.
+
+Rows are claimed a few at a time, so a sender that dies holds back little until its lease ends.
+A row its sender never reported on (it died between claiming and marking it) may be in the
+channel already: posts carry their outbox key, and the next sender looks for it there before
+posting again, so a crash delays a message but does not double it."""
 
 from __future__ import annotations
 
@@ -17,15 +22,16 @@ from hubbot.render import blocks as b
 log = logging.getLogger("hubbot.alerts")
 LEASE_SECONDS = 300
 GIVE_UP_AFTER = timedelta(days=1)
-BATCH = 100
+BATCH = 5
 
 
 async def deliver(
-    services: Services, fleet: Fleet, *, at: datetime, worker: str, key: str | None = None
+    services: Services, fleet: Fleet, *, at: datetime, worker: str, key: str | None = None,
+    lease_seconds: int = LEASE_SECONDS,
 ) -> list[OutboxMessage]:
     """Send every pending row (or only the one with ``key``) that nobody else holds."""
     sent: list[OutboxMessage] = []
-    while batch := await services.outbox.claim(worker=worker, at=at, lease_seconds=LEASE_SECONDS, limit=BATCH,
+    while batch := await services.outbox.claim(worker=worker, at=at, lease_seconds=lease_seconds, limit=BATCH,
                                                key=key):
         for message in batch:
             if await _send(services, fleet, message, at=at):
@@ -39,7 +45,14 @@ async def _post(services: Services, message: OutboxMessage, post: Post) -> None:
     blocks = list(post.blocks)
     if message.alert is not None and message.alert.has_buttons:
         blocks.append(alert_buttons(str(message.id)))
-    ts = await services.notifier.post(channel=message.channel, text=post.text, blocks=blocks, thread_ts=post.thread_ts)
+    ts = await services.notifier.find(channel=message.channel, key=message.key, since=message.created_at) \
+        if message.uncertain else None
+    if ts is not None:
+        log.warning("%s %s was posted by a sender that died before saying so; not posting it again",
+                    message.kind, message.key)
+    else:
+        ts = await services.notifier.post(channel=message.channel, text=post.text, blocks=blocks,
+                                          thread_ts=post.thread_ts, key=message.key)
     question = escalated_question(message.key) if message.kind is OutboxKind.ESCALATION else None
     if question is not None and ts and services.support is not None:
         # the support team answers in this post's thread; hubbot offers to save what they say

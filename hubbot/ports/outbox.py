@@ -52,10 +52,18 @@ class Outbox(Protocol):
 
 class Notifier(Protocol):
     async def post(
-        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None
+        self, *, channel: str, text: str, blocks: Sequence[dict[str, object]], thread_ts: str | None = None,
+        key: str | None = None,
     ) -> str | None:
         """Post a message (in a thread, if given); its timestamp, which names it for :meth:`update`.
+        ``key`` (an outbox key) travels with the message, so :meth:`find` can tell it was posted.
         Raise :class:`hubbot.errors.UpstreamError` if it could not be delivered."""
+        ...
+
+    async def find(self, *, channel: str, key: str, since: datetime) -> str | None:
+        """The timestamp of a message posted with ``key`` in ``channel`` since ``since``, if there
+        is one (None also when the chat cannot be asked). Before sending again a message whose
+        sender died mid-send, the outbox asks, so the message is not posted twice."""
         ...
 
     async def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, object]]) -> None:

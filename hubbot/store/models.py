@@ -234,6 +234,8 @@ class AlertRow(Base):
     acked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     muted_until: Mapped[date | None] = mapped_column(Date)
     thread_ts: Mapped[str | None] = mapped_column(String(32))  # a post in this thread of the channel
+    # claims never reported back (more claims than attempts) mean a sender died mid-send
+    claims: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     __table_args__ = (Index("ix_alerts_state", "state", "id"), Index("ix_alerts_community", "community", "id"))
 

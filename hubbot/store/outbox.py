@@ -5,6 +5,7 @@ first name, ``alerts``."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
@@ -139,10 +140,11 @@ class SqlOutbox:
             # The WHERE is checked again under the row locks: of two processes racing for a row,
             # only one still finds it free, so only one sends it.
             conn.execute(update(AlertRow).where(AlertRow.id.in_(ids), AlertRow.state == "pending", free)
-                         .values(claimed_at=at, claimed_by=token))
+                         .values(claimed_at=at, claimed_by=token, claims=AlertRow.claims + 1))
         with self._db.session() as session:
-            return [_message(r) for r in session.scalars(select(AlertRow).where(AlertRow.claimed_by == token)
-                                                       .order_by(AlertRow.id))]
+            return [dataclasses.replace(_message(r), uncertain=r.claims - 1 > r.attempts)
+                    for r in session.scalars(select(AlertRow).where(AlertRow.claimed_by == token)
+                                             .order_by(AlertRow.id))]
 
     async def delivered(self, alert_id: int, *, at: datetime) -> None:
         await asyncio.to_thread(self._run, _DELIVERED, {"aid": alert_id, "at": at})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -53,6 +54,7 @@ class SlackStandIn:
         self.missing_channels: set[str] = set()  # chat.postMessage answers channel_not_found
         self.joined: set[str] | None = None  # channels the bot is in (None: all of them)
         self.posted: set[tuple[str, str]] = set()  # (channel, ts) of messages posted, for chat.update
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted, oldest first
         self._hook_uses: dict[str, int] = {}
         self.app = Starlette(routes=[
             Route("/api/{method}", self._api, methods=["GET", "POST"]),
@@ -162,9 +164,18 @@ class SlackStandIn:
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "hubbot",
                     "team_id": "T0TEST", "user_id": BOT_USER, "bot_id": "B0BOT"}
+        if method == "conversations.history":
+            return self._history(args)
         if method in ("chat.postMessage", "chat.update"):
             with self._cond:
                 self.posted.add((str(args.get("channel", "")), str(args.get("ts", ts))))
+                if method == "chat.postMessage":
+                    metadata = args.get("metadata")
+                    if isinstance(metadata, str):
+                        metadata = json.loads(metadata)
+                    self.history.setdefault(str(args.get("channel", "")), []).append(
+                        {"type": "message", "ts": ts, "text": args.get("text", ""), "user": BOT_USER,
+                         "_at": time.time(), **({"metadata": metadata} if metadata else {})})
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts", ts),
                     "message": {"type": "message", "text": args.get("text", ""), "user": BOT_USER, "ts": ts}}
         if method == "chat.postEphemeral":  # shown to one user only; Slack answers with the message's ts
@@ -182,6 +193,23 @@ class SlackStandIn:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, from ``oldest``; message metadata only when asked
+        for with ``include_all_metadata``."""
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._cond:
+            # this stand-in's ts values count messages; when each was posted is kept beside them
+            found = [dict(m) for m in reversed(self.history.get(str(args.get("channel", "")), []))
+                     if m["_at"] > oldest]
+        for message in found:
+            message.pop("_at")
+            if not with_metadata:
+                message.pop("metadata", None)
+        limit = int(args.get("limit") or 100)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit,
+                "response_metadata": {"next_cursor": ""}}
 
     async def _respond(self, request: Request) -> Response:
         args = await self._args(request)

@@ -39,6 +39,7 @@ class MemoryOutbox:
     def __init__(self) -> None:
         self.messages: dict[int, OutboxMessage] = {}  # by id, oldest first
         self.claimed_at: dict[int, datetime] = {}
+        self.claims: dict[int, int] = {}  # times each row was claimed (see OutboxMessage.uncertain)
 
     async def add(self, messages: Sequence[OutboxMessage]) -> list[OutboxMessage]:
         for m in messages:
@@ -65,7 +66,9 @@ class MemoryOutbox:
                 and (i not in self.claimed_at or self.claimed_at[i] < expired)][:limit]
         for i in free:
             self.claimed_at[i] = at
-        return [self.messages[i] for i in free]
+            self.claims[i] = self.claims.get(i, 0) + 1
+        return [dataclasses.replace(self.messages[i], uncertain=self.claims[i] - 1 > self.messages[i].attempts)
+                for i in free]
 
     async def delivered(self, message_id: int, *, at: datetime) -> None:
         if (m := self.messages.get(message_id)) is not None:
