@@ -26,6 +26,6 @@ def test_helm_chart_files_parse_and_probe_the_health_routes() -> None:
     chart = ROOT / "deploy" / "helm" / "hubbot"
     assert yaml.safe_load((chart / "Chart.yaml").read_text())["name"] == "hubbot"
     values = yaml.safe_load((chart / "values.yaml").read_text())
-    assert values["mode"] in ("http", "socket") and values["existingSecret"]
+    assert values["mode"] in ("http", "socket") and values["slack"]["existingSecret"]
     deployment = (chart / "templates" / "deployment.yaml").read_text()
     assert "/readyz" in deployment and "/healthz" in deployment and "HUBBOT_CONFIG" in deployment
