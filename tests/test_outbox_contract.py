@@ -268,3 +268,20 @@ async def test_muted_communities_are_those_with_an_alert_muted_past_the_day(outb
     assert await outbox.mute(a1, until=date(2026, 3, 10)) is True  # muting again replaces the date
     assert await outbox.muted(on=date(2026, 3, 15)) == {"gamma"}
     assert await outbox.mute(999_999, until=date(2026, 4, 1)) is False
+
+
+async def test_a_message_whose_sender_never_reported_back_is_claimed_as_uncertain(outbox: Outbox) -> None:
+    first, second = await ids(outbox, alert("k1"), alert("k2"))
+    got = await outbox.claim(worker="dead:1", at=T0, lease_seconds=LEASE, limit=1)
+    assert [(m.key, m.uncertain) for m in got] == [("k1", False)]  # never claimed before
+    # the sender died: no delivered, no failed; after its lease another sender takes it, warned
+    later = T0 + timedelta(seconds=LEASE + 1)
+    again = await outbox.claim(worker="live:2", at=later, lease_seconds=LEASE, limit=1)
+    assert [(m.key, m.uncertain) for m in again] == [("k1", True)]
+    # senders that report a failure leave no doubt: they did not post
+    assert [m.key for m in await outbox.claim(worker="live:2", at=later, lease_seconds=LEASE, limit=1)] == ["k2"]
+    await outbox.failed(second, at=later, error="Slack said no", give_up=False)
+    retry = await outbox.claim(worker="live:3", at=later + timedelta(seconds=LEASE + 1), lease_seconds=LEASE,
+                               key="k2", limit=1)
+    assert [(m.key, m.uncertain) for m in retry] == [("k2", False)]
+    assert first != second
