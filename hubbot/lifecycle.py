@@ -50,7 +50,8 @@ def scheduler_for(runtime: Runtime) -> CycleScheduler | None:
                           hours=runtime.fleet.config.alerts.refresh_hours,
                           refresh=refresh if runtime.services.repository is not None else None,
                           fetch_minutes=repository.fetch_minutes if repository else 10,
-                          lease_seconds=runtime.settings.outbox_lease_seconds)
+                          lease_seconds=runtime.settings.outbox_lease_seconds,
+                          delivery_seconds=runtime.settings.delivery_seconds)
 
 
 async def at_start(runtime: Runtime) -> None:

@@ -56,7 +56,8 @@ class CycleScheduler:
     def __init__(self, *, services: Services, fleet: Fleet, database_url: str, hours: int,
                  on_done: Callable[[CycleReport], Awaitable[None]] | None = None,
                  refresh: Callable[[], Awaitable[tuple[Services, Fleet]]] | None = None,
-                 fetch_minutes: int = 10, lease_seconds: int = 300) -> None:
+                 fetch_minutes: int = 10, lease_seconds: int = 300,
+                 delivery_seconds: int = DELIVERY_SECONDS) -> None:
         self._services = services
         self._fleet = fleet
         self._url = database_url
@@ -65,6 +66,7 @@ class CycleScheduler:
         self._refresh = refresh
         self._fetch_minutes = fetch_minutes
         self._lease = lease_seconds
+        self._delivery = delivery_seconds
         self._scheduler: Any = None
 
     async def fetch_once(self) -> None:
@@ -124,7 +126,7 @@ class CycleScheduler:
         )
         self._scheduler.add_job(f"{__name__}:scheduled_cycle", "interval", hours=self._hours, id=JOB_ID,
                                 replace_existing=True, next_run_time=datetime.now(UTC))
-        self._scheduler.add_job(f"{__name__}:scheduled_delivery", "interval", seconds=DELIVERY_SECONDS,
+        self._scheduler.add_job(f"{__name__}:scheduled_delivery", "interval", seconds=self._delivery,
                                 id=DELIVERY_JOB_ID, replace_existing=True)
         if self._refresh is not None:
             self._scheduler.add_job(f"{__name__}:scheduled_fetch", "interval", minutes=self._fetch_minutes,

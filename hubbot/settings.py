@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # seconds between a replica's bids for scheduler leadership (a dead leader is replaced within this)
     election_seconds: float = Field(5.0, gt=0, le=60)
     # how long a replica sending an outbox message holds it before another may try (a sender that
-    # died delays what it held by up to this)
-    outbox_lease_seconds: int = Field(300, ge=5, le=3600)
+    # died delays what it held by up to this); longer than a send can take with Slack's retries
+    # (three waits of at most 60 s), or a slow send and its successor could both post
+    outbox_lease_seconds: int = Field(300, ge=10, le=3600)
+    # seconds between the leader's deliveries of what the outbox still holds (and deploy-job sweeps)
+    delivery_seconds: int = Field(60, ge=1, le=3600)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

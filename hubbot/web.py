@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from slack_bolt.request.async_request import AsyncBoltRequest
 from starlette.types import Message, Receive, Scope, Send
 
+from hubbot.errors import HubbotError
 from hubbot.slack import SlackTransport
 from hubbot.slack.verify import RequestCheck, classify
 
@@ -36,6 +37,7 @@ class SlackEndpoint:
         self.slack = slack
         self.check = check
         self.read_deadline = read_deadline
+        slack.checked_at_edge = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (scope["method"] in ("GET", "HEAD") and scope["path"] != EVENTS_PATH):
@@ -62,6 +64,8 @@ class SlackEndpoint:
         if kind[0] == "command":
             await _send(send, 200, json.dumps(await self.slack.command(kind[1]), ensure_ascii=False).encode())
             return
+        if await self._redelivered(body, headers, send):
+            return
         query = scope.get("query_string", b"").decode("latin-1")
         response = await self.slack.app.async_dispatch(AsyncBoltRequest(body=body.decode(), query=query,
                                                                         headers=headers))
@@ -70,6 +74,25 @@ class SlackEndpoint:
         await _send(send, response.status, (response.body or "").encode(), extra_headers=extra,
                     content_type=response.first_headers().get("content-type", "text/plain;charset=utf-8"))
 
+
+    async def _redelivered(self, body: bytes, headers: dict[str, str], send: Send) -> bool:
+        """Record an event's ID before acknowledging it: a redelivery (to this replica or another)
+        is acknowledged and dropped; when the database cannot record it, the answer is 503 and
+        Slack delivers the event again later, so an event is answered once, and never lost."""
+        if not headers.get("content-type", "").startswith("application/json"):
+            return False
+        payload = json.loads(body)
+        event_id = payload.get("event_id") if isinstance(payload, dict) else None
+        if payload.get("type") != "event_callback" or not isinstance(event_id, str):
+            return False
+        try:
+            if await self.slack.first_delivery(event_id):
+                return False
+        except HubbotError:
+            await _send(send, 503, b'{"ok":false,"error":"try again"}')
+            return True
+        await _send(send, 200, b"")
+        return True
 
     async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
         """The request body, or None once the request was answered 400, 408 or 413."""

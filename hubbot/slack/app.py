@@ -23,6 +23,8 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from hubbot.domain import OutboxKind, OutboxMessage, Post
+from hubbot.errors import HubbotError
 from hubbot.markup import to_plain
 from hubbot.pipeline.contract import Invocation, Progress, Reply, Trigger
 from hubbot.pipeline.dispatch import Dispatcher
@@ -125,6 +127,8 @@ class SlackTransport:
         # response_url posts retry as the Web API client does
         self._retry: list[AsyncRetryHandler] = list(client.retry_handlers)
         self._tasks: set[asyncio.Task[None]] = set()
+        # over HTTP, events are recorded (and redeliveries dropped) before they are acknowledged
+        self.checked_at_edge = False
         self.client = client
         self.app = AsyncApp(
             client=self.client,
@@ -151,16 +155,25 @@ class SlackTransport:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _first_delivery(self, body: EventCallback) -> bool:
-        """Slack redelivers events it thinks were not acked (``X-Slack-Retry-Num``); the
-        event ID is recorded in the database so no replica runs the same event twice."""
-        event_id = body.get("event_id")
-        if not isinstance(event_id, str):
-            return True
+    async def first_delivery(self, event_id: str) -> bool:
+        """Slack redelivers events it thinks were not acked (``X-Slack-Retry-Num``); the event ID
+        is recorded in the database so no replica runs the same event twice. Raises
+        :class:`hubbot.errors.HubbotError` when the database cannot say (then the HTTP edge answers
+        503, and Slack delivers the event again later)."""
         if await self._events.first_time(f"slack:{event_id}", at=self._clock.now()):
             return True
         log.info("ignoring redelivered event %s", event_id)
         return False
+
+    async def _first_delivery(self, body: EventCallback) -> bool:
+        event_id = body.get("event_id")
+        if self.checked_at_edge or not isinstance(event_id, str):
+            return True  # the HTTP edge recorded it before acknowledging it
+        try:
+            return await self.first_delivery(event_id)
+        except HubbotError as exc:  # Socket Mode acked it already: answer rather than drop it
+            log.warning("could not check event %s for a redelivery: %s", event_id, exc)
+            return True
 
     def _hook(self, url: str) -> AsyncWebhookClient | _NoHook:
         """The client for a request's ``response_url`` — only one on Slack's hooks host, so a
@@ -317,10 +330,33 @@ class SlackTransport:
                 "post a reply", self.client.chat_update(channel=channel, ts=working_ts, **message(reply))
             )
         else:
-            await self._safely(
-                "post a reply", self.client.chat_postMessage(channel=channel, thread_ts=thread, **message(reply))
-            )
+            await self._post_or_keep(reply, channel=channel, thread=thread,
+                                     key=f"reply:{channel}:{event.get('ts') or thread}")
         await self._upload(reply, channel=channel, thread_ts=thread)
+
+    async def _post_or_keep(self, reply: Reply, *, channel: str, thread: str | None, key: str) -> None:
+        """Post a reply in its thread; when Slack still refuses after the client's retries (an
+        outage, a long rate limit), keep it in the outbox, whose delivery retries it until it is
+        delivered: an answer is late, never lost."""
+        try:
+            await self.client.chat_postMessage(channel=channel, thread_ts=thread, **message(reply))
+            return
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if exc.response.status_code not in (429, 500, 502, 503, 504) and error != "ratelimited":
+                log.error("Slack refused a reply: %s", self._redact(error or repr(exc)))
+                return  # a refusal (channel gone, not in channel) will not change by retrying
+        except Exception as exc:
+            log.warning("could not reach Slack to post a reply: %s", self._redact(repr(exc)))
+        services = self._dispatcher.services
+        kept = OutboxMessage(key=key[:200], kind=OutboxKind.ANSWER, community="", channel=channel,
+                             payload=Post(text=reply.text, blocks=tuple(reply.blocks), thread_ts=thread),
+                             created_at=self._clock.now())
+        try:
+            await services.outbox.add([kept])
+            log.warning("Slack is unavailable: the reply in %s is kept and will be sent when it is back", channel)
+        except Exception as exc:
+            log.error("could not keep a reply for later: %s", self._redact(repr(exc)))
 
     # -- buttons -----------------------------------------------------------------------------
 

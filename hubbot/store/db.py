@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hubbot.errors import UpstreamError, UserError
@@ -26,6 +26,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+UNAVAILABLE = "hubbot's database is not answering right now — try again in a minute"
+
+
+def _unavailable(context: ExceptionContext) -> None:
+    """A lost or refused database connection (a restart, a failover) becomes an error that says
+    "try again", in every command and transport, instead of an unexpected failure. The pool
+    drops the broken connections; the next request connects afresh, so service resumes by itself."""
+    if context.is_pre_ping:
+        return  # the pool checks a connection and replaces it: not an error anyone sees
+    if context.is_disconnect or isinstance(context.sqlalchemy_exception, (OperationalError, InterfaceError)):
+        raise UpstreamError(UNAVAILABLE, retry_after=30) from context.original_exception
 
 
 def as_utc(value: datetime) -> datetime:
@@ -63,6 +76,8 @@ class Database:
             raise UserError(f"cannot use database driver '{parsed.drivername}': {exc}") from None
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine, "handle_error", _unavailable)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:

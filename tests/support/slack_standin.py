@@ -13,6 +13,7 @@ it never posted (``message_not_found``), and a sixth post to one ``response_url`
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -55,6 +56,11 @@ class SlackStandIn:
         self.joined: set[str] | None = None  # channels the bot is in (None: all of them)
         self.posted: set[tuple[str, str]] = set()  # (channel, ts) of messages posted, for chat.update
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> messages posted, oldest first
+        self._outages: dict[str, list[tuple[float, int, dict[str, str]]]] = {}
+        self._held: dict[str, int] = {}
+        self._gate = threading.Event()
+        self._gate.set()
+        self._waiting = 0
         self._hook_uses: dict[str, int] = {}
         self.app = Starlette(routes=[
             Route("/api/{method}", self._api, methods=["GET", "POST"]),
@@ -66,6 +72,28 @@ class SlackStandIn:
 
     def fail(self, method: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None) -> None:
         self._failures.setdefault(method, []).extend([(status, headers or {})] * times)
+
+    def fail_until(self, method: str, status: int, *, until: float, headers: dict[str, str] | None = None) -> None:
+        """Answer ``method`` with ``status`` until ``time.monotonic()`` reaches ``until`` (an outage)."""
+        with self._cond:
+            self._outages.setdefault(method, []).append((until, status, headers or {}))
+
+    def hold(self, method: str, *, after: int) -> None:
+        """Let ``after`` more calls of ``method`` through, then keep the next ones waiting (in flight)
+        until :meth:`release`: a sender killed now dies mid-send."""
+        with self._cond:
+            self._gate.clear()
+            self._held[method] = after
+
+    def release(self) -> None:
+        with self._cond:
+            self._held.clear()
+        self._gate.set()
+
+    def waiting(self) -> int:
+        """Calls held in flight now."""
+        with self._cond:
+            return self._waiting
 
     def response_url(self, name: str = "r1") -> str:
         return f"{self.base_url}/respond/{name}"
@@ -100,7 +128,25 @@ class SlackStandIn:
             self.calls.append(Call(method, args, dict(request.headers)))
             self._cond.notify_all()
 
+    async def _maybe_hold(self, method: str) -> None:
+        with self._cond:
+            if method not in self._held:
+                return
+            if self._held[method] > 0:
+                self._held[method] -= 1
+                return
+            self._waiting += 1
+        await asyncio.to_thread(self._gate.wait, 120)
+        with self._cond:
+            self._waiting -= 1
+
     def _failure(self, method: str) -> Response | None:
+        with self._cond:
+            outages = [o for o in self._outages.get(method, []) if o[0] > time.monotonic()]
+            if outages:
+                _, status, headers = outages[0]
+                body = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+                return JSONResponse(body, status_code=status, headers=headers)
         queue = self._failures.get(method)
         if queue:
             status, headers = queue.pop(0)
@@ -122,6 +168,7 @@ class SlackStandIn:
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
         args = await self._args(request)
+        await self._maybe_hold(method)
         failed = self._failure(method)
         self._record(method if failed is None else f"{method}!{failed.status_code}", args, request)
         if failed is not None:
