@@ -34,7 +34,7 @@ def redactor_for(settings: Settings) -> Redactor:
     OpenStack application credential secrets, the hubs' service tokens and the database password."""
     secrets = [s.get_secret_value() for s in (settings.slack.bot_token, settings.slack.signing_secret,
                                                settings.slack.app_token, settings.freshdesk_api_key,
-                                               settings.github_token) if s is not None]
+                                               settings.github_token, settings.metrics_token) if s is not None]
     secrets += [credential.secret.get_secret_value() for credential in settings.openstack.values()]
     secrets += [token.get_secret_value() for token in settings.hub_tokens.values()]
     for credential in settings.prometheus_credentials.values():
