@@ -163,11 +163,7 @@ class Metrics:
         self.slack_calls.labels(method, "ratelimited" if error == "ratelimited" else "error").inc()
         self.slack_errors.labels(method, error if error in SLACK_ERRORS else "other").inc()
 
-    def job_started(self) -> None:
-        self.deploy_jobs_running.inc()
-
     def job_ended(self, *, kind: str, state: str, seconds: float) -> None:
-        self.deploy_jobs_running.dec()
         self.deploy_jobs.labels(kind, state).inc()
         self.deploy_job_seconds.labels(kind, state).observe(max(0.0, seconds))
 
