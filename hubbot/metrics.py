@@ -106,6 +106,8 @@ class Metrics:
         self._monotonic = monotonic
         self._read_at: float | None = None
         self.scrape_token: str | None = None  # when set, a scrape must send it as a bearer token
+        self._request_children: dict[tuple[str, str, str], Counter] = {}
+        self._ack_children: dict[tuple[str, str], Histogram] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("hubbot_requests", "Commands and buttons run, by reply kind",
@@ -147,12 +149,20 @@ class Metrics:
 
     def request(self, *, command: str, outcome: str, transport: str) -> None:
         outcome = outcome if outcome in OUTCOMES else "error"
-        self.requests.labels(command, outcome, transport).inc()
+        key = (command, outcome, transport)
+        child = self._request_children.get(key)  # labels() costs microseconds on every request; a dict hit less
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(*key)
+        child.inc()
         if outcome == "denied":
             self.denials.labels(command).inc()
 
     def ack(self, *, command: str, outcome: str, seconds: float) -> None:
-        self.ack_seconds.labels(command, outcome).observe(seconds)
+        key = (command, outcome)
+        child = self._ack_children.get(key)
+        if child is None:
+            child = self._ack_children[key] = self.ack_seconds.labels(*key)
+        child.observe(seconds)
 
     def slack_call(self, *, method: str, error: str | None) -> None:
         """One Slack Web API call as it ended (``error``: Slack's error code, None when ok)."""
