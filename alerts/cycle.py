@@ -34,5 +34,8 @@ async def run_cycle(services: Services, fleet: Fleet, *, at: datetime, worker: s
            *await backup_alerts(services, fleet, at=at)]
     if due:
         report.recorded = await services.outbox.add(due)
+        for message in report.recorded:
+            basis = message.alert.basis.value if message.alert is not None else message.kind.value
+            services.metrics.alerts_recorded.labels(basis).inc()
     report.sent = await deliver(services, fleet, at=at, worker=worker, lease_seconds=lease_seconds)
     return report

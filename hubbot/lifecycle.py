@@ -90,7 +90,19 @@ async def stop_jobs(runtime: Runtime) -> None:
 
 def election_for(runtime: Runtime, scheduler: CycleScheduler) -> Election:
     """The scheduled jobs run only while this replica is the scheduler leader."""
-    return Election(runtime.leadership or SoleLeadership(), on_gain=scheduler.start, on_lose=scheduler.stop,
+    metrics = runtime.services.metrics
+
+    def gained() -> None:
+        scheduler.start()
+        metrics.scheduler_leader.set(1)
+        metrics.scheduler_leadership_changes.inc()
+
+    def lost() -> None:
+        scheduler.stop()
+        metrics.scheduler_leader.set(0)
+        metrics.scheduler_leadership_changes.inc()
+
+    return Election(runtime.leadership or SoleLeadership(), on_gain=gained, on_lose=lost,
                     every=runtime.settings.election_seconds)
 
 

@@ -33,6 +33,7 @@ from hubbot.costs.push import BudgetPushReceiver
 from hubbot.errors import UserError
 from hubbot.fleet import Fleet, load_fleet
 from hubbot.logs import redactor_for
+from hubbot.metrics import Metrics
 from hubbot.pipeline.contract import Registry
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import (
@@ -197,10 +198,11 @@ class Runtime:
         self.database.dispose()
 
 
-def slack_client(settings: Settings, mode: SlackMode, *, sleep: Sleep | None = None) -> AsyncWebClient:
-    """The Slack Web API client, with hubbot's retries; a clear error when a setting is missing."""
-    from slack_sdk.web.async_client import AsyncWebClient
-
+def slack_client(settings: Settings, mode: SlackMode, *, sleep: Sleep | None = None,
+                 metrics: Metrics | None = None) -> AsyncWebClient:
+    """The Slack Web API client, with hubbot's retries and counted in ``metrics``; a clear error
+    when a setting is missing."""
+    from hubbot.slack.client import MeteredWebClient
     from hubbot.slack.retry import SlackRetry
 
     slack = settings.slack
@@ -210,8 +212,14 @@ def slack_client(settings: Settings, mode: SlackMode, *, sleep: Sleep | None = N
     if missing:
         raise UserError(f"set {', '.join(missing)} to connect to Slack (see README, 'Connecting Slack')")
     assert slack.bot_token is not None
-    retry = SlackRetry() if sleep is None else SlackRetry(sleep=sleep)
-    return AsyncWebClient(token=slack.bot_token.get_secret_value(), base_url=slack.api_url, retry_handlers=[retry])
+    metrics = metrics or Metrics(process=False)
+
+    def rate_limited(method: str) -> None:
+        metrics.slack_rate_limited.labels(method).inc()
+
+    retry = SlackRetry(on_rate_limited=rate_limited, sleep=sleep or asyncio.sleep)
+    return MeteredWebClient(metrics=metrics, token=slack.bot_token.get_secret_value(), base_url=slack.api_url,
+                            retry_handlers=[retry])
 
 
 def _slack_groups(fleet: Fleet) -> list[str]:
@@ -252,7 +260,10 @@ def build(
     from commands import ALL
 
     redactor = redactor_for(settings)
-    client = slack_client(settings, slack, sleep=sleep) if slack is not None else None
+    metrics = Metrics()
+    if settings.metrics_token is not None:
+        metrics.scrape_token = settings.metrics_token.get_secret_value()
+    client = slack_client(settings, slack, sleep=sleep, metrics=metrics) if slack is not None else None
     if settings.slack.bot_token is not None:  # every replica seals mentions and links alike
         markup.use_key(settings.slack.bot_token.get_secret_value())
     database = Database(settings.database.url)
@@ -288,11 +299,12 @@ def build(
         pulls=pulls if pulls is not None else providers.pull_requests(fleet, settings),
         prices=prices if prices is not None else providers.price_sources(fleet),
         price_cache=SqlPriceCache(database), price_snapshots=providers.price_snapshots(fleet),
-        requests=SqlServiceRequests(database),
+        requests=SqlServiceRequests(database), metrics=metrics,
         namespace_quotas=namespace_quotas if namespace_quotas is not None else providers.namespace_quotas(deploys),
     )
     if pause is not None:
         base = dataclasses.replace(base, pause=pause)
+    metrics.watch_outbox(base.outbox.pending_summary, now=base.clock.now)
 
     def of_fleet(fleet: Fleet) -> Services:
         """What depends on the fleet's providers, clusters and hubs (what was given stays)."""

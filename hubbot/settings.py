@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     docs_cache: Path | None = None
     # A GitHub token that may open pull requests on the fleet repository (repository.changes: pull-request)
     github_token: SecretStr | None = None
+    # When set (HUBBOT_METRICS_TOKEN), GET /metrics asks for "Authorization: Bearer <token>". The metrics
+    # hold no secrets and are meant for scraping from inside the cluster; the token is for when the
+    # HTTP port is reachable from further away.
+    metrics_token: SecretStr | None = None
     # The sops executable that decrypts sops-encrypted values files for helm (HUBBOT_SOPS); by default
     # `sops` on PATH, and without one such a file is refused. `make sops` builds one.
     sops: str | None = None

@@ -5,13 +5,23 @@ declared length over 1 MB is refused before reading, and the body must arrive wi
 ``read_deadline`` seconds (else 408). Slack requests are verified (signature, age, shape) before
 anything acts on them; slash commands, the hot path, go straight to the transport's
 generic command handler, and everything else (events, buttons) through Bolt. FastAPI serves
-the rest (health probes now; metrics and provider webhooks later).
+the rest: health probes, provider webhooks and ``GET /metrics``.
+
+Every Slack request gets a request id (:mod:`hubbot.reference`) on receipt, so each log line it
+causes carries it, and the dispatcher's reference is the same id; its ack is timed from receipt
+to the ack being sent (``hubbot_ack_seconds``).
+
+``/metrics`` serves hubbot's Prometheus metrics (:mod:`hubbot.metrics`): counts and timings under
+names hubbot chose, never user text or secrets. It is meant for Prometheus scraping from inside
+the cluster; with ``HUBBOT_METRICS_TOKEN`` set it asks for that bearer token as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -21,6 +31,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from starlette.types import Message, Receive, Scope, Send
 
 from hubbot.errors import HubbotError
+from hubbot.metrics import CONTENT_TYPE, Metrics
+from hubbot.reference import handling
 from hubbot.slack import SlackTransport
 from hubbot.slack.verify import RequestCheck, classify
 
@@ -43,6 +55,10 @@ class SlackEndpoint:
         if scope["type"] != "http" or (scope["method"] in ("GET", "HEAD") and scope["path"] != EVENTS_PATH):
             await self.app(scope, receive, send)
             return
+        with handling():  # a new request id, which the dispatcher takes as its reference
+            await self._request(scope, receive, send, time.perf_counter())
+
+    async def _request(self, scope: Scope, receive: Receive, send: Send, received: float) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body = await self._body(headers, receive, send)
         if body is None:
@@ -62,7 +78,9 @@ class SlackEndpoint:
             await _send(send, 400, json.dumps({"ok": False, "error": kind}).encode())
             return
         if kind[0] == "command":
-            await _send(send, 200, json.dumps(await self.slack.command(kind[1]), ensure_ascii=False).encode())
+            ack = await self.slack.slash(kind[1])
+            await _send(send, 200, json.dumps(ack.body, ensure_ascii=False).encode())
+            self.slack.metrics.ack(command=ack.command, outcome=ack.outcome, seconds=time.perf_counter() - received)
             return
         if await self._redelivered(body, headers, send):
             return
@@ -73,6 +91,9 @@ class SlackEndpoint:
                  if k.lower() not in ("content-length", "set-cookie")]
         await _send(send, response.status, (response.body or "").encode(), extra_headers=extra,
                     content_type=response.first_headers().get("content-type", "text/plain;charset=utf-8"))
+        # Bolt acks events and buttons before running them: the answer is not known yet
+        self.slack.metrics.ack(command="button" if body.startswith(b"payload=") else "event", outcome="deferred",
+                               seconds=time.perf_counter() - received)
 
 
     async def _redelivered(self, body: bytes, headers: dict[str, str], send: Send) -> bool:
@@ -158,8 +179,11 @@ def create_app(
     on_startup: Callable[[], Awaitable[None]] | None = None,
     budget_push: Callable[[str, str | None, bytes], Awaitable[tuple[int, str]]] | None = None,
     read_deadline: float = 10.0,
+    metrics: Metrics | None = None,
 ) -> SlackEndpoint:
-    """``ready`` returns None when hubbot can serve, else the reason it cannot."""
+    """``ready`` returns None when hubbot can serve, else the reason it cannot; ``metrics`` (by
+    default the transport's) are served at ``/metrics``."""
+    served = metrics or slack.metrics
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -191,6 +215,16 @@ def create_app(
         if problem is None:
             return JSONResponse({"ok": True})
         return JSONResponse({"ok": False, "reason": problem}, status_code=503)
+
+    @app.get("/metrics")
+    async def metrics_text(request: Request) -> Response:
+        token = served.scrape_token
+        if token is not None and not hmac.compare_digest(request.headers.get("authorization", "").encode(),
+                                                         f"Bearer {token}".encode()):
+            return JSONResponse({"ok": False, "error": "this endpoint needs the metrics bearer token"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        await served.refresh()  # the outbox figures: a query in a worker thread, at most every few seconds
+        return Response(served.exposition(), media_type=CONTENT_TYPE)
 
     return SlackEndpoint(app, slack=slack, check=check, read_deadline=read_deadline)
 

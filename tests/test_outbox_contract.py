@@ -285,3 +285,20 @@ async def test_a_message_whose_sender_never_reported_back_is_claimed_as_uncertai
                                key="k2", limit=1)
     assert [(m.key, m.uncertain) for m in retry] == [("k2", False)]
     assert first != second
+
+
+async def test_pending_summary_counts_what_waits_and_names_the_oldest(outbox: Outbox) -> None:
+    assert await outbox.pending_summary() == (0, None)
+    first, second, third = await ids(outbox, alert("k1"),
+                                     dataclasses.replace(alert("k2"), created_at=T0 - timedelta(hours=2)),
+                                     dataclasses.replace(alert("k3"), created_at=T0 + timedelta(hours=1)))
+    assert await outbox.pending_summary() == (3, T0 - timedelta(hours=2))
+    await outbox.claim(worker="host:1", at=T0, lease_seconds=LEASE, limit=10)
+    assert await outbox.pending_summary() == (3, T0 - timedelta(hours=2))  # claimed is not yet delivered
+    await outbox.delivered(second, at=T0)
+    await outbox.failed(third, at=T0, error="boom", give_up=True)
+    assert await outbox.pending_summary() == (1, T0)
+    await outbox.failed(first, at=T0, error="later", give_up=False)  # pending again for the next try
+    assert await outbox.pending_summary() == (1, T0)
+    await outbox.delivered(first, at=T0)
+    assert await outbox.pending_summary() == (0, None)

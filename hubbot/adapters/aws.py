@@ -63,12 +63,13 @@ class AwsCostSource:
         self._ce = Lazy(client_factory or self._default_client)
 
     def _default_client(self) -> CostExplorerClient:
-        import boto3
         from botocore.config import Config
+
+        from hubbot.adapters.metered import aws_session
 
         # A session of its own: boto3's shared default session is not safe to set up from threads.
         config = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10, read_timeout=60)
-        return boto3.session.Session().client(
+        return aws_session().client(
             "ce", region_name=self.provider.region, endpoint_url=self.provider.endpoint_url, config=config
         )
 

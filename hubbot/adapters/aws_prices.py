@@ -102,12 +102,13 @@ class AwsPrices:
         return self._client()
 
     def _default_client(self) -> Any:
-        import boto3
         from botocore.config import Config
+
+        from hubbot.adapters.metered import aws_session
 
         # One attempt per request: a throttled answer is reported, not retried by every caller at once.
         config = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10, read_timeout=60)
-        return boto3.session.Session().client(
+        return aws_session().client(
             "pricing", region_name=_PRICING_REGION, endpoint_url=self.endpoint_url, config=config
         )
 

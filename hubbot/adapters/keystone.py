@@ -25,11 +25,14 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from hubbot.adapters import metered
 from hubbot.errors import UpstreamError
 from hubbot.ports import Clock
 
 RENEW_EARLY = timedelta(minutes=5)  # a token this close to expiry is replaced before use
 IDENTITY = "identity service (Keystone)"
+# what a request is to (as callers name it) -> the service label of hubbot_cloud_api_calls_total
+_SERVICES = {IDENTITY: "keystone", "accounting API": "accounting", "Block Storage API (Cinder)": "cinder"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +176,15 @@ async def send(client: httpx.AsyncClient, calls: Calls, method: str, url: str, w
     """One request, its transport failures as :class:`UpstreamError` (without the request)."""
     calls.count += 1
     try:
-        return await client.request(method, url, **kw)
+        response = await client.request(method, url, **kw)
     except httpx.TimeoutException:
+        metered.count("openstack", _SERVICES.get(what, "other"), None)
         raise UpstreamError(f"{cloud} {what} timed out; try again later") from None
     except httpx.HTTPError as exc:  # `from None`: the request, with the secret in it, stays out of the chain
+        metered.count("openstack", _SERVICES.get(what, "other"), None)
         raise UpstreamError(f"could not reach {cloud} {what} ({type(exc).__name__}); try again later") from None
+    metered.count("openstack", _SERVICES.get(what, "other"), response.status_code)
+    return response
 
 
 def raise_for_status(response: httpx.Response, what: str, *, cloud: str) -> None:

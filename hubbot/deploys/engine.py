@@ -188,6 +188,7 @@ class Engine:
         run = _Run(job=job, stages=STAGES[job.kind], started=self.services.clock.now())
         # the heartbeat starts with the job, so one queued behind others in a fan-out is not an orphan
         ticker = asyncio.get_running_loop().create_task(self._tick(run, live))
+        self.services.metrics.deploy_jobs_running.inc()
         try:
             async with batch.slots if batch else contextlib.nullcontext():
                 now = self.services.clock.now()
@@ -212,6 +213,7 @@ class Engine:
                                                                   "the details are in hubbot's log")
         finally:
             ticker.cancel()
+            self.services.metrics.deploy_jobs_running.dec()
         if batch is not None:
             await batch.finished(final.hub, summary_line(final))
         else:
@@ -345,6 +347,8 @@ class Engine:
         job = await self.ports.jobs.update(
             run.job.id, state=state, result=result, finished_at=self.services.clock.now(),
             stage=run.current, log=log_tail)
+        self.services.metrics.job_ended(kind=job.kind.value, state=state.value,
+                                        seconds=(self.services.clock.now() - run.started).total_seconds())
         await self.services.audit.record(_audit_entry(job, at=self.services.clock.now()))
         return job
 

@@ -78,12 +78,14 @@ async def _send(services: Services, fleet: Fleet, message: OutboxMessage, *, at:
         log.warning("%s %s to %s not delivered%s: %s", message.kind, message.key, message.channel or "-",
                     " (giving up)" if give_up else "", exc)
         await services.outbox.failed(message.id, at=at, error=str(exc), give_up=give_up)
+        services.metrics.outbox_failures.labels(message.kind.value).inc()
         engineers = fleet.config.alerts.engineers_channel
         undelivered = message.alert is not None and message.alert.basis is Basis.UNDELIVERED
         if give_up and not undelivered and engineers and engineers != message.channel:
             await services.outbox.add([undelivered_notice(message, str(exc), channel=engineers, at=at)])
         return False
     await services.outbox.delivered(message.id, at=at)
+    services.metrics.alerts_delivered.labels(message.kind.value).inc()
     return True
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from hubbot import markup as m
 from hubbot.domain import AuditEntry, Outcome, PendingAction
 from hubbot.errors import HubbotError, NotAllowed, NotFound, UpstreamError, UsageError, UserError
 from hubbot.fleet import Fleet, did_you_mean
+from hubbot.metrics import UNKNOWN
 from hubbot.pipeline.access import Caller, authorize, resolve_caller
 from hubbot.pipeline.args import MAX_TEXT, ParsedArgs, normalize, parse
 from hubbot.pipeline.confirm import ACCEPT, PENDING, VERBS
@@ -34,6 +34,9 @@ from hubbot.pipeline.contract import (
     no_progress,
 )
 from hubbot.ports import Services
+from hubbot.reference import handling, new_reference
+
+__all__ = ["QUESTION_WORDS", "Dispatcher", "new_reference", "strip_prefix"]
 
 log = logging.getLogger("hubbot.pipeline.dispatch")
 _KIND: dict[type[HubbotError], ReplyKind] = {UsageError: "usage", NotFound: "not_found", NotAllowed: "denied",
@@ -48,16 +51,6 @@ _OUTCOME = {
     "silent": Outcome.OK,
 }
 QUESTION_WORDS = 4  # free text this long (or ending in "?") that names no command is a question
-
-
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-def new_reference() -> str:
-    """Six random characters, e.g. ``K3QZ7A``: enough to find one request in the logs
-    (not a secret, so the fast non-cryptographic generator is fine)."""
-    bits = random.getrandbits(30)
-    return "".join(_ALPHABET[(bits >> shift) & 31] for shift in (0, 5, 10, 15, 20, 25))
 
 
 def strip_prefix(text: str) -> str:
@@ -118,8 +111,11 @@ class Dispatcher:
     async def run_thread_reply(self, invocation: Invocation) -> Reply:
         """Offer a reply in a support channel's thread to the commands that follow such threads;
         silent unless one of them has something to say (only that is audited)."""
+        with handling() as reference:
+            return await self._thread_reply(invocation, reference)
+
+    async def _thread_reply(self, invocation: Invocation, reference: str) -> Reply:
         started = time.perf_counter()
-        reference = new_reference()
         for spec in self.registry.commands:
             if spec.thread_reply is None:
                 continue
@@ -131,13 +127,17 @@ class Dispatcher:
             except Exception as exc:
                 reply = self._failure(exc, reference, spec.name)
             if reply.kind != "silent":
+                self._count(spec.name, reply, invocation)
                 await self._audit(invocation, f"reply {spec.name}", "", reply, (None, None), started, reference)
                 return reply
         return Reply(text="", kind="silent")
 
     async def run(self, invocation: Invocation, *, progress: Progress = no_progress) -> Reply:
+        with handling() as reference:
+            return await self._run(invocation, progress, reference)
+
+    async def _run(self, invocation: Invocation, progress: Progress, reference: str) -> Reply:
         started = time.perf_counter()
-        reference = new_reference()
         text = strip_prefix(m.clean(invocation.text))
         name = ""
         scope: tuple[str | None, str | None] = (None, None)
@@ -156,6 +156,7 @@ class Dispatcher:
             reply = await target.spec.handler(ctx)
         except Exception as exc:  # the one broad catch: every failure becomes a reply here
             reply = self._failure(exc, reference, name or text.split(" ", 1)[0][:40])
+        self._count(name or UNKNOWN, reply, invocation)
         await self._audit(invocation, name or "?", text, reply, scope, started, reference)
         return reply
 
@@ -164,12 +165,18 @@ class Dispatcher:
     ) -> Reply:
         """Run the handler behind a button: ``hubbot:<command>:<action>``; confirmations and
         approvals (``hubbot:_pending:<verb>``) are decided here, see :mod:`hubbot.pipeline.confirm`."""
+        with handling() as reference:
+            return await self._run_action(invocation, action_id, value, progress, reference)
+
+    async def _run_action(
+        self, invocation: Invocation, action_id: str, value: str, progress: Progress, reference: str
+    ) -> Reply:
         started = time.perf_counter()
-        reference = new_reference()
         action_id, value = m.clean(action_id), m.clean(value)
         label = action_id[:80]
         scope: tuple[str | None, str | None] = (None, None)
         outcome: Outcome | None = None
+        command_name = UNKNOWN  # for metrics: a name from the registry, never the clicked text
         try:
             prefix, _, tail = action_id.partition(":")
             command, _, action_name = tail.rpartition(":")
@@ -178,6 +185,7 @@ class Dispatcher:
                 if pending is not None:
                     scope = (pending.community, pending.hub)
                     label = f"{action_name} {pending.command}"
+                    command_name = pending.command if self.registry.get(pending.command) else UNKNOWN
                 reply = await self._decide(invocation, action_name, pending, reference, progress)
                 outcome = Outcome.CONFIRMED if action_name in ACCEPT and reply.ok else None
             else:
@@ -185,6 +193,7 @@ class Dispatcher:
                 action = spec.action(action_name) if spec else None
                 if spec is None or action is None or not action.button:  # approval-only: never clicked directly
                     raise NotFound("that button no longer does anything here (the command changed)")
+                command_name = spec.name
                 caller = await self._caller(invocation)
                 communities = authorize(
                     caller, action.permission, fleet=self.fleet, community=None, action="use this button"
@@ -194,6 +203,7 @@ class Dispatcher:
                 reply = await action.handler(ctx, value)
         except Exception as exc:
             reply = self._failure(exc, reference, label)
+        self._count(command_name, reply, invocation)
         await self._audit(invocation, f"button {label}", value, reply, scope, started, reference, outcome=outcome)
         return reply
 
@@ -314,6 +324,9 @@ class Dispatcher:
             services=self.services, registry=self.registry, community=scope[0], hub=scope[1],
             communities=communities, reference=reference, progress=progress, approved_by=approved_by,
         )
+
+    def _count(self, command: str, reply: Reply, invocation: Invocation) -> None:
+        self.services.metrics.request(command=command, outcome=reply.kind, transport=invocation.transport)
 
     def _failure(self, exc: Exception, reference: str, what: str) -> Reply:
         if isinstance(exc, HubbotError):

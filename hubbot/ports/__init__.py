@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from hubbot.metrics import Metrics
 from hubbot.ports.backups import BackupSource
 from hubbot.ports.changes import PullRequests
 from hubbot.ports.core import AuditLog, Clock, Directory, EventLedger, Leadership, PendingActions
@@ -98,3 +99,4 @@ class Services:
     price_cache: PriceCache | None = None
     price_snapshots: Mapping[str, PriceSource] = field(default_factory=dict)  # dated tables, when nothing else has
     requests: ServiceRequests | None = None  # work asked for beyond the standard services
+    metrics: Metrics = field(default_factory=Metrics)  # this app's own registry, served at /metrics

@@ -21,6 +21,11 @@ class Outbox(Protocol):
 
     async def keys(self, *, prefix: str) -> set[str]: ...
 
+    async def pending_summary(self) -> tuple[int, datetime | None]:
+        """How many messages wait to be delivered, and when the oldest of them was recorded
+        (None when none waits): one cheap aggregate, read for ``/metrics``."""
+        ...
+
     async def claim(
         self, *, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None = None
     ) -> list[OutboxMessage]:

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -26,6 +27,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from hubbot.domain import OutboxKind, OutboxMessage, Post
 from hubbot.errors import HubbotError
 from hubbot.markup import to_plain
+from hubbot.metrics import UNKNOWN, Metrics
 from hubbot.pipeline.contract import Invocation, Progress, Reply, Trigger
 from hubbot.pipeline.dispatch import Dispatcher
 from hubbot.ports import Clock, EventLedger
@@ -94,6 +96,16 @@ async def _finished_within(task: asyncio.Task[Reply], seconds: float) -> bool:
         timer.cancel()
 
 
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """A slash command's ack: its JSON body, and for metrics the command's registry name and the
+    reply's kind (``deferred`` when the ack leaves before the answer is known)."""
+
+    body: dict[str, Any]
+    command: str
+    outcome: str
+
+
 class _NoHook:
     """Stands for a response_url hubbot refused: what would go there is dropped (the refusal is logged)."""
 
@@ -142,6 +154,11 @@ class SlackTransport:
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.action(re.compile(r"^hubbot:"))(self._on_action)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The metrics of the app this transport serves."""
+        return self._dispatcher.services.metrics
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -207,9 +224,12 @@ class SlackTransport:
         await ack(**await self.command(body))
 
     async def command(self, body: SlashCommand | Mapping[str, str]) -> dict[str, Any]:
-        """Run a slash command and return the ack's JSON body. The HTTP endpoint calls this
-        directly for slash commands (the hot path) with the form it read; Socket Mode reaches it
-        through Bolt."""
+        """Run a slash command and return the ack's JSON body (Socket Mode reaches it through Bolt)."""
+        return (await self.slash(body)).body
+
+    async def slash(self, body: SlashCommand | Mapping[str, str]) -> Ack:
+        """Run a slash command and return its ack. The HTTP endpoint calls this directly for
+        slash commands (the hot path) with the form it read."""
         invocation = Invocation(
             user_id=str(body.get("user_id", "")),
             channel_id=str(body.get("channel_id", "")),
@@ -219,17 +239,20 @@ class SlackTransport:
         )
         hook_url = str(body.get("response_url", ""))
         spec = self._dispatcher.find(invocation.text)
+        name = spec.name if spec is not None else UNKNOWN
         if spec is not None and spec.slow:
             self._spawn(self._slash_later(invocation, self._hook(hook_url)))
-            return {"text": _working(f"Working on `/hub {spec.name}`…"), "response_type": "ephemeral"}
+            return Ack({"text": _working(f"Working on `/hub {spec.name}`…"), "response_type": "ephemeral"},
+                       name, "deferred")
         task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation))
         if not await _finished_within(task, self._ack_budget):
             self._spawn(self._slash_finish(task, invocation, self._hook(hook_url)))
-            return {"text": _working("Working on it…"), "response_type": "ephemeral"}
+            return Ack({"text": _working("Working on it…"), "response_type": "ephemeral"}, name, "deferred")
         reply = task.result()
         if reply.files:
             self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
-        return {"response_type": "in_channel" if reply.public else "ephemeral", **message(reply)}
+        return Ack({"response_type": "in_channel" if reply.public else "ephemeral", **message(reply)}, name,
+                   reply.kind)
 
     async def _slash_later(self, invocation: Invocation, hook: AsyncWebhookClient | _NoHook) -> None:
         throttle = _Throttle(interval=PROGRESS_INTERVAL, budget=RESPONSE_URL_UPDATES)

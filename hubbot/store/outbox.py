@@ -121,6 +121,16 @@ class SqlOutbox:
         with self._db.engine.connect() as conn:
             return {r[0] for r in await asyncio.to_thread(lambda: conn.execute(stmt).all())}
 
+    async def pending_summary(self) -> tuple[int, datetime | None]:
+        stmt = select(func.count(), func.min(AlertRow.created_at)).where(AlertRow.state == "pending")
+
+        def run() -> tuple[int, datetime | None]:
+            with self._db.engine.connect() as conn:
+                count, oldest = conn.execute(stmt).one()
+            return int(count), None if oldest is None else as_utc(oldest)
+
+        return await asyncio.to_thread(run)
+
     async def claim(
         self, *, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None = None
     ) -> list[OutboxMessage]:

@@ -70,11 +70,12 @@ class AwsCalls:
         self._session: Any = None
 
     def _default_client(self, service: str, region: str) -> Any:
-        import boto3
         from botocore.config import Config
 
+        from hubbot.adapters.metered import aws_session
+
         if self._session is None:  # under self._lock: a boto3 session is not safe to share while building
-            self._session = boto3.session.Session()
+            self._session = aws_session()
         config = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10, read_timeout=60)
         return self._session.client(service, region_name=region, config=config)
 

@@ -43,9 +43,9 @@ class EksTargets:
 def eks_token(access: EksAccess) -> str:
     """A bearer token for an EKS cluster, made as ``aws eks get-token`` makes it: a presigned STS
     GetCallerIdentity URL that also signs the cluster's name, base64url-encoded without padding."""
-    import boto3
+    from hubbot.adapters.metered import aws_session
 
-    sts: Any = boto3.session.Session().client(
+    sts: Any = aws_session().client(
         "sts", region_name=access.region, endpoint_url=access.sts_endpoint_url, config=_aws_config()
     )
 
@@ -62,9 +62,9 @@ def eks_token(access: EksAccess) -> str:
 
 
 def _endpoint(access: EksAccess) -> tuple[str, str | None]:
-    import boto3
+    from hubbot.adapters.metered import aws_session
 
-    eks: Any = boto3.session.Session().client(
+    eks: Any = aws_session().client(
         "eks", region_name=access.region, endpoint_url=access.endpoint_url, config=_aws_config()
     )
     found = eks.describe_cluster(name=access.cluster_name).get("cluster", {})

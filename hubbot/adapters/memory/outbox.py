@@ -57,6 +57,10 @@ class MemoryOutbox:
     async def keys(self, *, prefix: str) -> set[str]:
         return {m.key for m in self.messages.values() if m.key.startswith(prefix)}
 
+    async def pending_summary(self) -> tuple[int, datetime | None]:
+        pending = [m.created_at for m in self.messages.values() if m.state is DeliveryState.PENDING]
+        return len(pending), min(pending, default=None)
+
     async def claim(
         self, *, worker: str, at: datetime, lease_seconds: int, limit: int, key: str | None = None
     ) -> list[OutboxMessage]:
