@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
-.PHONY: demo test lint bench serve lock clean helm mutate kube sops jupyterhub usage-quotas mystmd
+.PHONY: demo test lint bench soak serve lock clean helm mutate kube sops jupyterhub usage-quotas mystmd
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ lint: $(STAMP)
 
 test: lint $(BIN)/helm kube sops jupyterhub usage-quotas mystmd
 	$(BIN)/python -m pytest -q
+
+# Two replicas on one private PostgreSQL with the Slack stand-in: the leader killed mid-send during a
+# Slack outage, 10,000 requests with redeliveries and a PostgreSQL restart (benchmarks/soak.py).
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py
 
 bench: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || { echo "install wrk"; exit 1; }
