@@ -96,10 +96,10 @@ class Database:
                 serialize(connection, "hubbot:migrate")  # PostgreSQL: held until this transaction ends
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, UpstreamError) as exc:
+            why = "it is not answering" if isinstance(exc, UpstreamError) else exc.__class__.__name__
             raise UpstreamError(
-                f"cannot migrate the database at {self.url.render_as_string(hide_password=True)}: "
-                f"{exc.__class__.__name__}"
+                f"cannot migrate the database at {self.url.render_as_string(hide_password=True)}: {why}"
             ) from None
 
     @contextlib.contextmanager
