@@ -9,9 +9,11 @@ import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.replicas import Cluster, cluster, event_answers, load, wait
+from tests.support.replicas import Cluster, Replica, cluster, event_answers, load, wait
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,7 @@ def test_a_killed_leader_is_replaced_and_every_alert_is_sent_once_through_a_slac
     assert two.leader(timeout=30) is b
     takeover = time.monotonic() - killed
     assert takeover < 10
+    assert _leader_gauge(b) == 1.0
     # a question during the outage: its answer waits in the outbox, and is posted once Slack is back
     during = asyncio.run(load(two, requests=10, event_every=1, start=900_000))
     assert during.lost == []
@@ -68,4 +71,12 @@ def test_requests_across_both_replicas_with_redeliveries_and_a_database_restart(
          what="every mention to be answered")
     answers = event_answers(two, report.events)
     assert {ts: n for ts, n in answers.items() if n != 1} == {}
-    assert two.leader().process.poll() is None  # a leader again after the restart
+    leader = two.leader()  # a leader again after the restart, and only one says so
+    assert sorted(_leader_gauge(r) for r in two.replicas if r.process.poll() is None) == [0.0, 1.0]
+    assert leader.process.poll() is None
+
+
+def _leader_gauge(replica: Replica) -> float:
+    text = httpx.get(f"{replica.url}/metrics", timeout=5).text
+    (family,) = [f for f in text_string_to_metric_families(text) if f.name == "hubbot_scheduler_leader"]
+    return float(family.samples[0].value)
