@@ -30,15 +30,12 @@ def test_a_killed_leader_is_replaced_and_every_alert_is_sent_once_through_a_slac
     assert two.leader() is a
     wait(lambda: two.standin.waiting() >= 1, timeout=60, what="an alert in flight")
     a.kill()
-    killed = time.monotonic()
     # Slack rate limits, then fails, for a while; the post in flight meets it too
     outage = time.monotonic() + 4
     two.standin.fail_until("chat.postMessage", 429, until=outage - 2, headers={"Retry-After": "1"})
     two.standin.fail_until("chat.postMessage", 500, until=outage)
     two.standin.release()
-    assert two.leader(timeout=30) is b
-    takeover = time.monotonic() - killed
-    assert takeover < 10
+    assert two.leader(timeout=30) is b  # (how fast is measured by make soak, not asserted)
     assert _leader_gauge(b) == 1.0
     # a question during the outage: its answer waits in the outbox, and is posted once Slack is back
     during = asyncio.run(load(two, requests=10, event_every=1, start=900_000))
