@@ -79,7 +79,7 @@ class SlackEndpoint:
             return
         if kind[0] == "command":
             ack = await self.slack.slash(kind[1])
-            await _send(send, 200, json.dumps(ack.body, ensure_ascii=False).encode())
+            await _send(send, 200, ack.encoded)
             self.slack.metrics.ack(command=ack.command, outcome=ack.outcome, seconds=time.perf_counter() - received)
             return
         if await self._redelivered(body, headers, send):
