@@ -1,4 +1,12 @@
-"""The audit log in SQL, written in batches off the request path."""
+"""The audit log in SQL, written in batches off the request path.
+
+What that means for durability: a command's entry is queued when its reply is ready and
+written by a background task within :data:`WINDOW` (50 ms), many entries per transaction, so
+the ack does not wait for the database. A clean shutdown (SIGTERM, SIGINT: the app's shutdown
+calls :meth:`SqlAuditLog.flush`) writes everything queued first, so nothing acknowledged is
+lost; a process killed outright (SIGKILL, a crash, the node gone) loses what was queued and not
+yet written — normally the last window's entries and a batch in flight, more if the database
+was slow or unreachable just then: a failed write keeps its entries for the next attempt (logged)."""
 
 from __future__ import annotations
 
