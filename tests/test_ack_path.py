@@ -8,9 +8,10 @@ import json
 
 import pytest
 
+from hubbot.eager import Done, start
 from hubbot.pipeline.contract import Reply
 from hubbot.reference import current, handling
-from hubbot.slack.app import _AckBodies, _start
+from hubbot.slack.app import _AckBodies
 
 
 async def _quick() -> Reply:
@@ -27,8 +28,8 @@ async def _waits(gate: asyncio.Event) -> Reply:
 
 def test_a_command_that_never_waits_answers_without_a_task() -> None:
     async def go() -> None:
-        started = _start(_quick())
-        assert isinstance(started, Reply) and started.text == "ref QUICK1"
+        started = start(_quick())
+        assert isinstance(started, Done) and started.value.text == "ref QUICK1"
         assert current() is None  # its context was its own
 
     asyncio.run(go())
@@ -37,7 +38,7 @@ def test_a_command_that_never_waits_answers_without_a_task() -> None:
 def test_a_command_that_waits_goes_on_as_a_task_in_its_own_context() -> None:
     async def go() -> None:
         gate = asyncio.Event()
-        started = _start(_waits(gate))
+        started = start(_waits(gate))
         assert isinstance(started, asyncio.Task) and not started.done()
         assert current() is None
         gate.set()
@@ -66,12 +67,12 @@ def test_errors_and_cancellation_reach_the_command() -> None:
 
     async def go() -> None:
         with pytest.raises(ValueError):
-            _start(fails_at_once())
-        later = _start(fails_later())
+            start(fails_at_once())
+        later = start(fails_later())
         assert isinstance(later, asyncio.Task)
         with pytest.raises(KeyError):
             await later
-        long = _start(cancelled())
+        long = start(cancelled())
         assert isinstance(long, asyncio.Task)
         await asyncio.sleep(0)
         long.cancel()

@@ -10,14 +10,13 @@ it" and posts its result (and progress) later through ``response_url`` or in the
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -26,6 +25,7 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from hubbot import eager
 from hubbot.domain import OutboxKind, OutboxMessage, Post
 from hubbot.errors import HubbotError
 from hubbot.markup import to_plain
@@ -78,52 +78,6 @@ class _Throttle:
         if self._budget is not None:
             self._budget -= 1
         return True
-
-
-class _Resumed:
-    """The rest of a coroutine that already ran up to its first wait (``pending``: what it waits
-    on), to be awaited by a task: it passes each wait to the task and each result (or exception,
-    cancellation included) back, as if the task had started the coroutine itself."""
-
-    def __init__(self, coro: Coroutine[Any, Any, Reply], pending: Any) -> None:
-        self._coro = coro
-        self._pending = pending
-
-    def __await__(self) -> Generator[Any, Any, Reply]:
-        pending = self._pending
-        while True:
-            try:
-                sent = yield pending
-            except GeneratorExit:
-                self._coro.close()
-                raise
-            except BaseException as exc:
-                try:
-                    pending = self._coro.throw(exc)
-                except StopIteration as done:
-                    return cast(Reply, done.value)
-            else:
-                try:
-                    pending = self._coro.send(sent)
-                except StopIteration as done:
-                    return cast(Reply, done.value)
-
-
-async def _rest(resumed: _Resumed) -> Reply:
-    return await resumed
-
-
-def _start(coro: Coroutine[Any, Any, Reply]) -> Reply | asyncio.Task[Reply]:
-    """Run ``coro`` at once, in a context of its own as a task would (Python 3.12's eager tasks):
-    its reply, if it gives one without waiting for anything (help, whoami, a refusal: most
-    commands' acks), else the task that goes on running it from its first wait. The quick case
-    costs no task, timer or turn of the event loop."""
-    context = contextvars.copy_context()
-    try:
-        pending = context.run(coro.send, None)
-    except StopIteration as done:
-        return cast(Reply, done.value)
-    return asyncio.get_running_loop().create_task(_rest(_Resumed(coro, pending)), context=context)
 
 
 async def _finished_within(task: asyncio.Task[Reply], seconds: float) -> bool:
@@ -316,21 +270,21 @@ class SlackTransport:
             transport="slack",
             trigger="command",
         )
-        hook_url = str(body.get("response_url", ""))
         spec = self._dispatcher.find(invocation.text)
         name = spec.name if spec is not None else UNKNOWN
         if spec is not None and spec.slow:
-            self._spawn(self._slash_later(invocation, self._hook(hook_url)))
+            self._spawn(self._slash_later(invocation, self._hook(str(body.get("response_url", "")))))
             return Ack.of({"text": _working(f"Working on `/hub {spec.name}`…"), "response_type": "ephemeral"},
                           name, "deferred")
-        started = _start(self._dispatcher.run(invocation))
+        # most commands answer without waiting for anything: then no task, timer or loop turn
+        started = eager.start(self._dispatcher.run(invocation))
         if isinstance(started, asyncio.Task):
             if not await _finished_within(started, self._ack_budget):
-                self._spawn(self._slash_finish(started, invocation, self._hook(hook_url)))
+                self._spawn(self._slash_finish(started, invocation, self._hook(str(body.get("response_url", "")))))
                 return Ack.of({"text": _working("Working on it…"), "response_type": "ephemeral"}, name, "deferred")
             reply = started.result()
         else:
-            reply = started
+            reply = started.value
         if reply.files:
             self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
         body, encoded = self._acks.get(reply)
