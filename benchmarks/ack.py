@@ -80,11 +80,11 @@ CASES = {
 }
 
 
-def signed_request(user: str, channel: str) -> tuple[bytes, dict[str, str]]:
+def signed_request(user: str, channel: str, *, secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
     body = urlencode({"command": "/hub", "text": "help", "user_id": user, "channel_id": channel,
                       "team_id": "T1", "response_url": "http://127.0.0.1:9/none", "trigger_id": "1"}).encode()
     ts = str(int(time.time()))
-    sig = "v0=" + hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    sig = "v0=" + hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
     return body, {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
                   "X-Slack-Signature": sig}
 
@@ -99,9 +99,9 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, script: Path, *, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout
+def wrk(url: str, script: Path, *, seconds: int, connections: int, threads: int = 2) -> dict[str, float]:
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+                          url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     pct = {p: _ms(v, u) for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", out)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
