@@ -61,9 +61,9 @@ def resolve_caller(
 
 def visible(caller: Caller, permission: Permission, fleet: Fleet) -> list[str]:
     """Communities whose data the caller may see under ``permission``, in config order."""
-    names = [c.name for c in fleet.config.communities]
+    names = fleet.communities  # by name, in config order
     if caller.engineer or permission is Permission.ANYONE:
-        return names
+        return list(names)
     if permission is Permission.COMMUNITY_ADMIN:
         return [n for n in names if n in caller.leader_of]
     if permission is Permission.COMMUNITY_READ:
