@@ -35,17 +35,18 @@ def _allowed(ctx: Context, spec: CommandSpec) -> bool:
 # for often (it is also the answer to an empty `/hub`), so it is built once per shape, and the
 # same Reply object is returned each time (the Slack transport keeps its rendered ack).
 _OVERVIEWS: dict[tuple[int, tuple[bool, ...]], Reply] = {}
+_PERMISSIONS = tuple(Permission)
 
 
 async def help_handler(ctx: Context) -> Reply:
     topic = ctx.args.text("command")
     if topic:
         return _one(ctx, topic)
-    may = tuple(_may(ctx, permission) for permission in Permission)  # 4 checks, not one per command
+    may = tuple([_may(ctx, permission) for permission in _PERMISSIONS])  # 4 checks, not one per command
     key = (id(ctx.registry), may)
     reply = _OVERVIEWS.get(key)
     if reply is None:
-        by_permission = dict(zip(Permission, may, strict=True))
+        by_permission = dict(zip(_PERMISSIONS, may, strict=True))
         allowed = tuple(by_permission[spec.permission] for spec in ctx.registry.commands)
         reply = _OVERVIEWS[key] = _overview(ctx, allowed)
     return reply
