@@ -66,6 +66,7 @@ soak: $(STAMP)
 bench: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } || { echo "install wrk"; exit 1; }
 	$(BIN)/python benchmarks/ack.py
+	$(BIN)/python benchmarks/replicas.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/faq.py

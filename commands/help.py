@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubbot.errors import NotFound
-from hubbot.pipeline.access import Permission, visible
+from hubbot.pipeline.access import Permission
 from hubbot.pipeline.args import Arg, Signature
 from hubbot.pipeline.contract import PREFIX, CommandSpec, Context, Reply
 from hubbot.render import blocks as b
@@ -16,27 +16,38 @@ _WHO = {
 }
 
 
-def _allowed(ctx: Context, spec: CommandSpec) -> bool:
-    if spec.permission is Permission.ANYONE or ctx.caller.engineer:
+def _may(ctx: Context, permission: Permission) -> bool:
+    """Whether ``visible`` would list any community: the caller's own, looked up in the fleet
+    (a few lookups, not a pass over every community)."""
+    if permission is Permission.ANYONE or ctx.caller.engineer:
         return True
-    if spec.permission is Permission.ENGINEER:
+    if permission is Permission.ENGINEER:
         return False
-    return bool(visible(ctx.caller, spec.permission, ctx.fleet))
+    mine = ctx.caller.leader_of if permission is Permission.COMMUNITY_ADMIN else ctx.caller.member_of
+    return any(name in ctx.fleet.communities for name in mine)
 
 
-# The overview depends only on the registry and which commands the caller may run; it is
-# asked for often (it is also the answer to an empty `/hub`), so it is built once per shape.
+def _allowed(ctx: Context, spec: CommandSpec) -> bool:
+    return _may(ctx, spec.permission)
+
+
+# The overview depends only on the registry and which permissions the caller has; it is asked
+# for often (it is also the answer to an empty `/hub`), so it is built once per shape, and the
+# same Reply object is returned each time (the Slack transport keeps its rendered ack).
 _OVERVIEWS: dict[tuple[int, tuple[bool, ...]], Reply] = {}
+_PERMISSIONS = tuple(Permission)
 
 
 async def help_handler(ctx: Context) -> Reply:
     topic = ctx.args.text("command")
     if topic:
         return _one(ctx, topic)
-    allowed = tuple(_allowed(ctx, spec) for spec in ctx.registry.commands)
-    key = (id(ctx.registry), allowed)
+    may = tuple([_may(ctx, permission) for permission in _PERMISSIONS])  # 4 checks, not one per command
+    key = (id(ctx.registry), may)
     reply = _OVERVIEWS.get(key)
     if reply is None:
+        by_permission = dict(zip(_PERMISSIONS, may, strict=True))
+        allowed = tuple(by_permission[spec.permission] for spec in ctx.registry.commands)
         reply = _OVERVIEWS[key] = _overview(ctx, allowed)
     return reply
 

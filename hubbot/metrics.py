@@ -30,13 +30,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 # Slack wants an ack within 3 s; most of hubbot's take a few milliseconds.
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
@@ -84,6 +86,58 @@ class CloudCalls(Collector):
 CLOUD_CALLS = CloudCalls()
 
 
+class _AckPath(Collector):
+    """``hubbot_requests_total`` and ``hubbot_ack_seconds``, recorded on every request: kept as
+    plain counts under one lock and turned into metric families only when scraped (the client
+    library's Counter and Histogram cost a few calls and locks each, several microseconds an ack)."""
+
+    _BOUNDS = (*ACK_BUCKETS, float("inf"))
+    _LE = (*(repr(float(b)) for b in ACK_BUCKETS), "+Inf")  # as the client library writes them
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: dict[tuple[str, str, str], list[float]] = {}  # key -> [count, created]
+        self._acks: dict[tuple[str, str], list[float]] = {}  # key -> [per bucket..., sum, created]
+
+    def request(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            entry = self._requests.get(key)
+            if entry is None:
+                self._requests[key] = [1, time.time()]
+            else:
+                entry[0] += 1
+
+    def ack(self, key: tuple[str, str], seconds: float) -> None:
+        bucket = bisect_left(ACK_BUCKETS, seconds)  # the first bound >= seconds, as `le` reads
+        with self._lock:
+            entry = self._acks.get(key)
+            if entry is None:
+                entry = self._acks[key] = [0] * len(self._BOUNDS) + [0.0, time.time()]
+            entry[bucket] += 1
+            entry[-2] += seconds
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            requests = {k: list(v) for k, v in self._requests.items()}
+            acks = {k: list(v) for k, v in self._acks.items()}
+        family = CounterMetricFamily("hubbot_requests", "Commands and buttons run, by reply kind",
+                                     labels=["command", "outcome", "transport"])
+        for key, (count, created) in sorted(requests.items()):
+            family.add_metric(list(key), count, created=created)
+        yield family
+        histogram = HistogramMetricFamily("hubbot_ack_seconds", "From an HTTP request's receipt to its ack being sent",
+                                          labels=["command", "outcome"])
+        for (command, outcome), entry in sorted(acks.items()):
+            cumulative, buckets = 0.0, []
+            for le, count in zip(self._LE, entry, strict=False):
+                cumulative += count
+                buckets.append((le, cumulative))
+            histogram.add_metric([command, outcome], buckets, entry[-2])
+            histogram.samples.append(Sample("hubbot_ack_seconds_created", {"command": command, "outcome": outcome},
+                                            entry[-1]))
+        yield histogram
+
+
 class _OutboxGauges(Collector):
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
@@ -106,14 +160,10 @@ class Metrics:
         self._monotonic = monotonic
         self._read_at: float | None = None
         self.scrape_token: str | None = None  # when set, a scrape must send it as a bearer token
-        self._request_children: dict[tuple[str, str, str], Counter] = {}
-        self._ack_children: dict[tuple[str, str], Histogram] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter("hubbot_requests", "Commands and buttons run, by reply kind",
-                                ["command", "outcome", "transport"], registry=r)
-        self.ack_seconds = Histogram("hubbot_ack_seconds", "From an HTTP request's receipt to its ack being sent",
-                                     ["command", "outcome"], buckets=ACK_BUCKETS, registry=r)
+        self._ack_path = _AckPath()
+        r.register(self._ack_path)
         self.denials = Counter("hubbot_denials", "Commands and buttons refused for lack of permission",
                                ["command"], registry=r)
         self.deploy_jobs = Counter("hubbot_deploy_jobs", "Deploy jobs ended, by kind and final state",
@@ -149,20 +199,12 @@ class Metrics:
 
     def request(self, *, command: str, outcome: str, transport: str) -> None:
         outcome = outcome if outcome in OUTCOMES else "error"
-        key = (command, outcome, transport)
-        child = self._request_children.get(key)  # labels() costs microseconds on every request; a dict hit less
-        if child is None:
-            child = self._request_children[key] = self.requests.labels(*key)
-        child.inc()
+        self._ack_path.request((command, outcome, transport))
         if outcome == "denied":
             self.denials.labels(command).inc()
 
     def ack(self, *, command: str, outcome: str, seconds: float) -> None:
-        key = (command, outcome)
-        child = self._ack_children.get(key)
-        if child is None:
-            child = self._ack_children[key] = self.ack_seconds.labels(*key)
-        child.observe(seconds)
+        self._ack_path.ack((command, outcome), seconds)
 
     def slack_call(self, *, method: str, error: str | None) -> None:
         """One Slack Web API call as it ended (``error``: Slack's error code, None when ok)."""

@@ -6,8 +6,6 @@ for what a user pasted."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -26,13 +24,19 @@ def current() -> str | None:
     return _CURRENT.get()
 
 
-@contextmanager
-def handling(reference: str | None = None) -> Iterator[str]:
+class handling:  # a lower-case name: it is used like a function, `with handling() as reference:`
     """Name the request handled inside the block: ``reference``, else the one already being
-    handled (a transport named it on receipt), else a new one. Tasks started inside inherit it."""
-    value = reference or _CURRENT.get() or new_reference()
-    token = _CURRENT.set(value)
-    try:
-        yield value
-    finally:
-        _CURRENT.reset(token)
+    handled (a transport named it on receipt), else a new one. Tasks started inside inherit it.
+    (A class rather than a generator: it is entered twice on every request.)"""
+
+    __slots__ = ("_token", "_value")
+
+    def __init__(self, reference: str | None = None) -> None:
+        self._value = reference or _CURRENT.get() or new_reference()
+
+    def __enter__(self) -> str:
+        self._token = _CURRENT.set(self._value)
+        return self._value
+
+    def __exit__(self, *_: object) -> None:
+        _CURRENT.reset(self._token)

@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from slack_bolt.request.async_request import AsyncBoltRequest
 from starlette.types import Message, Receive, Scope, Send
 
+from hubbot import eager
 from hubbot.errors import HubbotError
 from hubbot.metrics import CONTENT_TYPE, Metrics
 from hubbot.reference import handling
@@ -79,7 +80,7 @@ class SlackEndpoint:
             return
         if kind[0] == "command":
             ack = await self.slack.slash(kind[1])
-            await _send(send, 200, json.dumps(ack.body, ensure_ascii=False).encode())
+            await _send(send, 200, ack.encoded)
             self.slack.metrics.ack(command=ack.command, outcome=ack.outcome, seconds=time.perf_counter() - received)
             return
         if await self._redelivered(body, headers, send):
@@ -125,8 +126,12 @@ class SlackEndpoint:
             await _send(send, 413, b'{"ok":false,"error":"body too large"}', close=True)
             return None
         try:  # a client that sends less than it declared, or trickles it, is cut off
-            async with asyncio.timeout(self.read_deadline):
-                body = await _read(receive)
+            read = eager.step(_read(receive))
+            if isinstance(read, eager.Done):  # it had all arrived (a Slack request nearly always has)
+                body = read.value
+            else:
+                async with asyncio.timeout(self.read_deadline):
+                    body = await read
         except TimeoutError:
             await _send(send, 408, b'{"ok":false,"error":"body not received in time"}', close=True)
             return None

@@ -44,10 +44,15 @@ def resolve_caller(
 ) -> Caller:
     """Work out a Slack user's roles. ``groups`` are the user-group IDs (S...) the user is in;
     being in a community's channel makes one a member of that community."""
-    ids = (user_id, *groups)
-    engineer = any(i in fleet.engineers for i in ids)
-    leader_of: frozenset[str] = frozenset().union(*(fleet.leads.get(i, frozenset()) for i in ids))
-    member_of: frozenset[str] = frozenset().union(*(fleet.belongs.get(i, frozenset()) for i in ids))
+    none: frozenset[str] = frozenset()
+    if groups:
+        ids = (user_id, *groups)
+        engineer = any(i in fleet.engineers for i in ids)
+        leader_of: frozenset[str] = none.union(*(fleet.leads.get(i, none) for i in ids))
+        member_of: frozenset[str] = none.union(*(fleet.belongs.get(i, none) for i in ids))
+    else:  # most callers are in no user group hubbot knows: three lookups
+        engineer = user_id in fleet.engineers
+        leader_of, member_of = fleet.leads.get(user_id, none), fleet.belongs.get(user_id, none)
     here = fleet.community_for_channel(channel) if channel else None
     if here is not None:
         member_of |= {here.name}
@@ -56,9 +61,9 @@ def resolve_caller(
 
 def visible(caller: Caller, permission: Permission, fleet: Fleet) -> list[str]:
     """Communities whose data the caller may see under ``permission``, in config order."""
-    names = [c.name for c in fleet.config.communities]
+    names = fleet.communities  # by name, in config order
     if caller.engineer or permission is Permission.ANYONE:
-        return names
+        return list(names)
     if permission is Permission.COMMUNITY_ADMIN:
         return [n for n in names if n in caller.leader_of]
     if permission is Permission.COMMUNITY_READ:

@@ -94,6 +94,8 @@ class ParsedArgs(Mapping[str, Value]):
 
 def normalize(text: str) -> str:
     """Make chat text parseable: NFC, typographic quotes and dashes, no control characters."""
+    if text.isascii() and text.isprintable():  # most commands: nothing to change
+        return text.strip()
     text = unicodedata.normalize("NFC", text)
     text = "".join(_QUOTES.get(ch, ch) for ch in text)
     for dash in _DASHES:

@@ -173,9 +173,12 @@ class Registry:
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"commands declared twice: {sorted(dupes)}")
+        # every command reads the registry by name (a few times on the ack path): a dict, not a scan
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.commands})
 
     def get(self, name: str) -> CommandSpec | None:
-        return next((c for c in self.commands if c.name == name), None)
+        by_name: dict[str, CommandSpec] = self.__dict__["_by_name"]
+        return by_name.get(name)
 
     def match(self, words: list[str]) -> tuple[CommandSpec | None, int]:
         """The command named by the longest prefix of ``words`` and how many words it took."""

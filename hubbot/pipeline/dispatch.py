@@ -56,8 +56,9 @@ QUESTION_WORDS = 4  # free text this long (or ending in "?") that names no comma
 def strip_prefix(text: str) -> str:
     """Drop a leading ``/hub`` (or ``@hubbot``, as people type it in a terminal)."""
     stripped = text.strip()
+    head = stripped[:8].lower()  # enough for either prefix and the space after it
     for prefix in (PREFIX, "@hubbot"):
-        if stripped.lower() == prefix or stripped.lower().startswith(prefix + " "):
+        if head == prefix or head.startswith(prefix + " "):
             return stripped[len(prefix) :].strip()
     return stripped
 

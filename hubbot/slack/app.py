@@ -10,6 +10,7 @@ it" and posts its result (and progress) later through ``response_url`` or in the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -24,6 +25,7 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from hubbot import eager
 from hubbot.domain import OutboxKind, OutboxMessage, Post
 from hubbot.errors import HubbotError
 from hubbot.markup import to_plain
@@ -98,12 +100,42 @@ async def _finished_within(task: asyncio.Task[Reply], seconds: float) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """A slash command's ack: its JSON body, and for metrics the command's registry name and the
-    reply's kind (``deferred`` when the ack leaves before the answer is known)."""
+    """A slash command's ack: its JSON body (``encoded``: as the HTTP response sends it), and for
+    metrics the command's registry name and the reply's kind (``deferred`` when the ack leaves
+    before the answer is known)."""
 
     body: dict[str, Any]
     command: str
     outcome: str
+    encoded: bytes
+
+    @classmethod
+    def of(cls, body: dict[str, Any], command: str, outcome: str) -> Ack:
+        return cls(body, command, outcome, json.dumps(body, ensure_ascii=False).encode())
+
+
+RENDERED_ACKS = 256  # replies whose rendered ack is kept: those handlers hand out again and again (help)
+
+
+class _AckBodies:
+    """The rendered ack of each reply object seen lately. Rendering is a pure function of the
+    reply (escaping, clipping, JSON), and some handlers return the same reply object each time
+    (``help`` keeps its overview per permission shape): for those the escaping and encoding of a
+    few KB is done once instead of on every request. Keyed by identity, holding the reply, so
+    an id is never reused while its entry lives; emptied when full."""
+
+    def __init__(self, size: int = RENDERED_ACKS) -> None:
+        self._size = size
+        self._entries: dict[int, tuple[Reply, dict[str, Any], bytes]] = {}
+
+    def get(self, reply: Reply) -> tuple[dict[str, Any], bytes]:
+        entry = self._entries.get(id(reply))
+        if entry is None or entry[0] is not reply:
+            body = {"response_type": "in_channel" if reply.public else "ephemeral", **message(reply)}
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            entry = self._entries[id(reply)] = (reply, body, json.dumps(body, ensure_ascii=False).encode())
+        return entry[1], entry[2]
 
 
 class _NoHook:
@@ -139,6 +171,7 @@ class SlackTransport:
         # response_url posts retry as the Web API client does
         self._retry: list[AsyncRetryHandler] = list(client.retry_handlers)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._acks = _AckBodies()
         # over HTTP, events are recorded (and redeliveries dropped) before they are acknowledged
         self.checked_at_edge = False
         self.client = client
@@ -237,22 +270,25 @@ class SlackTransport:
             transport="slack",
             trigger="command",
         )
-        hook_url = str(body.get("response_url", ""))
         spec = self._dispatcher.find(invocation.text)
         name = spec.name if spec is not None else UNKNOWN
         if spec is not None and spec.slow:
-            self._spawn(self._slash_later(invocation, self._hook(hook_url)))
-            return Ack({"text": _working(f"Working on `/hub {spec.name}`…"), "response_type": "ephemeral"},
-                       name, "deferred")
-        task = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation))
-        if not await _finished_within(task, self._ack_budget):
-            self._spawn(self._slash_finish(task, invocation, self._hook(hook_url)))
-            return Ack({"text": _working("Working on it…"), "response_type": "ephemeral"}, name, "deferred")
-        reply = task.result()
+            self._spawn(self._slash_later(invocation, self._hook(str(body.get("response_url", "")))))
+            return Ack.of({"text": _working(f"Working on `/hub {spec.name}`…"), "response_type": "ephemeral"},
+                          name, "deferred")
+        # most commands answer without waiting for anything: then no task, timer or loop turn
+        started = eager.start(self._dispatcher.run(invocation))
+        if isinstance(started, asyncio.Task):
+            if not await _finished_within(started, self._ack_budget):
+                self._spawn(self._slash_finish(started, invocation, self._hook(str(body.get("response_url", "")))))
+                return Ack.of({"text": _working("Working on it…"), "response_type": "ephemeral"}, name, "deferred")
+            reply = started.result()
+        else:
+            reply = started.value
         if reply.files:
             self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
-        return Ack({"response_type": "in_channel" if reply.public else "ephemeral", **message(reply)}, name,
-                   reply.kind)
+        body, encoded = self._acks.get(reply)
+        return Ack(body, name, reply.kind, encoded)
 
     async def _slash_later(self, invocation: Invocation, hook: AsyncWebhookClient | _NoHook) -> None:
         throttle = _Throttle(interval=PROGRESS_INTERVAL, budget=RESPONSE_URL_UPDATES)

@@ -19,6 +19,8 @@ def _ref(match: re.Match[str]) -> str:
 def decode(text: str) -> str:
     """``<@U1|ann>`` -> ``U1``, ``<#C1|general>`` -> ``C1``, ``<https://x|x>`` -> ``https://x``,
     and HTML entities back to characters (Slack escapes only ``& < >``)."""
+    if "<" not in text and "&" not in text:  # most commands: nothing to decode
+        return text
     text = _LINK.sub(r"\1", text)
     text = _REF.sub(_ref, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -72,6 +72,9 @@ class Form(Mapping[str, str]):
         value = self._raw[key]
         return unquote_plus(value) if "%" in value or "+" in value else value
 
+    def __contains__(self, key: object) -> bool:  # without unescaping the value (or raising) to find out
+        return key in self._raw
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
 
