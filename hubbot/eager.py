@@ -1,11 +1,10 @@
-"""Running a coroutine at once, in the caller's turn of the event loop, up to its first real
-wait (what Python 3.12's eager tasks do): on the ack path most awaits never wait — the body has
-arrived, the command needs nothing from outside — and then no task, timer or extra turn of the
-loop is paid for."""
+"""Running a coroutine at once, in the caller's task, up to its first real wait: reading a Slack
+request's body almost never waits (it has arrived), and then no timer is set for its deadline.
+The rest, if any, is awaited by the same task — never handed to another: code that keeps per-task
+state (anyio's cancel scopes, inside httpx) must begin and end in one task."""
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Coroutine, Generator
 from typing import Any, Generic, TypeVar, cast
@@ -59,17 +58,3 @@ def step(coro: Coroutine[Any, Any, T], context: contextvars.Context | None = Non
     except StopIteration as done:
         return Done(cast(T, done.value))
     return Resumed(coro, pending)
-
-
-async def _rest(resumed: Resumed[T]) -> T:
-    return await resumed
-
-
-def start(coro: Coroutine[Any, Any, T]) -> Done[T] | asyncio.Task[T]:
-    """Run ``coro`` at once in a context of its own, as a task would: its result if it gives one
-    without waiting, else the task that goes on running it from its first wait."""
-    context = contextvars.copy_context()
-    first = step(coro, context)
-    if isinstance(first, Done):
-        return first
-    return asyncio.get_running_loop().create_task(_rest(first), context=context)

@@ -1,14 +1,16 @@
-"""The slash command ack path's pieces: a command started at once (no task unless it waits),
-and the rendered ack kept for a reply handed out again."""
+"""The slash command ack path's pieces: a coroutine run at once in its own task up to its first wait (the body
+read), and the rendered ack kept for a reply handed out again."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
-from hubbot.eager import Done, start
+from hubbot.eager import Done, Resumed, step
 from hubbot.pipeline.contract import Reply
 from hubbot.reference import current, handling
 from hubbot.slack.app import _AckBodies
@@ -26,21 +28,19 @@ async def _waits(gate: asyncio.Event) -> Reply:
         return Reply(text=f"ref {current()}")
 
 
-def test_a_command_that_never_waits_answers_without_a_task() -> None:
+def test_a_coroutine_that_never_waits_gives_its_result_at_once() -> None:
     async def go() -> None:
-        started = start(_quick())
+        started = step(_quick())
         assert isinstance(started, Done) and started.value.text == "ref QUICK1"
-        assert current() is None  # its context was its own
 
     asyncio.run(go())
 
 
-def test_a_command_that_waits_goes_on_as_a_task_in_its_own_context() -> None:
+def test_a_coroutine_that_waits_goes_on_in_the_same_task() -> None:
     async def go() -> None:
         gate = asyncio.Event()
-        started = start(_waits(gate))
-        assert isinstance(started, asyncio.Task) and not started.done()
-        assert current() is None
+        started = step(_waits(gate))
+        assert isinstance(started, Resumed)
         gate.set()
         reply = await started
         assert reply.text == "ref SLOW01"  # the request id set before the wait holds after it
@@ -48,7 +48,7 @@ def test_a_command_that_waits_goes_on_as_a_task_in_its_own_context() -> None:
     asyncio.run(go())
 
 
-def test_errors_and_cancellation_reach_the_command() -> None:
+def test_errors_and_cancellation_reach_the_coroutine() -> None:
     cleaned: list[str] = []
 
     async def fails_at_once() -> Reply:
@@ -65,15 +65,17 @@ def test_errors_and_cancellation_reach_the_command() -> None:
             cleaned.append("cancelled")
         return Reply(text="never")
 
+    async def rest_of(coro: Coroutine[Any, Any, Reply]) -> Reply:
+        started = step(coro)
+        assert isinstance(started, Resumed)
+        return await started
+
     async def go() -> None:
         with pytest.raises(ValueError):
-            start(fails_at_once())
-        later = start(fails_later())
-        assert isinstance(later, asyncio.Task)
+            step(fails_at_once())
         with pytest.raises(KeyError):
-            await later
-        long = start(cancelled())
-        assert isinstance(long, asyncio.Task)
+            await rest_of(fails_later())
+        long = asyncio.get_running_loop().create_task(rest_of(cancelled()))
         await asyncio.sleep(0)
         long.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -25,7 +25,6 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from hubbot import eager
 from hubbot.domain import OutboxKind, OutboxMessage, Post
 from hubbot.errors import HubbotError
 from hubbot.markup import to_plain
@@ -276,15 +275,13 @@ class SlackTransport:
             self._spawn(self._slash_later(invocation, self._hook(str(body.get("response_url", "")))))
             return Ack.of({"text": _working(f"Working on `/hub {spec.name}`…"), "response_type": "ephemeral"},
                           name, "deferred")
-        # most commands answer without waiting for anything: then no task, timer or loop turn
-        started = eager.start(self._dispatcher.run(invocation))
-        if isinstance(started, asyncio.Task):
-            if not await _finished_within(started, self._ack_budget):
-                self._spawn(self._slash_finish(started, invocation, self._hook(str(body.get("response_url", "")))))
-                return Ack.of({"text": _working("Working on it…"), "response_type": "ephemeral"}, name, "deferred")
-            reply = started.result()
-        else:
-            reply = started.value
+        # A task of its own from the start (not run eagerly in this one): code that keeps per-task
+        # state, such as anyio's cancel scopes inside httpx, must begin and end in the same task.
+        started = asyncio.get_running_loop().create_task(self._dispatcher.run(invocation))
+        if not await _finished_within(started, self._ack_budget):
+            self._spawn(self._slash_finish(started, invocation, self._hook(str(body.get("response_url", "")))))
+            return Ack.of({"text": _working("Working on it…"), "response_type": "ephemeral"}, name, "deferred")
+        reply = started.result()
         if reply.files:
             self._spawn(self._upload(reply, channel=invocation.channel_id, thread_ts=None))
         body, encoded = self._acks.get(reply)
