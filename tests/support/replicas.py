@@ -131,7 +131,7 @@ class Cluster:
         return {**clean, "HUBBOT_DATABASE_URL": self.database_url, "HUBBOT_SLACK_BOT_TOKEN": BOT_TOKEN,
                 "HUBBOT_SLACK_SIGNING_SECRET": signing.SECRET, "HUBBOT_SLACK_API_URL": f"{self.slack.url}/api/",
                 "HUBBOT_SLACK_RESPONSE_URL_PREFIX": f"{self.slack.url}/respond/", "HUBBOT_ELECTION_SECONDS": "0.5",
-                "HUBBOT_OUTBOX_LEASE_SECONDS": "15", "HUBBOT_DELIVERY_SECONDS": "1", "HUBBOT_LOG_LEVEL": "info",
+                "HUBBOT_OUTBOX_LEASE_SECONDS": "10", "HUBBOT_DELIVERY_SECONDS": "1", "HUBBOT_LOG_LEVEL": "info",
                 "PYTHONUNBUFFERED": "1", "HOME": str(self.base)}
 
     def start(self, name: str) -> Replica:
