@@ -22,7 +22,7 @@ from hubbot.pipeline.args import Arg, Opt, Signature
 from hubbot.pipeline.contract import PREFIX, ActionSpec, CommandSpec, Context, Reply, action_id
 from hubbot.ports import SavedAnswers
 from hubbot.render import blocks as b
-from hubbot.support.saved import MAX_ANSWER, links_in, saved_answer, stale_pages
+from hubbot.support.saved import MAX_ANSWER, links_in, saved_answer, sources, stale_pages
 
 QUOTE = 300
 
@@ -72,7 +72,7 @@ async def save_handler(ctx: Context, value: str) -> Reply:
         raise NotFound("the question it answers is not known any more")
     now = ctx.services.clock.now()
     entry = saved_answer(question.question, reply, community=question.community, at=now,
-                         source_of=_sources(ctx, question.community))
+                         source_of=_page_of_link(ctx, question.community))
     entry_id = await store.add(entry)
     if not await ctx.services.support.reply_saved(reply.id, entry_id=entry_id):
         await store.retire(entry_id, by=ctx.caller.user_id, at=now)  # someone saved it a moment ago
@@ -84,7 +84,7 @@ async def save_handler(ctx: Context, value: str) -> Reply:
                       f"next similar question (`{PREFIX} faq entries` lists saved answers).", replace=True)
 
 
-def _sources(ctx: Context, community: str | None) -> Callable[[str], tuple[str, str] | None]:
+def _page_of_link(ctx: Context, community: str | None) -> Callable[[str], tuple[str, str] | None]:
     """Which docs page a link shows, with the page's fingerprint (saved answers go stale by it)."""
     docs = knowledge_of(ctx, community)
 
@@ -177,8 +177,8 @@ async def edit_handler(ctx: Context) -> Reply:
     if len(text) > MAX_ANSWER:
         raise UserError(f"that answer is {len(text)} characters; keep it under {MAX_ANSWER}")
     links = links_in(text)
-    sources = tuple(dict.fromkeys(s for s in map(_sources(ctx, entry.community), links) if s is not None))
-    await _store(ctx).edit(entry.id, answer=text, links=links, sources=sources, by=ctx.caller.user_id,
+    shown = sources(links, _page_of_link(ctx, entry.community))
+    await _store(ctx).edit(entry.id, answer=text, links=links, sources=shown, by=ctx.caller.user_id,
                            at=ctx.services.clock.now())
     await ctx.record_change(command="faq edit", args=str(entry.id), community=entry.community,
                             detail=f"rewrote saved answer #{entry.id}")

@@ -104,8 +104,10 @@ class SlackEndpoint:
         if not headers.get("content-type", "").startswith("application/json"):
             return False
         payload = json.loads(body)
-        event_id = payload.get("event_id") if isinstance(payload, dict) else None
-        if payload.get("type") != "event_callback" or not isinstance(event_id, str):
+        if not isinstance(payload, dict) or payload.get("type") != "event_callback":
+            return False
+        event_id = payload.get("event_id")
+        if not isinstance(event_id, str):
             return False
         try:
             if await self.slack.first_delivery(event_id):

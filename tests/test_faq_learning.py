@@ -87,4 +87,4 @@ def test_the_middle_band_in_the_console(tmp_path: Path, fleet_file: Path) -> Non
     assert out.returncode == 0, out.stderr
     assert "I'm not certain — these look closest:" in out.stdout and "Billing and invoices" in out.stdout
     assert "[1] This answered it" in out.stdout and "[2] Ask a human" in out.stdout
-    assert "asked the support team" in out.stdout or "no support channel" in out.stdout
+    assert "asked the support team" in out.stdout  # the test fleet has a support channel

@@ -17,7 +17,7 @@ import yaml
 from hubbot.domain import SavedAnswer, ThreadReply
 from hubbot.support.faq.sections import Section
 
-__all__ = ["MAX_ANSWER", "export_yaml", "links_in", "saved_answer", "sections", "stale_pages"]
+__all__ = ["MAX_ANSWER", "export_yaml", "links_in", "saved_answer", "sections", "sources", "stale_pages"]
 
 MAX_ANSWER = 3000
 MAX_LINKS = 10
@@ -42,9 +42,16 @@ def saved_answer(
     """The entry a reply becomes; ``source_of`` maps a link to the docs page it shows and that
     page's fingerprint (None for links outside the docs)."""
     links = links_in(reply.text)
-    sources = tuple(dict.fromkeys(s for s in map(source_of, links) if s is not None))
     return SavedAnswer(community=community, questions=(question,), answer=reply.text.strip()[:MAX_ANSWER],
-                       links=links, author=reply.user, at=at, sources=sources, question_id=reply.question_id)
+                       links=links, author=reply.user, at=at, sources=sources(links, source_of),
+                       question_id=reply.question_id)
+
+
+def sources(
+    links: Sequence[str], source_of: Callable[[str], tuple[str, str] | None]
+) -> tuple[tuple[str, str], ...]:
+    """The docs pages (with their fingerprints) that ``links`` show, each once."""
+    return tuple(dict.fromkeys(s for s in map(source_of, links) if s is not None))
 
 
 def stale_pages(entry: SavedAnswer, fingerprint: Callable[[str], str | None]) -> list[str]:

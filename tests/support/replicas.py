@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -326,11 +325,5 @@ def event_answers(c: Cluster, events: list[str]) -> Counter[str]:
         thread = str(call.args.get("thread_ts") or "")
         if thread in wanted:
             counts[thread] += 1
-    for messages in list(c.standin.history.values()):
-        del messages  # (the history also holds them; calls are what Slack was asked)
     return counts
 
-
-def as_json(report: LoadReport) -> str:
-    return json.dumps({"requests": report.sent, "answered": report.answered, "try_again": report.try_again,
-                       "lost": len(report.lost), "per_second": round(report.per_second, 1)})
